@@ -1,0 +1,32 @@
+// `npm test` runs this first (the `pretest` script): it installs what the test suites need and
+// a fresh machine lacks. Debian packages come from apt-get, which needs root; elsewhere it says
+// what to install and stops, so a missing tool is a clear error rather than a silently skipped test.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { buildNativeKernel } from './build-native.ts';
+
+/** Debian package -> a file whose presence shows it is installed. */
+const debianPackages: Record<string, string> = {
+  'libisal-dev': '/usr/include/isa-l.h',
+};
+
+function missingPackages(): string[] {
+  return Object.entries(debianPackages)
+    .filter(([, witness]) => !existsSync(witness))
+    .map(([name]) => name);
+}
+
+const missing = missingPackages();
+if (missing.length > 0) {
+  if (process.getuid?.() !== 0) {
+    console.error(`test setup: install these Debian packages first: ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  console.log(`test setup: apt-get install ${missing.join(' ')}`);
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+await buildNativeKernel({ quiet: true });
