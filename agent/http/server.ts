@@ -1,0 +1,133 @@
+// The listener: plain HTTP (loopback development) or TLS, a request context per request, limits
+// on what a client can make the agent hold, and a graceful shutdown that lets requests in flight
+// finish before the process exits.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+/** What every handler gets besides the request and the response. */
+export interface RequestContext {
+  /** Returned as x-amz-request-id and in error bodies, so a client's report can be traced. */
+  readonly requestId: string;
+  readonly startedAtMs: number;
+  /** The peer address, for the audit log. */
+  readonly remoteAddress: string;
+}
+
+export type RequestHandler = (
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  context: RequestContext,
+) => Promise<void>;
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** PEM files; both or neither. */
+  tls?: { certificateFile: string; privateKeyFile: string };
+  /** A request whose headers take longer than this is dropped (slowloris). */
+  headersTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs?: number;
+  /** How long shutdown waits for requests in flight before it cuts their connections. */
+  shutdownGraceMs?: number;
+  /** Called when a handler throws after the response has started: the connection is cut. */
+  onHandlerCrash?: (error: unknown) => void;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, waits for requests in flight (bounded by shutdownGraceMs), then resolves. */
+  close(): Promise<void>;
+}
+
+/** AWS allows 8 KiB of request headers; 16 KiB leaves room for long presigned query strings. */
+const maximumHeaderBytes = 16 * 1024;
+
+export function newRequestId(): string {
+  return randomBytes(8).toString('hex').toUpperCase();
+}
+
+export async function listen(handler: RequestHandler, options: ListenOptions): Promise<RunningServer> {
+  const serverOptions: http.ServerOptions = {
+    maxHeaderSize: maximumHeaderBytes,
+    headersTimeout: options.headersTimeoutMs ?? 60_000,
+    // S3 uploads can legitimately stream for hours; only idle connections are timed out.
+    requestTimeout: 0,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
+  };
+  const server = options.tls
+    ? https.createServer({
+        ...serverOptions,
+        cert: readFileSync(options.tls.certificateFile),
+        key: readFileSync(options.tls.privateKeyFile),
+      })
+    : http.createServer(serverOptions);
+  let inFlight = 0;
+  let idle: (() => void) | null = null;
+  server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+    inFlight += 1;
+    response.on('close', () => {
+      inFlight -= 1;
+      if (inFlight === 0 && idle) idle();
+    });
+    const context: RequestContext = {
+      requestId: newRequestId(),
+      startedAtMs: Date.now(),
+      remoteAddress: request.socket.remoteAddress ?? '',
+    };
+    handler(request, response, context).catch((error: unknown) => {
+      // The handler maps every operating error to an S3 response itself; reaching here means
+      // the response could not be completed, so the connection is cut rather than left hanging.
+      options.onHandlerCrash?.(error);
+      request.destroy();
+      response.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const scheme = options.tls ? 'https' : 'http';
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `${scheme}://${hostForUrl}:${port}`,
+    port,
+    close: () =>
+      closeGracefully(
+        server,
+        () => inFlight,
+        (resolve) => (idle = resolve),
+        options,
+      ),
+  };
+}
+
+async function closeGracefully(
+  server: http.Server,
+  inFlight: () => number,
+  onIdle: (resolve: () => void) => void,
+  options: ListenOptions,
+): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  if (inFlight() > 0) {
+    const drained = new Promise<void>((resolve) => onIdle(resolve));
+    const graceMs = options.shutdownGraceMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([drained, expired]);
+    clearTimeout(timer);
+  }
+  server.closeAllConnections();
+  await closed;
+}
