@@ -4,11 +4,32 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { buildNativeKernel } from './build-native.ts';
+import { awsCommand, pythonClientsDirectory, pythonClientsPython } from './test-clients.ts';
 
 /** Debian package -> a file whose presence shows it is installed. */
 const debianPackages: Record<string, string> = {
   'libisal-dev': '/usr/include/isa-l.h',
+  // Real S3 clients for the end-to-end suites.
+  rclone: '/usr/bin/rclone',
+  s3cmd: '/usr/bin/s3cmd',
+  restic: '/usr/bin/restic',
 };
+
+/** Python S3 clients: awscli v1 and boto3, current releases, with their default trailing checksums. */
+const pythonPackages = ['awscli', 'boto3'];
+
+function installPythonClients(): void {
+  if (existsSync(awsCommand) && existsSync(pythonClientsPython)) return;
+  console.log(`test setup: python venv with ${pythonPackages.join(' ')} in ${pythonClientsDirectory}`);
+  execFileSync('python3', ['-m', 'venv', pythonClientsDirectory], { stdio: 'inherit' });
+  execFileSync(
+    pythonClientsPython,
+    ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', ...pythonPackages],
+    {
+      stdio: 'inherit',
+    },
+  );
+}
 
 function missingPackages(): string[] {
   return Object.entries(debianPackages)
@@ -29,4 +50,5 @@ if (missing.length > 0) {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
 }
+installPythonClients();
 await buildNativeKernel({ quiet: true });
