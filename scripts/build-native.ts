@@ -1,2 +1,81 @@
-// Placeholder replaced by the erasure-kernel build (see agent/erasure/README.md).
-export async function buildNativeKernel(_options: { quiet: boolean }): Promise<void> {}
+// Builds the optional native erasure kernel, build/coffre_isal.node: a small N-API addon over
+// Intel ISA-L (agent/erasure/native/coffre_isal.c). It is compiled with the system C compiler
+// directly, not node-gyp: node-gyp downloads Node's headers from nodejs.org, which this project's
+// machines cannot reach, while N-API needs only the headers of the `node-api-headers` package
+// (the napi_* symbols resolve against the running node binary when the addon is loaded).
+//
+// It never fails an install: without a compiler or ISA-L (Debian: libisal-dev) it says so and
+// the codec uses its portable kernels (WebAssembly SIMD, then JavaScript).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+const sourcePath = `${projectRoot}agent/erasure/native/coffre_isal.c`;
+const headersPath = `${projectRoot}node_modules/node-api-headers/include`;
+const buildDirectory = `${projectRoot}build`;
+/** Where agent/erasure/kernels/isa-l.ts loads the addon from. */
+export const nativeKernelPath = `${buildDirectory}/coffre_isal.node`;
+
+/** Where ISA-L's header is looked for; CPATH-style overrides go through CFLAGS. */
+const isalHeaderCandidates = [
+  '/usr/include/isa-l.h',
+  '/usr/local/include/isa-l.h',
+  '/opt/homebrew/include/isa-l.h',
+];
+const compileTimeoutMs = 120_000;
+
+export type NativeBuildOutcome = 'built' | 'up-to-date' | 'skipped' | 'failed';
+
+export async function buildNativeKernel(options: { quiet: boolean }): Promise<NativeBuildOutcome> {
+  const say = (message: string): void => {
+    if (!options.quiet) console.log(`erasure native kernel: ${message}`);
+  };
+  const compiler = process.env.CC ?? 'cc';
+  if (spawnSync(compiler, ['--version'], { stdio: 'ignore' }).status !== 0) {
+    say(`skipped, no C compiler "${compiler}" (the portable kernels will be used)`);
+    return 'skipped';
+  }
+  const isalHeader = isalHeaderCandidates.find((candidate) => existsSync(candidate));
+  if (isalHeader === undefined && process.env.CFLAGS === undefined) {
+    say('skipped, ISA-L is not installed (Debian: apt-get install libisal-dev)');
+    return 'skipped';
+  }
+  if (!existsSync(headersPath)) {
+    say('skipped, node-api-headers is not installed');
+    return 'skipped';
+  }
+  if (isUpToDate()) return 'up-to-date';
+  mkdirSync(buildDirectory, { recursive: true });
+  const temporaryPath = `${nativeKernelPath}.${process.pid}.tmp`;
+  const platformFlags = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : [];
+  const flags = [
+    '-O2',
+    '-Wall',
+    '-shared',
+    '-fPIC',
+    ...platformFlags,
+    ...(process.env.CFLAGS?.split(/\s+/).filter(Boolean) ?? []),
+    '-I',
+    headersPath,
+    sourcePath,
+    '-lisal',
+    '-o',
+    temporaryPath,
+  ];
+  const result = spawnSync(compiler, flags, { encoding: 'utf8', timeout: compileTimeoutMs });
+  if (result.status !== 0) {
+    rmSync(temporaryPath, { force: true });
+    say(`build failed (the portable kernels will be used):\n${result.stderr ?? result.error}`);
+    return 'failed';
+  }
+  // Rename into place so a concurrent loader never sees a half-written addon.
+  renameSync(temporaryPath, nativeKernelPath);
+  say(`built ${nativeKernelPath}`);
+  return 'built';
+}
+
+function isUpToDate(): boolean {
+  if (!existsSync(nativeKernelPath)) return false;
+  return statSync(nativeKernelPath).mtimeMs >= statSync(sourcePath).mtimeMs;
+}

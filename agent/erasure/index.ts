@@ -4,6 +4,7 @@
 // present on this machine.
 import { ReedSolomonCodec } from './codec.ts';
 import { ErasureError } from './errors.ts';
+import { loadIsalKernel } from './kernels/isa-l.ts';
 import { javascriptKernel } from './kernels/js.ts';
 import type { Kernel } from './kernels/kernel.ts';
 import type { ErasureCodec, KernelName } from './types.ts';
@@ -25,7 +26,7 @@ let loadedKernels: Kernel[] | undefined;
 
 /** The kernels that work on this machine, fastest first; loaded once, on first use. */
 function kernels(): Kernel[] {
-  loadedKernels ??= [javascriptKernel];
+  loadedKernels ??= [loadIsalKernel(), javascriptKernel].filter((kernel) => kernel !== undefined);
   return loadedKernels;
 }
 
