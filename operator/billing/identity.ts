@@ -32,7 +32,10 @@ export function normaliseSiren(value: string): string {
   return digits;
 }
 
-/** La Poste's establishments do not follow the Luhn rule: their SIRET digits sum to a multiple of 5. */
+/**
+ * La Poste's establishments all share one SIREN and do not follow the Luhn rule: their SIRET
+ * digits sum to a multiple of 5 (INSEE); only the head office's SIRET, 356 000 000 00048, is Luhn.
+ */
 const laPosteSiren = '356000000';
 
 /** SIRET: 14 digits, the SIREN followed by the establishment number (NIC), Luhn check. */
@@ -40,9 +43,9 @@ export function normaliseSiret(value: string, siren: string): string {
   const digits = typeof value === 'string' ? value.replace(/\s/g, '') : '';
   const valid =
     /^\d{14}$/.test(digits) &&
-    (digits.startsWith(laPosteSiren)
-      ? [...digits].reduce((sum, digit) => sum + Number(digit), 0) % 5 === 0
-      : luhnValid(digits));
+    (luhnValid(digits) ||
+      (digits.startsWith(laPosteSiren) &&
+        [...digits].reduce((sum, digit) => sum + Number(digit), 0) % 5 === 0));
   if (!valid) {
     throw new BillingError(
       'InvalidSiret',
