@@ -7,6 +7,7 @@ import { ErasureError } from './errors.ts';
 import { loadIsalKernel } from './kernels/isa-l.ts';
 import { javascriptKernel } from './kernels/js.ts';
 import type { Kernel } from './kernels/kernel.ts';
+import { loadWasmSimdKernel } from './kernels/wasm-simd.ts';
 import type { ErasureCodec, KernelName } from './types.ts';
 import { checkGeometry } from './validate.ts';
 
@@ -26,7 +27,9 @@ let loadedKernels: Kernel[] | undefined;
 
 /** The kernels that work on this machine, fastest first; loaded once, on first use. */
 function kernels(): Kernel[] {
-  loadedKernels ??= [loadIsalKernel(), javascriptKernel].filter((kernel) => kernel !== undefined);
+  loadedKernels ??= [loadIsalKernel(), loadWasmSimdKernel(), javascriptKernel].filter(
+    (kernel) => kernel !== undefined,
+  );
   return loadedKernels;
 }
 
