@@ -15,6 +15,15 @@ const inputsOffset = tablesOffset + maximumRows * maximumColumns * tableBytes;
 const outputsOffset = inputsOffset + maximumColumns * sliceBytes;
 const memoryBytes = outputsOffset + maximumRows * sliceBytes;
 
+// The project's TypeScript libraries (ES2024 + @types/node) do not declare the WebAssembly global,
+// so this file declares the little of it that it uses.
+interface WebAssemblyApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: Record<string, unknown> };
+}
+const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
 type MultiplyFunction = (
   tables: number,
   inputs: number,
@@ -27,11 +36,11 @@ type MultiplyFunction = (
 /** The kernel, or undefined where the engine lacks WebAssembly SIMD. */
 export function loadWasmSimdKernel(): Kernel | undefined {
   const relaxedBytes = simdModuleBytes(memoryBytes, true);
-  const relaxed = WebAssembly.validate(relaxedBytes);
+  const relaxed = webAssembly.validate(relaxedBytes);
   const bytes = relaxed ? relaxedBytes : simdModuleBytes(memoryBytes, false);
-  if (!WebAssembly.validate(bytes)) return undefined;
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-  const memory = new Uint8Array((exports.memory as WebAssembly.Memory).buffer);
+  if (!webAssembly.validate(bytes)) return undefined;
+  const { exports } = new webAssembly.Instance(new webAssembly.Module(bytes));
+  const memory = new Uint8Array((exports.memory as { buffer: ArrayBuffer }).buffer);
   const functions = Array.from(
     { length: maximumRows },
     (_, index) => exports[`multiply${index + 1}`] as MultiplyFunction,
