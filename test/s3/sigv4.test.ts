@@ -211,7 +211,14 @@ function encodeKey(key: string): string {
     .join('/');
 }
 
-function toVerifierRequest(signed: Pick<HttpRequest, 'headers' | 'query' | 'method' | 'path'>): SigV4Request {
+interface SignedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  query?: Record<string, string | (string | null)[] | null>;
+}
+
+function toVerifierRequest(signed: SignedRequest): SigV4Request {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(signed.headers)) headers[name.toLowerCase()] = value;
   const rawQuery = Object.entries(signed.query ?? {})
