@@ -54,7 +54,7 @@ export function subscriptionLine(
 ): InvoiceLine {
   return {
     kind: 'subscription',
-    description: `Stockage objet : volume souscrit ${committedTerabytes} To × ${months} mois`,
+    description: `Stockage objet, volume souscrit : ${committedTerabytes} To × ${months} mois`,
     quantityTerabytes: committedTerabytes,
     months,
     unitPriceCentsPerTerabyteMonth: unitPriceCents,
@@ -82,7 +82,7 @@ export function consumptionLine(
   const quantity = consumptionAboveCommitment(peakTerabytes, committedTerabytes);
   return {
     kind: 'consumption',
-    description: `Stockage objet : consommation variable au-delà du volume souscrit (pic ${peakTerabytes} To) ${quantity} To × ${months} mois`,
+    description: `Stockage objet, consommation variable au-delà du volume souscrit (pic de la période : ${peakTerabytes} To, par palier de 1 To) : ${quantity} To × ${months} mois`,
     quantityTerabytes: quantity,
     months,
     unitPriceCentsPerTerabyteMonth: unitPriceCents,

@@ -4,6 +4,7 @@ import { type CompanyIdentity, type Contract, validateCompanyIdentity } from './
 import { BillingError } from './errors.ts';
 import { type Cents, centsFromBigint, divideRoundHalfUp } from './money.ts';
 import type { BillingPeriod } from './periods.ts';
+import type { PriceInForce } from './pricing.ts';
 
 /** French standard VAT rate (CGI art. 278), 20 %, in basis points. */
 export const standardVatRateBasisPoints = 2000;
@@ -20,6 +21,12 @@ export interface Invoice {
   readonly issuedOn: IsoDate;
   readonly dueDate: IsoDate;
   readonly lines: readonly InvoiceLine[];
+  /** The price per To per month applied, and the SYNTEC revision it comes from, if any. */
+  readonly price: PriceInForce;
+  readonly committedTerabytes: number;
+  /** The highest stored volume in the period, in bytes, and in started To. */
+  readonly peakStoredBytes: bigint;
+  readonly peakTerabytes: number;
   readonly totalExcludingTaxCents: Cents;
   readonly vatRateBasisPoints: number;
   readonly vatCents: Cents;
@@ -98,6 +105,10 @@ export function buildInvoice(input: {
     issuedOn,
     dueDate,
     lines: charges.lines,
+    price: charges.price,
+    committedTerabytes: charges.committedTerabytes,
+    peakStoredBytes: charges.peakStoredBytes,
+    peakTerabytes: charges.peakTerabytes,
     ...invoiceTotals(charges.lines, vatRate),
     vatRateBasisPoints: vatRate,
     currency: 'EUR',

@@ -1,7 +1,7 @@
 import { addMonths, compareIsoDates, type IsoDate } from './calendar.ts';
 import type { Contract } from './contract.ts';
 import { BillingError } from './errors.ts';
-import type { Cents } from './money.ts';
+import type { Cents, DecimalInput } from './money.ts';
 import { maximumPeriodCount } from './periods.ts';
 import { lastPublishedSyntecIndex, revisedPriceCents, type SyntecIndexPublication } from './syntec-table.ts';
 
@@ -16,6 +16,8 @@ export interface PriceInForce {
     readonly contractYear: number;
     /** S, the last index published on the anniversary. */
     readonly index: SyntecIndexPublication;
+    /** S0, the index at signature. */
+    readonly indexAtSignature: DecimalInput;
   };
 }
 
@@ -49,6 +51,6 @@ export function priceInForce(contract: Contract, date: IsoDate): PriceInForce {
       contract.syntecIndexAtSignature,
       index.value,
     ),
-    revision: { ...anniversary, index },
+    revision: { ...anniversary, index, indexAtSignature: contract.syntecIndexAtSignature },
   };
 }

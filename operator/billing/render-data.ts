@@ -25,6 +25,11 @@ export function invoiceToJson(invoice: Invoice): string {
       issuedOn: invoice.issuedOn,
       dueDate: invoice.dueDate,
       currency: invoice.currency,
+      committedTerabytes: invoice.committedTerabytes,
+      // A bigint has no JSON form; a decimal string keeps volumes beyond 2^53 bytes exact.
+      peakStoredBytes: invoice.peakStoredBytes.toString(),
+      peakTerabytes: invoice.peakTerabytes,
+      price: invoice.price,
       lines: invoice.lines.map((line) => ({
         ...line,
         unitPriceEuros: formatEuroDecimal(line.unitPriceCentsPerTerabyteMonth),

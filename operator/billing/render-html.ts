@@ -56,6 +56,28 @@ function linesTable(invoice: Invoice): string {
   ].join('\n');
 }
 
+function decimalFrench(value: string | number): string {
+  return String(value).replace('.', ',');
+}
+
+/** How the figures were reached: the peak measured, and the SYNTEC revision of the price if any. */
+function basisParagraph(invoice: Invoice): string {
+  const bytes = invoice.peakStoredBytes.toString().replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+  const sentences = [
+    `Volume souscrit : ${invoice.committedTerabytes} To. Volume maximal stocké sur la période : ${bytes} octets, ` +
+      `soit ${invoice.peakTerabytes} To par palier de 1 To (1 To = 10¹² octets).`,
+  ];
+  const revision = invoice.price.revision;
+  if (revision !== undefined) {
+    sentences.push(
+      `Prix révisé au ${frenchDate(revision.anniversaryDate)} selon l'indice SYNTEC : ` +
+        `P = P0 × S / S0, S = ${decimalFrench(revision.index.value)} (${revision.index.month}), ` +
+        `S0 = ${decimalFrench(revision.indexAtSignature)}.`,
+    );
+  }
+  return `<p class="basis">${sentences.map(escapeHtml).join('<br>')}</p>`;
+}
+
 /**
  * General terms: "Late or partial payment: penalties at three times the legal interest rate from
  * the day after the due date, plus a 40 € fixed indemnity" — a mention that French B2B invoices
@@ -88,6 +110,7 @@ export function renderInvoiceHtml(invoice: Invoice): string {
     companyBlock('Client', invoice.customer, invoice.representativeName),
     '</div>',
     linesTable(invoice),
+    basisParagraph(invoice),
     `<p class="terms">${escapeHtml(latePaymentNotice)}</p>`,
     '</body></html>',
     '',
