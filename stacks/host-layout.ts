@@ -104,7 +104,7 @@ export function privateAddress(cidr: string, hostIndex: number): { address: stri
   if (subnet === null) throw new RangeError(`not an IPv4 CIDR: ${cidr}`);
   const size = 2 ** (32 - subnet.prefixLength);
   const network = subnet.address - (subnet.address % size);
-  if (!Number.isInteger(hostIndex) || hostIndex < 0 || hostIndex + 2 > size) {
+  if (!Number.isInteger(hostIndex) || hostIndex < 0 || hostIndex + 2 >= size) {
     throw new RangeError(`host ${hostIndex} does not fit in ${cidr}`);
   }
   return { address: ipv4ToString(network + hostIndex + 1), prefixLength: subnet.prefixLength };

@@ -54,10 +54,8 @@ test('region program: each server installs an approved OS with the system on RAI
 test('region program: servers join the vRack through their enabled vRack interface', async (t) => {
   await resolved(regionProgram(threeDatacenterRegion({ name: 'fr-vrack' })).hosts);
   const attachments = ofType(OVH_RESOURCE_TYPES.vrackServerInterface, 'fr-vrack');
-  t.deepEqual(
-    attachments.map((attachment) => [attachment.inputs.serviceName, String(attachment.inputs.interfaceId)]),
-    attachments.map((attachment) => ['pn-4242', String(attachment.inputs.interfaceId)]),
-  );
+  t.is(attachments.length, 3);
+  for (const attachment of attachments) t.is(attachment.inputs.serviceName, 'pn-4242');
   for (const attachment of attachments) t.regex(String(attachment.inputs.interfaceId), /^vni-ns\d+/);
 });
 
@@ -94,12 +92,7 @@ test('region program: the firewall of each host opens only S3 to everyone and en
   );
   const last = rules.find((rule) => rule.inputs.sequence === 19);
   t.deepEqual([last?.inputs.action, last?.inputs.protocol], ['deny', 'ipv4']);
-  for (const rule of rules) {
-    t.is(
-      rule.inputs.ip,
-      '51.68.0.1/32'.replace(/\.\d+\//, `.${String(rule.inputs.ipOnFirewall).split('.')[3]}/`),
-    );
-  }
+  for (const rule of rules) t.is(rule.inputs.ip, `${rule.inputs.ipOnFirewall}/32`);
 });
 
 test('region program: outputs list hosts with addresses and drives, the S3 endpoint and replica sets', async (t) => {
