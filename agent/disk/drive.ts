@@ -1,0 +1,75 @@
+// The interface of one drive (one directory, one mount on a real host). The shard store only
+// sees this interface, so a test can put a fault-injecting twin (faulty-drive.ts) in its place.
+// Paths are relative to the drive's root, '/'-separated, built by the store from hashes: a path
+// that climbs out of the root ('..') or is absolute is a programmer error and asserts.
+
+/** A file being written sequentially; nothing is durable before `finish` resolves. */
+export interface FileWriter {
+  /** Appends the chunks in order (one writev). */
+  write(chunks: readonly Uint8Array[]): Promise<void>;
+  /** Flushes to stable storage (fsync) and closes. */
+  finish(): Promise<void>;
+  /** Closes and removes the partial file; never throws. */
+  abort(): Promise<void>;
+}
+
+export interface DriveSpace {
+  freeBytes: number;
+  totalBytes: number;
+}
+
+export interface DriveEntryStat {
+  sizeBytes: number;
+  isDirectory: boolean;
+}
+
+/** The calls a drive answers; FaultyDrive names them to inject faults. */
+export type DriveOperation =
+  | 'ensureDirectory'
+  | 'writeFile'
+  | 'writeFileAtomic'
+  | 'createFileWriter'
+  | 'write'
+  | 'finish'
+  | 'readFile'
+  | 'readRange'
+  | 'stat'
+  | 'rename'
+  | 'remove'
+  | 'list'
+  | 'syncDirectory'
+  | 'freeSpace'
+  | 'checkOnline';
+
+export interface Drive {
+  /** Where the drive is, for logs and errors (its root directory). */
+  readonly description: string;
+  /** Throws DRIVE_OFFLINE unless the root directory is there and answers. */
+  checkOnline(): Promise<void>;
+  /** Creates the directory and its missing parents, durably (each new entry's parent is fsynced). */
+  ensureDirectory(path: string): Promise<void>;
+  /** Creates a new file (it must not exist) with these bytes, fsynced; the name is not made durable. */
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  /** Replaces the file atomically and durably: temp file, write, fsync, rename, fsync the directory. */
+  writeFileAtomic(path: string, data: Uint8Array): Promise<void>;
+  /** Opens a new file (it must not exist) for streaming writes. */
+  createFileWriter(path: string): Promise<FileWriter>;
+  /** The whole file. NOT_FOUND when it does not exist. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Up to `lengthBytes` bytes from `offsetBytes`; shorter only at the end of the file. */
+  readRange(path: string, offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  stat(path: string): Promise<DriveEntryStat>;
+  /**
+   * Renames atomically (replacing a file at `to`). With `sync` (the default) the directories of
+   * both names are fsynced afterwards, so the rename survives a power loss.
+   */
+  rename(from: string, to: string, options?: { sync?: boolean }): Promise<void>;
+  /** Removes a file or a whole directory tree; a missing path is not an error. */
+  remove(path: string): Promise<void>;
+  /** Names of the entries of a directory, sorted. NOT_FOUND when it does not exist. */
+  list(path: string): Promise<string[]>;
+  /** fsyncs a directory, making the creations, renames and removals in it durable. */
+  syncDirectory(path: string): Promise<void>;
+  /** Free and total bytes of the file system holding the drive (statfs). */
+  freeSpace(): Promise<DriveSpace>;
+}

@@ -1,0 +1,276 @@
+// A drive that is a directory of the local file system (one mount on a real host).
+//
+// Durability: a new file's bytes are fsynced before its name is published by a rename, and the
+// directory that holds the name is fsynced after the rename. Without the first, a power loss
+// can leave a published name pointing at an empty or partial file (ext4 and XFS write data
+// lazily); without the second, the rename itself may still be in the page cache and be lost,
+// so an acknowledged write would vanish. See the rename(2) and fsync(2) man pages: "Calling
+// fsync() does not necessarily ensure that the entry in the directory containing the file has
+// also reached disk. For that an explicit fsync() on a file descriptor for the directory is
+// also needed."
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  statfs,
+  unlink,
+} from 'node:fs/promises';
+import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import type { Drive, DriveEntryStat, DriveSpace, FileWriter } from './drive.ts';
+import { DriveError, toDriveError } from './errors.ts';
+
+export class LocalDrive implements Drive {
+  readonly description: string;
+  readonly #root: string;
+
+  constructor(root: string) {
+    assert.ok(isAbsolute(root), `a drive root must be an absolute path, got ${root}`);
+    this.#root = normalize(root);
+    this.description = this.#root;
+  }
+
+  /** The absolute path of a drive-relative path, asserting it stays inside the root. */
+  #resolve(path: string): string {
+    assert.ok(!isAbsolute(path), `drive path must be relative: ${path}`);
+    const absolute = normalize(join(this.#root, path));
+    assert.ok(
+      absolute === this.#root || absolute.startsWith(this.#root + sep),
+      `drive path escapes: ${path}`,
+    );
+    return absolute;
+  }
+
+  async #rootExists(): Promise<boolean> {
+    try {
+      return (await stat(this.#root)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Runs a file-system call and converts its error into a DriveError. */
+  async #call<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      throw toDriveError(error, this.description, await this.#rootExists());
+    }
+  }
+
+  async checkOnline(): Promise<void> {
+    await this.#call(async () => {
+      const entry = await stat(this.#root);
+      if (!entry.isDirectory()) throw new DriveError('DRIVE_OFFLINE', this.description, 'not a directory');
+    });
+  }
+
+  ensureDirectory(path: string): Promise<void> {
+    const absolute = this.#resolve(path);
+    return this.#call(async () => {
+      if (!(await this.#rootExists())) {
+        // Never recreate a missing root: an unmounted drive would silently become a directory
+        // on the system disk.
+        throw new DriveError('DRIVE_OFFLINE', this.description, 'drive root is missing');
+      }
+      const firstCreated = await mkdir(absolute, { recursive: true });
+      if (firstCreated === undefined) return;
+      // Each new directory's entry lives in its parent: fsync the parents from the first created
+      // one down to the deepest, so the whole chain survives a power loss.
+      let directory = absolute;
+      const toSync: string[] = [];
+      while (directory.length >= firstCreated.length) {
+        toSync.push(dirname(directory));
+        directory = dirname(directory);
+      }
+      for (const parent of toSync.reverse()) await syncDirectoryAt(parent);
+    });
+  }
+
+  writeFile(path: string, data: Uint8Array): Promise<void> {
+    const absolute = this.#resolve(path);
+    return this.#call(() => writeAndSync(absolute, data));
+  }
+
+  writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+    const absolute = this.#resolve(path);
+    const temporary = `${absolute}.${randomUUID()}.tmp`;
+    return this.#call(async () => {
+      try {
+        await writeAndSync(temporary, data);
+        await rename(temporary, absolute);
+      } catch (error) {
+        await unlink(temporary).catch(() => {});
+        throw error;
+      }
+      await syncDirectoryAt(dirname(absolute));
+    });
+  }
+
+  createFileWriter(path: string): Promise<FileWriter> {
+    const absolute = this.#resolve(path);
+    return this.#call(async () => new LocalFileWriter(await open(absolute, 'wx'), absolute, this));
+  }
+
+  /** Used by LocalFileWriter to convert its errors. */
+  convert(error: unknown): Promise<DriveError> {
+    return this.#rootExists().then((exists) => toDriveError(error, this.description, exists));
+  }
+
+  readFile(path: string): Promise<Uint8Array> {
+    const absolute = this.#resolve(path);
+    return this.#call(() => readFile(absolute));
+  }
+
+  readRange(path: string, offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+    const absolute = this.#resolve(path);
+    return this.#call(async () => {
+      const handle = await open(absolute, 'r');
+      try {
+        const buffer = Buffer.allocUnsafe(lengthBytes);
+        let filled = 0;
+        while (filled < lengthBytes) {
+          const { bytesRead } = await handle.read(buffer, filled, lengthBytes - filled, offsetBytes + filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        return buffer.subarray(0, filled);
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  stat(path: string): Promise<DriveEntryStat> {
+    const absolute = this.#resolve(path);
+    return this.#call(async () => {
+      const entry = await stat(absolute);
+      return { sizeBytes: entry.size, isDirectory: entry.isDirectory() };
+    });
+  }
+
+  rename(from: string, to: string, options?: { sync?: boolean }): Promise<void> {
+    const absoluteFrom = this.#resolve(from);
+    const absoluteTo = this.#resolve(to);
+    return this.#call(async () => {
+      await rename(absoluteFrom, absoluteTo);
+      if (options?.sync === false) return;
+      await syncDirectoryAt(dirname(absoluteTo));
+      if (dirname(absoluteFrom) !== dirname(absoluteTo)) await syncDirectoryAt(dirname(absoluteFrom));
+    });
+  }
+
+  remove(path: string): Promise<void> {
+    const absolute = this.#resolve(path);
+    assert.notEqual(absolute, this.#root, 'refusing to remove a drive root');
+    return this.#call(() => rm(absolute, { recursive: true, force: true }));
+  }
+
+  list(path: string): Promise<string[]> {
+    const absolute = this.#resolve(path);
+    return this.#call(async () => (await readdir(absolute)).sort());
+  }
+
+  syncDirectory(path: string): Promise<void> {
+    const absolute = this.#resolve(path);
+    return this.#call(() => syncDirectoryAt(absolute));
+  }
+
+  freeSpace(): Promise<DriveSpace> {
+    return this.#call(async () => {
+      const space = await statfs(this.#root);
+      return { freeBytes: space.bavail * space.bsize, totalBytes: space.blocks * space.bsize };
+    });
+  }
+}
+
+class LocalFileWriter implements FileWriter {
+  readonly #handle: FileHandle;
+  readonly #path: string;
+  readonly #drive: LocalDrive;
+  #closed = false;
+
+  constructor(handle: FileHandle, path: string, drive: LocalDrive) {
+    this.#handle = handle;
+    this.#path = path;
+    this.#drive = drive;
+  }
+
+  async write(chunks: readonly Uint8Array[]): Promise<void> {
+    try {
+      let pending = chunks.filter((chunk) => chunk.byteLength > 0);
+      while (pending.length > 0) {
+        const { bytesWritten } = await this.#handle.writev(pending);
+        pending = skipBytes(pending, bytesWritten);
+      }
+    } catch (error) {
+      throw await this.#drive.convert(error);
+    }
+  }
+
+  async finish(): Promise<void> {
+    try {
+      await this.#handle.sync();
+      this.#closed = true;
+      await this.#handle.close();
+    } catch (error) {
+      throw await this.#drive.convert(error);
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      await this.#handle.close().catch(() => {});
+    }
+    await unlink(this.#path).catch(() => {});
+  }
+}
+
+/** The chunks that remain after the first `count` bytes were written (a short writev). */
+function skipBytes(chunks: Uint8Array[], count: number): Uint8Array[] {
+  let remaining = count;
+  const rest: Uint8Array[] = [];
+  for (const chunk of chunks) {
+    if (remaining >= chunk.byteLength) {
+      remaining -= chunk.byteLength;
+    } else {
+      rest.push(chunk.subarray(remaining));
+      remaining = 0;
+    }
+  }
+  return rest;
+}
+
+async function writeAndSync(absolute: string, data: Uint8Array): Promise<void> {
+  const handle = await open(absolute, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+  try {
+    let written = 0;
+    while (written < data.byteLength) {
+      const { bytesWritten } = await handle.write(data, written, data.byteLength - written);
+      written += bytesWritten;
+    }
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await unlink(absolute).catch(() => {});
+    throw error;
+  }
+  await handle.close();
+}
+
+async function syncDirectoryAt(absolute: string): Promise<void> {
+  const handle = await open(absolute, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,112 @@
+// Publishing a version on one drive, removing one, and cleaning up after a crash.
+//
+// A write first fills tmp/<uuid>/ on each drive (shard file, then the record), all fsynced. The
+// commit on a drive is two renames: the shard file into the version directory under its unique
+// name shard.<dataId>, then the record over "meta". The record's rename is the commit point: a
+// reader only follows "meta", so before it the new shard file is an invisible orphan and after
+// it the version is whole. A crash in between leaves tmp/<uuid>/meta behind, which names the
+// orphan: the startup cleanup removes it. Old shard files of an overwritten version are removed
+// after the commit (and by any later heal of that version if a crash interrupted this).
+import type { Drive } from '../disk/index.ts';
+import { isDriveError } from '../disk/index.ts';
+import { decodeVersionRecord, encodeVersionRecord, type VersionRecord } from './formats.ts';
+import { shardFileName, temporaryDirectory, versionDirectory, versionRecordFile } from './layout.ts';
+
+export const temporaryShardFile = 'shard';
+
+export function temporaryPath(name: string): string {
+  return `${temporaryDirectory}/${name}`;
+}
+
+/**
+ * Commits a version on one drive. `withShardFile`: tmp/<name>/shard holds this drive's shard
+ * file (absent for inline versions and for metadata-only updates).
+ */
+export async function commitOnDrive(
+  drive: Drive,
+  temporaryName: string,
+  record: VersionRecord,
+  inlinePayload: Uint8Array,
+  withShardFile: boolean,
+): Promise<void> {
+  const staging = temporaryPath(temporaryName);
+  const directory = versionDirectory(record);
+  await drive.ensureDirectory(staging);
+  await drive.writeFile(`${staging}/${versionRecordFile}`, encodeVersionRecord(record, inlinePayload));
+  // The staged record must be durable before the shard file is published: it is what tells the
+  // startup cleanup which orphan to remove if we crash between the two renames.
+  if (withShardFile) await drive.syncDirectory(staging);
+  await drive.ensureDirectory(directory);
+  if (withShardFile) {
+    await drive.rename(`${staging}/${temporaryShardFile}`, `${directory}/${shardFileName(record.dataId)}`, {
+      sync: false,
+    });
+    // The shard file's name must be durable before the record that points at it.
+    await drive.syncDirectory(directory);
+  }
+  await drive.rename(`${staging}/${versionRecordFile}`, `${directory}/${versionRecordFile}`, { sync: false });
+  await drive.syncDirectory(directory);
+  await removeUnreferencedShards(drive, directory, record.dataId);
+  await drive.remove(staging);
+}
+
+/** Removes shard files in a version directory other than the one the record points at. */
+export async function removeUnreferencedShards(drive: Drive, directory: string, dataId: string | null) {
+  const keep = dataId === null ? null : shardFileName(dataId);
+  const names = await drive.list(directory).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name.startsWith('shard.') && name !== keep) await drive.remove(`${directory}/${name}`);
+  }
+}
+
+/** Removes a version directory from one drive: renamed away first, so it vanishes atomically. */
+export async function removeVersionDirectory(
+  drive: Drive,
+  directory: string,
+  trashName: string,
+): Promise<void> {
+  try {
+    await drive.rename(directory, temporaryPath(trashName));
+  } catch (error) {
+    if (isDriveError(error, 'NOT_FOUND')) return;
+    throw error;
+  }
+  await drive.remove(temporaryPath(trashName));
+  const keyDirectory = directory.slice(0, directory.lastIndexOf('/'));
+  const rest = await drive.list(keyDirectory).catch(() => ['?']);
+  if (rest.length === 0) await drive.remove(keyDirectory);
+}
+
+/**
+ * Startup cleanup of one drive: every entry of tmp/ is a write, heal or delete that did not
+ * finish. A staged record that is still there was never committed: the shard file it may have
+ * published is removed, unless the committed record points at the same dataId (a heal rewriting
+ * a shard in place). Then the entry goes. Returns how many entries were removed.
+ */
+export async function cleanTemporaryFiles(drive: Drive): Promise<number> {
+  await drive.ensureDirectory(temporaryDirectory);
+  const names = await drive.list(temporaryDirectory);
+  for (const name of names) {
+    const staged = await readRecordIfAny(drive, `${temporaryPath(name)}/${versionRecordFile}`);
+    if (staged !== null) {
+      const directory = versionDirectory(staged);
+      const committed = await readRecordIfAny(drive, `${directory}/${versionRecordFile}`);
+      if (committed?.dataId !== staged.dataId) {
+        await drive.remove(`${directory}/${shardFileName(staged.dataId)}`);
+      }
+      if (committed === null && (await drive.list(directory).catch(() => ['?'])).length === 0) {
+        await drive.remove(directory);
+      }
+    }
+    await drive.remove(temporaryPath(name));
+  }
+  return names.length;
+}
+
+async function readRecordIfAny(drive: Drive, path: string): Promise<VersionRecord | null> {
+  try {
+    return decodeVersionRecord(await drive.readFile(path)).record;
+  } catch {
+    return null;
+  }
+}

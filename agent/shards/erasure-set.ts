@@ -1,0 +1,469 @@
+// One erasure set over the drives of a host: the API the object layer builds on. See the files
+// beside this one for each mechanism (write.ts, read.ts, records.ts, commit.ts, heal.ts).
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Drive, LocalDrive } from '../disk/index.ts';
+import { createCodec, type ErasureCodec } from '../erasure/index.ts';
+import { removeVersionDirectory } from './commit.ts';
+import { emptyMetrics, lockName, type SetContext, type StoreMetrics, writeQuorumFor } from './context.ts';
+import { StoreError, writeQuorumError } from './errors.ts';
+import { decodeDriveFormat, type VersionRecord } from './formats.ts';
+import { type HealReport, healVersion } from './heal.ts';
+import { HealQueue } from './heal-queue.ts';
+import { distributionFor, driveFormatFile, type VersionAddress, versionDirectory } from './layout.ts';
+import { KeyedLock } from './lock.ts';
+import { deleteRecords, updateRecords } from './mutate.ts';
+import { type DriveCondition, formatDrive, prepareDrives } from './open.ts';
+import { BlockReader, readRange, shardSources } from './read.ts';
+import { type Resolution, readRecordCopies, requireFound, resolveCopies } from './records.ts';
+import { addressOf, Throttle, walkVersionDirectories } from './walk.ts';
+import { VersionWriter } from './write.ts';
+
+export interface ErasureSetOptions {
+  /** Drive root directories (each must exist) or Drive objects; k + m of them. */
+  drives: (string | Drive)[];
+  /** k, default 4. */
+  dataShards?: number;
+  /** m, default 2. */
+  parityShards?: number;
+  /** Object bytes per stripe, default 1 MiB. */
+  blockSizeBytes?: number;
+  /** Versions smaller than this live inside their record file; default 128 KiB, at most blockSizeBytes. */
+  inlineThresholdBytes?: number;
+  clock?: () => number;
+  /** Source of version data ids and temporary names (UUIDs). */
+  randomUUID?: () => string;
+  /** Used by scrub to pace itself. */
+  sleep?: (milliseconds: number) => Promise<void>;
+  /** Blocks coded or written at once by one write, or read ahead by one read; default 2. */
+  maxBlocksInFlight?: number;
+  /** Bound on the background heal queue; default 10 000. */
+  maxQueuedHeals?: number;
+  /** Default: createCodec(dataShards, parityShards) from agent/erasure. */
+  codec?: ErasureCodec;
+}
+
+export interface StoredVersion {
+  address: VersionAddress;
+  sizeBytes: number;
+  /** The caller's metadata, as returned by finalize or updateMetadata. */
+  metadata: Record<string, unknown>;
+  dataId: string;
+  committedAtMs: number;
+  updatedAtMs: number;
+  metadataRevision: number;
+  inline: boolean;
+  erasure: { dataShards: number; parityShards: number; blockSizeBytes: number };
+}
+
+export interface WriteOptions {
+  /** Called once the body is stored but not committed; throwing aborts the write. */
+  finalize: (summary: { sizeBytes: number }) => Promise<Record<string, unknown>> | Record<string, unknown>;
+  signal?: AbortSignal;
+}
+
+export interface ByteRange {
+  offsetBytes: number;
+  lengthBytes: number;
+}
+
+export interface DriveStatus {
+  driveIndex: number;
+  description: string;
+  state: DriveCondition;
+  freeBytes?: number;
+  totalBytes?: number;
+}
+
+export interface ScrubReport {
+  versionsChecked: number;
+  versionsHealed: number;
+  leftoversRemoved: number;
+  bytesRead: number;
+  /** Versions that could not be checked (e.g. QUORUM_LOST); retried by the next scrub. */
+  failures: number;
+}
+
+export interface RebuildReport {
+  driveIndex: number;
+  versionsChecked: number;
+  shardsRewritten: number;
+  failures: number;
+}
+
+const defaults = {
+  dataShards: 4,
+  parityShards: 2,
+  blockSizeBytes: 1024 * 1024,
+  inlineThresholdBytes: 128 * 1024,
+  maxBlocksInFlight: 2,
+  maxQueuedHeals: 10_000,
+};
+
+export async function openErasureSet(options: ErasureSetOptions): Promise<ErasureSet> {
+  const dataShards = options.dataShards ?? defaults.dataShards;
+  const parityShards = options.parityShards ?? defaults.parityShards;
+  const blockSizeBytes = options.blockSizeBytes ?? defaults.blockSizeBytes;
+  const inlineThresholdBytes = Math.min(
+    options.inlineThresholdBytes ?? defaults.inlineThresholdBytes,
+    blockSizeBytes,
+  );
+  assert.equal(options.drives.length, dataShards + parityShards, 'an erasure set needs k + m drives');
+  assert.ok(
+    Number.isInteger(blockSizeBytes) && blockSizeBytes > 0,
+    'blockSizeBytes must be a positive integer',
+  );
+  const drives = options.drives.map((drive) => (typeof drive === 'string' ? new LocalDrive(drive) : drive));
+  const newId = options.randomUUID ?? randomUUID;
+  const { conditions } = await prepareDrives(drives, { dataShards, parityShards }, newId);
+  const metrics = emptyMetrics();
+  let healQueue: HealQueue | undefined;
+  const ctx: SetContext = {
+    drives,
+    codec: options.codec ?? createCodec(dataShards, parityShards),
+    dataShards,
+    parityShards,
+    driveCount: drives.length,
+    writeQuorum: writeQuorumFor(dataShards, parityShards),
+    blockSizeBytes,
+    inlineThresholdBytes,
+    maxBlocksInFlight: options.maxBlocksInFlight ?? defaults.maxBlocksInFlight,
+    clock: options.clock ?? Date.now,
+    randomUUID: newId,
+    metrics,
+    lock: new KeyedLock(),
+    requestHeal: (address) => healQueue?.request(address),
+  };
+  healQueue = new HealQueue(
+    options.maxQueuedHeals ?? defaults.maxQueuedHeals,
+    (address) => healVersion(ctx, address, { deep: true }),
+    metrics,
+  );
+  return new ErasureSet(ctx, healQueue, conditions, options.sleep ?? ((milliseconds) => sleep(milliseconds)));
+}
+
+function toStoredVersion(record: VersionRecord): StoredVersion {
+  return {
+    address: { bucket: record.bucket, key: record.key, versionId: record.versionId },
+    sizeBytes: record.sizeBytes,
+    metadata: record.metadata,
+    dataId: record.dataId,
+    committedAtMs: record.committedAtMs,
+    updatedAtMs: record.updatedAtMs,
+    metadataRevision: record.metadataRevision,
+    inline: record.inline,
+    erasure: {
+      dataShards: record.erasure.dataShards,
+      parityShards: record.erasure.parityShards,
+      blockSizeBytes: record.erasure.blockSizeBytes,
+    },
+  };
+}
+
+function checkAddress(address: VersionAddress): void {
+  for (const field of ['bucket', 'key', 'versionId'] as const) {
+    if (typeof address[field] !== 'string' || address[field].length === 0) {
+      throw new TypeError(`version address needs a non-empty ${field}`);
+    }
+  }
+}
+
+export class ErasureSet {
+  readonly #ctx: SetContext;
+  readonly #healQueue: HealQueue;
+  readonly #conditions: DriveCondition[];
+  readonly #sleep: (milliseconds: number) => Promise<void>;
+  #closed = false;
+
+  constructor(
+    ctx: SetContext,
+    healQueue: HealQueue,
+    conditions: DriveCondition[],
+    sleepFor: (milliseconds: number) => Promise<void>,
+  ) {
+    this.#ctx = ctx;
+    this.#healQueue = healQueue;
+    this.#conditions = conditions;
+    this.#sleep = sleepFor;
+  }
+
+  /** Counters since open (live object: read it at any time). */
+  get metrics(): StoreMetrics {
+    return this.#ctx.metrics;
+  }
+
+  get writeQuorum(): number {
+    return this.#ctx.writeQuorum;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new Error('erasure set is closed');
+  }
+
+  async writeVersion(
+    address: VersionAddress,
+    body: AsyncIterable<Uint8Array>,
+    options: WriteOptions,
+  ): Promise<StoredVersion> {
+    this.#checkOpen();
+    checkAddress(address);
+    const ctx = this.#ctx;
+    const dataId = ctx.randomUUID();
+    const distribution = distributionFor(address, ctx.driveCount);
+    const writer = new VersionWriter(ctx, dataId, ctx.randomUUID(), distribution);
+    try {
+      for await (const chunk of body) {
+        options.signal?.throwIfAborted();
+        await writer.push(chunk);
+      }
+      options.signal?.throwIfAborted();
+      await writer.end();
+      const metadata = await options.finalize({ sizeBytes: writer.sizeBytes });
+      options.signal?.throwIfAborted();
+      const nowMs = ctx.clock();
+      const record: VersionRecord = {
+        ...address,
+        sizeBytes: writer.sizeBytes,
+        dataId,
+        committedAtMs: nowMs,
+        metadataRevision: 0,
+        updatedAtMs: nowMs,
+        inline: writer.inline,
+        erasure: {
+          dataShards: ctx.dataShards,
+          parityShards: ctx.parityShards,
+          blockSizeBytes: ctx.blockSizeBytes,
+          distribution,
+          checksumAlgorithm: 'crc32',
+        },
+        metadata,
+      };
+      return await ctx.lock.run(lockName(address), () => this.#commit(writer, record));
+    } finally {
+      await writer.discard();
+    }
+  }
+
+  async #commit(writer: VersionWriter, record: VersionRecord): Promise<StoredVersion> {
+    const ctx = this.#ctx;
+    const { committed, failures } = await writer.commit(record);
+    if (committed.length < ctx.writeQuorum) {
+      // Take back the drives that did commit, so that the version is not half there.
+      const directory = versionDirectory(record);
+      await Promise.all(
+        committed.map((driveIndex) =>
+          removeVersionDirectory(ctx.drives[driveIndex], directory, ctx.randomUUID()).catch(() => {}),
+        ),
+      );
+      throw writeQuorumError(failures, ctx.writeQuorum, 'write');
+    }
+    if (committed.length < ctx.driveCount) {
+      ctx.metrics.degradedWrites += 1;
+      ctx.requestHeal(record);
+    }
+    return toStoredVersion(record);
+  }
+
+  async #resolve(address: VersionAddress): Promise<Resolution> {
+    checkAddress(address);
+    const resolution = resolveCopies(this.#ctx, await readRecordCopies(this.#ctx, versionDirectory(address)));
+    if (resolution.kind === 'found' && needsHeal(resolution)) this.#ctx.requestHeal(address);
+    return resolution;
+  }
+
+  async statVersion(address: VersionAddress): Promise<StoredVersion | null> {
+    this.#checkOpen();
+    const resolution = await this.#resolve(address);
+    if (resolution.kind === 'absent') return null;
+    return toStoredVersion(requireFound(resolution, 'stat').record);
+  }
+
+  async readVersion(
+    address: VersionAddress,
+    range?: ByteRange,
+  ): Promise<{ version: StoredVersion; body: AsyncIterable<Uint8Array> }> {
+    this.#checkOpen();
+    const found = requireFound(await this.#resolve(address), 'read');
+    const { record } = found;
+    const offsetBytes = range?.offsetBytes ?? 0;
+    const lengthBytes = range?.lengthBytes ?? record.sizeBytes - offsetBytes;
+    if (
+      !Number.isInteger(offsetBytes) ||
+      !Number.isInteger(lengthBytes) ||
+      offsetBytes < 0 ||
+      lengthBytes < 0 ||
+      offsetBytes + lengthBytes > record.sizeBytes
+    ) {
+      throw new RangeError(
+        `range ${offsetBytes}+${lengthBytes} is outside a ${record.sizeBytes}-byte version`,
+      );
+    }
+    const reader = new BlockReader(this.#ctx, record, shardSources(this.#ctx, found));
+    const onDone = (damaged: boolean) => {
+      if (damaged) this.#ctx.requestHeal(address);
+    };
+    const body = readRange(reader, offsetBytes, lengthBytes, onDone, this.#ctx.maxBlocksInFlight);
+    return { version: toStoredVersion(record), body };
+  }
+
+  async updateMetadata(
+    address: VersionAddress,
+    update: (old: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<StoredVersion> {
+    this.#checkOpen();
+    checkAddress(address);
+    const record = await this.#ctx.lock.run(lockName(address), () =>
+      updateRecords(this.#ctx, address, update),
+    );
+    return toStoredVersion(record);
+  }
+
+  async deleteVersion(address: VersionAddress): Promise<void> {
+    this.#checkOpen();
+    checkAddress(address);
+    await this.#ctx.lock.run(lockName(address), () => deleteRecords(this.#ctx, address));
+  }
+
+  async *listVersions(options?: { bucket?: string }): AsyncIterable<StoredVersion> {
+    this.#checkOpen();
+    for await (const directory of walkVersionDirectories(this.#ctx, { bucket: options?.bucket })) {
+      const resolution = resolveCopies(this.#ctx, await readRecordCopies(this.#ctx, directory));
+      if (resolution.kind === 'absent') continue;
+      yield toStoredVersion(requireFound(resolution, `list ${directory}`).record);
+    }
+  }
+
+  /** Verifies every shard of the version and rewrites the damaged, missing or stale ones. */
+  heal(address: VersionAddress): Promise<HealReport> {
+    this.#checkOpen();
+    checkAddress(address);
+    return healVersion(this.#ctx, address, { deep: true });
+  }
+
+  /** Walks every version, verifying and healing, reading at most bytesPerSecond. */
+  async scrub(options: { bytesPerSecond: number; signal?: AbortSignal }): Promise<ScrubReport> {
+    this.#checkOpen();
+    assert.ok(options.bytesPerSecond > 0, 'scrub needs a positive rate');
+    const ctx = this.#ctx;
+    const throttle = new Throttle(options.bytesPerSecond, ctx.clock, this.#sleep);
+    const report: ScrubReport = {
+      versionsChecked: 0,
+      versionsHealed: 0,
+      leftoversRemoved: 0,
+      bytesRead: 0,
+      failures: 0,
+    };
+    for await (const directory of walkVersionDirectories(ctx)) {
+      options.signal?.throwIfAborted();
+      const address = await addressOf(ctx, directory);
+      if (address === null) continue;
+      try {
+        const result = await healVersion(ctx, address, {
+          deep: true,
+          onBytesRead: (bytes) => throttle.consume(bytes, options.signal),
+        });
+        report.bytesRead += result.bytesRead;
+        ctx.metrics.scrubbedBytes += result.bytesRead;
+        if (result.outcome === 'healed') report.versionsHealed += 1;
+        if (result.outcome === 'removed') report.leftoversRemoved += 1;
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        report.failures += 1;
+      }
+      report.versionsChecked += 1;
+      ctx.metrics.scrubbedVersions += 1;
+    }
+    return report;
+  }
+
+  /** Rewrites onto a replaced (empty) drive everything it should hold. */
+  async rebuildDrive(driveIndex: number): Promise<RebuildReport> {
+    this.#checkOpen();
+    const ctx = this.#ctx;
+    assert.ok(
+      Number.isInteger(driveIndex) && driveIndex >= 0 && driveIndex < ctx.driveCount,
+      'no such drive',
+    );
+    const drive = ctx.drives[driveIndex];
+    try {
+      await drive.checkOnline();
+    } catch (error) {
+      throw new StoreError('DRIVE_OFFLINE', `rebuild: ${drive.description} is offline`, { cause: error });
+    }
+    const setId = await this.#setId(driveIndex);
+    await formatDrive(drive, {
+      setId,
+      driveIndex,
+      driveCount: ctx.driveCount,
+      dataShards: ctx.dataShards,
+      parityShards: ctx.parityShards,
+    });
+    const report: RebuildReport = { driveIndex, versionsChecked: 0, shardsRewritten: 0, failures: 0 };
+    const others = ctx.drives.map((_, index) => index).filter((index) => index !== driveIndex);
+    for await (const directory of walkVersionDirectories(ctx, { driveIndexes: others })) {
+      const address = await addressOf(ctx, directory);
+      if (address === null) continue;
+      try {
+        const result = await healVersion(ctx, address, { deep: false });
+        if (result.shardsRewritten.includes(driveIndex)) report.shardsRewritten += 1;
+      } catch {
+        report.failures += 1;
+      }
+      report.versionsChecked += 1;
+    }
+    if (report.failures === 0) this.#conditions[driveIndex] = 'online';
+    return report;
+  }
+
+  async #setId(exceptDrive: number): Promise<string> {
+    for (const [index, drive] of this.#ctx.drives.entries()) {
+      if (index === exceptDrive) continue;
+      try {
+        return decodeDriveFormat(await drive.readFile(driveFormatFile)).setId;
+      } catch {}
+    }
+    return this.#ctx.randomUUID();
+  }
+
+  /** Each drive's state as of now (a live check) and its free space. */
+  async driveStates(): Promise<DriveStatus[]> {
+    return Promise.all(
+      this.#ctx.drives.map(async (drive, driveIndex): Promise<DriveStatus> => {
+        const status = { driveIndex, description: drive.description };
+        try {
+          await drive.checkOnline();
+          const space = await drive.freeSpace();
+          const state = this.#conditions[driveIndex] === 'needs-rebuild' ? 'needs-rebuild' : 'online';
+          if (this.#conditions[driveIndex] === 'offline') this.#conditions[driveIndex] = 'online';
+          return { ...status, state, ...space };
+        } catch {
+          return { ...status, state: 'offline' };
+        }
+      }),
+    );
+  }
+
+  /** Resolves when the background heals requested so far are done. */
+  settle(): Promise<void> {
+    return this.#healQueue.settle();
+  }
+
+  /** Stops background work (queued heals are dropped; scrub finds them again). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#healQueue.stop();
+  }
+}
+
+/** True when a drive that answers holds a missing, stale or unreadable copy of the record. */
+function needsHeal(resolution: Extract<Resolution, { kind: 'found' }>): boolean {
+  return resolution.copies.some(
+    (copy) =>
+      copy.state === 'missing' ||
+      copy.state === 'corrupt' ||
+      (copy.state === 'present' &&
+        (copy.record.dataId !== resolution.record.dataId ||
+          copy.record.metadataRevision < resolution.record.metadataRevision)),
+  );
+}

@@ -1,0 +1,167 @@
+// The on-disk formats of the shard store. Each begins with an 8-byte magic and a 16-bit format
+// version, so a future version can read (or refuse) what an older one wrote; test/shards holds a
+// committed sample of version 1 of each.
+//
+// Version record file ("meta", one per drive per version):
+//   0  magic "COFFREVM"        8  format version u16 (1)   10 reserved u16 (0)
+//   12 JSON length u32         16 inline payload length u32
+//   20 JSON (UTF-8, VersionRecord)   then the inline payload (this drive's shard blocks)
+//   last 4 bytes: CRC-32 of everything before them
+// Shard file ("shard.<dataId>", one per drive per non-inline version):
+//   0  magic "COFFRESH"        8  format version u16 (1)   10 shard index u8   11 reserved u8
+//   12 data shards u8          13 parity shards u8         14 reserved u16
+//   16 block size u32          20 data id (16 bytes)       36 CRC-32 of bytes 0..35
+//   40 blocks: [CRC-32 of the shard block u32][shard block bytes], block after block
+// Drive format file ("format", one per drive):
+//   0  magic "COFFREDF"        8  format version u16 (1)   10 reserved u16   12 JSON length u32
+//   16 JSON (DriveFormat)      last 4 bytes: CRC-32 of everything before them
+// All integers are big-endian.
+import { crc32 } from 'node:zlib';
+import { StoreError } from './errors.ts';
+
+export const versionRecordMagic = 'COFFREVM';
+export const shardFileMagic = 'COFFRESH';
+export const driveFormatMagic = 'COFFREDF';
+export const currentFormatVersion = 1;
+export const shardHeaderBytes = 40;
+/** Every shard block is preceded by its CRC-32. */
+export const blockChecksumBytes = 4;
+
+export interface ErasureLayout {
+  dataShards: number;
+  parityShards: number;
+  blockSizeBytes: number;
+  /** distribution[driveIndex] = the shard index that drive holds (data 0..k-1, then parity). */
+  distribution: number[];
+  checksumAlgorithm: 'crc32';
+}
+
+/** What every drive stores about one version (identical on all drives of a commit). */
+export interface VersionRecord {
+  bucket: string;
+  key: string;
+  versionId: string;
+  sizeBytes: number;
+  /** Random per write: names the shard files, tells two writes of one address apart. */
+  dataId: string;
+  committedAtMs: number;
+  /** Bumped by each updateMetadata; the highest wins among drives holding the same dataId. */
+  metadataRevision: number;
+  updatedAtMs: number;
+  inline: boolean;
+  erasure: ErasureLayout;
+  /** The caller's metadata (JSON). */
+  metadata: Record<string, unknown>;
+}
+
+export interface DriveFormat {
+  setId: string;
+  driveIndex: number;
+  driveCount: number;
+  dataShards: number;
+  parityShards: number;
+}
+
+function corrupt(what: string): StoreError {
+  return new StoreError('CORRUPT', what);
+}
+
+function checkMagic(bytes: Uint8Array, magic: string, what: string): DataView {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < 16 || Buffer.from(bytes.subarray(0, 8)).toString('latin1') !== magic) {
+    throw corrupt(`${what}: bad magic`);
+  }
+  const version = view.getUint16(8);
+  if (version !== currentFormatVersion) throw corrupt(`${what}: unsupported format version ${version}`);
+  return view;
+}
+
+export function encodeVersionRecord(record: VersionRecord, inlinePayload: Uint8Array): Uint8Array {
+  const json = Buffer.from(JSON.stringify(record), 'utf8');
+  const bytes = Buffer.alloc(20 + json.byteLength + inlinePayload.byteLength + 4);
+  bytes.write(versionRecordMagic, 0, 'latin1');
+  bytes.writeUInt16BE(currentFormatVersion, 8);
+  bytes.writeUInt32BE(json.byteLength, 12);
+  bytes.writeUInt32BE(inlinePayload.byteLength, 16);
+  json.copy(bytes, 20);
+  bytes.set(inlinePayload, 20 + json.byteLength);
+  bytes.writeUInt32BE(crc32(bytes.subarray(0, bytes.byteLength - 4)), bytes.byteLength - 4);
+  return bytes;
+}
+
+export function decodeVersionRecord(bytes: Uint8Array): { record: VersionRecord; inlinePayload: Uint8Array } {
+  const view = checkMagic(bytes, versionRecordMagic, 'version record');
+  const jsonBytes = view.getUint32(12);
+  const payloadBytes = view.getUint32(16);
+  if (bytes.byteLength !== 20 + jsonBytes + payloadBytes + 4) throw corrupt('version record: bad length');
+  if (crc32(bytes.subarray(0, bytes.byteLength - 4)) !== view.getUint32(bytes.byteLength - 4)) {
+    throw corrupt('version record: checksum mismatch');
+  }
+  const record = JSON.parse(
+    Buffer.from(bytes.subarray(20, 20 + jsonBytes)).toString('utf8'),
+  ) as VersionRecord;
+  return { record, inlinePayload: bytes.subarray(20 + jsonBytes, 20 + jsonBytes + payloadBytes) };
+}
+
+export interface ShardHeader {
+  shardIndex: number;
+  dataShards: number;
+  parityShards: number;
+  blockSizeBytes: number;
+  dataId: string;
+}
+
+function dataIdBytes(dataId: string): Buffer {
+  const bytes = Buffer.from(dataId.replaceAll('-', ''), 'hex');
+  if (bytes.byteLength !== 16) throw new TypeError(`data id must be a UUID, got ${dataId}`);
+  return bytes;
+}
+
+export function encodeShardHeader(header: ShardHeader): Uint8Array {
+  const bytes = Buffer.alloc(shardHeaderBytes);
+  bytes.write(shardFileMagic, 0, 'latin1');
+  bytes.writeUInt16BE(currentFormatVersion, 8);
+  bytes.writeUInt8(header.shardIndex, 10);
+  bytes.writeUInt8(header.dataShards, 12);
+  bytes.writeUInt8(header.parityShards, 13);
+  bytes.writeUInt32BE(header.blockSizeBytes, 16);
+  dataIdBytes(header.dataId).copy(bytes, 20);
+  bytes.writeUInt32BE(crc32(bytes.subarray(0, 36)), 36);
+  return bytes;
+}
+
+export function decodeShardHeader(bytes: Uint8Array): ShardHeader {
+  const view = checkMagic(bytes, shardFileMagic, 'shard file');
+  if (bytes.byteLength < shardHeaderBytes) throw corrupt('shard file: truncated header');
+  if (crc32(bytes.subarray(0, 36)) !== view.getUint32(36))
+    throw corrupt('shard file: header checksum mismatch');
+  const hex = Buffer.from(bytes.subarray(20, 36)).toString('hex');
+  return {
+    shardIndex: view.getUint8(10),
+    dataShards: view.getUint8(12),
+    parityShards: view.getUint8(13),
+    blockSizeBytes: view.getUint32(16),
+    dataId: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`,
+  };
+}
+
+export function encodeDriveFormat(format: DriveFormat): Uint8Array {
+  const json = Buffer.from(JSON.stringify(format), 'utf8');
+  const bytes = Buffer.alloc(16 + json.byteLength + 4);
+  bytes.write(driveFormatMagic, 0, 'latin1');
+  bytes.writeUInt16BE(currentFormatVersion, 8);
+  bytes.writeUInt32BE(json.byteLength, 12);
+  json.copy(bytes, 16);
+  bytes.writeUInt32BE(crc32(bytes.subarray(0, bytes.byteLength - 4)), bytes.byteLength - 4);
+  return bytes;
+}
+
+export function decodeDriveFormat(bytes: Uint8Array): DriveFormat {
+  const view = checkMagic(bytes, driveFormatMagic, 'drive format');
+  const jsonBytes = view.getUint32(12);
+  if (bytes.byteLength !== 16 + jsonBytes + 4) throw corrupt('drive format: bad length');
+  if (crc32(bytes.subarray(0, bytes.byteLength - 4)) !== view.getUint32(bytes.byteLength - 4)) {
+    throw corrupt('drive format: checksum mismatch');
+  }
+  return JSON.parse(Buffer.from(bytes.subarray(16, 16 + jsonBytes)).toString('utf8')) as DriveFormat;
+}

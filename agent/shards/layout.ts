@@ -1,0 +1,97 @@
+// Where things live on a drive, and the geometry of blocks and shards.
+//
+// Keys are any UTF-8 (S3 allows "../", "%", spaces, 1024 bytes), so they never become paths: a
+// version lives in  objects/<sha256(bucket)>/<first 2 hex of sha256(key)>/<sha256(key)>/<sha256(versionId)>/
+// holding "meta" (the version record) and, unless inline, "shard.<dataId>". The bucket, key and
+// version id are kept inside the record. The 2-hex fan-out bounds the size of one directory.
+// Writes happen in tmp/<uuid>/ on the same drive and are published by rename.
+import { createHash } from 'node:crypto';
+import { blockChecksumBytes, shardHeaderBytes } from './formats.ts';
+
+export interface VersionAddress {
+  bucket: string;
+  key: string;
+  versionId: string;
+}
+
+export const objectsDirectory = 'objects';
+export const temporaryDirectory = 'tmp';
+export const driveFormatFile = 'format';
+export const versionRecordFile = 'meta';
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+export function bucketDirectory(bucket: string): string {
+  return `${objectsDirectory}/${sha256Hex(bucket)}`;
+}
+
+export function keyDirectory(bucket: string, key: string): string {
+  const keyHash = sha256Hex(key);
+  return `${bucketDirectory(bucket)}/${keyHash.slice(0, 2)}/${keyHash}`;
+}
+
+export function versionDirectory(address: VersionAddress): string {
+  return `${keyDirectory(address.bucket, address.key)}/${sha256Hex(address.versionId)}`;
+}
+
+export function shardFileName(dataId: string): string {
+  return `shard.${dataId}`;
+}
+
+/** A stable string for maps and locks. */
+export function addressKey(address: VersionAddress): string {
+  return JSON.stringify([address.bucket, address.key, address.versionId]);
+}
+
+/** The rotation of shards over drives, so parity is not always on the same drives. */
+export function distributionFor(address: VersionAddress, driveCount: number): number[] {
+  const rotation = createHash('sha256').update(`${address.bucket}\0${address.key}`).digest()[0] % driveCount;
+  return Array.from({ length: driveCount }, (_, driveIndex) => (driveIndex + rotation) % driveCount);
+}
+
+/** Block and shard sizes of one version. */
+export class Geometry {
+  readonly sizeBytes: number;
+  readonly blockSizeBytes: number;
+  readonly dataShards: number;
+  readonly blockCount: number;
+  /** Shard bytes of a full block. */
+  readonly fullShardBytes: number;
+
+  constructor(sizeBytes: number, blockSizeBytes: number, dataShards: number) {
+    this.sizeBytes = sizeBytes;
+    this.blockSizeBytes = blockSizeBytes;
+    this.dataShards = dataShards;
+    this.blockCount = Math.ceil(sizeBytes / blockSizeBytes);
+    this.fullShardBytes = Math.ceil(blockSizeBytes / dataShards);
+  }
+
+  /** Object bytes in block `index` (the last one may be short). */
+  blockDataBytes(index: number): number {
+    return Math.min(this.blockSizeBytes, this.sizeBytes - index * this.blockSizeBytes);
+  }
+
+  /** Bytes of each of the k+m shards of block `index` (data is zero-padded to k of them). */
+  shardBytes(index: number): number {
+    return Math.ceil(this.blockDataBytes(index) / this.dataShards);
+  }
+
+  /** Offset of block `index`'s checksum in a shard payload (the shard file minus its header). */
+  payloadOffset(index: number): number {
+    return index * (blockChecksumBytes + this.fullShardBytes);
+  }
+
+  /** Offset of block `index` in a shard file. */
+  fileOffset(index: number): number {
+    return shardHeaderBytes + this.payloadOffset(index);
+  }
+
+  /** Bytes of a whole shard payload (all blocks with their checksums). */
+  payloadBytes(): number {
+    if (this.blockCount === 0) return 0;
+    const last = this.blockCount - 1;
+    return this.payloadOffset(last) + blockChecksumBytes + this.shardBytes(last);
+  }
+}

@@ -1,0 +1,180 @@
+// Reading blocks back: each drive holding the version is a source of one shard; a block is read
+// from the k data shards first and from parity only when a data shard is missing, short or fails
+// its checksum. Missing data shards are rebuilt by the codec; the caller never notices, but the
+// damage is counted and a background heal is requested.
+import { crc32 } from 'node:zlib';
+import { isDriveError } from '../disk/index.ts';
+import type { SetContext } from './context.ts';
+import { StoreError } from './errors.ts';
+import { blockChecksumBytes, type VersionRecord } from './formats.ts';
+import { Geometry, shardFileName, versionDirectory } from './layout.ts';
+import type { Resolution } from './records.ts';
+
+/** Reads and verifies one shard block from one drive. */
+export interface ShardSource {
+  readonly driveIndex: number;
+  read(blockIndex: number): Promise<Uint8Array>;
+}
+
+function verifyBlock(bytes: Uint8Array, expectedShardBytes: number, where: string): Uint8Array {
+  if (bytes.byteLength !== blockChecksumBytes + expectedShardBytes) {
+    throw new StoreError('CORRUPT', `${where}: truncated shard block`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shard = bytes.subarray(blockChecksumBytes);
+  if (crc32(shard) !== view.getUint32(0))
+    throw new StoreError('CORRUPT', `${where}: shard checksum mismatch`);
+  return shard;
+}
+
+/** Sources indexed by shard index; null where no usable copy is known. */
+export function shardSources(
+  ctx: SetContext,
+  resolution: Extract<Resolution, { kind: 'found' }>,
+  onBytesRead?: (bytes: number) => void,
+): (ShardSource | null)[] {
+  const { record } = resolution;
+  const geometry = new Geometry(record.sizeBytes, record.erasure.blockSizeBytes, record.erasure.dataShards);
+  const sources: (ShardSource | null)[] = new Array(ctx.driveCount).fill(null);
+  const path = `${versionDirectory(record)}/${shardFileName(record.dataId)}`;
+  for (const driveIndex of resolution.holders) {
+    const copy = resolution.copies[driveIndex];
+    if (copy.state !== 'present') continue;
+    const shardIndex = record.erasure.distribution[driveIndex];
+    const where = `${ctx.drives[driveIndex].description} shard ${shardIndex}`;
+    const read = record.inline
+      ? async (blockIndex: number) => {
+          const offset = geometry.payloadOffset(blockIndex);
+          const length = blockChecksumBytes + geometry.shardBytes(blockIndex);
+          return copy.inlinePayload.subarray(offset, offset + length);
+        }
+      : async (blockIndex: number) => {
+          const length = blockChecksumBytes + geometry.shardBytes(blockIndex);
+          const bytes = await ctx.drives[driveIndex].readRange(path, geometry.fileOffset(blockIndex), length);
+          onBytesRead?.(bytes.byteLength);
+          return bytes;
+        };
+    sources[shardIndex] = {
+      driveIndex,
+      read: async (blockIndex) => verifyBlock(await read(blockIndex), geometry.shardBytes(blockIndex), where),
+    };
+  }
+  return sources;
+}
+
+/** Reads blocks of one version, k shards at a time, falling back to parity on failure. */
+export class BlockReader {
+  readonly #ctx: SetContext;
+  readonly #sources: (ShardSource | null)[];
+  readonly #geometry: Geometry;
+  /** Shard indexes found bad during this read; they are not asked again. */
+  readonly failedShards = new Set<number>();
+  #offlineFailures = 0;
+  #corruptFailures = 0;
+
+  constructor(ctx: SetContext, record: VersionRecord, sources: (ShardSource | null)[]) {
+    this.#ctx = ctx;
+    this.#sources = sources;
+    this.#geometry = new Geometry(record.sizeBytes, record.erasure.blockSizeBytes, record.erasure.dataShards);
+  }
+
+  /** True when a shard was found missing, short or corrupt on a drive that answers (heal is due). */
+  get damaged(): boolean {
+    return this.#corruptFailures > 0;
+  }
+
+  /**
+   * The k+m shards of a block, with every data shard present (`all`: every shard present).
+   * Throws CORRUPT when fewer than k shards are intact, QUORUM_LOST when that is because drives
+   * are offline.
+   */
+  async readBlock(blockIndex: number, options?: { all?: boolean }): Promise<(Uint8Array | null)[]> {
+    const { dataShards } = this.#ctx;
+    const shards: (Uint8Array | null)[] = new Array(this.#sources.length).fill(null);
+    let good = 0;
+    let next = 0;
+    while (good < dataShards) {
+      const batch: number[] = [];
+      for (; next < this.#sources.length && batch.length < dataShards - good; next += 1) {
+        if (this.#sources[next] !== null && !this.failedShards.has(next)) batch.push(next);
+      }
+      if (batch.length === 0) throw this.#lostError(blockIndex);
+      const results = await Promise.allSettled(batch.map((index) => this.#sources[index]!.read(blockIndex)));
+      results.forEach((result, position) => {
+        const shardIndex = batch[position];
+        if (result.status === 'fulfilled') {
+          shards[shardIndex] = result.value;
+          good += 1;
+          return;
+        }
+        this.failedShards.add(shardIndex);
+        if (isDriveError(result.reason, 'DRIVE_OFFLINE')) this.#offlineFailures += 1;
+        else {
+          this.#corruptFailures += 1;
+          this.#ctx.metrics.corruptionsDetected += 1;
+        }
+      });
+    }
+    const needsRebuild = options?.all
+      ? shards.some((shard) => shard === null)
+      : shards.slice(0, dataShards).some((shard) => shard === null);
+    if (needsRebuild) {
+      this.#ctx.codec.reconstruct(shards, { dataOnly: !options?.all });
+      if (!options?.all) this.#ctx.metrics.degradedReads += 1;
+    }
+    return shards;
+  }
+
+  #lostError(blockIndex: number): StoreError {
+    const unavailable = this.#sources.filter((source) => source === null).length + this.#offlineFailures;
+    const where = `block ${blockIndex}: fewer than ${this.#ctx.dataShards} intact shards`;
+    return unavailable > this.#ctx.parityShards
+      ? new StoreError('QUORUM_LOST', `${where} (${unavailable} drives unavailable)`)
+      : new StoreError('CORRUPT', `${where} (data lost beyond repair)`);
+  }
+
+  get geometry(): Geometry {
+    return this.#geometry;
+  }
+}
+
+/** The bytes [offsetBytes, offsetBytes + lengthBytes) of a version, block by block. */
+export async function* readRange(
+  reader: BlockReader,
+  offsetBytes: number,
+  lengthBytes: number,
+  onDone: (damaged: boolean) => void,
+  maxBlocksInFlight: number,
+): AsyncGenerator<Uint8Array> {
+  const geometry = reader.geometry;
+  try {
+    if (lengthBytes === 0) return;
+    const endBytes = offsetBytes + lengthBytes;
+    const firstBlock = Math.floor(offsetBytes / geometry.blockSizeBytes);
+    const lastBlock = Math.floor((endBytes - 1) / geometry.blockSizeBytes);
+    // Read ahead up to maxBlocksInFlight blocks while the caller consumes the current one.
+    const pending: Promise<(Uint8Array | null)[]>[] = [];
+    let nextToRead = firstBlock;
+    for (let blockIndex = firstBlock; blockIndex <= lastBlock; blockIndex += 1) {
+      while (nextToRead <= lastBlock && pending.length < maxBlocksInFlight) {
+        const promise = reader.readBlock(nextToRead);
+        promise.catch(() => {});
+        pending.push(promise);
+        nextToRead += 1;
+      }
+      const shards = await pending.shift()!;
+      const blockStart = blockIndex * geometry.blockSizeBytes;
+      const from = Math.max(offsetBytes, blockStart) - blockStart;
+      const to = Math.min(endBytes, blockStart + geometry.blockDataBytes(blockIndex)) - blockStart;
+      const shardBytes = geometry.shardBytes(blockIndex);
+      for (let index = 0; index < geometry.dataShards; index += 1) {
+        const shardStart = index * shardBytes;
+        const start = Math.max(from, shardStart);
+        const end = Math.min(to, shardStart + shardBytes);
+        if (start < end) yield shards[index]!.subarray(start - shardStart, end - shardStart);
+      }
+    }
+  } finally {
+    onDone(reader.damaged);
+  }
+}

@@ -1,0 +1,116 @@
+// Rewriting the shards of chosen drives from k intact ones, block by block (bounded memory: one
+// block of k+m shards at a time), then committing them like a write.
+import type { FileWriter } from '../disk/index.ts';
+import { commitOnDrive, temporaryPath, temporaryShardFile } from './commit.ts';
+import type { SetContext } from './context.ts';
+import { encodeShardHeader } from './formats.ts';
+import type { HealReport } from './heal.ts';
+import { Geometry } from './layout.ts';
+import { BlockReader, shardSources } from './read.ts';
+import type { Resolution } from './records.ts';
+import { blockChecksum } from './write.ts';
+
+interface Target {
+  driveIndex: number;
+  shardIndex: number;
+  temporaryName: string;
+  writer?: FileWriter;
+  inlineChunks: Uint8Array[];
+  failed: boolean;
+}
+
+export async function rebuildShards(
+  ctx: SetContext,
+  resolution: Extract<Resolution, { kind: 'found' }>,
+  driveIndexes: number[],
+  report: HealReport,
+  countRead: (bytes: number) => Promise<void>,
+): Promise<void> {
+  const { record } = resolution;
+  const geometry = new Geometry(record.sizeBytes, record.erasure.blockSizeBytes, record.erasure.dataShards);
+  let readBytes = 0;
+  const sources = shardSources(ctx, resolution, (bytes) => {
+    readBytes += bytes;
+  });
+  const targets: Target[] = driveIndexes.map((driveIndex) => ({
+    driveIndex,
+    shardIndex: record.erasure.distribution[driveIndex],
+    temporaryName: ctx.randomUUID(),
+    inlineChunks: [],
+    failed: false,
+  }));
+  for (const target of targets) sources[target.shardIndex] = null;
+  const reader = new BlockReader(ctx, record, sources);
+  try {
+    if (!record.inline) await Promise.all(targets.map((target) => openTarget(ctx, record, target)));
+    for (let blockIndex = 0; blockIndex < geometry.blockCount; blockIndex += 1) {
+      const shards = await reader.readBlock(blockIndex, { all: true });
+      await countRead(readBytes);
+      readBytes = 0;
+      await Promise.all(
+        targets.map(async (target) => {
+          const shard = shards[target.shardIndex]!;
+          if (record.inline) target.inlineChunks.push(blockChecksum(shard), shard);
+          else if (!target.failed)
+            await target.writer!.write([blockChecksum(shard), shard]).catch(() => fail(target));
+        }),
+      );
+    }
+    await Promise.all(targets.map((target) => commitTarget(ctx, resolution, target, report)));
+  } finally {
+    await Promise.all(
+      targets.map(async (target) => {
+        if (!target.failed) return;
+        await target.writer?.abort();
+        await ctx.drives[target.driveIndex].remove(temporaryPath(target.temporaryName)).catch(() => {});
+      }),
+    );
+  }
+}
+
+function fail(target: Target): void {
+  target.failed = true;
+}
+
+async function openTarget(
+  ctx: SetContext,
+  record: Extract<Resolution, { kind: 'found' }>['record'],
+  target: Target,
+): Promise<void> {
+  const drive = ctx.drives[target.driveIndex];
+  const staging = temporaryPath(target.temporaryName);
+  try {
+    await drive.ensureDirectory(staging);
+    target.writer = await drive.createFileWriter(`${staging}/${temporaryShardFile}`);
+    const header = encodeShardHeader({
+      shardIndex: target.shardIndex,
+      dataShards: record.erasure.dataShards,
+      parityShards: record.erasure.parityShards,
+      blockSizeBytes: record.erasure.blockSizeBytes,
+      dataId: record.dataId,
+    });
+    await target.writer.write([header]);
+  } catch {
+    fail(target);
+  }
+}
+
+async function commitTarget(
+  ctx: SetContext,
+  resolution: Extract<Resolution, { kind: 'found' }>,
+  target: Target,
+  report: HealReport,
+): Promise<void> {
+  const { record } = resolution;
+  try {
+    if (target.failed) throw new Error('write failed');
+    await target.writer?.finish();
+    const payload = record.inline ? Buffer.concat(target.inlineChunks) : new Uint8Array(0);
+    await commitOnDrive(ctx.drives[target.driveIndex], target.temporaryName, record, payload, !record.inline);
+    report.shardsRewritten.push(target.driveIndex);
+    ctx.metrics.shardsHealed += 1;
+  } catch {
+    fail(target);
+    report.drivesSkipped.push(target.driveIndex);
+  }
+}

@@ -1,0 +1,227 @@
+// The streaming write of one version: the body is cut into blocks of blockSizeBytes, each block
+// is coded into k data + m parity shards, and each drive appends its shard, preceded by the
+// shard's CRC-32, to its own file in tmp/. At most maxBlocksInFlight blocks are being written at
+// once, so memory stays at about maxBlocksInFlight x (block + parity) whatever the object size.
+// A drive that fails is dropped from this write; the write goes on while a quorum remains.
+import { crc32 } from 'node:zlib';
+import type { FileWriter } from '../disk/index.ts';
+import { commitOnDrive, temporaryPath, temporaryShardFile } from './commit.ts';
+import type { SetContext } from './context.ts';
+import { writeQuorumError } from './errors.ts';
+import { blockChecksumBytes, encodeShardHeader } from './formats.ts';
+
+interface ShardOutput {
+  driveIndex: number;
+  shardIndex: number;
+  writer?: FileWriter;
+  /** Set when this drive failed; it gets no more work in this write. */
+  error?: unknown;
+  /** The drive's writes, in order. */
+  tail: Promise<void>;
+  /** Inline versions: this drive's shard payload. */
+  inlinePayload: Uint8Array;
+}
+
+/** [CRC-32 (big-endian)] of a shard block, written before it. */
+export function blockChecksum(shard: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(blockChecksumBytes);
+  new DataView(bytes.buffer).setUint32(0, crc32(shard));
+  return bytes;
+}
+
+export class VersionWriter {
+  readonly #ctx: SetContext;
+  readonly #dataId: string;
+  readonly #temporaryName: string;
+  readonly #outputs: ShardOutput[];
+  readonly #blockCapacityBytes: number;
+  #block: Uint8Array;
+  #blockFilledBytes = 0;
+  #sizeBytes = 0;
+  #spilled = false;
+  #inFlight: Promise<unknown>[] = [];
+
+  constructor(ctx: SetContext, dataId: string, temporaryName: string, distribution: number[]) {
+    this.#ctx = ctx;
+    this.#dataId = dataId;
+    this.#temporaryName = temporaryName;
+    this.#outputs = distribution.map((shardIndex, driveIndex) => ({
+      driveIndex,
+      shardIndex,
+      tail: Promise.resolve(),
+      inlinePayload: new Uint8Array(0),
+    }));
+    // Room for k shards of a full block, so the data shards are views of the block, no copy.
+    this.#blockCapacityBytes = ctx.dataShards * Math.ceil(ctx.blockSizeBytes / ctx.dataShards);
+    this.#block = new Uint8Array(this.#blockCapacityBytes);
+  }
+
+  get sizeBytes(): number {
+    return this.#sizeBytes;
+  }
+
+  get inline(): boolean {
+    return !this.#spilled;
+  }
+
+  /** Drives still in the write. */
+  liveDrives(): number[] {
+    return this.#outputs.filter((output) => output.error === undefined).map((output) => output.driveIndex);
+  }
+
+  failures(): unknown[] {
+    return this.#outputs.filter((output) => output.error !== undefined).map((output) => output.error);
+  }
+
+  async push(chunk: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const room = this.#ctx.blockSizeBytes - this.#blockFilledBytes;
+      const take = Math.min(room, chunk.byteLength - offset);
+      this.#block.set(chunk.subarray(offset, offset + take), this.#blockFilledBytes);
+      this.#blockFilledBytes += take;
+      this.#sizeBytes += take;
+      offset += take;
+      if (this.#blockFilledBytes === this.#ctx.blockSizeBytes) await this.#flushBlock();
+    }
+  }
+
+  /** Codes the last block and makes every shard file durable. */
+  async end(): Promise<void> {
+    if (!this.#spilled && this.#sizeBytes < this.#ctx.inlineThresholdBytes) {
+      if (this.#blockFilledBytes > 0) this.#encodeInline();
+      return;
+    }
+    if (this.#blockFilledBytes > 0) await this.#flushBlock();
+    await Promise.all(this.#inFlight);
+    await Promise.all(
+      this.#live().map(async (output) => {
+        await output.tail;
+        if (output.error === undefined)
+          await output.writer?.finish().catch((error) => this.#fail(output, error));
+      }),
+    );
+    this.#checkQuorum();
+  }
+
+  /** Publishes the version on every drive still in the write; returns the drives that committed. */
+  async commit(
+    record: Parameters<typeof commitOnDrive>[2],
+  ): Promise<{ committed: number[]; failures: unknown[] }> {
+    const results = await Promise.allSettled(
+      this.#live().map((output) =>
+        commitOnDrive(
+          this.#ctx.drives[output.driveIndex],
+          this.#temporaryName,
+          record,
+          output.inlinePayload,
+          this.#spilled,
+        ).then(() => output.driveIndex),
+      ),
+    );
+    const committed: number[] = [];
+    const failures = this.failures();
+    for (const result of results) {
+      if (result.status === 'fulfilled') committed.push(result.value);
+      else failures.push(result.reason);
+    }
+    return { committed, failures };
+  }
+
+  /** Drops everything this write staged, on every drive; never throws. */
+  async discard(): Promise<void> {
+    await Promise.all(this.#inFlight.map((promise) => promise.catch(() => {})));
+    await Promise.all(
+      this.#outputs.map(async (output) => {
+        await output.tail.catch(() => {});
+        await output.writer?.abort();
+        await this.#ctx.drives[output.driveIndex].remove(temporaryPath(this.#temporaryName)).catch(() => {});
+      }),
+    );
+  }
+
+  #live(): ShardOutput[] {
+    return this.#outputs.filter((output) => output.error === undefined);
+  }
+
+  #fail(output: ShardOutput, error: unknown): void {
+    output.error ??= error;
+  }
+
+  #checkQuorum(): void {
+    if (this.liveDrives().length < this.#ctx.writeQuorum) {
+      throw writeQuorumError(this.failures(), this.#ctx.writeQuorum, 'write');
+    }
+  }
+
+  /** The k+m shards of the current block (data shards are views of the block buffer). */
+  #encodeBlock(): Uint8Array[] {
+    const { dataShards, parityShards } = this.#ctx;
+    const shardBytes = Math.ceil(this.#blockFilledBytes / dataShards);
+    const shards: Uint8Array[] = [];
+    for (let index = 0; index < dataShards; index += 1) {
+      shards.push(this.#block.subarray(index * shardBytes, (index + 1) * shardBytes));
+    }
+    const parity = Array.from({ length: parityShards }, () => new Uint8Array(shardBytes));
+    this.#ctx.codec.encode(shards, parity);
+    return [...shards, ...parity];
+  }
+
+  #encodeInline(): void {
+    const shards = this.#encodeBlock();
+    for (const output of this.#outputs) {
+      const shard = shards[output.shardIndex];
+      const payload = new Uint8Array(blockChecksumBytes + shard.byteLength);
+      payload.set(blockChecksum(shard), 0);
+      payload.set(shard, blockChecksumBytes);
+      output.inlinePayload = payload;
+    }
+  }
+
+  /** Opens the shard files on first use: a version below the inline threshold never has any. */
+  async #spill(): Promise<void> {
+    this.#spilled = true;
+    const header = (shardIndex: number) =>
+      encodeShardHeader({
+        shardIndex,
+        dataShards: this.#ctx.dataShards,
+        parityShards: this.#ctx.parityShards,
+        blockSizeBytes: this.#ctx.blockSizeBytes,
+        dataId: this.#dataId,
+      });
+    await Promise.all(
+      this.#outputs.map(async (output) => {
+        const drive = this.#ctx.drives[output.driveIndex];
+        const staging = temporaryPath(this.#temporaryName);
+        try {
+          await drive.ensureDirectory(staging);
+          output.writer = await drive.createFileWriter(`${staging}/${temporaryShardFile}`);
+          await output.writer.write([header(output.shardIndex)]);
+        } catch (error) {
+          this.#fail(output, error);
+        }
+      }),
+    );
+    this.#checkQuorum();
+  }
+
+  async #flushBlock(): Promise<void> {
+    if (!this.#spilled) await this.#spill();
+    const shards = this.#encodeBlock();
+    const writes = this.#live().map((output) => {
+      const shard = shards[output.shardIndex];
+      const checksum = blockChecksum(shard);
+      output.tail = output.tail.then(async () => {
+        if (output.error !== undefined) return;
+        await output.writer!.write([checksum, shard]).catch((error) => this.#fail(output, error));
+      });
+      return output.tail;
+    });
+    this.#inFlight.push(Promise.all(writes));
+    // The block buffer now belongs to the writes in flight; the next block gets a fresh one.
+    this.#block = new Uint8Array(this.#blockCapacityBytes);
+    this.#blockFilledBytes = 0;
+    while (this.#inFlight.length >= this.#ctx.maxBlocksInFlight) await this.#inFlight.shift();
+    this.#checkQuorum();
+  }
+}
