@@ -1,7 +1,7 @@
 import type { Contract } from './contract.ts';
 import { BillingError } from './errors.ts';
 import { type Cents, centsFromBigint } from './money.ts';
-import { type BillingPeriod, periodInstants } from './periods.ts';
+import { type BillingPeriod, billingPeriod, periodInstants } from './periods.ts';
 import { type PriceInForce, priceInForce } from './pricing.ts';
 import { billedTerabytes, peakStoredBytes, type UsageSample } from './usage.ts';
 
@@ -98,12 +98,32 @@ function periodPeak(period: BillingPeriod, usage: PeriodUsage): bigint {
   throw new BillingError('InvalidUsage', `peak ${String(peak)} is not a whole number of bytes, zero or more`);
 }
 
+/** A period billed must be one of the contract's own: same start, end and length. */
+function checkPeriodOfContract(contract: Contract, period: BillingPeriod): void {
+  const expected =
+    Number.isSafeInteger(period.index) && period.index >= 0
+      ? billingPeriod(contract, period.index)
+      : undefined;
+  if (
+    expected === undefined ||
+    expected.startDate !== period.startDate ||
+    expected.endDateExclusive !== period.endDateExclusive ||
+    expected.months !== period.months
+  ) {
+    throw new BillingError(
+      'PeriodMismatch',
+      `period ${period.startDate}..${period.endDateExclusive} is not a ${contract.periodicity} period of ${contract.contractNumber}`,
+    );
+  }
+}
+
 /**
  * The two lines of a period, priced at the price in force on its first day. A customer leaving
  * mid-period pays the whole period (general terms: "every period started is due"): the period is
  * never shortened, and its peak counts whatever was stored until the customer left.
  */
 export function periodCharges(contract: Contract, period: BillingPeriod, usage: PeriodUsage): PeriodCharges {
+  checkPeriodOfContract(contract, period);
   const price = priceInForce(contract, period.startDate);
   const unitPrice = price.priceCentsPerTerabyteMonth;
   const peak = periodPeak(period, usage);

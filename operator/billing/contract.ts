@@ -1,7 +1,7 @@
 import { checkIsoDate, type IsoDate } from './calendar.ts';
 import { BillingError } from './errors.ts';
 import { normaliseSiren, normaliseSiret, normaliseVatNumber } from './identity.ts';
-import { assertCents, type Cents, type DecimalInput, isZeroFraction, parseDecimal } from './money.ts';
+import { type Cents, checkCents, type DecimalInput, isZeroFraction, parseDecimal } from './money.ts';
 import { checkSyntecTable, type SyntecIndexPublication } from './syntec-table.ts';
 
 /** Order form: "Price: 23 € HT per To per month". */
@@ -110,7 +110,7 @@ export function validateContract(input: ContractInput): Contract {
       `periodicity ${JSON.stringify(periodicity)} is not annual or monthly`,
     );
   }
-  const price = assertCents(
+  const price = checkCents(
     input.priceCentsPerTerabyteMonth ?? defaultPriceCentsPerTerabyteMonth,
     'price per To per month',
   );

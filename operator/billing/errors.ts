@@ -15,6 +15,7 @@ export type BillingErrorCode =
   | 'InvalidUsage'
   | 'InvalidVatNumber'
   | 'LegalRateMissing'
+  | 'PeriodMismatch'
   | 'SyntecIndexNotPublished'
   | 'SyntecTableInvalid'
   | 'TooManyPeriods';

@@ -1,9 +1,9 @@
 import { addDays, checkIsoDate, compareIsoDates, daysBetween, type IsoDate } from './calendar.ts';
 import { BillingError } from './errors.ts';
 import {
-  assertCents,
   type Cents,
   centsFromBigint,
+  checkCents,
   type DecimalInput,
   divideRoundHalfUp,
   parseDecimal,
@@ -98,7 +98,7 @@ export function latePaymentPenalty(input: {
   paidOn: IsoDate;
   legalRates: readonly LegalInterestRate[];
 }): LatePaymentPenalty {
-  const amount = assertCents(input.amountDueCents, 'amount due');
+  const amount = checkCents(input.amountDueCents, 'amount due');
   if (amount < 0) throw new BillingError('InvalidAmount', 'amount due is negative');
   const dueDate = checkIsoDate(input.dueDate, 'due date');
   const paidOn = checkIsoDate(input.paidOn, 'payment date');

@@ -59,7 +59,7 @@ export function divideRoundHalfUp(numerator: bigint, denominator: bigint): bigin
 }
 
 /** Checks that an amount is a whole, safe number of cents (never a float such as 299.5). */
-export function assertCents(amount: number, what: string): Cents {
+export function checkCents(amount: number, what: string): Cents {
   if (!Number.isSafeInteger(amount)) {
     throw new BillingError('InvalidAmount', `${what}: ${amount} is not a whole number of cents`);
   }
@@ -76,7 +76,7 @@ export function centsFromBigint(amount: bigint): Cents {
 }
 
 function splitCents(amount: Cents): { sign: string; units: string; cents: string } {
-  assertCents(amount, 'amount');
+  checkCents(amount, 'amount');
   const absolute = Math.abs(amount);
   return {
     sign: amount < 0 ? '-' : '',

@@ -188,3 +188,19 @@ test('invoice: a malformed invoice number, a due date before issue or a bad sell
     'InvalidUsage',
   );
 });
+
+test("a period that is not one of the contract's own is refused with PeriodMismatch", (t) => {
+  const contract = validateContract(contractInput());
+  const monthlyPeriod = billingPeriod({ startDate: '2026-01-01', periodicity: 'monthly' }, 0);
+  const error = t.throws(() => periodCharges(contract, monthlyPeriod, { peakStoredBytes: 0 }), {
+    instanceOf: BillingError,
+  });
+  t.is(error?.code, 'PeriodMismatch');
+  const shifted = { ...billingPeriod(contract, 0), startDate: '2026-01-02' };
+  t.is(
+    t
+      .throws(() => periodCharges(contract, shifted, { peakStoredBytes: 0 }))
+      ?.message.includes('CSI-2026-0042'),
+    true,
+  );
+});
