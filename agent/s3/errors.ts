@@ -64,6 +64,10 @@ export const s3ErrorTable = {
     message: 'The request is not valid with the current state of the bucket.',
   },
   InvalidDigest: { status: 400, message: 'The Content-MD5 you specified is not valid.' },
+  InvalidChunkSizeError: {
+    status: 403,
+    message: 'Only the last chunk is allowed to have a size less than 8192 bytes',
+  },
   InvalidEncryptionAlgorithmError: {
     status: 400,
     message: 'The encryption request you specified is not valid. The valid value is AES256.',
