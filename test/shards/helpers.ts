@@ -1,0 +1,61 @@
+// Shared by the shard store tests: real drive directories in a temp dir, deterministic bodies.
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
+
+/** Creates `count` empty drive directories under a fresh temp dir, removed after the test. */
+export async function makeDriveDirectories(t: ExecutionContext, count = 6): Promise<string[]> {
+  const root = await mkdtemp(join(tmpdir(), 'coffre-shards-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const drives: string[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const drive = join(root, `drive-${index}`);
+    await mkdir(drive);
+    drives.push(drive);
+  }
+  return drives;
+}
+
+/** Deterministic bytes: SHA-256 in counter mode over a label, so any size is reproducible. */
+export function patternBytes(sizeBytes: number, label: string): Buffer {
+  const bytes = Buffer.alloc(sizeBytes);
+  for (let offset = 0, counter = 0; offset < sizeBytes; offset += 32, counter += 1) {
+    createHash('sha256').update(`${label}:${counter}`).digest().copy(bytes, offset);
+  }
+  return bytes;
+}
+
+/** A body that yields the bytes in chunks of odd sizes. */
+export async function* bodyOf(bytes: Uint8Array, chunkBytes = 65_537): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < bytes.byteLength; offset += chunkBytes) {
+    yield bytes.subarray(offset, Math.min(bytes.byteLength, offset + chunkBytes));
+  }
+}
+
+export async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+export const noMetadata = { finalize: () => ({}) };
+
+/** Every file under a directory, as relative paths. */
+export async function filesUnder(directory: string): Promise<string[]> {
+  try {
+    const entries = await readdir(directory, { recursive: true, withFileTypes: true });
+    return entries
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name).slice(directory.length + 1))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Every file anywhere on the drive that belongs to a given version (its record and shard). */
+export async function versionFiles(drive: string): Promise<string[]> {
+  return (await filesUnder(join(drive, 'objects'))).map((path) => join('objects', path));
+}

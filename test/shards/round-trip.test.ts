@@ -1,0 +1,214 @@
+import test from 'ava';
+import { openErasureSet, StoreError } from '../../agent/shards/index.ts';
+import { bodyOf, filesUnder, makeDriveDirectories, noMetadata, patternBytes, readAll } from './helpers.ts';
+
+const kibibyte = 1024;
+const mebibyte = 1024 * kibibyte;
+
+const sizes = [
+  0,
+  1,
+  17,
+  128 * kibibyte - 1,
+  128 * kibibyte,
+  128 * kibibyte + 1,
+  mebibyte - 1,
+  mebibyte,
+  mebibyte + 1,
+  3 * mebibyte + 12_345,
+];
+
+for (const sizeBytes of sizes) {
+  test(`round trip: a ${sizeBytes}-byte version reads back byte-identical with its metadata`, async (t) => {
+    const set = await openErasureSet({ drives: await makeDriveDirectories(t) });
+    t.teardown(() => set.close());
+    const address = { bucket: 'photos', key: `a/../b %20 é ${sizeBytes}`, versionId: 'v1' };
+    const data = patternBytes(sizeBytes, `size-${sizeBytes}`);
+    const stored = await set.writeVersion(address, bodyOf(data), {
+      finalize: (summary) => ({ etag: 'x', seenSizeBytes: summary.sizeBytes }),
+    });
+    t.is(stored.sizeBytes, sizeBytes);
+    t.is(stored.inline, sizeBytes < 128 * kibibyte);
+    const { version, body } = await set.readVersion(address);
+    t.deepEqual(version.metadata, { etag: 'x', seenSizeBytes: sizeBytes });
+    t.true((await readAll(body)).equals(data));
+    t.deepEqual((await set.statVersion(address))?.address, address);
+  });
+}
+
+test('inline threshold: a version below it is one record file per drive and no shard file', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const set = await openErasureSet({ drives });
+  t.teardown(() => set.close());
+  await set.writeVersion(
+    { bucket: 'b', key: 'small', versionId: 'v' },
+    bodyOf(patternBytes(1000, 's')),
+    noMetadata,
+  );
+  for (const drive of drives) {
+    const files = (await filesUnder(drive)).filter((path) => path.startsWith('objects/'));
+    t.is(files.length, 1);
+    t.regex(files[0], /\/meta$/);
+  }
+});
+
+test('ranged reads: any range returns exactly those bytes, across block edges', async (t) => {
+  const set = await openErasureSet({ drives: await makeDriveDirectories(t), blockSizeBytes: 64 * kibibyte });
+  t.teardown(() => set.close());
+  const address = { bucket: 'b', key: 'ranged', versionId: 'v' };
+  const data = patternBytes(5 * 64 * kibibyte + 333, 'ranged');
+  await set.writeVersion(address, bodyOf(data, 10_000), noMetadata);
+  const block = 64 * kibibyte;
+  const ranges = [
+    [0, 0],
+    [0, 1],
+    [1, 1],
+    [block - 1, 2],
+    [block, block],
+    [block - 5, 3 * block + 10],
+    [data.byteLength - 1, 1],
+    [data.byteLength - 400, 400],
+    [0, data.byteLength],
+    [12_345, 1],
+  ];
+  for (const [offsetBytes, lengthBytes] of ranges) {
+    const { body } = await set.readVersion(address, { offsetBytes, lengthBytes });
+    t.true(
+      (await readAll(body)).equals(data.subarray(offsetBytes, offsetBytes + lengthBytes)),
+      `${offsetBytes}+${lengthBytes}`,
+    );
+  }
+  await t.throwsAsync(set.readVersion(address, { offsetBytes: data.byteLength, lengthBytes: 1 }), {
+    instanceOf: RangeError,
+  });
+});
+
+test('overwrite: writing the same address again replaces the version atomically and leaves one shard file', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const set = await openErasureSet({ drives, blockSizeBytes: 64 * kibibyte, inlineThresholdBytes: 1024 });
+  t.teardown(() => set.close());
+  const address = { bucket: 'b', key: 'null-version', versionId: 'null' };
+  await set.writeVersion(address, bodyOf(patternBytes(200_000, 'first')), { finalize: () => ({ n: 1 }) });
+  const second = patternBytes(150_000, 'second');
+  await set.writeVersion(address, bodyOf(second), { finalize: () => ({ n: 2 }) });
+  const { version, body } = await set.readVersion(address);
+  t.deepEqual(version.metadata, { n: 2 });
+  t.true((await readAll(body)).equals(second));
+  for (const drive of drives) {
+    const shards = (await filesUnder(drive)).filter((path) => path.includes('/shard.'));
+    t.is(shards.length, 1);
+  }
+});
+
+test('updateMetadata: rewrites only the record, bumps the revision, keeps the data', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  let nowMs = 1_000;
+  const set = await openErasureSet({ drives, clock: () => nowMs });
+  t.teardown(() => set.close());
+  const address = { bucket: 'b', key: 'locked', versionId: 'v' };
+  const data = patternBytes(2 * mebibyte, 'locked');
+  const written = await set.writeVersion(address, bodyOf(data), { finalize: () => ({ retainUntilMs: 5 }) });
+  nowMs = 2_000;
+  const updated = await set.updateMetadata(address, (old) => ({ ...old, retainUntilMs: 9 }));
+  t.is(updated.metadataRevision, written.metadataRevision + 1);
+  t.is(updated.dataId, written.dataId);
+  t.is(updated.updatedAtMs, 2_000);
+  t.is(updated.committedAtMs, 1_000);
+  const { version, body } = await set.readVersion(address);
+  t.deepEqual(version.metadata, { retainUntilMs: 9 });
+  t.true((await readAll(body)).equals(data));
+});
+
+test('delete: the version is gone from every drive; deleting again is NOT_FOUND', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const set = await openErasureSet({ drives });
+  t.teardown(() => set.close());
+  const address = { bucket: 'b', key: 'gone', versionId: 'v' };
+  await set.writeVersion(address, bodyOf(patternBytes(300_000, 'gone')), noMetadata);
+  await set.deleteVersion(address);
+  t.is(await set.statVersion(address), null);
+  await t.throwsAsync(set.readVersion(address), { instanceOf: StoreError, message: /no such version/ });
+  await t.throwsAsync(set.deleteVersion(address), { instanceOf: StoreError, message: /no such version/ });
+  for (const drive of drives)
+    t.deepEqual(
+      (await filesUnder(drive)).filter((path) => path.startsWith('objects/')),
+      [],
+    );
+});
+
+test('listVersions: walks the drives and returns every version with its address, per bucket', async (t) => {
+  const set = await openErasureSet({ drives: await makeDriveDirectories(t) });
+  t.teardown(() => set.close());
+  const keys = ['a', 'a/b', '../etc/passwd', '%2F', 'with space', ''.padEnd(1024, 'k')];
+  for (const key of keys) {
+    await set.writeVersion(
+      { bucket: 'one', key, versionId: 'v1' },
+      bodyOf(patternBytes(10, key)),
+      noMetadata,
+    );
+    await set.writeVersion(
+      { bucket: 'one', key, versionId: 'v2' },
+      bodyOf(patternBytes(10, key)),
+      noMetadata,
+    );
+  }
+  await set.writeVersion({ bucket: 'two', key: 'x', versionId: 'v1' }, bodyOf(new Uint8Array(3)), noMetadata);
+  const listed: string[] = [];
+  for await (const version of set.listVersions({ bucket: 'one' })) {
+    listed.push(`${version.address.key}@${version.address.versionId}`);
+  }
+  const expected = keys.flatMap((key) => [`${key}@v1`, `${key}@v2`]);
+  t.deepEqual(listed.sort(), expected.sort());
+  let all = 0;
+  for await (const _ of set.listVersions()) all += 1;
+  t.is(all, expected.length + 1);
+});
+
+test('finalize throws: nothing is committed, the error propagates, temp files are gone', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const set = await openErasureSet({ drives });
+  t.teardown(() => set.close());
+  const address = { bucket: 'b', key: 'bad-checksum', versionId: 'v' };
+  await t.throwsAsync(
+    set.writeVersion(address, bodyOf(patternBytes(2 * mebibyte, 'x')), {
+      finalize: () => {
+        throw new Error('checksum mismatch');
+      },
+    }),
+    { message: 'checksum mismatch' },
+  );
+  t.is(await set.statVersion(address), null);
+  for (const drive of drives) t.deepEqual(await filesUnder(drive), ['format']);
+});
+
+test('a body that throws mid-stream leaves nothing', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const set = await openErasureSet({ drives });
+  t.teardown(() => set.close());
+  async function* failing() {
+    yield patternBytes(mebibyte + 5, 'part');
+    throw new Error('client went away');
+  }
+  const address = { bucket: 'b', key: 'broken', versionId: 'v' };
+  await t.throwsAsync(set.writeVersion(address, failing(), noMetadata), { message: 'client went away' });
+  t.is(await set.statVersion(address), null);
+  for (const drive of drives) t.deepEqual(await filesUnder(drive), ['format']);
+});
+
+test('an aborted write leaves nothing and rejects with the abort reason', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const set = await openErasureSet({ drives });
+  t.teardown(() => set.close());
+  const controller = new AbortController();
+  async function* slow() {
+    yield patternBytes(2 * mebibyte, 'a');
+    controller.abort(new Error('aborted by caller'));
+    yield patternBytes(10, 'b');
+  }
+  const address = { bucket: 'b', key: 'aborted', versionId: 'v' };
+  await t.throwsAsync(set.writeVersion(address, slow(), { ...noMetadata, signal: controller.signal }), {
+    message: 'aborted by caller',
+  });
+  t.is(await set.statVersion(address), null);
+  for (const drive of drives) t.deepEqual(await filesUnder(drive), ['format']);
+});
