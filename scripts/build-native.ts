@@ -27,11 +27,18 @@ const compileTimeoutMs = 120_000;
 
 export type NativeBuildOutcome = 'built' | 'up-to-date' | 'skipped' | 'failed';
 
-export async function buildNativeKernel(options: { quiet: boolean }): Promise<NativeBuildOutcome> {
+export interface NativeBuildOptions {
+  /** Print nothing (`npm test` wants silence); otherwise one line says what happened. */
+  quiet: boolean;
+  /** The C compiler; default $CC, else `cc`. */
+  compiler?: string;
+}
+
+export async function buildNativeKernel(options: NativeBuildOptions): Promise<NativeBuildOutcome> {
   const say = (message: string): void => {
     if (!options.quiet) console.log(`erasure native kernel: ${message}`);
   };
-  const compiler = process.env.CC ?? 'cc';
+  const compiler = options.compiler ?? process.env.CC ?? 'cc';
   if (spawnSync(compiler, ['--version'], { stdio: 'ignore' }).status !== 0) {
     say(`skipped, no C compiler "${compiler}" (the portable kernels will be used)`);
     return 'skipped';

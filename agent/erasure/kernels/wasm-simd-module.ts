@@ -8,7 +8,7 @@
 //
 // The module exports its memory and one function per output-row count n = 1..8:
 //   multiply<n>(tables, inputs, outputs, strideBytes, columns, lengthBytes)
-// For every 16-byte position below lengthBytes (a multiple of 16), it loads each input once,
+// For every 16-byte position below lengthBytes (a multiple of 16·vectorsPerStep(n)), it loads each input once,
 // splits its nibbles once, and updates n accumulators kept in locals, so an input vector is read
 // once for all rows. Input c starts at inputs + c·strideBytes, output r at outputs + r·strideBytes;
 // the 32-byte table of coefficient (r, c) (16 low-nibble products, then 16 high-nibble products)
@@ -44,15 +44,27 @@ const inputPointer = 8;
 const tablePointer = 9;
 const outputPointer = 10;
 const nibbleMask = 11;
-const lowNibbles = 12;
-const highNibbles = 13;
-const firstAccumulator = 14;
+const firstVectorLocal = 12;
+
+/**
+ * Vectors each step of the loop handles: two for up to 4 rows (more independent work per step),
+ * one above, where 2·rows accumulators would no longer fit the 16 SIMD registers of x86-64.
+ */
+export function vectorsPerStep(rows: number): number {
+  return rows <= 4 ? 2 : 1;
+}
 
 function multiplyBody(rows: number, relaxed: boolean): number[] {
+  const vectors = vectorsPerStep(rows);
   const swizzle = relaxed ? op.i8x16RelaxedSwizzle() : op.i8x16Swizzle();
-  const accumulator = (row: number): number => firstAccumulator + row;
-  const each = (emit: (row: number) => number[]): number[] =>
-    Array.from({ length: rows }, (_, row) => emit(row)).flat();
+  const lowNibbles = (vector: number): number => firstVectorLocal + vector;
+  const highNibbles = (vector: number): number => firstVectorLocal + vectors + vector;
+  const accumulator = (row: number, vector: number): number =>
+    firstVectorLocal + 2 * vectors + row * vectors + vector;
+  const each = (count: number, emit: (index: number) => number[]): number[] =>
+    Array.from({ length: count }, (_, index) => emit(index)).flat();
+  const eachAccumulator = (emit: (row: number, vector: number) => number[]): number[] =>
+    each(rows, (row) => each(vectors, (vector) => emit(row, vector)));
   const code = [
     ...op.v128Const(new Array(vectorBytes).fill(0x0f)),
     ...op.localSet(nibbleMask),
@@ -62,22 +74,33 @@ function multiplyBody(rows: number, relaxed: boolean): number[] {
     ...op.loop(),
     // while (position < lengthBytes)
     ...[...op.localGet(position), ...op.localGet(lengthBytes), ...op.i32GeU(), ...op.brIf(1)],
-    ...each((row) => [...op.v128Const(new Array(vectorBytes).fill(0)), ...op.localSet(accumulator(row))]),
+    ...eachAccumulator((row, vector) => [
+      ...op.v128Const(new Array(vectorBytes).fill(0)),
+      ...op.localSet(accumulator(row, vector)),
+    ]),
     ...[...op.i32Const(0), ...op.localSet(column)],
     ...[...op.localGet(tables), ...op.localSet(tablePointer)],
     ...[...op.localGet(inputs), ...op.localGet(position), ...op.i32Add(), ...op.localSet(inputPointer)],
     ...op.loop(),
-    // Split the 16 input bytes into low and high nibbles, once for all rows.
-    ...[...op.localGet(inputPointer), ...op.v128Load(0), ...op.localSet(highNibbles)],
-    ...[...op.localGet(highNibbles), ...op.localGet(nibbleMask), ...op.v128And(), ...op.localSet(lowNibbles)],
-    ...[...op.localGet(highNibbles), ...op.i32Const(4), ...op.i8x16ShrU(), ...op.localSet(highNibbles)],
-    ...each((row) => [
-      ...op.localGet(accumulator(row)),
+    // Split the input bytes into low and high nibbles, once for all rows.
+    ...each(vectors, (vector) => [
+      ...[
+        ...op.localGet(inputPointer),
+        ...op.v128Load(vector * vectorBytes),
+        ...op.localSet(highNibbles(vector)),
+      ],
+      ...[...op.localGet(highNibbles(vector)), ...op.localGet(nibbleMask), ...op.v128And()],
+      ...op.localSet(lowNibbles(vector)),
+      ...[...op.localGet(highNibbles(vector)), ...op.i32Const(4), ...op.i8x16ShrU()],
+      ...op.localSet(highNibbles(vector)),
+    ]),
+    ...eachAccumulator((row, vector) => [
+      ...op.localGet(accumulator(row, vector)),
       ...[...op.localGet(tablePointer), ...op.v128Load(row * tableBytes)],
-      ...[...op.localGet(lowNibbles), ...swizzle, ...op.v128Xor()],
+      ...[...op.localGet(lowNibbles(vector)), ...swizzle, ...op.v128Xor()],
       ...[...op.localGet(tablePointer), ...op.v128Load(row * tableBytes + vectorBytes)],
-      ...[...op.localGet(highNibbles), ...swizzle, ...op.v128Xor()],
-      ...op.localSet(accumulator(row)),
+      ...[...op.localGet(highNibbles(vector)), ...swizzle, ...op.v128Xor()],
+      ...op.localSet(accumulator(row, vector)),
     ]),
     ...[
       ...op.localGet(tablePointer),
@@ -95,8 +118,12 @@ function multiplyBody(rows: number, relaxed: boolean): number[] {
     ...[...op.localGet(column), ...op.localGet(columns), ...op.i32Ne(), ...op.brIf(0)],
     ...op.end(),
     ...[...op.localGet(outputs), ...op.localGet(position), ...op.i32Add(), ...op.localSet(outputPointer)],
-    ...each((row) => [
-      ...[...op.localGet(outputPointer), ...op.localGet(accumulator(row)), ...op.v128Store(0)],
+    ...each(rows, (row) => [
+      ...each(vectors, (vector) => [
+        ...op.localGet(outputPointer),
+        ...op.localGet(accumulator(row, vector)),
+        ...op.v128Store(vector * vectorBytes),
+      ]),
       ...[
         ...op.localGet(outputPointer),
         ...op.localGet(strideBytes),
@@ -104,16 +131,22 @@ function multiplyBody(rows: number, relaxed: boolean): number[] {
         ...op.localSet(outputPointer),
       ],
     ]),
-    ...[...op.localGet(position), ...op.i32Const(vectorBytes), ...op.i32Add(), ...op.localSet(position)],
+    ...[
+      ...op.localGet(position),
+      ...op.i32Const(vectors * vectorBytes),
+      ...op.i32Add(),
+      ...op.localSet(position),
+    ],
     ...op.br(0),
     ...op.end(),
     ...op.end(),
     ...op.end(),
   ];
-  // Locals after the 6 parameters: 5 i32 (position .. outputPointer), then 3 + rows v128.
+  // Locals after the 6 parameters: 5 i32 (position .. outputPointer), then the mask, the nibbles
+  // and the accumulators (v128).
   const locals = vector([
     [...unsigned(5), valueType.i32],
-    [...unsigned(3 + rows), valueType.v128],
+    [...unsigned(1 + 2 * vectors + rows * vectors), valueType.v128],
   ]);
   const body = [...locals, ...code];
   return [...unsigned(body.length), ...body];

@@ -4,16 +4,14 @@
 // cost far less than the arithmetic.
 import { nibbleTables } from '../galois.ts';
 import type { Kernel, MatrixMultiplier } from './kernel.ts';
-import { maximumRows, simdModuleBytes, tableBytes, vectorBytes } from './wasm-simd-module.ts';
+import { maximumRows, simdModuleBytes, tableBytes, vectorBytes, vectorsPerStep } from './wasm-simd-module.ts';
 
 /** The widest stripe: 16 data shards (an encoder's or decoder's inputs). */
 const maximumColumns = 16;
-/** Bytes of each shard processed per call into WebAssembly. */
-const sliceBytes = 32 * 1024;
+/** Bytes of each shard processed per call into WebAssembly (measured best of 16, 32, 64 KiB). */
+const defaultSliceBytes = 32 * 1024;
 const tablesOffset = 0;
 const inputsOffset = tablesOffset + maximumRows * maximumColumns * tableBytes;
-const outputsOffset = inputsOffset + maximumColumns * sliceBytes;
-const memoryBytes = outputsOffset + maximumRows * sliceBytes;
 
 // The project's TypeScript libraries (ES2024 + @types/node) do not declare the WebAssembly global,
 // so this file declares the little of it that it uses.
@@ -34,7 +32,9 @@ type MultiplyFunction = (
 ) => void;
 
 /** The kernel, or undefined where the engine lacks WebAssembly SIMD. */
-export function loadWasmSimdKernel(): Kernel | undefined {
+export function loadWasmSimdKernel(sliceBytes: number = defaultSliceBytes): Kernel | undefined {
+  const outputsOffset = inputsOffset + maximumColumns * sliceBytes;
+  const memoryBytes = outputsOffset + maximumRows * sliceBytes;
   const relaxedBytes = simdModuleBytes(memoryBytes, true);
   const relaxed = webAssembly.validate(relaxedBytes);
   const bytes = relaxed ? relaxedBytes : simdModuleBytes(memoryBytes, false);
@@ -57,6 +57,7 @@ export function loadWasmSimdKernel(): Kernel | undefined {
         }
       }
       const multiply = functions[rows - 1];
+      const stepBytes = vectorsPerStep(rows) * vectorBytes;
       return (inputs, outputs, lengthBytes) => {
         memory.set(tables, tablesOffset);
         for (let done = 0; done < lengthBytes; done += sliceBytes) {
@@ -64,9 +65,9 @@ export function loadWasmSimdKernel(): Kernel | undefined {
           for (let column = 0; column < cols; column++) {
             memory.set(inputs[column].subarray(done, done + slice), inputsOffset + column * sliceBytes);
           }
-          // Rounded up to whole vectors: the bytes past `slice` are stale but independent of the
+          // Rounded up to whole steps of the loop: the bytes past `slice` are stale but independent of the
           // ones we keep (each output byte depends only on the input bytes at its position).
-          const vectorAligned = Math.ceil(slice / vectorBytes) * vectorBytes;
+          const vectorAligned = Math.ceil(slice / stepBytes) * stepBytes;
           multiply(tablesOffset, inputsOffset, outputsOffset, sliceBytes, cols, vectorAligned);
           for (let row = 0; row < rows; row++) {
             const start = outputsOffset + row * sliceBytes;
