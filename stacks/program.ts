@@ -7,9 +7,12 @@ import type { RegionConfig } from './region-config.ts';
 /** The stack's outputs, one key per field of RegionOutputs. */
 export type RegionStackOutputs = { [Key in keyof RegionOutputs]: pulumi.Output<RegionOutputs[Key]> };
 
-/** Creates the region's resources and returns the stack outputs; throws RegionConfigError first. */
-export function regionProgram(config: RegionConfig): RegionStackOutputs {
-  const region = new Region(config.name, config);
+/**
+ * Creates the region's resources and returns the stack outputs; throws RegionConfigError first.
+ * `opts` reach the Region component (an explicit provider, transformations).
+ */
+export function regionProgram(config: RegionConfig, opts?: pulumi.ComponentResourceOptions): RegionStackOutputs {
+  const region = new Region(config.name, config, opts);
   return {
     region: region.outputs.region,
     hosts: region.outputs.hosts,
