@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
+import { distributionFor, versionDirectory } from '../../agent/shards/layout.ts';
 
 /** Creates `count` empty drive directories under a fresh temp dir, removed after the test. */
 export async function makeDriveDirectories(t: ExecutionContext, count = 6): Promise<string[]> {
@@ -58,4 +59,15 @@ export async function filesUnder(directory: string): Promise<string[]> {
 /** Every file anywhere on the drive that belongs to a given version (its record and shard). */
 export async function versionFiles(drive: string): Promise<string[]> {
   return (await filesUnder(join(drive, 'objects'))).map((path) => join('objects', path));
+}
+
+/** The path of the file holding shard `shardIndex` of a version (its record file when inline). */
+export function shardFilePath(
+  drives: string[],
+  version: { address: { bucket: string; key: string; versionId: string }; dataId: string; inline: boolean },
+  shardIndex: number,
+): { driveIndex: number; path: string } {
+  const driveIndex = distributionFor(version.address, drives.length).indexOf(shardIndex);
+  const file = version.inline ? 'meta' : `shard.${version.dataId}`;
+  return { driveIndex, path: join(drives[driveIndex], versionDirectory(version.address), file) };
 }
