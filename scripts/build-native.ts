@@ -8,14 +8,14 @@
 // the codec uses its portable kernels (WebAssembly SIMD, then JavaScript).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const sourcePath = `${projectRoot}agent/erasure/native/coffre_isal.c`;
 const headersPath = `${projectRoot}node_modules/node-api-headers/include`;
-const buildDirectory = `${projectRoot}build`;
 /** Where agent/erasure/kernels/isa-l.ts loads the addon from. */
-export const nativeKernelPath = `${buildDirectory}/coffre_isal.node`;
+export const nativeKernelPath = `${projectRoot}build/coffre_isal.node`;
 
 /** Where ISA-L's header is looked for; CPATH-style overrides go through CFLAGS. */
 const isalHeaderCandidates = [
@@ -32,6 +32,10 @@ export interface NativeBuildOptions {
   quiet: boolean;
   /** The C compiler; default $CC, else `cc`. */
   compiler?: string;
+  /** Where to write the addon; default nativeKernelPath (tests build variants elsewhere). */
+  outputPath?: string;
+  /** Extra compiler flags, after $CFLAGS (tests pass -D definitions). */
+  extraFlags?: string[];
 }
 
 export async function buildNativeKernel(options: NativeBuildOptions): Promise<NativeBuildOutcome> {
@@ -52,9 +56,13 @@ export async function buildNativeKernel(options: NativeBuildOptions): Promise<Na
     say('skipped, node-api-headers is not installed');
     return 'skipped';
   }
-  if (isUpToDate()) return 'up-to-date';
-  mkdirSync(buildDirectory, { recursive: true });
-  const temporaryPath = `${nativeKernelPath}.${process.pid}.tmp`;
+  const outputPath = options.outputPath ?? nativeKernelPath;
+  if (isUpToDate(outputPath)) {
+    say(`up to date, ${outputPath}`);
+    return 'up-to-date';
+  }
+  mkdirSync(dirname(outputPath), { recursive: true });
+  const temporaryPath = `${outputPath}.${process.pid}.tmp`;
   const platformFlags = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : [];
   const flags = [
     '-O2',
@@ -63,6 +71,7 @@ export async function buildNativeKernel(options: NativeBuildOptions): Promise<Na
     '-fPIC',
     ...platformFlags,
     ...(process.env.CFLAGS?.split(/\s+/).filter(Boolean) ?? []),
+    ...(options.extraFlags ?? []),
     '-I',
     headersPath,
     sourcePath,
@@ -77,12 +86,12 @@ export async function buildNativeKernel(options: NativeBuildOptions): Promise<Na
     return 'failed';
   }
   // Rename into place so a concurrent loader never sees a half-written addon.
-  renameSync(temporaryPath, nativeKernelPath);
-  say(`built ${nativeKernelPath}`);
+  renameSync(temporaryPath, outputPath);
+  say(`built ${outputPath}`);
   return 'built';
 }
 
-function isUpToDate(): boolean {
-  if (!existsSync(nativeKernelPath)) return false;
-  return statSync(nativeKernelPath).mtimeMs >= statSync(sourcePath).mtimeMs;
+function isUpToDate(outputPath: string): boolean {
+  if (!existsSync(outputPath)) return false;
+  return statSync(outputPath).mtimeMs >= statSync(sourcePath).mtimeMs;
 }

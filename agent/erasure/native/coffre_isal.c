@@ -22,8 +22,13 @@
 #define MAXIMUM_ROWS 8
 #define MAXIMUM_COLS 16
 #define TABLE_BYTES_PER_COEFFICIENT 32
-/* ec_encode_data takes an int length; longer shards are processed in slices of this size. */
+/*
+ * ec_encode_data takes an int length; longer shards are processed in slices of this size. A test
+ * builds the addon with a tiny slice (-DSLICE_BYTES=4096) to check the slicing.
+ */
+#ifndef SLICE_BYTES
 #define SLICE_BYTES (1 << 30)
+#endif
 
 #define CHECK_NAPI(env, call)                                                                      \
   do {                                                                                             \
