@@ -1,0 +1,173 @@
+// The body of a request, as the object layer consumes it: decoded from aws-chunked when the client
+// streamed it that way, counted against what was declared, and hashed as it goes by for every
+// integrity check the client asked for (x-amz-content-sha256, Content-MD5, x-amz-checksum-*). The
+// checks conclude in `finish()`, which the object layer calls before it commits: a body that fails
+// any of them is never stored.
+import type { IncomingMessage } from 'node:http';
+import { AwsChunkedDecoder, parseAnnouncedTrailers, parseDecodedContentLength } from './aws-chunked.ts';
+import {
+  type BodyChecksumExpectations,
+  type BodyChecksumResult,
+  BodyChecksums,
+  type ChecksumAlgorithm,
+  checksumAlgorithmOfHeader,
+  checksumAlgorithms,
+  checksumHeaderName,
+  isChecksumAlgorithm,
+  parseChecksumValue,
+  parseContentMd5,
+} from './checksums.ts';
+import { S3Error } from './errors.ts';
+import { PayloadSha256Verifier, type VerifiedIdentity } from './sigv4.ts';
+
+export interface RequestBody {
+  /** The number of data bytes the client declared (x-amz-decoded-content-length or Content-Length). */
+  readonly declaredLengthBytes: number;
+  /** The data bytes; throws an S3Error when the framing, the length or a chunk signature is wrong. */
+  readonly bytes: AsyncIterable<Uint8Array>;
+  /** After `bytes` is consumed: verifies every declared digest and returns the computed ones. */
+  finish(): Promise<BodyChecksumResult>;
+}
+
+export interface RequestBodyOptions {
+  /** Larger declared bodies are refused before a byte is read (EntityTooLarge). */
+  maximumBytes: number;
+  /** Compute the MD5 even without Content-MD5 (the ETag of a single-part object). */
+  alwaysMd5?: boolean;
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+/** The additional checksum the client declared, from a header, the trailer list or the SDK's hint. */
+function checksumExpectations(request: IncomingMessage, trailers: string[]): BodyChecksumExpectations {
+  const expectations: BodyChecksumExpectations = {};
+  const contentMd5 = header(request, 'content-md5');
+  if (contentMd5 !== undefined) expectations.contentMd5 = parseContentMd5(contentMd5);
+  const inHeaders = checksumAlgorithms.filter((algorithm) => header(request, checksumHeaderName(algorithm)));
+  const inTrailers = trailers
+    .map((name) => checksumAlgorithmOfHeader(name))
+    .filter((algorithm): algorithm is ChecksumAlgorithm => algorithm !== undefined);
+  const declared = [...inHeaders, ...inTrailers];
+  if (declared.length > 1) {
+    throw new S3Error('InvalidRequest', {
+      message: 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
+    });
+  }
+  const hint = header(request, 'x-amz-sdk-checksum-algorithm')?.toUpperCase();
+  if (hint !== undefined && !isChecksumAlgorithm(hint)) {
+    throw new S3Error('InvalidRequest', {
+      message: 'Value for x-amz-sdk-checksum-algorithm header is invalid.',
+    });
+  }
+  const algorithm = declared[0] ?? hint;
+  if (algorithm !== undefined) expectations.algorithm = algorithm;
+  if (inHeaders.length === 1) {
+    const name = checksumHeaderName(inHeaders[0]);
+    expectations.expected = parseChecksumValue(inHeaders[0], header(request, name) ?? '');
+  }
+  return expectations;
+}
+
+function declaredContentLength(request: IncomingMessage): number | undefined {
+  const value = header(request, 'content-length');
+  if (value === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(value.trim())) {
+    throw new S3Error('InvalidArgument', {
+      message: 'Content-Length must be a non-negative integer',
+      elements: { ArgumentName: 'Content-Length', ArgumentValue: value },
+    });
+  }
+  return Number(value.trim());
+}
+
+/** The raw bytes as Node's parser delivers them; a client that goes away mid-body is IncompleteBody. */
+async function* rawBytes(request: IncomingMessage): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const piece of request) yield piece as Buffer;
+  } catch (error) {
+    throw new S3Error('IncompleteBody', { cause: error });
+  }
+  if (!request.complete) throw new S3Error('IncompleteBody');
+}
+
+export function openRequestBody(
+  request: IncomingMessage,
+  identity: VerifiedIdentity,
+  options: RequestBodyOptions,
+): RequestBody {
+  const contentLength = declaredContentLength(request);
+  // Content-Encoding: aws-chunked is not required: some SDKs leave it out of streaming uploads, and
+  // the x-amz-content-sha256 mode alone says how the body is framed.
+  const payload = identity.payload;
+  const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer';
+  if (!streaming && contentLength === undefined) {
+    // An S3 PUT must say how long its body is; chunked transfer without aws-chunked is refused.
+    throw new S3Error('MissingContentLength');
+  }
+  const trailers = parseAnnouncedTrailers(header(request, 'x-amz-trailer'));
+  const checksums = new BodyChecksums({
+    ...checksumExpectations(request, trailers),
+    alwaysMd5: options.alwaysMd5,
+  });
+  const declaredLengthBytes = streaming
+    ? parseDecodedContentLength(header(request, 'x-amz-decoded-content-length'))
+    : (contentLength ?? 0);
+  if (declaredLengthBytes > options.maximumBytes) {
+    throw new S3Error('EntityTooLarge', {
+      elements: { ProposedSize: declaredLengthBytes, MaxSizeAllowed: options.maximumBytes },
+    });
+  }
+  const sha256 = payload.kind === 'sha256' ? new PayloadSha256Verifier(payload.sha256Hex) : undefined;
+  const decoder = streaming
+    ? new AwsChunkedDecoder({
+        mode:
+          payload.kind === 'streaming-unsigned-trailer'
+            ? 'unsigned-trailer'
+            : payload.trailer
+              ? 'signed-trailer'
+              : 'signed',
+        chunkSigning: identity.chunkSigning,
+        decodedContentLengthBytes: declaredLengthBytes,
+        announcedTrailers: trailers,
+      })
+    : undefined;
+  const source = decoder ? decoder.decode(rawBytes(request)) : rawBytes(request);
+  let consumedBytes = 0;
+  let ended = false;
+  async function* bytes(): AsyncGenerator<Uint8Array> {
+    for await (const piece of source) {
+      sha256?.update(piece);
+      checksums.update(piece);
+      consumedBytes += piece.length;
+      yield piece;
+    }
+    ended = true;
+  }
+  return {
+    declaredLengthBytes,
+    bytes: bytes(),
+    async finish() {
+      if (!ended || consumedBytes !== declaredLengthBytes) throw new S3Error('IncompleteBody');
+      sha256?.verify();
+      const algorithm = checksums.expectations.algorithm;
+      const trailerText = algorithm && decoder?.trailers.get(checksumHeaderName(algorithm));
+      if (algorithm && trailers.includes(checksumHeaderName(algorithm)) && trailerText === undefined) {
+        throw new S3Error('InvalidRequest', {
+          message: `The ${algorithm} checksum announced in x-amz-trailer was not sent.`,
+        });
+      }
+      const trailerValue = trailerText && algorithm ? parseChecksumValue(algorithm, trailerText) : undefined;
+      return checksums.verify(trailerValue);
+    },
+  };
+}
+
+/** Drains a body the operation does not use, so the connection can be reused. */
+export async function discardRequestBody(request: IncomingMessage): Promise<void> {
+  for await (const _ of request) {
+    // Reading is what lets the next pipelined request through.
+  }
+}
