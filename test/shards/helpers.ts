@@ -19,12 +19,18 @@ export async function makeDriveDirectories(t: ExecutionContext, count = 6): Prom
   return drives;
 }
 
-/** Deterministic bytes: SHA-256 in counter mode over a label, so any size is reproducible. */
+/** Deterministic bytes: xorshift32 seeded from SHA-256 of a label, so any size is reproducible. */
 export function patternBytes(sizeBytes: number, label: string): Buffer {
   const bytes = Buffer.alloc(sizeBytes);
-  for (let offset = 0, counter = 0; offset < sizeBytes; offset += 32, counter += 1) {
-    createHash('sha256').update(`${label}:${counter}`).digest().copy(bytes, offset);
+  let state = createHash('sha256').update(label).digest().readUInt32BE(0) || 1;
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, Math.floor(sizeBytes / 4));
+  for (let index = 0; index < words.length; index += 1) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    words[index] = state >>> 0;
   }
+  for (let index = words.length * 4; index < sizeBytes; index += 1) bytes[index] = index & 0xff;
   return bytes;
 }
 
