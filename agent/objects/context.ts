@@ -1,0 +1,115 @@
+// What every part of the object layer shares: the store below, the index beside it, the clocks
+// and the per-name locks. Built once by openObjectLayer.
+import type { HybridLogicalClock } from './hybrid-logical-clock.ts';
+import type { KeyedMutex } from './keyed-mutex.ts';
+import type { ObjectIndex } from './object-index.ts';
+import type { ErasureSetContract, StoredVersion, VersionAddress, WriteSummary } from './store.ts';
+
+export interface LayerContext {
+  store: ErasureSetContract;
+  index: ObjectIndex;
+  hybridClock: HybridLogicalClock;
+  /** Wall clock in milliseconds since the epoch (injectable for tests). */
+  clock: () => number;
+  locks: KeyedMutex;
+}
+
+export const lockNames = {
+  bucket: (bucket: string) => `bucket\u0000${bucket}`,
+  key: (bucket: string, key: string) => `key\u0000${bucket}\u0000${key}`,
+  upload: (uploadId: string) => `upload\u0000${uploadId}`,
+};
+
+export async function* emptyBody(): AsyncIterable<Uint8Array> {}
+
+export async function* bodyOf(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+/**
+ * Writes a store version and indexes it, crash-safely: a 'write' intent is fsynced in the index
+ * first, so if the process dies after the store commits and before the index follows, the next
+ * open finds the intent and indexes the version from the store. If finalize throws, nothing was
+ * committed (the store's contract) and the intent is dropped at once.
+ */
+export async function writeIndexed(
+  context: LayerContext,
+  address: VersionAddress,
+  body: AsyncIterable<Uint8Array>,
+  options: {
+    finalize: (summary: WriteSummary) => Promise<Record<string, unknown>>;
+    signal?: AbortSignal;
+    /** Runs inside the index transaction that clears the intent. */
+    indexCommitted: (stored: StoredVersion) => void;
+  },
+): Promise<StoredVersion> {
+  const intentId = context.index.addIntent('write', address);
+  let finalizeFailed = false;
+  let stored: StoredVersion;
+  try {
+    stored = await context.store.writeVersion(address, body, {
+      signal: options.signal,
+      finalize: async (summary) => {
+        try {
+          return await options.finalize(summary);
+        } catch (error) {
+          finalizeFailed = true;
+          throw error;
+        }
+      },
+    });
+  } catch (error) {
+    // On any other failure the store may or may not have committed: the intent stays, and the
+    // next open reconciles this address with the store.
+    if (finalizeFailed || options.signal?.aborted) context.index.clearIntent(intentId);
+    throw error;
+  }
+  context.index.transaction(() => {
+    options.indexCommitted(stored);
+    context.index.clearIntent(intentId);
+  });
+  return stored;
+}
+
+export interface ScheduledDelete {
+  intentId: number;
+  address: VersionAddress;
+}
+
+/**
+ * Records 'delete' intents for store versions the index stops showing; call inside the index
+ * transaction that unindexes them, so readers never see a half-deleted state, then call
+ * performDeletes. An interrupted deletion is redone at the next open.
+ */
+export function scheduleDeletes(context: LayerContext, addresses: VersionAddress[]): ScheduledDelete[] {
+  return addresses.map((address) => ({ intentId: context.index.addIntent('delete', address), address }));
+}
+
+export async function performDeletes(context: LayerContext, scheduled: ScheduledDelete[]): Promise<void> {
+  for (const { intentId, address } of scheduled) {
+    await deleteIfPresent(context, address);
+    context.index.clearIntent(intentId);
+  }
+}
+
+/** Deletes a store version; one already gone is fine (deletions are redone after a crash). */
+export async function deleteIfPresent(context: LayerContext, address: VersionAddress): Promise<void> {
+  try {
+    await context.store.deleteVersion(address);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'NOT_FOUND') throw error;
+  }
+}
+
+/** Unindexes (in one transaction with the intents) and then deletes store versions. */
+export async function deleteIndexed(
+  context: LayerContext,
+  addresses: VersionAddress[],
+  unindex: () => void,
+): Promise<void> {
+  const scheduled = context.index.transaction(() => {
+    unindex();
+    return scheduleDeletes(context, addresses);
+  });
+  await performDeletes(context, scheduled);
+}

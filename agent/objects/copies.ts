@@ -1,0 +1,109 @@
+// S3 CopyObject and UploadPartCopy: the source version's bytes stream from the store into a new
+// version (or part); nothing is buffered whole. Metadata and tags are copied or replaced as the
+// x-amz-metadata-directive and x-amz-tagging-directive headers say.
+
+import type { LayerContext } from './context.ts';
+import { ObjectError } from './errors.ts';
+import type { Multipart } from './multipart.ts';
+import type { Objects, VersionAttributes, WriteConditions } from './objects.ts';
+import type { RangeRequest } from './ranges.ts';
+import type { ObjectVersionRecord, PartRecord } from './records.ts';
+
+/** S3: "You can create a copy of your object up to 5 GB in size in a single atomic action." */
+export const maximumCopySourceBytes = 5 * 1024 ** 3;
+
+export interface CopySource {
+  bucket: string;
+  key: string;
+  versionId?: string;
+}
+
+export interface CopyObjectInput extends VersionAttributes, WriteConditions {
+  source: CopySource;
+  bucket: string;
+  key: string;
+  /** COPY (default) keeps the source's headers and user metadata; REPLACE takes this request's. */
+  metadataDirective?: 'COPY' | 'REPLACE';
+  /** COPY (default) keeps the source's tags; REPLACE takes this request's. */
+  taggingDirective?: 'COPY' | 'REPLACE';
+  signal?: AbortSignal;
+}
+
+export interface CopyObjectResult {
+  version: ObjectVersionRecord;
+  /** The source version that was read (x-amz-copy-source-version-id). */
+  sourceVersionId: string;
+}
+
+export class Copies {
+  readonly #objects: Objects;
+
+  constructor(_context: LayerContext, objects: Objects) {
+    this.#objects = objects;
+  }
+
+  async copyObject(input: CopyObjectInput): Promise<CopyObjectResult> {
+    const source = this.#objects.resolve(input.source).record;
+    if (source.sizeBytes > maximumCopySourceBytes) {
+      throw new ObjectError(
+        'InvalidRequest',
+        `The specified copy source is larger than the maximum allowable size for a copy source: ${maximumCopySourceBytes}`,
+        input.source,
+      );
+    }
+    const replaceMetadata = input.metadataDirective === 'REPLACE';
+    const sameObject = input.source.bucket === input.bucket && input.source.key === input.key;
+    const changesSomething =
+      replaceMetadata || input.storageClass !== undefined || input.encryption !== undefined;
+    if (sameObject && !changesSomething) {
+      // S3 refuses a copy onto itself that changes nothing.
+      throw new ObjectError(
+        'InvalidRequest',
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        input.source,
+      );
+    }
+    const { body } = await this.#objects.get({ ...input.source, versionId: source.versionId });
+    const version = await this.#objects.commit({
+      bucket: input.bucket,
+      key: input.key,
+      body,
+      signal: input.signal,
+      ifMatch: input.ifMatch,
+      ifNoneMatch: input.ifNoneMatch,
+      headers: replaceMetadata ? (input.headers ?? {}) : source.headers,
+      userMetadata: replaceMetadata ? (input.userMetadata ?? {}) : source.userMetadata,
+      tags: input.taggingDirective === 'REPLACE' ? (input.tags ?? {}) : source.tags,
+      storageClass: input.storageClass ?? source.storageClass,
+      encryption: input.encryption ?? source.encryption,
+      retention: input.retention,
+      legalHold: input.legalHold,
+      // A copied multipart object becomes one part: its ETag is the MD5 of its bytes.
+      describe: (summary) => ({ sizeBytes: summary.sizeBytes, etag: summary.md5Hex }),
+    });
+    return { version, sourceVersionId: source.versionId };
+  }
+
+  /** S3 UploadPartCopy: a part whose bytes are (a range of) an existing version. */
+  async uploadPartCopy(input: {
+    source: CopySource;
+    range?: RangeRequest;
+    bucket: string;
+    key: string;
+    uploadId: string;
+    partNumber: number;
+    multipart: Multipart;
+    signal?: AbortSignal;
+  }): Promise<{ part: PartRecord; sourceVersionId: string }> {
+    const { version, body } = await this.#objects.get({ ...input.source, range: input.range });
+    const part = await input.multipart.uploadPart({
+      bucket: input.bucket,
+      key: input.key,
+      uploadId: input.uploadId,
+      partNumber: input.partNumber,
+      body,
+      signal: input.signal,
+    });
+    return { part, sourceVersionId: version.versionId };
+  }
+}

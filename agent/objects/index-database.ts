@@ -1,0 +1,138 @@
+// The listing index: a SQLite database (Node's built-in node:sqlite) that orders every version
+// by (bucket, key as UTF-8 bytes, newest first), so a page of a listing is one B-tree seek and a
+// short forward read whatever the bucket's size. It is a cache of the shard store: the store's
+// version metadata is the truth, and the index is rebuilt from it when it is missing, corrupt,
+// of another format, or was left half-built.
+import { existsSync, rmSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+
+const indexMagic = 'coffre.objects.index';
+const indexFormatVersion = '1';
+
+const schema = `
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE buckets (
+  name TEXT PRIMARY KEY, owner_tenant_id TEXT NOT NULL, store_version_id TEXT NOT NULL, record TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX buckets_by_owner ON buckets (owner_tenant_id, name);
+-- Keys are BLOBs of their UTF-8 bytes: SQLite compares BLOBs with memcmp, which is the byte order
+-- S3 lists in ("List results are always returned in UTF-8 binary order").
+CREATE TABLE versions (
+  bucket TEXT NOT NULL, key BLOB NOT NULL, sequence TEXT NOT NULL, version_id TEXT NOT NULL,
+  store_version_id TEXT NOT NULL, is_delete_marker INTEGER NOT NULL, size_bytes INTEGER NOT NULL,
+  etag TEXT NOT NULL, last_modified_ms INTEGER NOT NULL, storage_class TEXT NOT NULL, record TEXT NOT NULL,
+  PRIMARY KEY (bucket, key, sequence DESC)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX versions_by_id ON versions (bucket, key, version_id);
+CREATE INDEX versions_by_store_id ON versions (bucket, key, store_version_id);
+-- The keys whose newest version is an object (not a delete marker): ListObjects reads only these,
+-- so a page never wades through deleted keys or old versions.
+CREATE TABLE current_objects (
+  bucket TEXT NOT NULL, key BLOB NOT NULL, sequence TEXT NOT NULL, PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+CREATE TABLE uploads (
+  bucket TEXT NOT NULL, key BLOB NOT NULL, upload_id TEXT NOT NULL, initiated_ms INTEGER NOT NULL,
+  record TEXT NOT NULL, PRIMARY KEY (bucket, key, upload_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX uploads_by_id ON uploads (upload_id);
+CREATE TABLE parts (
+  upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, store_version_id TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL, etag TEXT NOT NULL, last_modified_ms INTEGER NOT NULL, record TEXT NOT NULL,
+  PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+-- Store addresses about to change. Written (and fsynced) before the store write or delete and
+-- cleared after the index follows it, so after a crash in between, open() reconciles exactly
+-- those addresses with the store instead of trusting a stale index.
+CREATE TABLE intents (
+  id INTEGER PRIMARY KEY, action TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL, version_id TEXT NOT NULL
+);
+`;
+
+export interface OpenedIndex {
+  database: DatabaseSync;
+  /** Why the index must be rebuilt from the store, or null when it can be trusted. */
+  rebuildReason: string | null;
+}
+
+function configure(database: DatabaseSync): void {
+  // WAL lets listings read while a commit writes. synchronous=FULL fsyncs the WAL at every commit:
+  // with NORMAL a power cut may drop the last commits, and a lost intent row would leave a version
+  // the store committed invisible to listings until a full rebuild. One small fsync is cheap next
+  // to the shard store's own fsyncs on the same request.
+  database.exec('PRAGMA journal_mode = WAL');
+  database.exec('PRAGMA synchronous = FULL');
+  database.exec('PRAGMA busy_timeout = 5000');
+}
+
+function removeDatabaseFiles(path: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true });
+}
+
+function createFresh(path: string): DatabaseSync {
+  removeDatabaseFiles(path);
+  const database = new DatabaseSync(path);
+  configure(database);
+  database.exec('BEGIN');
+  database.exec(schema);
+  const insert = database.prepare('INSERT INTO meta (name, value) VALUES (?, ?)');
+  insert.run('magic', indexMagic);
+  insert.run('format_version', indexFormatVersion);
+  insert.run('complete', '0');
+  database.exec('COMMIT');
+  return database;
+}
+
+/** Why an existing index file cannot be used, or null when it looks sound. */
+function inspect(database: DatabaseSync): string | null {
+  const integrity = database.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
+  if (integrity.length !== 1 || integrity[0].quick_check !== 'ok')
+    return 'the index failed its integrity check';
+  const rows = database.prepare('SELECT name, value FROM meta').all() as { name: string; value: string }[];
+  const meta = new Map(rows.map((row) => [row.name, row.value]));
+  if (meta.get('magic') !== indexMagic) return 'the index file is not a Coffre object index';
+  if (meta.get('format_version') !== indexFormatVersion) return 'the index has another format version';
+  if (meta.get('complete') !== '1') return 'the last index rebuild did not finish';
+  return null;
+}
+
+export function openIndexDatabase(path: string): OpenedIndex {
+  if (!existsSync(path)) return { database: createFresh(path), rebuildReason: 'the index file is missing' };
+  let database: DatabaseSync | undefined;
+  let reason: string | null;
+  try {
+    database = new DatabaseSync(path);
+    configure(database);
+    reason = inspect(database);
+  } catch (error) {
+    reason = `the index cannot be read (${(error as Error).message})`;
+  }
+  if (reason === null && database !== undefined) return { database, rebuildReason: null };
+  database?.close();
+  return { database: createFresh(path), rebuildReason: reason };
+}
+
+/** Empties every table but meta and marks the index incomplete until markComplete(). */
+export function clearIndex(database: DatabaseSync): void {
+  database.exec(`
+    DELETE FROM buckets; DELETE FROM versions; DELETE FROM current_objects;
+    DELETE FROM uploads; DELETE FROM parts; DELETE FROM intents;
+    UPDATE meta SET value = '0' WHERE name = 'complete';
+  `);
+}
+
+export function markComplete(database: DatabaseSync): void {
+  database.prepare("UPDATE meta SET value = '1' WHERE name = 'complete'").run();
+}
+
+/** Runs `work` in one write transaction (BEGIN IMMEDIATE: the write lock is taken up front). */
+export function inTransaction<T>(database: DatabaseSync, work: () => T): T {
+  database.exec('BEGIN IMMEDIATE');
+  try {
+    const result = work();
+    database.exec('COMMIT');
+    return result;
+  } catch (error) {
+    database.exec('ROLLBACK');
+    throw error;
+  }
+}

@@ -1,0 +1,84 @@
+// A completed multipart upload is an object version whose store data is this manifest: the list
+// of its parts' store addresses, in order. Completing an upload writes only the manifest (no copy
+// of the parts' bytes); reading the object streams the parts one after another.
+import assert from 'node:assert/strict';
+import { ObjectError } from './errors.ts';
+import type { ByteRange, ErasureSetContract, VersionAddress } from './store.ts';
+
+const manifestMagic = 'coffre.multipart-manifest';
+const manifestFormatVersion = 1;
+
+/** S3 allows at most 10,000 parts; a manifest entry is well under 200 bytes of JSON. */
+export const maximumManifestBytes = 10_000 * 200 + 1024;
+
+export interface ManifestPart {
+  partNumber: number;
+  address: VersionAddress;
+  sizeBytes: number;
+  etag: string;
+}
+
+export interface Manifest {
+  parts: ManifestPart[];
+}
+
+export function encodeManifest(manifest: Manifest): Uint8Array {
+  const bytes = Buffer.from(
+    JSON.stringify({ magic: manifestMagic, formatVersion: manifestFormatVersion, ...manifest }),
+  );
+  assert.ok(bytes.length <= maximumManifestBytes, 'manifest exceeds its bound');
+  return bytes;
+}
+
+export async function readManifest(store: ErasureSetContract, address: VersionAddress): Promise<Manifest> {
+  const { body } = await store.readVersion(address);
+  const chunks: Uint8Array[] = [];
+  let totalBytes = 0;
+  for await (const chunk of body) {
+    totalBytes += chunk.length;
+    assert.ok(
+      totalBytes <= maximumManifestBytes,
+      `manifest of ${address.key} exceeds ${maximumManifestBytes} bytes`,
+    );
+    chunks.push(chunk);
+  }
+  const decoded = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+    magic?: string;
+    formatVersion?: number;
+    parts?: ManifestPart[];
+  };
+  assert.equal(decoded.magic, manifestMagic, `store version ${address.key} is not a multipart manifest`);
+  assert.equal(decoded.formatVersion, manifestFormatVersion, 'unknown manifest format');
+  return { parts: decoded.parts ?? [] };
+}
+
+/** Streams `range` of the object that the manifest describes, reading only the parts it covers. */
+export async function* readManifestRange(
+  store: ErasureSetContract,
+  manifest: Manifest,
+  range: ByteRange,
+): AsyncIterable<Uint8Array> {
+  let partStartBytes = 0;
+  const rangeEndBytes = range.offsetBytes + range.lengthBytes;
+  for (const part of manifest.parts) {
+    const partEndBytes = partStartBytes + part.sizeBytes;
+    if (partEndBytes > range.offsetBytes && partStartBytes < rangeEndBytes) {
+      const offsetBytes = Math.max(range.offsetBytes, partStartBytes) - partStartBytes;
+      const lengthBytes = Math.min(rangeEndBytes, partEndBytes) - partStartBytes - offsetBytes;
+      const whole = offsetBytes === 0 && lengthBytes === part.sizeBytes;
+      const { body } = await store.readVersion(
+        part.address,
+        whole ? undefined : { offsetBytes, lengthBytes },
+      );
+      yield* body;
+    }
+    partStartBytes = partEndBytes;
+    if (partStartBytes >= rangeEndBytes) return;
+  }
+}
+
+export function invalidRange(sizeBytes: number): ObjectError {
+  return new ObjectError('InvalidRange', 'The requested range is not satisfiable', {
+    objectSizeBytes: sizeBytes,
+  });
+}

@@ -1,0 +1,380 @@
+// Object versions: put, get, head and delete with S3 versioning semantics (the "null" version,
+// delete markers, newest-first order). Bodies stream straight into and out of the shard store;
+// a per-key lock is held only around the commit, so S3's "latest version" and conditional writes
+// are decided against a stable state while bodies of one key still upload in parallel.
+import { createHash, type Hash } from 'node:crypto';
+import type { Buckets } from './buckets.ts';
+import { deleteIndexed, emptyBody, type LayerContext, lockNames, writeIndexed } from './context.ts';
+import { ObjectError } from './errors.ts';
+import { readManifest, readManifestRange } from './manifest.ts';
+import type { IndexedVersion } from './object-index.ts';
+import { type RangeRequest, resolveRange } from './ranges.ts';
+import {
+  type BucketRecord,
+  type ChecksumRecord,
+  type EncryptionRecord,
+  type ObjectVersionRecord,
+  type Retention,
+  type SystemHeaders,
+  type Tags,
+  toMetadata,
+} from './records.ts';
+import type { ByteRange, VersionAddress } from './store.ts';
+import { assertObjectKey, assertTags, maximumObjectTags, normaliseEtag } from './validation.ts';
+
+/** S3: "The largest object that can be uploaded in a single PUT is 5 GB" (5 GiB). */
+export const maximumSinglePutBytes = 5 * 1024 ** 3;
+
+export interface WrittenBodySummary {
+  sizeBytes: number;
+  md5Hex: string;
+}
+
+/** The parts of a version's record that a writer chooses. */
+export interface VersionAttributes {
+  headers?: SystemHeaders;
+  userMetadata?: Record<string, string>;
+  tags?: Tags;
+  storageClass?: string;
+  checksum?: ChecksumRecord | null;
+  retention?: Retention | null;
+  legalHold?: boolean;
+  encryption?: EncryptionRecord | null;
+}
+
+export interface WriteConditions {
+  /** If-Match: commit only when the key's current object has this ETag. */
+  ifMatch?: string;
+  /** If-None-Match: "*": commit only when the key has no current object. */
+  ifNoneMatch?: '*';
+}
+
+export interface PutObjectInput extends VersionAttributes, WriteConditions {
+  bucket: string;
+  key: string;
+  body: AsyncIterable<Uint8Array>;
+  /** The ETag to record instead of the body's MD5 (e.g. when the protocol layer computed it). */
+  etag?: string;
+  /** Runs after the body is stored and before the commit; throwing rejects the put and stores nothing. */
+  verify?: (summary: WrittenBodySummary) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface GetObjectInput {
+  bucket: string;
+  key: string;
+  versionId?: string;
+  range?: RangeRequest;
+}
+
+export interface GetObjectResult {
+  version: ObjectVersionRecord;
+  body: AsyncIterable<Uint8Array>;
+  /** The bytes sent when a range was asked for (for Content-Range), else null. */
+  range: (ByteRange & { totalSizeBytes: number }) | null;
+}
+
+export interface DeleteObjectInput {
+  bucket: string;
+  key: string;
+  versionId?: string;
+  /** x-amz-bypass-governance-retention, already authorised by the protocol layer. */
+  bypassGovernanceRetention?: boolean;
+}
+
+export interface DeleteObjectResult {
+  /** The version removed or the delete marker created; absent in an unversioned bucket. */
+  versionId?: string;
+  isDeleteMarker: boolean;
+}
+
+/** How a new version's data, size and identity come about (a put body, a copy, a multipart manifest). */
+export interface CommitPlan extends VersionAttributes, WriteConditions {
+  bucket: string;
+  key: string;
+  body: AsyncIterable<Uint8Array>;
+  /** The record's size and ETag once the body is stored (defaults: stored size, body MD5). */
+  describe: (summary: WrittenBodySummary) => { sizeBytes: number; etag: string };
+  verify?: (summary: WrittenBodySummary) => void | Promise<void>;
+  multipart?: { partCount: number; uploadId: string } | null;
+  isDeleteMarker?: boolean;
+  /** Runs inside the index transaction that makes the new version visible. */
+  indexAlso?: (record: ObjectVersionRecord) => void;
+  signal?: AbortSignal;
+}
+
+export class Objects {
+  readonly #context: LayerContext;
+  readonly #buckets: Buckets;
+
+  constructor(context: LayerContext, buckets: Buckets) {
+    this.#context = context;
+    this.#buckets = buckets;
+  }
+
+  async put(input: PutObjectInput): Promise<ObjectVersionRecord> {
+    return this.commit({
+      ...input,
+      describe: (summary) => {
+        if (summary.sizeBytes > maximumSinglePutBytes) {
+          throw new ObjectError(
+            'EntityTooLarge',
+            'Your proposed upload exceeds the maximum allowed size',
+            input,
+          );
+        }
+        return {
+          sizeBytes: summary.sizeBytes,
+          etag: input.etag === undefined ? summary.md5Hex : normaliseEtag(input.etag),
+        };
+      },
+    });
+  }
+
+  /** Writes a new version of a key; shared by put, copy, delete markers and multipart completion. */
+  async commit(plan: CommitPlan): Promise<ObjectVersionRecord> {
+    assertObjectKey(plan.bucket, plan.key);
+    if (plan.tags !== undefined) assertTags(plan.tags, maximumObjectTags);
+    const bucketAtStart = this.#buckets.head(plan.bucket);
+    const retention = this.#retentionFor(bucketAtStart, plan);
+    // Fail fast before reading a body that could not be committed; checked again under the lock.
+    this.#checkConditions(plan);
+    const address: VersionAddress = {
+      bucket: plan.bucket,
+      key: plan.key,
+      versionId: this.#context.hybridClock.next(),
+    };
+    const md5 = createHash('md5');
+    let release: (() => void) | null = null;
+    let record: ObjectVersionRecord | undefined;
+    let staleNullVersion: IndexedVersion | null = null;
+    try {
+      await writeIndexed(this.#context, address, hashing(plan.body, md5), {
+        signal: plan.signal,
+        finalize: async (stored) => {
+          const summary = { sizeBytes: stored.sizeBytes, md5Hex: md5.digest('hex') };
+          await plan.verify?.(summary);
+          const described = plan.describe(summary);
+          release = await this.#context.locks.acquire(lockNames.key(plan.bucket, plan.key));
+          const bucket = this.#buckets.head(plan.bucket);
+          this.#checkConditions(plan);
+          const sequence = this.#context.hybridClock.next();
+          record = {
+            bucket: plan.bucket,
+            key: plan.key,
+            versionId: bucket.versioning === 'Enabled' ? sequence : 'null',
+            sequence,
+            isDeleteMarker: plan.isDeleteMarker === true,
+            sizeBytes: described.sizeBytes,
+            etag: described.etag,
+            lastModifiedMs: this.#context.clock(),
+            storageClass: plan.storageClass ?? 'STANDARD',
+            headers: plan.headers ?? {},
+            userMetadata: plan.userMetadata ?? {},
+            tags: plan.tags ?? {},
+            checksum: plan.checksum ?? null,
+            multipart: plan.multipart ?? null,
+            retention,
+            legalHold: plan.legalHold === true,
+            encryption: plan.encryption ?? null,
+          };
+          return toMetadata({ kind: 'object-version', record });
+        },
+        indexCommitted: () => {
+          const outcome = this.#context.index.putVersion(record!, address.versionId);
+          // The previous "null" version is replaced (S3 keeps one per key); its data goes after this commit.
+          if (outcome.kind === 'replaced') staleNullVersion = outcome.stale;
+          plan.indexAlso?.(record!);
+        },
+      });
+      const stale = staleNullVersion as IndexedVersion | null;
+      if (stale !== null) {
+        await this.removeStoreData(
+          { bucket: plan.bucket, key: plan.key, versionId: stale.storeVersionId },
+          stale,
+        );
+      }
+    } finally {
+      (release as (() => void) | null)?.();
+    }
+    return structuredClone(record!);
+  }
+
+  /** NoSuchBucket unless the bucket exists; returns its record. */
+  assertBucket(bucket: string): BucketRecord {
+    return this.#buckets.head(bucket);
+  }
+
+  /** S3 HeadObject: the version's record, NoSuchKey / NoSuchVersion / MethodNotAllowed as S3 answers. */
+  head(input: { bucket: string; key: string; versionId?: string }): ObjectVersionRecord {
+    return structuredClone(this.resolve(input).record);
+  }
+
+  async get(input: GetObjectInput): Promise<GetObjectResult> {
+    const indexed = this.resolve(input);
+    const record = indexed.record;
+    const range = input.range === undefined ? null : resolveRange(input.range, record.sizeBytes);
+    const address = { bucket: record.bucket, key: record.key, versionId: indexed.storeVersionId };
+    if (record.multipart !== null) {
+      const manifest = await readManifest(this.#context.store, address);
+      const whole = { offsetBytes: 0, lengthBytes: record.sizeBytes };
+      const body = readManifestRange(this.#context.store, manifest, range ?? whole);
+      return {
+        version: structuredClone(record),
+        body,
+        range: range && { ...range, totalSizeBytes: record.sizeBytes },
+      };
+    }
+    const { body } = await this.#context.store.readVersion(address, range ?? undefined);
+    return {
+      version: structuredClone(record),
+      body,
+      range: range && { ...range, totalSizeBytes: record.sizeBytes },
+    };
+  }
+
+  /**
+   * The version a read names. Without a versionId, the newest: a delete marker there means
+   * NoSuchKey (with isDeleteMarker set). With one, that version: a delete marker means
+   * MethodNotAllowed, as S3 answers a GET or HEAD of a marker's version id.
+   */
+  resolve(input: { bucket: string; key: string; versionId?: string }): IndexedVersion {
+    this.#buckets.head(input.bucket);
+    const indexed = this.#context.index.getVersion(input.bucket, input.key, input.versionId);
+    const details = { bucket: input.bucket, key: input.key, versionId: input.versionId };
+    if (indexed === null) {
+      if (input.versionId === undefined)
+        throw new ObjectError('NoSuchKey', 'The specified key does not exist.', details);
+      throw new ObjectError('NoSuchVersion', 'The specified version does not exist.', details);
+    }
+    if (indexed.record.isDeleteMarker) {
+      const markerDetails = { ...details, versionId: indexed.record.versionId, isDeleteMarker: true };
+      if (input.versionId === undefined) {
+        throw new ObjectError('NoSuchKey', 'The specified key does not exist.', markerDetails);
+      }
+      throw new ObjectError(
+        'MethodNotAllowed',
+        'The specified method is not allowed against this resource.',
+        markerDetails,
+      );
+    }
+    return indexed;
+  }
+
+  /**
+   * S3 DeleteObject. Without a versionId: an unversioned bucket removes the object; a versioned
+   * one adds a delete marker (a "null" one when versioning is Suspended, replacing the null
+   * version). With a versionId: that version (object or marker) is removed for good, unless
+   * Object Lock protects it.
+   */
+  async delete(input: DeleteObjectInput): Promise<DeleteObjectResult> {
+    assertObjectKey(input.bucket, input.key);
+    const bucket = this.#buckets.head(input.bucket);
+    if (input.versionId === undefined && bucket.versioning !== 'Unversioned') {
+      const marker = await this.commit({
+        bucket: input.bucket,
+        key: input.key,
+        body: emptyBody(),
+        isDeleteMarker: true,
+        describe: () => ({ sizeBytes: 0, etag: '' }),
+      });
+      return { versionId: marker.versionId, isDeleteMarker: true };
+    }
+    return this.#context.locks.run(lockNames.key(input.bucket, input.key), async () => {
+      const versionId = input.versionId ?? 'null';
+      const indexed = this.#context.index.getVersion(input.bucket, input.key, versionId);
+      // S3 answers 204 for a version that does not exist: deleting is idempotent.
+      if (indexed === null)
+        return input.versionId === undefined
+          ? { isDeleteMarker: false }
+          : { versionId, isDeleteMarker: false };
+      assertDeletable(indexed.record, this.#context.clock(), input.bypassGovernanceRetention === true);
+      const address = { bucket: input.bucket, key: input.key, versionId: indexed.storeVersionId };
+      await this.removeStoreData(address, indexed);
+      const result = { isDeleteMarker: indexed.record.isDeleteMarker };
+      return input.versionId === undefined ? result : { ...result, versionId };
+    });
+  }
+
+  /** Unindexes a version and deletes its store data (and a multipart version's parts). */
+  async removeStoreData(address: VersionAddress, indexed: IndexedVersion | null): Promise<void> {
+    const addresses = [address];
+    if (indexed?.record.multipart) {
+      const manifest = await readManifest(this.#context.store, address);
+      for (const part of manifest.parts) addresses.push(part.address);
+    }
+    await deleteIndexed(this.#context, addresses, () =>
+      this.#context.index.removeVersionByStoreId(address.bucket, address.key, address.versionId),
+    );
+  }
+
+  #retentionFor(bucket: BucketRecord, plan: CommitPlan): Retention | null {
+    if (plan.isDeleteMarker) return null;
+    if (!bucket.objectLock.enabled) {
+      if (plan.retention || plan.legalHold) {
+        throw new ObjectError('InvalidRequest', 'Bucket is missing Object Lock Configuration', {
+          bucket: bucket.name,
+        });
+      }
+      return null;
+    }
+    if (plan.retention) return plan.retention;
+    const defaults = bucket.objectLock.defaultRetention;
+    if (defaults === null) return null;
+    const dayMs = 86_400_000;
+    const periodMs =
+      defaults.days !== undefined ? defaults.days * dayMs : (defaults.years ?? 0) * 365 * dayMs;
+    return { mode: defaults.mode, retainUntilMs: this.#context.clock() + periodMs };
+  }
+
+  #checkConditions(plan: CommitPlan): void {
+    if (plan.ifMatch === undefined && plan.ifNoneMatch === undefined) return;
+    const newest = this.#context.index.getVersion(plan.bucket, plan.key);
+    const current = newest === null || newest.record.isDeleteMarker ? null : newest.record;
+    const details = { bucket: plan.bucket, key: plan.key };
+    if (plan.ifNoneMatch === '*' && current !== null) {
+      throw new ObjectError(
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+        details,
+      );
+    }
+    if (plan.ifMatch !== undefined) {
+      // S3 conditional writes: If-Match on a key with no object answers 404 NoSuchKey.
+      if (current === null) throw new ObjectError('NoSuchKey', 'The specified key does not exist.', details);
+      if (normaliseEtag(plan.ifMatch) !== '*' && normaliseEtag(plan.ifMatch) !== current.etag) {
+        throw new ObjectError(
+          'PreconditionFailed',
+          'At least one of the pre-conditions you specified did not hold',
+          details,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Object Lock: a version under legal hold, or under retention until a future date, cannot be
+ * deleted; GOVERNANCE retention yields to a caller allowed to bypass it, COMPLIANCE to nobody.
+ */
+export function assertDeletable(record: ObjectVersionRecord, nowMs: number, bypassGovernance: boolean): void {
+  const locked =
+    record.legalHold ||
+    (record.retention !== null &&
+      record.retention.retainUntilMs > nowMs &&
+      !(record.retention.mode === 'GOVERNANCE' && bypassGovernance));
+  if (locked) {
+    throw new ObjectError('AccessDenied', 'Access Denied because object protected by object lock.', {
+      bucket: record.bucket,
+      key: record.key,
+      versionId: record.versionId,
+    });
+  }
+}
+
+async function* hashing(body: AsyncIterable<Uint8Array>, hash: Hash): AsyncIterable<Uint8Array> {
+  for await (const chunk of body) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}

@@ -1,0 +1,61 @@
+// Re-asserts the request rules the protocol layer already validates, so the object layer never
+// stores a name or a tag set that S3 would have refused, whoever calls it.
+import { ObjectError } from './errors.ts';
+import type { Tags } from './records.ts';
+
+/** S3: "The name of the key ... can be up to 1,024 bytes long" (UTF-8). */
+export const maximumKeyBytes = 1024;
+/** S3 object tagging: "You can associate up to 10 tags with an object." */
+export const maximumObjectTags = 10;
+/** S3 bucket tagging allows up to 50 tags. */
+export const maximumBucketTags = 50;
+const maximumTagKeyCharacters = 128;
+const maximumTagValueCharacters = 256;
+
+const bucketNamePattern = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const ipAddressPattern = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+const reservedPrefixes = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const reservedSuffixes = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
+
+/** The general purpose bucket naming rules of the AWS S3 User Guide ("Bucket naming rules"). */
+export function assertBucketName(name: string): void {
+  const valid =
+    bucketNamePattern.test(name) &&
+    !name.includes('..') &&
+    !ipAddressPattern.test(name) &&
+    !reservedPrefixes.some((prefix) => name.startsWith(prefix)) &&
+    !reservedSuffixes.some((suffix) => name.endsWith(suffix));
+  if (!valid)
+    throw new ObjectError('InvalidBucketName', 'The specified bucket is not valid.', { bucket: name });
+}
+
+export function assertObjectKey(bucket: string, key: string): void {
+  if (key.length === 0)
+    throw new ObjectError('InvalidArgument', 'An object key must not be empty.', { bucket });
+  if (Buffer.byteLength(key, 'utf8') > maximumKeyBytes) {
+    throw new ObjectError('KeyTooLongError', 'Your key is too long', { bucket, key });
+  }
+  if (!key.isWellFormed()) {
+    throw new ObjectError('InvalidArgument', 'An object key must be valid UTF-8.', { bucket, key });
+  }
+}
+
+export function assertTags(tags: Tags, maximumTags: number): void {
+  const entries = Object.entries(tags);
+  if (entries.length > maximumTags) {
+    throw new ObjectError('InvalidTag', `Object tags cannot be greater than ${maximumTags}`);
+  }
+  for (const [tagKey, value] of entries) {
+    if (tagKey.length === 0 || tagKey.length > maximumTagKeyCharacters) {
+      throw new ObjectError('InvalidTag', 'The TagKey you have provided is invalid');
+    }
+    if (value.length > maximumTagValueCharacters) {
+      throw new ObjectError('InvalidTag', 'The TagValue you have provided is invalid');
+    }
+  }
+}
+
+/** ETags are compared without their surrounding quotes (clients send either form). */
+export function normaliseEtag(etag: string): string {
+  return etag.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+}
