@@ -64,11 +64,11 @@ function hexValue(code: number): number {
 
 /**
  * Decodes %XY escapes to bytes and leaves everything else as its UTF-8 bytes. A '%' not followed by
- * two hex digits is kept as it is, and '+' stays a plus: in a path it is a literal, and the SDKs encode
- * a space as %20 in queries too.
+ * two hex digits is kept as it is. In a path '+' is a literal plus; in a query it is a space, as in
+ * form encoding (Go clients such as minio-go and rclone send spaces in query values as '+').
  */
-export function percentDecodeToBytes(text: string): Buffer {
-  const raw = Buffer.from(text, 'utf8');
+export function percentDecodeToBytes(text: string, plusIsSpace = false): Buffer {
+  const raw = Buffer.from(plusIsSpace ? text.replaceAll('+', ' ') : text, 'utf8');
   const decoded = Buffer.allocUnsafe(raw.length);
   let length = 0;
   for (let index = 0; index < raw.length; index++) {
@@ -113,8 +113,8 @@ export function parseQuery(rawQuery: string): QueryParameter[] {
     const rawName = equals === -1 ? pair : pair.slice(0, equals);
     const rawValue = equals === -1 ? '' : pair.slice(equals + 1);
     parameters.push({
-      name: percentDecodeToBytes(rawName).toString('utf8'),
-      value: percentDecodeToBytes(rawValue).toString('utf8'),
+      name: percentDecodeToBytes(rawName, true).toString('utf8'),
+      value: percentDecodeToBytes(rawValue, true).toString('utf8'),
     });
   }
   return parameters;
@@ -130,9 +130,13 @@ export function canonicalQueryString(rawQuery: string, excluded?: string): strin
   for (const pair of rawQuery.split('&')) {
     if (pair === '') continue;
     const equals = pair.indexOf('=');
-    const name = uriEncodeBytes(percentDecodeToBytes(equals === -1 ? pair : pair.slice(0, equals)), false);
+    const name = uriEncodeBytes(
+      percentDecodeToBytes(equals === -1 ? pair : pair.slice(0, equals), true),
+      false,
+    );
     if (name === excluded) continue;
-    const value = equals === -1 ? '' : uriEncodeBytes(percentDecodeToBytes(pair.slice(equals + 1)), false);
+    const value =
+      equals === -1 ? '' : uriEncodeBytes(percentDecodeToBytes(pair.slice(equals + 1), true), false);
     encoded.push([name, value]);
   }
   encoded.sort(([leftName, leftValue], [rightName, rightValue]) =>

@@ -186,6 +186,8 @@ test('canonical query: sorted by name then value, values encoded, bare names get
   t.is(canonicalQueryString('uploads'), 'uploads=');
   t.is(canonicalQueryString('b=2&a=z&a=y'), 'a=y&a=z&b=2');
   t.is(canonicalQueryString('prefix=a%2Fb c'), 'prefix=a%2Fb%20c');
+  // Go clients (minio-go, rclone) send a space in a query value as '+', and sign it as %20.
+  t.is(canonicalQueryString('prefix=a+b%2Bc'), 'prefix=a%20b%2Bc');
   t.is(canonicalQueryString('X-Amz-Signature=abc&x=1', 'X-Amz-Signature'), 'x=1');
 });
 
