@@ -2,6 +2,7 @@
 // WebAssembly reads only its own linear memory, so each call copies its shards through in slices
 // of `sliceBytes`: k input slices, n output slices and the tables fit in L2 cache, and the copies
 // cost far less than the arithmetic.
+import assert from 'node:assert/strict';
 import { nibbleTables } from '../galois.ts';
 import type { Kernel, MatrixMultiplier } from './kernel.ts';
 import { maximumRows, simdModuleBytes, tableBytes, vectorBytes, vectorsPerStep } from './wasm-simd-module.ts';
@@ -31,8 +32,18 @@ type MultiplyFunction = (
   lengthBytes: number,
 ) => void;
 
-/** The kernel, or undefined where the engine lacks WebAssembly SIMD. */
+/** The kernel, or undefined where the engine lacks WebAssembly (SIMD). */
 export function loadWasmSimdKernel(sliceBytes: number = defaultSliceBytes): Kernel | undefined {
+  try {
+    return instantiate(sliceBytes);
+  } catch {
+    // No WebAssembly at all (a --jitless engine, for one): the JavaScript kernel remains.
+    return undefined;
+  }
+}
+
+function instantiate(sliceBytes: number): Kernel | undefined {
+  assert.ok(sliceBytes > 0 && sliceBytes % (maximumRows * vectorBytes) === 0, 'slices must hold whole steps');
   const outputsOffset = inputsOffset + maximumColumns * sliceBytes;
   const memoryBytes = outputsOffset + maximumRows * sliceBytes;
   const relaxedBytes = simdModuleBytes(memoryBytes, true);
@@ -56,6 +67,7 @@ export function loadWasmSimdKernel(sliceBytes: number = defaultSliceBytes): Kern
           tables.set(nibbleTables(coefficients[row * cols + column]), (column * rows + row) * tableBytes);
         }
       }
+      assert.ok(rows >= 1 && rows <= maximumRows && cols >= 1 && cols <= maximumColumns);
       const multiply = functions[rows - 1];
       const stepBytes = vectorsPerStep(rows) * vectorBytes;
       return (inputs, outputs, lengthBytes) => {
@@ -65,8 +77,8 @@ export function loadWasmSimdKernel(sliceBytes: number = defaultSliceBytes): Kern
           for (let column = 0; column < cols; column++) {
             memory.set(inputs[column].subarray(done, done + slice), inputsOffset + column * sliceBytes);
           }
-          // Rounded up to whole steps of the loop: the bytes past `slice` are stale but independent of the
-          // ones we keep (each output byte depends only on the input bytes at its position).
+          // Rounded up to whole steps of the loop: the bytes past `slice` are stale but independent
+          // of the ones kept (each output byte depends only on the input bytes at its position).
           const vectorAligned = Math.ceil(slice / stepBytes) * stepBytes;
           multiply(tablesOffset, inputsOffset, outputsOffset, sliceBytes, cols, vectorAligned);
           for (let row = 0; row < rows; row++) {
