@@ -11,7 +11,10 @@ export type RegionStackOutputs = { [Key in keyof RegionOutputs]: pulumi.Output<R
  * Creates the region's resources and returns the stack outputs; throws RegionConfigError first.
  * `opts` reach the Region component (an explicit provider, transformations).
  */
-export function regionProgram(config: RegionConfig, opts?: pulumi.ComponentResourceOptions): RegionStackOutputs {
+export function regionProgram(
+  config: RegionConfig,
+  opts?: pulumi.ComponentResourceOptions,
+): RegionStackOutputs {
   const region = new Region(config.name, config, opts);
   return {
     region: region.outputs.region,
