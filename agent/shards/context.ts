@@ -25,6 +25,8 @@ export interface StoreMetrics {
   scrubbedBytes: number;
   /** Versions checked by scrub. */
   scrubbedVersions: number;
+  /** Leftovers of interrupted writes, heals and deletes removed from tmp/ when the set opened. */
+  temporaryEntriesCleaned: number;
 }
 
 export function emptyMetrics(): StoreMetrics {
@@ -39,6 +41,7 @@ export function emptyMetrics(): StoreMetrics {
     healRequestsDropped: 0,
     scrubbedBytes: 0,
     scrubbedVersions: 0,
+    temporaryEntriesCleaned: 0,
   };
 }
 

@@ -116,8 +116,9 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
   );
   const drives = options.drives.map((drive) => (typeof drive === 'string' ? new LocalDrive(drive) : drive));
   const newId = options.randomUUID ?? randomUUID;
-  const { conditions } = await prepareDrives(drives, { dataShards, parityShards }, newId);
+  const prepared = await prepareDrives(drives, { dataShards, parityShards }, newId);
   const metrics = emptyMetrics();
+  metrics.temporaryEntriesCleaned = prepared.temporaryEntriesCleaned;
   let healQueue: HealQueue | undefined;
   const ctx: SetContext = {
     drives,
@@ -140,7 +141,12 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     (address) => healVersion(ctx, address, { deep: true }),
     metrics,
   );
-  return new ErasureSet(ctx, healQueue, conditions, options.sleep ?? ((milliseconds) => sleep(milliseconds)));
+  return new ErasureSet(
+    ctx,
+    healQueue,
+    prepared.conditions,
+    options.sleep ?? ((milliseconds) => sleep(milliseconds)),
+  );
 }
 
 function toStoredVersion(record: VersionRecord): StoredVersion {

@@ -34,7 +34,7 @@ export async function prepareDrives(
   drives: readonly Drive[],
   geometry: Geometry,
   randomUUID: () => string,
-): Promise<{ setId: string; conditions: DriveCondition[] }> {
+): Promise<{ setId: string; conditions: DriveCondition[]; temporaryEntriesCleaned: number }> {
   const formats = await Promise.all(
     drives.map(async (drive) => {
       try {
@@ -49,6 +49,7 @@ export async function prepareDrives(
   if (setIds.size > 1) throw new Error(`drives belong to different erasure sets: ${[...setIds].join(', ')}`);
   const setId = [...setIds][0] ?? randomUUID();
   const anyFormatted = setIds.size > 0;
+  let temporaryEntriesCleaned = 0;
   formats.forEach((entry, driveIndex) => {
     const format = entry.format;
     if (format === null) return;
@@ -73,12 +74,12 @@ export async function prepareDrives(
           await formatDrive(drive, { setId, driveIndex, driveCount: drives.length, ...geometry });
         }
         await drive.ensureDirectory(objectsDirectory);
-        await cleanTemporaryFiles(drive);
+        temporaryEntriesCleaned += await cleanTemporaryFiles(drive);
         return entry.format === null && anyFormatted ? 'needs-rebuild' : 'online';
       } catch {
         return 'offline';
       }
     }),
   );
-  return { setId, conditions };
+  return { setId, conditions, temporaryEntriesCleaned };
 }
