@@ -1,6 +1,8 @@
 // Every kernel against the JavaScript reference: random geometries, lengths (0, 1, 15, 17, ...)
 // and shards that start at odd byte offsets inside larger buffers, from a fixed seed.
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import test from 'ava';
 import { availableKernels, createCodec, describeKernels } from '../../agent/erasure/index.ts';
 import { nativeKernelPath } from '../../agent/erasure/kernels/isa-l.ts';
@@ -83,3 +85,27 @@ if (availableKernels().includes('isa-l')) {
     });
   }
 }
+
+test('kernels: a worker thread loads the same kernel as the main thread and encodes the same parity', async (t) => {
+  const indexUrl = new URL('../../agent/erasure/index.ts', import.meta.url).href;
+  const source = `
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(indexUrl)}).then(({ createCodec }) => {
+      const codec = createCodec(4, 2);
+      const data = [1, 2, 3, 4].map((value) => new Uint8Array(100).fill(value));
+      const parity = [new Uint8Array(100), new Uint8Array(100)];
+      codec.encode(data, parity);
+      parentPort.postMessage({ kernel: codec.kernel, parity });
+    });`;
+  const worker = new Worker(source, { eval: true });
+  const [message] = (await once(worker, 'message')) as [{ kernel: string; parity: Uint8Array[] }];
+  await worker.terminate();
+  const codec = createCodec(4, 2, { kernel: 'js' });
+  const parity = [new Uint8Array(100), new Uint8Array(100)];
+  codec.encode(
+    [1, 2, 3, 4].map((value) => new Uint8Array(100).fill(value)),
+    parity,
+  );
+  t.is(message.kernel, availableKernels()[0]);
+  t.deepEqual(message.parity, parity);
+});
