@@ -23,7 +23,7 @@ import {
   statfs,
   unlink,
 } from 'node:fs/promises';
-import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import type { Drive, DriveEntryStat, DriveSpace, FileWriter } from './drive.ts';
 import { DriveError, toDriveError } from './errors.ts';
 
@@ -32,8 +32,7 @@ export class LocalDrive implements Drive {
   readonly #root: string;
 
   constructor(root: string) {
-    assert.ok(isAbsolute(root), `a drive root must be an absolute path, got ${root}`);
-    this.#root = normalize(root);
+    this.#root = resolve(root);
     this.description = this.#root;
   }
 

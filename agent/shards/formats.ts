@@ -66,6 +66,14 @@ function corrupt(what: string): StoreError {
   return new StoreError('CORRUPT', what);
 }
 
+function parseJson(bytes: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    throw new StoreError('CORRUPT', `${what}: bad JSON`, { cause: error });
+  }
+}
+
 function checkMagic(bytes: Uint8Array, magic: string, what: string): DataView {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.byteLength < 16 || Buffer.from(bytes.subarray(0, 8)).toString('latin1') !== magic) {
@@ -163,5 +171,5 @@ export function decodeDriveFormat(bytes: Uint8Array): DriveFormat {
   if (crc32(bytes.subarray(0, bytes.byteLength - 4)) !== view.getUint32(bytes.byteLength - 4)) {
     throw corrupt('drive format: checksum mismatch');
   }
-  return JSON.parse(Buffer.from(bytes.subarray(16, 16 + jsonBytes)).toString('utf8')) as DriveFormat;
+  return parseJson(bytes.subarray(16, 16 + jsonBytes), 'drive format') as DriveFormat;
 }

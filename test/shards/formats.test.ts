@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { cp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import test from 'ava';
+import {
+  decodeDriveFormat,
+  decodeShardHeader,
+  decodeVersionRecord,
+  encodeVersionRecord,
+  shardHeaderBytes,
+} from '../../agent/shards/formats.ts';
+import { openErasureSet, StoreError } from '../../agent/shards/index.ts';
+import { filesUnder, makeDriveDirectories, readAll } from './helpers.ts';
+
+// fixtures/v1 was written by fixtures/make-sample.ts with format version 1 and is frozen: these
+// tests prove that today's code still reads it. The contents are pinned by their SHA-256.
+const sampleDirectory = join(import.meta.dirname, 'fixtures', 'v1');
+const sample = [
+  {
+    address: { bucket: 'sample', key: 'inline ../%', versionId: 'v1' },
+    sizeBytes: 300,
+    sha256: 'a54441d89b98fd52c88d23aaaa10ad559ea09de2c05709dac45efc02cf9d75d9',
+    metadata: { label: 'inline', contentType: 'application/octet-stream' },
+  },
+  {
+    address: { bucket: 'sample', key: 'two-blocks', versionId: 'v1' },
+    sizeBytes: 9_000,
+    sha256: 'd1c484c041833106e0054f064df3ad745ee0d4e92ff85dc2257c0c587c914958',
+    metadata: { label: 'blocks', contentType: 'application/octet-stream', retainUntilMs: 1_800_000_000_000 },
+  },
+  {
+    address: { bucket: 'sample', key: 'empty', versionId: 'null' },
+    sizeBytes: 0,
+    sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    metadata: { label: 'empty', contentType: 'application/octet-stream' },
+  },
+];
+
+async function copySample(t: Parameters<typeof makeDriveDirectories>[0]): Promise<string[]> {
+  const drives = await makeDriveDirectories(t);
+  for (const [index, drive] of drives.entries())
+    await cp(join(sampleDirectory, `drive-${index}`), drive, { recursive: true });
+  return drives;
+}
+
+test('format v1: a committed sample erasure set opens and every version reads back byte-identical', async (t) => {
+  const drives = await copySample(t);
+  const set = await openErasureSet({ drives });
+  t.teardown(() => set.close());
+  for (const expected of sample) {
+    const { version, body } = await set.readVersion(expected.address);
+    t.is(version.sizeBytes, expected.sizeBytes);
+    t.deepEqual(version.metadata, expected.metadata);
+    t.is(
+      createHash('sha256')
+        .update(await readAll(body))
+        .digest('hex'),
+      expected.sha256,
+    );
+  }
+  const listed = [];
+  for await (const version of set.listVersions()) listed.push(version.address.key);
+  t.deepEqual(listed.sort(), sample.map((entry) => entry.address.key).sort());
+});
+
+test('format v1: with m drives of the sample gone, the versions still read (parity of v1 decodes)', async (t) => {
+  const drives = await copySample(t);
+  await rm(drives[0], { recursive: true });
+  await rm(drives[1], { recursive: true });
+  const set = await openErasureSet({ drives });
+  t.teardown(() => set.close());
+  for (const expected of sample) {
+    const { body } = await set.readVersion(expected.address);
+    t.is(
+      createHash('sha256')
+        .update(await readAll(body))
+        .digest('hex'),
+      expected.sha256,
+    );
+  }
+});
+
+test('format v1: each file of the sample begins with its magic and version 1 and decodes', async (t) => {
+  const files = await filesUnder(join(sampleDirectory, 'drive-0'));
+  const read = (path: string) => readFile(join(sampleDirectory, 'drive-0', path));
+  const format = await read('format');
+  t.is(format.subarray(0, 8).toString('latin1'), 'COFFREDF');
+  t.is(format.readUInt16BE(8), 1);
+  t.like(decodeDriveFormat(format), { driveIndex: 0, driveCount: 6, dataShards: 4, parityShards: 2 });
+  const records = files.filter((path) => path.endsWith('/meta'));
+  t.is(records.length, 3);
+  for (const path of records) {
+    const bytes = await read(path);
+    t.is(bytes.subarray(0, 8).toString('latin1'), 'COFFREVM');
+    t.is(bytes.readUInt16BE(8), 1);
+    t.is(decodeVersionRecord(bytes).record.bucket, 'sample');
+  }
+  const shards = files.filter((path) => path.includes('/shard.'));
+  t.is(shards.length, 1);
+  const shard = await read(shards[0]);
+  t.is(shard.subarray(0, 8).toString('latin1'), 'COFFRESH');
+  t.is(shard.readUInt16BE(8), 1);
+  t.like(decodeShardHeader(shard.subarray(0, shardHeaderBytes)), {
+    dataShards: 4,
+    parityShards: 2,
+    blockSizeBytes: 4096,
+    dataId: '00000000-0000-4000-8000-000000000003',
+  });
+});
+
+test('formats: a record with a wrong magic, a future version or a flipped bit is CORRUPT', (t) => {
+  const record = {
+    bucket: 'b',
+    key: 'k',
+    versionId: 'v',
+    sizeBytes: 0,
+    dataId: '00000000-0000-4000-8000-000000000000',
+    committedAtMs: 0,
+    metadataRevision: 0,
+    updatedAtMs: 0,
+    inline: true,
+    erasure: {
+      dataShards: 4,
+      parityShards: 2,
+      blockSizeBytes: 1,
+      distribution: [0],
+      checksumAlgorithm: 'crc32' as const,
+    },
+    metadata: {},
+  };
+  const good = Buffer.from(encodeVersionRecord(record, new Uint8Array(0)));
+  t.deepEqual(decodeVersionRecord(good).record, record);
+  const damaged = [Buffer.from(good), Buffer.from(good), Buffer.from(good)];
+  damaged[0][0] = 0x58;
+  damaged[1].writeUInt16BE(2, 8);
+  damaged[2][30] ^= 1;
+  for (const bytes of damaged) t.throws(() => decodeVersionRecord(bytes), { instanceOf: StoreError });
+});
