@@ -1,0 +1,124 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { type DriveError, FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
+
+async function makeDrive(t: ExecutionContext): Promise<{ drive: LocalDrive; root: string }> {
+  const root = await mkdtemp(join(tmpdir(), 'coffre-drive-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  return { drive: new LocalDrive(root), root };
+}
+
+test('local drive: an atomic write replaces the file and reads back, whole and by range', async (t) => {
+  const { drive, root } = await makeDrive(t);
+  await drive.writeFileAtomic('a.bin', Buffer.from('first'));
+  await drive.writeFileAtomic('a.bin', Buffer.from('0123456789'));
+  t.is(Buffer.from(await drive.readFile('a.bin')).toString(), '0123456789');
+  t.is(Buffer.from(await drive.readRange('a.bin', 3, 4)).toString(), '3456');
+  t.is(Buffer.from(await drive.readRange('a.bin', 8, 10)).toString(), '89', 'short at the end of the file');
+  t.deepEqual(await drive.list(''), ['a.bin'], 'no temp file is left beside it');
+  t.is((await drive.stat('a.bin')).sizeBytes, 10);
+  t.is((await readFile(join(root, 'a.bin'))).toString(), '0123456789');
+});
+
+test('local drive: the streaming writer appends chunks and finish makes the file whole; abort removes it', async (t) => {
+  const { drive } = await makeDrive(t);
+  await drive.ensureDirectory('deep/er/dir');
+  const writer = await drive.createFileWriter('deep/er/dir/f');
+  await writer.write([Buffer.from('ab'), Buffer.from(''), Buffer.from('cd')]);
+  await writer.write([Buffer.from('e')]);
+  await writer.finish();
+  t.is(Buffer.from(await drive.readFile('deep/er/dir/f')).toString(), 'abcde');
+  const aborted = await drive.createFileWriter('deep/er/dir/g');
+  await aborted.write([Buffer.from('partial')]);
+  await aborted.abort();
+  t.deepEqual(await drive.list('deep/er/dir'), ['f']);
+  const error = await t.throwsAsync<DriveError>(drive.createFileWriter('deep/er/dir/f'));
+  t.truthy(error, 'creating a file that exists fails');
+});
+
+test('local drive: rename, remove and list behave, and a missing file is NOT_FOUND', async (t) => {
+  const { drive } = await makeDrive(t);
+  await drive.ensureDirectory('x');
+  await drive.writeFile('x/one', Buffer.from('1'));
+  await drive.rename('x/one', 'two');
+  t.deepEqual(await drive.list('x'), []);
+  t.deepEqual(await drive.list(''), ['two', 'x']);
+  await drive.remove('x');
+  await drive.remove('x');
+  t.deepEqual(await drive.list(''), ['two']);
+  for (const call of [() => drive.readFile('nope'), () => drive.list('nope'), () => drive.stat('nope')]) {
+    const error = await t.throwsAsync<DriveError>(call());
+    t.is(error?.code, 'NOT_FOUND');
+  }
+});
+
+test('local drive: when its directory is gone every call is DRIVE_OFFLINE and the directory is not recreated', async (t) => {
+  const { drive, root } = await makeDrive(t);
+  await drive.writeFileAtomic('f', Buffer.from('x'));
+  await rm(root, { recursive: true });
+  const calls = [
+    () => drive.checkOnline(),
+    () => drive.readFile('f'),
+    () => drive.readRange('f', 0, 1),
+    () => drive.list(''),
+    () => drive.ensureDirectory('tmp/a'),
+    () => drive.writeFile('g', Buffer.from('y')),
+    () => drive.createFileWriter('g'),
+    () => drive.freeSpace(),
+  ];
+  for (const call of calls) {
+    const error = await t.throwsAsync<DriveError>(call());
+    t.is(error?.code, 'DRIVE_OFFLINE');
+  }
+  await t.throwsAsync(stat(root), { code: 'ENOENT' });
+});
+
+test('local drive: paths that climb out of the drive are refused', async (t) => {
+  const { drive } = await makeDrive(t);
+  // A programmer error: an assertion, thrown before any file-system call.
+  t.throws(() => drive.readFile('../etc/passwd'), { message: /escapes/ });
+  t.throws(() => drive.readFile('/etc/passwd'), { message: /relative/ });
+  t.throws(() => drive.remove(''), { message: /root/ });
+});
+
+test('local drive: free space comes from statfs', async (t) => {
+  const { drive } = await makeDrive(t);
+  const space = await drive.freeSpace();
+  t.true(space.totalBytes > 0);
+  t.true(space.freeBytes > 0 && space.freeBytes <= space.totalBytes);
+});
+
+test('local drive: on a full file system writes are DISK_FULL and the partial file is removed', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'coffre-full-drive-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', root], { stdio: 'pipe' });
+  } catch (error) {
+    await rm(root, { recursive: true, force: true });
+    t.log(
+      `mount not permitted (${String(error)}): checking the error mapping through the fault-injecting drive`,
+    );
+    const drive = new FaultyDrive(new LocalDrive(tmpdir()), { seed: 1 });
+    drive.addFault({ operations: ['writeFile'], effect: { fail: 'DISK_FULL' } });
+    const error2 = await t.throwsAsync<DriveError>(drive.writeFile('x', Buffer.alloc(1)));
+    t.is(error2?.code, 'DISK_FULL');
+    return;
+  }
+  t.teardown(async () => {
+    execFileSync('umount', [root]);
+    await rm(root, { recursive: true, force: true });
+  });
+  const drive = new LocalDrive(root);
+  const big = Buffer.alloc(2 * 1024 * 1024, 7);
+  const atomic = await t.throwsAsync<DriveError>(drive.writeFileAtomic('big', big));
+  t.is(atomic?.code, 'DISK_FULL');
+  const writer = await drive.createFileWriter('streamed');
+  const streamed = await t.throwsAsync<DriveError>(writer.write([big]));
+  t.is(streamed?.code, 'DISK_FULL');
+  await writer.abort();
+  t.deepEqual(await drive.list(''), []);
+  const space = await drive.freeSpace();
+  t.true(space.freeBytes > 900 * 1024, 'the space of the failed writes came back');
+});
