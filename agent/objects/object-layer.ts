@@ -38,7 +38,7 @@ export interface ObjectLayer {
   readonly openRebuildReason: string | null;
   /** Rebuilds the listing index from the store; run while no writes are in flight. */
   rebuildIndex(): Promise<RebuildReport>;
-  /** Closes the index (not the store, which the caller owns). */
+  /** Closes the index (not the store, which the caller owns); closing twice is harmless. */
   close(): void;
 }
 
@@ -75,7 +75,7 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
       return report;
     },
     close() {
-      opened.database.close();
+      if (opened.database.isOpen) opened.database.close();
     },
   };
 }

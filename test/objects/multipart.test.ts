@@ -61,7 +61,9 @@ for (const kind of storeKinds) {
     t.is(completed.sizeBytes, 10 * mebibyte + 123_457);
     t.is(completed.headers.contentType, 'application/x-tar');
     if (harness.memory !== null) {
-      const objectData = [...harness.memory.entries.values()].find((entry) => entry.version.address.key === 'big.bin');
+      const objectData = [...harness.memory.entries.values()].find(
+        (entry) => entry.version.address.key === 'big.bin',
+      );
       t.true(objectData!.data.length < 4096, 'the object version holds a manifest, not a copy of the parts');
     }
     const whole = Buffer.concat(parts);
