@@ -254,11 +254,52 @@ export class S3Error extends Error {
 export function toS3Error(thrown: unknown): S3Error {
   if (thrown instanceof S3Error) return thrown;
   if (thrown instanceof Error) {
-    const code = (thrown as Error & { code?: unknown }).code;
-    if (isS3ErrorCode(code))
-      return new S3Error(code, { message: thrown.message || undefined, cause: thrown });
+    const { code, details } = thrown as Error & { code?: unknown; details?: unknown };
+    if (isS3ErrorCode(code)) {
+      return new S3Error(code, {
+        message: thrown.message || undefined,
+        cause: thrown,
+        ...fromLowerLayerDetails(typeof details === 'object' && details !== null ? details : {}),
+      });
+    }
   }
   return new S3Error('InternalError', { cause: thrown });
+}
+
+/** The facts a lower layer attaches to its errors (agent/objects ObjectErrorDetails), as S3 shows them. */
+interface LowerLayerDetails {
+  bucket?: unknown;
+  key?: unknown;
+  versionId?: unknown;
+  uploadId?: unknown;
+  partNumber?: unknown;
+  isDeleteMarker?: unknown;
+  objectSizeBytes?: unknown;
+}
+
+function fromLowerLayerDetails(details: LowerLayerDetails): Pick<S3ErrorOptions, 'elements' | 'headers'> {
+  const text = (value: unknown) =>
+    typeof value === 'string' || typeof value === 'number' ? value : undefined;
+  const headers: Record<string, string> = {};
+  // S3 marks answers about a delete marker (404 NoSuchKey, 405 MethodNotAllowed) with these headers.
+  if (details.isDeleteMarker === true) headers['x-amz-delete-marker'] = 'true';
+  if (details.isDeleteMarker === true && typeof details.versionId === 'string') {
+    headers['x-amz-version-id'] = details.versionId;
+  }
+  // A 416 names the object's size so the client can ask again (RFC 9110 section 15.5.17).
+  if (typeof details.objectSizeBytes === 'number')
+    headers['content-range'] = `bytes */${details.objectSizeBytes}`;
+  return {
+    elements: {
+      BucketName: text(details.bucket),
+      Key: text(details.key),
+      VersionId: text(details.versionId),
+      UploadId: text(details.uploadId),
+      PartNumber: text(details.partNumber),
+      ActualObjectSize: text(details.objectSizeBytes),
+    },
+    headers,
+  };
 }
 
 const xmlEscapes: Record<string, string> = {
