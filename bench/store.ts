@@ -1,0 +1,100 @@
+// `npm run bench store`: the shard store end to end on real files with fsync on: write and read
+// throughput of 1 MiB and 64 MiB versions (MB/s = 10^6 bytes per second of object data), and
+// 4 KiB versions per second, on a 4+2 set of six directories in one temp dir (so all six "drives"
+// share one disk: a real host spreads them over six). BENCH_STORE_SCALE scales the counts.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeKernels } from '../agent/erasure/index.ts';
+import { type ErasureSet, openErasureSet } from '../agent/shards/index.ts';
+
+const scale = Number(process.env.BENCH_STORE_SCALE ?? 1);
+const mebibyte = 1024 * 1024;
+
+function filledBuffer(sizeBytes: number, seed: number): Buffer {
+  const bytes = Buffer.alloc(sizeBytes);
+  for (let index = 0; index < sizeBytes; index += 4096)
+    bytes.writeUInt32BE((index * 2_654_435_761 + seed) >>> 0, index);
+  return bytes;
+}
+
+async function* chunks(bytes: Uint8Array, chunkBytes = 256 * 1024): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < bytes.byteLength; offset += chunkBytes)
+    yield bytes.subarray(offset, offset + chunkBytes);
+}
+
+async function timed(action: () => Promise<void>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await action();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** Writes then reads `count` versions of `sizeBytes`, `concurrency` at a time; returns seconds. */
+async function writeAndRead(
+  set: ErasureSet,
+  label: string,
+  sizeBytes: number,
+  count: number,
+  concurrency: number,
+) {
+  const body = filledBuffer(sizeBytes, sizeBytes);
+  const addresses = Array.from({ length: count }, (_, index) => ({
+    bucket: 'bench',
+    key: `${label}/${index}`,
+    versionId: 'v',
+  }));
+  const inBatches = async (action: (address: (typeof addresses)[number]) => Promise<void>) => {
+    for (let start = 0; start < count; start += concurrency) {
+      await Promise.all(addresses.slice(start, start + concurrency).map(action));
+    }
+  };
+  const writeSeconds = await timed(() =>
+    inBatches(async (address) => {
+      await set.writeVersion(address, chunks(body), { finalize: () => ({}) });
+    }),
+  );
+  const readSeconds = await timed(() =>
+    inBatches(async (address) => {
+      let total = 0;
+      for await (const chunk of (await set.readVersion(address)).body) total += chunk.byteLength;
+      if (total !== sizeBytes) throw new Error(`read ${total} of ${sizeBytes} bytes`);
+    }),
+  );
+  return { writeSeconds, readSeconds, bytes: sizeBytes * count };
+}
+
+export async function run(): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'coffre-bench-store-'));
+  try {
+    const drives = Array.from({ length: 6 }, (_, index) => join(root, `drive-${index}`));
+    for (const drive of drives) await mkdir(drive);
+    const set = await openErasureSet({ drives });
+    console.log(
+      `${describeKernels()}; 4+2, 1 MiB blocks, fsync on, six directories on one file system (${root})`,
+    );
+    const megabytes = (bytes: number, seconds: number) => (bytes / 1e6 / seconds).toFixed(1).padStart(7);
+    const cases: [string, number, number, number][] = [
+      ['1 MiB', mebibyte, Math.max(1, Math.round(32 * scale)), 4],
+      ['64 MiB', 64 * mebibyte, Math.max(1, Math.round(2 * scale)), 1],
+    ];
+    for (const [label, sizeBytes, count, concurrency] of cases) {
+      const result = await writeAndRead(set, label, sizeBytes, count, concurrency);
+      console.log(
+        `${label.padEnd(7)} x ${String(count).padStart(4)} (${concurrency} at a time): ` +
+          `write ${megabytes(result.bytes, result.writeSeconds)} MB/s   read ${megabytes(result.bytes, result.readSeconds)} MB/s`,
+      );
+    }
+    for (const concurrency of [1, 16]) {
+      const count = Math.max(16, Math.round(400 * scale));
+      const result = await writeAndRead(set, `4k-${concurrency}`, 4096, count, concurrency);
+      console.log(
+        `4 KiB   x ${String(count).padStart(4)} (${String(concurrency).padStart(2)} at a time): ` +
+          `write ${(count / result.writeSeconds).toFixed(0).padStart(6)} objects/s   ` +
+          `read ${(count / result.readSeconds).toFixed(0).padStart(6)} objects/s`,
+      );
+    }
+    await set.close();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
