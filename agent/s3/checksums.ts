@@ -5,13 +5,14 @@
 //
 // Each value is the base64 of the big-endian digest, as AWS sends it. CRC32 uses zlib's built-in crc32;
 // CRC32C uses @chainsafe/fast-crc32c (hardware CRC instructions through @node-rs/crc32, ~4.5 GB/s here,
-// where pure-JS tables reach ~70 MB/s); CRC64NVME uses AWS's own @aws-sdk/crc64-nvme (slice-by-8 tables).
+// where pure-JS tables reach ~70 MB/s); CRC64NVME uses our slice-by-16 tables (crc64nvme.ts), three
+// times faster than AWS's own pure-JS package.
 // `npm run bench checksums` measures them.
 
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { Crc64Nvme } from '@aws-sdk/crc64-nvme';
 import fastCrc32c from '@chainsafe/fast-crc32c';
+import { Crc64Nvme } from './crc64nvme.ts';
 import { S3Error } from './errors.ts';
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
@@ -93,7 +94,7 @@ class Crc64NvmeHasher implements StreamingHasher {
   update(bytes: Uint8Array): void {
     this.crc.update(bytes);
   }
-  digest(): Promise<Uint8Array> {
+  async digest(): Promise<Uint8Array> {
     return this.crc.digest();
   }
 }

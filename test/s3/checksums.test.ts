@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Crc64Nvme as AwsCrc64Nvme } from '@aws-sdk/crc64-nvme';
 import test from 'ava';
 import {
   BodyChecksums,
@@ -10,6 +11,7 @@ import {
   parseChecksumValue,
   parseContentMd5,
 } from '../../agent/s3/checksums.ts';
+import { Crc64Nvme } from '../../agent/s3/crc64nvme.ts';
 import { S3Error } from '../../agent/s3/errors.ts';
 
 const check = new TextEncoder().encode('123456789');
@@ -127,4 +129,27 @@ test('FULL_OBJECT multipart checksum: combining the parts CRCs equals the CRC of
 test('FULL_OBJECT with SHA256: InvalidRequest, as AWS allows it only for CRCs', (t) => {
   const error = t.throws(() => combineFullObjectCrc('SHA256', []), { instanceOf: S3Error });
   t.is(error.code, 'InvalidRequest');
+});
+
+test("CRC64NVME slice-by-16: the same digest as AWS's own @aws-sdk/crc64-nvme for every length 0..300 and 1 MiB", async (t) => {
+  const data = randomBytes(1 << 20);
+  const lengths = [...Array.from({ length: 301 }, (_, index) => index), 65535, 65536, 1 << 20];
+  for (const length of lengths) {
+    const ours = new Crc64Nvme();
+    const theirs = new AwsCrc64Nvme();
+    ours.update(data.subarray(0, length));
+    theirs.update(data.subarray(0, length));
+    const expected = Buffer.from(await theirs.digest()).toString('hex');
+    if (Buffer.from(ours.digest()).toString('hex') !== expected) t.fail(`length ${length}`);
+  }
+  t.pass();
+});
+
+test('CRC64NVME of an unaligned view into a larger buffer: the digest of those bytes only', (t) => {
+  const data = randomBytes(1000);
+  const whole = new Crc64Nvme();
+  whole.update(Buffer.from(data.subarray(3, 999)));
+  const view = new Crc64Nvme();
+  view.update(data.subarray(3, 999));
+  t.deepEqual(view.digest(), whole.digest());
 });
