@@ -1,6 +1,8 @@
-// The policy pack as the Pulumi engine runs it: `policies/index.ts` started as its own process, which
-// serves the analyzer gRPC protocol on 127.0.0.1 and prints its port; the test then calls it as
-// `pulumi preview --policy-pack policies` would (GetAnalyzerInfo, Analyze, AnalyzeStack).
+// The policy pack as the Pulumi engine runs it: Pulumi's own policy-pack runner
+// (`@pulumi/pulumi/cmd/run-policy-pack <engine> <pack>`, what `pulumi-analyzer-policy` starts for
+// `pulumi preview --policy-pack policies`) loads `policies/`, which serves the analyzer gRPC
+// protocol on 127.0.0.1 and prints its port; the test then calls it as the engine would
+// (GetAnalyzerInfo, Analyze, AnalyzeStack). Only the engine itself is missing: no Pulumi CLI here.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
@@ -23,6 +25,7 @@ const grpc = createRequire(require.resolve('@pulumi/policy'))(
 ) as typeof import('@grpc/grpc-js');
 
 const policiesDirectory = path.resolve(import.meta.dirname, '../../policies');
+const policyPackRunner = require.resolve('@pulumi/pulumi/cmd/run-policy-pack');
 
 type Props = Record<string, unknown>;
 interface StackResource {
@@ -36,7 +39,8 @@ async function startPack(): Promise<{
   child: ChildProcess;
   client: InstanceType<typeof analyzerGrpc.AnalyzerClient>;
 }> {
-  const child = spawn(process.execPath, ['index.ts'], {
+  // The engine address is only used for log messages, which these calls do not send.
+  const child = spawn(process.execPath, [policyPackRunner, '127.0.0.1:1', policiesDirectory], {
     cwd: policiesDirectory,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
