@@ -20,8 +20,11 @@ export interface GroupedScanOptions<Row extends ScannedRow> {
   startBytes: Uint8Array;
   /** How many items (rows and prefixes) to return at most. */
   limit: number;
-  /** Up to `count` rows with startBytes <= key < endBytes, in listing order. */
-  fetch: (startBytes: Uint8Array, endBytes: Uint8Array, count: number) => Row[];
+  /**
+   * Up to `count` rows with startBytes <= key < endBytes, in listing order, read lazily: the scan
+   * stops reading at the first key it rolls up, so a seek never pays for rows it skips.
+   */
+  fetch: (startBytes: Uint8Array, endBytes: Uint8Array, count: number) => Iterable<Row>;
 }
 
 export function groupedScan<Row extends ScannedRow>(options: GroupedScanOptions<Row>): ScanItem<Row>[] {

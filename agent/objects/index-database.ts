@@ -25,10 +25,13 @@ CREATE TABLE versions (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX versions_by_id ON versions (bucket, key, version_id);
 CREATE INDEX versions_by_store_id ON versions (bucket, key, store_version_id);
--- The keys whose newest version is an object (not a delete marker): ListObjects reads only these,
--- so a page never wades through deleted keys or old versions.
+-- The keys whose newest version is an object (not a delete marker), with the fields a listing
+-- shows: ListObjects reads one contiguous range of this table and nothing else, so a page never
+-- wades through deleted keys or old versions, nor looks each key up in another B-tree.
 CREATE TABLE current_objects (
-  bucket TEXT NOT NULL, key BLOB NOT NULL, sequence TEXT NOT NULL, PRIMARY KEY (bucket, key)
+  bucket TEXT NOT NULL, key BLOB NOT NULL, sequence TEXT NOT NULL, size_bytes INTEGER NOT NULL,
+  etag TEXT NOT NULL, last_modified_ms INTEGER NOT NULL, storage_class TEXT NOT NULL,
+  PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 CREATE TABLE uploads (
   bucket TEXT NOT NULL, key BLOB NOT NULL, upload_id TEXT NOT NULL, initiated_ms INTEGER NOT NULL,

@@ -217,11 +217,10 @@ export class Listing {
       fetch: (from, to, count) =>
         this.#context.index
           .statement(
-            `SELECT c.key AS keyBytes, v.size_bytes, v.etag, v.last_modified_ms, v.storage_class
-             FROM current_objects c JOIN versions v ON v.bucket = c.bucket AND v.key = c.key AND v.sequence = c.sequence
-             WHERE c.bucket = ? AND c.key >= ? AND c.key < ? ORDER BY c.key LIMIT ?`,
+            `SELECT key AS keyBytes, size_bytes, etag, last_modified_ms, storage_class FROM current_objects
+             WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?`,
           )
-          .all(bucket, from, to, count) as unknown as ObjectRow[],
+          .iterate(bucket, from, to, count) as unknown as Iterable<ObjectRow>,
     });
     const isTruncated = items.length > maxKeys;
     const pageItems = items.slice(0, maxKeys);
@@ -236,13 +235,13 @@ export class Listing {
     return { contents, commonPrefixes, isTruncated, lastName };
   }
 
-  #fetchVersions(bucket: string, from: Uint8Array, to: Uint8Array, count: number): VersionRow[] {
+  #fetchVersions(bucket: string, from: Uint8Array, to: Uint8Array, count: number): Iterable<VersionRow> {
     return this.#context.index
       .statement(
         `SELECT key AS keyBytes, sequence, version_id, is_delete_marker, size_bytes, etag, last_modified_ms, storage_class
          FROM versions WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key, sequence DESC LIMIT ?`,
       )
-      .all(bucket, from, to, count) as unknown as VersionRow[];
+      .iterate(bucket, from, to, count) as unknown as Iterable<VersionRow>;
   }
 
   /** The versions of keyMarker older than versionIdMarker: where a truncated version listing resumes. */

@@ -231,7 +231,7 @@ export class Multipart {
       fetch: (from, to, count) =>
         this.#context.index
           .statement(`${select} WHERE bucket = ? AND key >= ? AND key < ? ORDER BY key, upload_id LIMIT ?`)
-          .all(input.bucket, from, to, count) as unknown as UploadRow[],
+          .iterate(input.bucket, from, to, count) as unknown as Iterable<UploadRow>,
     });
     for (const item of scanned) {
       items.push(

@@ -161,16 +161,34 @@ export class ObjectIndex {
   /** Points current_objects at the key's newest version, or drops the key when that is a delete marker. */
   refreshCurrent(bucket: string, keyBytes: Uint8Array): void {
     const newest = this.statement(
-      'SELECT sequence, is_delete_marker FROM versions WHERE bucket = ? AND key = ? ORDER BY sequence DESC LIMIT 1',
-    ).get(bucket, keyBytes) as { sequence: string; is_delete_marker: number } | undefined;
+      `SELECT sequence, is_delete_marker, size_bytes, etag, last_modified_ms, storage_class FROM versions
+       WHERE bucket = ? AND key = ? ORDER BY sequence DESC LIMIT 1`,
+    ).get(bucket, keyBytes) as
+      | {
+          sequence: string;
+          is_delete_marker: number;
+          size_bytes: number;
+          etag: string;
+          last_modified_ms: number;
+          storage_class: string;
+        }
+      | undefined;
     if (newest === undefined || newest.is_delete_marker === 1) {
       this.statement('DELETE FROM current_objects WHERE bucket = ? AND key = ?').run(bucket, keyBytes);
       return;
     }
     this.statement(
-      `INSERT INTO current_objects (bucket, key, sequence) VALUES (?, ?, ?)
-       ON CONFLICT (bucket, key) DO UPDATE SET sequence = excluded.sequence`,
-    ).run(bucket, keyBytes, newest.sequence);
+      `INSERT OR REPLACE INTO current_objects (bucket, key, sequence, size_bytes, etag, last_modified_ms, storage_class)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      bucket,
+      keyBytes,
+      newest.sequence,
+      newest.size_bytes,
+      newest.etag,
+      newest.last_modified_ms,
+      newest.storage_class,
+    );
   }
 
   /** The key's newest version (versionId undefined) or the named one; null when there is none. */
