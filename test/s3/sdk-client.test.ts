@@ -75,8 +75,9 @@ async function collect(body: unknown): Promise<Buffer> {
   return Buffer.concat(pieces);
 }
 
-function client(forcePathStyle: boolean, captured: Captured[]): S3Client {
+function client(forcePathStyle: boolean, captured: Captured[], requestStreamBufferSize?: number): S3Client {
   return new S3Client({
+    requestStreamBufferSize,
     region: 'eu-west-par',
     endpoint: `https://${domain}`,
     forcePathStyle,
@@ -155,7 +156,6 @@ async function serve(
       chunkSigning: identity.chunkSigning,
       decodedContentLengthBytes: parseDecodedContentLength(headers['x-amz-decoded-content-length']),
       announcedTrailers: trailers,
-      minimumChunkSizeBytes: 0,
     });
     const pieces: Buffer[] = [];
     for await (const piece of decoder.decode(Readable.from([request.body]))) pieces.push(Buffer.from(piece));
@@ -258,6 +258,28 @@ test('SDK streamed PutObject with a data byte flipped in transit: BadDigest from
     code: 'BadDigest',
     message: 'The CRC32C you specified did not match the calculated checksum.',
   });
+});
+
+test('SDK stream of 1000-byte pieces: InvalidChunkSizeError as from S3, accepted with requestStreamBufferSize', async (t) => {
+  const pieces = () => Readable.from(Array.from({ length: 20 }, () => Buffer.alloc(1000, 2)));
+  const command = () =>
+    new PutObjectCommand({
+      Bucket: 'veeam-repo',
+      Key: 'small-pieces',
+      Body: pieces(),
+      ContentLength: 20_000,
+    });
+  const unbuffered = await capture(true, (s3) => s3.send(command()));
+  const error = await t.throwsAsync(serve(unbuffered));
+  t.like(error, { code: 'InvalidChunkSizeError', elements: { Chunk: '1', BadChunkSize: '1000' } });
+  const captured: Captured[] = [];
+  const buffered = client(true, captured, 65_536);
+  try {
+    await buffered.send(command());
+  } catch {
+    // Only the request matters.
+  }
+  t.is((await serve(captured[0])).body.length, 20_000);
 });
 
 test('SDK CopyObject and UploadPart: copy source and part identifiers parsed', async (t) => {
