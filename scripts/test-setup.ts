@@ -13,6 +13,9 @@ const debianPackages: Record<string, string> = {
   rclone: '/usr/bin/rclone',
   s3cmd: '/usr/bin/s3cmd',
   restic: '/usr/bin/restic',
+  // The agent rollout tests: a real sshd per simulated host, and `systemd-analyze verify` of the unit.
+  'openssh-server': '/usr/sbin/sshd',
+  systemd: '/usr/bin/systemd-analyze',
 };
 
 /** Python S3 clients: awscli v1 and boto3, current releases, with their default trailing checksums. */
