@@ -23,19 +23,8 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { type HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import test from 'ava';
-import {
-  AwsChunkedDecoder,
-  parseAnnouncedTrailers,
-  parseDecodedContentLength,
-} from '../../agent/s3/aws-chunked.ts';
-import {
-  BodyChecksums,
-  checksumAlgorithmOfHeader,
-  parseChecksumValue,
-  parseContentMd5,
-} from '../../agent/s3/checksums.ts';
-import { type Endpoint, parseEndpoint } from '../../agent/s3/endpoint.ts';
-import { PayloadSha256Verifier, SigV4Verifier, type VerifiedIdentity } from '../../agent/s3/sigv4.ts';
+import { parseEndpoint } from '../../agent/s3/endpoint.ts';
+import { SigV4Verifier } from '../../agent/s3/sigv4.ts';
 import {
   parseCompleteMultipartUpload,
   parseCorsConfiguration,
@@ -47,17 +36,10 @@ import {
   parseTagging,
   parseVersioningConfiguration,
 } from '../../agent/s3/xml.ts';
+import { type CapturedRequest as Captured, serveCapturedRequest } from './captured-request.ts';
 
 const domain = 's3.eu-west-par.coffre.example';
 const credentials = { accessKeyId: 'AKIDCOFFRETEST', secretAccessKey: 'c2VjcmV0IGtleSBmb3IgdGVzdHMgb25seQ' };
-
-interface Captured {
-  method: string;
-  rawPath: string;
-  rawQuery: string;
-  headers: Record<string, string>;
-  body: Buffer;
-}
 
 function escapeQuery(text: string): string {
   return encodeURIComponent(text).replace(
@@ -119,62 +101,7 @@ async function capture(forcePathStyle: boolean, send: (s3: S3Client) => Promise<
   return captured[0];
 }
 
-const verifier = new SigV4Verifier({
-  regions: ['eu-west-par'],
-  nowMs: () => Date.now(),
-  lookupSecret: async (id) => (id === credentials.accessKeyId ? credentials.secretAccessKey : null),
-});
-
-/** What the server does with a request: verify, parse, then read and check the body. */
-async function serve(
-  request: Captured,
-): Promise<{ identity: VerifiedIdentity; endpoint: Endpoint; body: Buffer }> {
-  const identity = await verifier.verify(request);
-  const endpoint = parseEndpoint(request, { baseDomains: [domain] });
-  const headers = request.headers;
-  const trailers = parseAnnouncedTrailers(headers['x-amz-trailer']);
-  const headerChecksum = Object.keys(headers).find((name) => checksumAlgorithmOfHeader(name) !== undefined);
-  const trailerChecksum = trailers.find((name) => checksumAlgorithmOfHeader(name) !== undefined);
-  const algorithm = checksumAlgorithmOfHeader(headerChecksum ?? trailerChecksum ?? '');
-  const checksums = new BodyChecksums({
-    contentMd5: headers['content-md5'] === undefined ? undefined : parseContentMd5(headers['content-md5']),
-    algorithm,
-    expected:
-      headerChecksum && algorithm ? parseChecksumValue(algorithm, headers[headerChecksum]) : undefined,
-  });
-  const payload = identity.payload;
-  let data: Buffer;
-  let trailerValue: Uint8Array | undefined;
-  if (payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer') {
-    const decoder = new AwsChunkedDecoder({
-      mode:
-        payload.kind === 'streaming-unsigned-trailer'
-          ? 'unsigned-trailer'
-          : payload.trailer
-            ? 'signed-trailer'
-            : 'signed',
-      chunkSigning: identity.chunkSigning,
-      decodedContentLengthBytes: parseDecodedContentLength(headers['x-amz-decoded-content-length']),
-      announcedTrailers: trailers,
-    });
-    const pieces: Buffer[] = [];
-    for await (const piece of decoder.decode(Readable.from([request.body]))) pieces.push(Buffer.from(piece));
-    data = Buffer.concat(pieces);
-    if (trailerChecksum !== undefined && algorithm !== undefined) {
-      trailerValue = parseChecksumValue(algorithm, decoder.trailers.get(trailerChecksum) ?? '');
-    }
-  } else {
-    data = request.body;
-    if (payload.kind === 'sha256') {
-      const sha256 = new PayloadSha256Verifier(payload.sha256Hex);
-      sha256.update(data);
-      sha256.verify();
-    }
-  }
-  checksums.update(data);
-  await checksums.verify(trailerValue);
-  return { identity, endpoint, body: data };
-}
+const serve = (request: Captured) => serveCapturedRequest(request, credentials, domain);
 
 const awkwardKey = "backups/2026-11-29 été/日本語 + 'quotes' (1) ~!*.vbk";
 
@@ -473,6 +400,11 @@ test('SDK presigned GetObject URL (s3-request-presigner): verified as presigned'
     rawQuery: url.search.slice(1),
     headers: { host: url.host },
   };
+  const verifier = new SigV4Verifier({
+    regions: ['eu-west-par'],
+    nowMs: () => Date.now(),
+    lookupSecret: async () => credentials.secretAccessKey,
+  });
   const identity = await verifier.verify(request);
   t.is(identity.authentication, 'presigned');
   t.like(parseEndpoint(request, { baseDomains: [domain] }), { operation: 'GetObject', key: awkwardKey });
