@@ -29,47 +29,47 @@ export const mockDiskGroups = [
   },
 ];
 
+/** A fake OVHcloud: answers resource creations and data sources, and records each resource in `recorded`. */
+export function ovhMocks(recorded: RecordedResource[]): pulumi.runtime.Mocks {
+  let servers = 0;
+  return {
+    newResource(args) {
+      recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+      if (args.type === OVH_RESOURCE_TYPES.dedicatedServer) {
+        servers += 1;
+        const site = (
+          args.inputs.plans as { configurations: { label: string; value: string }[] }[]
+        )[0].configurations.find((item) => item.label === 'dedicated_datacenter')!.value;
+        const serviceName = `ns${1000 + servers}.ip-51-68-0.eu`;
+        return {
+          id: serviceName,
+          state: { ...args.inputs, serviceName, ip: `51.68.0.${servers}`, datacenter: `${site}3` },
+        };
+      }
+      if (args.type === OVH_RESOURCE_TYPES.vrack) {
+        return { id: 'pn-4242', state: { ...args.inputs, serviceName: 'pn-4242' } };
+      }
+      return { id: `${args.name}-id`, state: args.inputs };
+    },
+    call(args) {
+      if (args.token === OVH_FUNCTION_TOKENS.getServer) {
+        return {
+          serviceName: args.inputs.serviceName,
+          enabledVrackVnis: [`vni-${args.inputs.serviceName}`],
+          vnis: [],
+        };
+      }
+      if (args.token === OVH_FUNCTION_TOKENS.getServerHardware) {
+        return { serviceName: args.inputs.serviceName, diskGroups: mockDiskGroups };
+      }
+      throw new Error(`unexpected call ${args.token}`);
+    },
+  };
+}
+
 export function installOvhMocks(): RecordedResource[] {
   const recorded: RecordedResource[] = [];
-  let servers = 0;
-  pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
-        if (args.type === OVH_RESOURCE_TYPES.dedicatedServer) {
-          servers += 1;
-          const site = (
-            args.inputs.plans as { configurations: { label: string; value: string }[] }[]
-          )[0].configurations.find((item) => item.label === 'dedicated_datacenter')!.value;
-          const serviceName = `ns${1000 + servers}.ip-51-68-0.eu`;
-          return {
-            id: serviceName,
-            state: { ...args.inputs, serviceName, ip: `51.68.0.${servers}`, datacenter: `${site}3` },
-          };
-        }
-        if (args.type === OVH_RESOURCE_TYPES.vrack) {
-          return { id: 'pn-4242', state: { ...args.inputs, serviceName: 'pn-4242' } };
-        }
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call(args) {
-        if (args.token === OVH_FUNCTION_TOKENS.getServer) {
-          return {
-            serviceName: args.inputs.serviceName,
-            enabledVrackVnis: [`vni-${args.inputs.serviceName}`],
-            vnis: [],
-          };
-        }
-        if (args.token === OVH_FUNCTION_TOKENS.getServerHardware) {
-          return { serviceName: args.inputs.serviceName, diskGroups: mockDiskGroups };
-        }
-        throw new Error(`unexpected call ${args.token}`);
-      },
-    },
-    'coffre',
-    'test',
-    false,
-  );
+  pulumi.runtime.setMocks(ovhMocks(recorded), 'coffre', 'test', false);
   return recorded;
 }
 
