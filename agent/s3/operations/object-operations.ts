@@ -1,5 +1,13 @@
 // The object-level operations (objects, multipart uploads, tags, retention), by operation name.
 import type { Operation } from '../endpoint.ts';
 import type { OperationHandler } from '../operation-context.ts';
+import { handleDeleteObject } from './delete-object.ts';
+import { handleGetObject, handleHeadObject } from './get-object.ts';
+import { handlePutObject } from './put-object.ts';
 
-export const objectOperations: { [Name in Operation]?: OperationHandler<Name> } = {};
+export const objectOperations: { [Name in Operation]?: OperationHandler<Name> } = {
+  PutObject: handlePutObject,
+  GetObject: handleGetObject,
+  HeadObject: handleHeadObject,
+  DeleteObject: handleDeleteObject,
+};

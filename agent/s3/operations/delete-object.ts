@@ -1,0 +1,26 @@
+// DeleteObject (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html): 204 in every
+// case, even for a key that never existed; in a versioned bucket a delete marker is created, or the
+// named version removed, and the answer says which with x-amz-version-id and x-amz-delete-marker.
+import type { OperationHandler } from '../operation-context.ts';
+import { discardRequestBody } from '../request-body.ts';
+import { sendEmpty } from '../responses.ts';
+
+/** x-amz-bypass-governance-retention: "true" asks to delete a version under GOVERNANCE retention. */
+export function bypassesGovernance(value: string | undefined): boolean {
+  return value?.trim().toLowerCase() === 'true';
+}
+
+export const handleDeleteObject: OperationHandler<'DeleteObject'> = async (context, endpoint) => {
+  if (!context.request.complete) await discardRequestBody(context.request);
+  const result = await context.layer.objects.delete({
+    bucket: endpoint.bucket,
+    key: endpoint.key,
+    versionId: endpoint.versionId,
+    bypassGovernanceRetention: bypassesGovernance(context.header('x-amz-bypass-governance-retention')),
+  });
+  sendEmpty(context.response, 204, {
+    ...context.commonHeaders,
+    'x-amz-version-id': result.versionId,
+    'x-amz-delete-marker': result.isDeleteMarker ? 'true' : undefined,
+  });
+};
