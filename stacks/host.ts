@@ -14,6 +14,15 @@ import {
 import { COFFRE_COMPONENT_TYPES } from './ovh-resource-types.ts';
 import { datacenterSite, type HostConfig, type RegionConfig } from './region-config.ts';
 
+/** The ordered server cannot serve as a storage host (for example, an offer without a vRack interface). */
+export class HostProvisioningError extends Error {
+  readonly code = 'NoVrackInterface';
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostProvisioningError';
+  }
+}
+
 export interface HostArgs {
   region: RegionConfig;
   host: HostConfig;
