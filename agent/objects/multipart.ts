@@ -58,6 +58,8 @@ export interface CompleteUploadInput extends WriteConditions {
   key: string;
   uploadId: string;
   parts: { partNumber: number; etag: string }[];
+  /** The object's checksum, derived by the protocol layer from the parts' checksums. */
+  checksum?: ChecksumRecord | null;
   signal?: AbortSignal;
 }
 
@@ -297,7 +299,7 @@ export class Multipart {
       let scheduled: ReturnType<typeof scheduleDeletes> = [];
       const record = await this.#objects.commit({
         ...upload,
-        checksum: null,
+        checksum: input.checksum ?? null,
         ifMatch: input.ifMatch,
         ifNoneMatch: input.ifNoneMatch,
         signal: input.signal,

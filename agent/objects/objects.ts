@@ -234,6 +234,31 @@ export class Objects {
   }
 
   /**
+   * S3 GetObject/HeadObject partNumber: where part `partNumber` of the version lies in its bytes. An
+   * object written in one piece is its own part 1. Null when the version has no such part.
+   */
+  async partRange(input: {
+    bucket: string;
+    key: string;
+    versionId?: string;
+    partNumber: number;
+  }): Promise<ByteRange | null> {
+    const indexed = this.resolve(input);
+    const record = indexed.record;
+    if (record.multipart === null) {
+      return input.partNumber === 1 ? { offsetBytes: 0, lengthBytes: record.sizeBytes } : null;
+    }
+    const address = { bucket: record.bucket, key: record.key, versionId: indexed.storeVersionId };
+    const manifest = await readManifest(this.#context.store, address);
+    let offsetBytes = 0;
+    for (const part of manifest.parts) {
+      if (part.partNumber === input.partNumber) return { offsetBytes, lengthBytes: part.sizeBytes };
+      offsetBytes += part.sizeBytes;
+    }
+    return null;
+  }
+
+  /**
    * The version a read names. Without a versionId, the newest: a delete marker there means
    * NoSuchKey (with isDeleteMarker set). With one, that version: a delete marker means
    * MethodNotAllowed, as S3 answers a GET or HEAD of a marker's version id.
