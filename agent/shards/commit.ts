@@ -5,11 +5,23 @@
 // name shard.<dataId>, then the record over "meta". The record's rename is the commit point: a
 // reader only follows "meta", so before it the new shard file is an invisible orphan and after
 // it the version is whole. A crash in between leaves tmp/<uuid>/meta behind, which names the
-// orphan: the startup cleanup removes it. Old shard files of an overwritten version are removed
-// after the commit (and by any later heal of that version if a crash interrupted this).
+// orphan: the startup cleanup removes it.
+//
+// Overwriting an address is atomic across drives too: the new record carries the drive's previous
+// record ("previous") and the old shard file stays, so if the writer dies with the drives split
+// between old and new (say 3 and 3 with k = 4), the old version is still held by all six and
+// remains the one readers see. Once the new version has reached its write quorum, a second pass
+// rewrites the records without "previous" and removes the old shard files; if that pass is
+// interrupted, the next heal of the version finishes it.
 import type { Drive } from '../disk/index.ts';
 import { isDriveError } from '../disk/index.ts';
-import { decodeVersionRecord, encodeVersionRecord, type VersionRecord } from './formats.ts';
+import { StoreError } from './errors.ts';
+import {
+  decodeVersionRecord,
+  encodeVersionRecord,
+  type PreviousVersion,
+  type VersionRecord,
+} from './formats.ts';
 import { shardFileName, temporaryDirectory, versionDirectory, versionRecordFile } from './layout.ts';
 
 export const temporaryShardFile = 'shard';
@@ -28,11 +40,14 @@ export async function commitOnDrive(
   record: VersionRecord,
   inlinePayload: Uint8Array,
   withShardFile: boolean,
-): Promise<void> {
+  options?: { keepPrevious?: boolean },
+): Promise<PreviousVersion | null> {
   const staging = temporaryPath(temporaryName);
   const directory = versionDirectory(record);
+  const previous = options?.keepPrevious ? await previousVersion(drive, directory, record.dataId) : null;
+  const staged: VersionRecord = previous === null ? record : { ...record, previous };
   await drive.ensureDirectory(staging);
-  await drive.writeFile(`${staging}/${versionRecordFile}`, encodeVersionRecord(record, inlinePayload));
+  await drive.writeFile(`${staging}/${versionRecordFile}`, encodeVersionRecord(staged, inlinePayload));
   // The staged record must be durable before the shard file is published: it is what tells the
   // startup cleanup which orphan to remove if we crash between the two renames.
   if (withShardFile) await drive.syncDirectory(staging);
@@ -46,16 +61,38 @@ export async function commitOnDrive(
   }
   await drive.rename(`${staging}/${versionRecordFile}`, `${directory}/${versionRecordFile}`, { sync: false });
   await drive.syncDirectory(directory);
-  await removeUnreferencedShards(drive, directory, record.dataId);
+  await removeUnreferencedShards(drive, directory, [
+    record.dataId,
+    ...(previous ? [previous.record.dataId] : []),
+  ]);
   await drive.remove(staging);
+  return previous;
 }
 
-/** Removes shard files in a version directory other than the one the record points at. */
-export async function removeUnreferencedShards(drive: Drive, directory: string, dataId: string | null) {
-  const keep = dataId === null ? null : shardFileName(dataId);
+/** The committed record this drive holds for the directory, if it belongs to another write. */
+async function previousVersion(
+  drive: Drive,
+  directory: string,
+  dataId: string,
+): Promise<PreviousVersion | null> {
+  let current: ReturnType<typeof decodeVersionRecord>;
+  try {
+    current = decodeVersionRecord(await drive.readFile(`${directory}/${versionRecordFile}`));
+  } catch (error) {
+    if (isDriveError(error, 'NOT_FOUND') || error instanceof StoreError) return null;
+    throw error;
+  }
+  if (current.record.dataId === dataId) return null;
+  const { previous: _, ...record } = current.record;
+  return { record, inlinePayloadBase64: Buffer.from(current.inlinePayload).toString('base64') };
+}
+
+/** Removes shard files in a version directory other than the ones named by `keepDataIds`. */
+export async function removeUnreferencedShards(drive: Drive, directory: string, keepDataIds: string[]) {
+  const keep = new Set(keepDataIds.map(shardFileName));
   const names = await drive.list(directory).catch(() => [] as string[]);
   for (const name of names) {
-    if (name.startsWith('shard.') && name !== keep) await drive.remove(`${directory}/${name}`);
+    if (name.startsWith('shard.') && !keep.has(name)) await drive.remove(`${directory}/${name}`);
   }
 }
 
@@ -80,8 +117,8 @@ export async function removeVersionDirectory(
 /**
  * Startup cleanup of one drive: every entry of tmp/ is a write, heal or delete that did not
  * finish. A staged record that is still there was never committed: the shard file it may have
- * published is removed, unless the committed record points at the same dataId (a heal rewriting
- * a shard in place). Then the entry goes. Returns how many entries were removed.
+ * published is removed, unless the committed record points at that dataId (a heal rewriting a
+ * shard in place, or an interrupted undo of an overwrite). Then the entry goes. Returns how many entries were removed.
  */
 export async function cleanTemporaryFiles(drive: Drive): Promise<number> {
   await drive.ensureDirectory(temporaryDirectory);
@@ -91,7 +128,8 @@ export async function cleanTemporaryFiles(drive: Drive): Promise<number> {
     if (staged !== null) {
       const directory = versionDirectory(staged);
       const committed = await readRecordIfAny(drive, `${directory}/${versionRecordFile}`);
-      if (committed?.dataId !== staged.dataId) {
+      const referenced = [committed?.dataId, committed?.previous?.record.dataId];
+      if (!referenced.includes(staged.dataId)) {
         await drive.remove(`${directory}/${shardFileName(staged.dataId)}`);
       }
       if (committed === null && (await drive.list(directory).catch(() => ['?'])).length === 0) {

@@ -3,6 +3,7 @@ import type { Drive } from '../disk/index.ts';
 import type { ErasureCodec } from '../erasure/index.ts';
 import type { VersionAddress } from './layout.ts';
 import type { KeyedLock } from './lock.ts';
+import type { DriveCondition } from './open.ts';
 
 export interface StoreMetrics {
   /** Shard blocks or version records found missing, truncated or failing their checksum. */
@@ -60,6 +61,11 @@ export interface SetContext {
   readonly clock: () => number;
   readonly randomUUID: () => string;
   readonly metrics: StoreMetrics;
+  /**
+   * What the set knows of each drive. A drive that came back empty ('needs-rebuild') cannot say
+   * that a version does not exist until it is rebuilt.
+   */
+  readonly driveConditions: DriveCondition[];
   readonly lock: KeyedLock;
   /** Asks the background healer to look at this version. */
   readonly requestHeal: (address: VersionAddress) => void;

@@ -5,11 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Drive, LocalDrive } from '../disk/index.ts';
 import { createCodec, type ErasureCodec } from '../erasure/index.ts';
-import { removeVersionDirectory } from './commit.ts';
+import { commitOnDrive, removeVersionDirectory } from './commit.ts';
 import { emptyMetrics, lockName, type SetContext, type StoreMetrics, writeQuorumFor } from './context.ts';
 import { StoreError, writeQuorumError } from './errors.ts';
 import { decodeDriveFormat, type VersionRecord } from './formats.ts';
-import { type HealReport, healVersion } from './heal.ts';
+import { type HealReport, healVersion, holdsCurrent } from './heal.ts';
 import { HealQueue } from './heal-queue.ts';
 import { distributionFor, driveFormatFile, type VersionAddress, versionDirectory } from './layout.ts';
 import { KeyedLock } from './lock.ts';
@@ -18,7 +18,7 @@ import { type DriveCondition, formatDrive, prepareDrives } from './open.ts';
 import { BlockReader, readRange, shardSources } from './read.ts';
 import { type Resolution, readRecordCopies, requireFound, resolveCopies } from './records.ts';
 import { addressOf, Throttle, walkVersionDirectories } from './walk.ts';
-import { VersionWriter } from './write.ts';
+import { type CommittedDrive, VersionWriter } from './write.ts';
 
 export interface ErasureSetOptions {
   /** Drive root directories (each must exist) or Drive objects; k + m of them. */
@@ -133,6 +133,7 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     clock: options.clock ?? Date.now,
     randomUUID: newId,
     metrics,
+    driveConditions: prepared.conditions,
     lock: new KeyedLock(),
     requestHeal: (address) => healQueue?.request(address),
   };
@@ -141,12 +142,7 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     (address) => healVersion(ctx, address, { deep: true }),
     metrics,
   );
-  return new ErasureSet(
-    ctx,
-    healQueue,
-    prepared.conditions,
-    options.sleep ?? ((milliseconds) => sleep(milliseconds)),
-  );
+  return new ErasureSet(ctx, healQueue, options.sleep ?? ((milliseconds) => sleep(milliseconds)));
 }
 
 function toStoredVersion(record: VersionRecord): StoredVersion {
@@ -178,19 +174,12 @@ function checkAddress(address: VersionAddress): void {
 export class ErasureSet {
   readonly #ctx: SetContext;
   readonly #healQueue: HealQueue;
-  readonly #conditions: DriveCondition[];
   readonly #sleep: (milliseconds: number) => Promise<void>;
   #closed = false;
 
-  constructor(
-    ctx: SetContext,
-    healQueue: HealQueue,
-    conditions: DriveCondition[],
-    sleepFor: (milliseconds: number) => Promise<void>,
-  ) {
+  constructor(ctx: SetContext, healQueue: HealQueue, sleepFor: (milliseconds: number) => Promise<void>) {
     this.#ctx = ctx;
     this.#healQueue = healQueue;
-    this.#conditions = conditions;
     this.#sleep = sleepFor;
   }
 
@@ -255,16 +244,21 @@ export class ErasureSet {
     const ctx = this.#ctx;
     const { committed, failures } = await writer.commit(record);
     if (committed.length < ctx.writeQuorum) {
-      // Take back the drives that did commit, so that the version is not half there.
-      const directory = versionDirectory(record);
-      await Promise.all(
-        committed.map((driveIndex) =>
-          removeVersionDirectory(ctx.drives[driveIndex], directory, ctx.randomUUID()).catch(() => {}),
-        ),
-      );
+      // Take back the drives that did commit, so that the version is not half there: restore
+      // the record they held before, or remove the version.
+      await Promise.all(committed.map((entry) => undoCommit(ctx, record, entry).catch(() => {})));
       throw writeQuorumError(failures, ctx.writeQuorum, 'write');
     }
-    if (committed.length < ctx.driveCount) {
+    // The new version is on a quorum: the previous one it overwrote can go.
+    const dropped = await Promise.allSettled(
+      committed
+        .filter((entry) => entry.previous !== null)
+        .map((entry) => {
+          const payload = writer.inlinePayload(entry.driveIndex);
+          return commitOnDrive(ctx.drives[entry.driveIndex], ctx.randomUUID(), record, payload, false);
+        }),
+    );
+    if (committed.length < ctx.driveCount || dropped.some((result) => result.status === 'rejected')) {
       ctx.metrics.degradedWrites += 1;
       ctx.requestHeal(record);
     }
@@ -418,7 +412,7 @@ export class ErasureSet {
       }
       report.versionsChecked += 1;
     }
-    if (report.failures === 0) this.#conditions[driveIndex] = 'online';
+    if (report.failures === 0) ctx.driveConditions[driveIndex] = 'online';
     return report;
   }
 
@@ -440,8 +434,9 @@ export class ErasureSet {
         try {
           await drive.checkOnline();
           const space = await drive.freeSpace();
-          const state = this.#conditions[driveIndex] === 'needs-rebuild' ? 'needs-rebuild' : 'online';
-          if (this.#conditions[driveIndex] === 'offline') this.#conditions[driveIndex] = 'online';
+          const conditions = this.#ctx.driveConditions;
+          if (conditions[driveIndex] === 'offline') conditions[driveIndex] = 'online';
+          const state = conditions[driveIndex];
           return { ...status, state, ...space };
         } catch {
           return { ...status, state: 'offline' };
@@ -462,14 +457,18 @@ export class ErasureSet {
   }
 }
 
+/** Reverts one drive's commit of a write that missed its quorum. */
+async function undoCommit(ctx: SetContext, record: VersionRecord, entry: CommittedDrive): Promise<void> {
+  const drive = ctx.drives[entry.driveIndex];
+  if (entry.previous === null) {
+    await removeVersionDirectory(drive, versionDirectory(record), ctx.randomUUID());
+    return;
+  }
+  const payload = Buffer.from(entry.previous.inlinePayloadBase64, 'base64');
+  await commitOnDrive(drive, ctx.randomUUID(), entry.previous.record, payload, false);
+}
+
 /** True when a drive that answers holds a missing, stale or unreadable copy of the record. */
 function needsHeal(resolution: Extract<Resolution, { kind: 'found' }>): boolean {
-  return resolution.copies.some(
-    (copy) =>
-      copy.state === 'missing' ||
-      copy.state === 'corrupt' ||
-      (copy.state === 'present' &&
-        (copy.record.dataId !== resolution.record.dataId ||
-          copy.record.metadataRevision < resolution.record.metadataRevision)),
-  );
+  return resolution.copies.some((copy) => copy.state !== 'offline' && !holdsCurrent(copy, resolution.record));
 }

@@ -52,6 +52,17 @@ export interface VersionRecord {
   erasure: ErasureLayout;
   /** The caller's metadata (JSON). */
   metadata: Record<string, unknown>;
+  /**
+   * During an overwrite of the same address, the record this drive held before (its shard file
+   * is kept too), until the new version has reached its quorum: a crash that leaves the drives
+   * split between old and new then still finds the old version whole. See commit.ts.
+   */
+  previous?: PreviousVersion;
+}
+
+export interface PreviousVersion {
+  record: VersionRecord;
+  inlinePayloadBase64: string;
 }
 
 export interface DriveFormat {

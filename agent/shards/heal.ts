@@ -5,11 +5,11 @@
 import { commitOnDrive, removeUnreferencedShards, removeVersionDirectory } from './commit.ts';
 import { lockName, type SetContext } from './context.ts';
 import { StoreError } from './errors.ts';
-import { decodeShardHeader, shardHeaderBytes } from './formats.ts';
-import { Geometry, shardFileName, type VersionAddress, versionDirectory } from './layout.ts';
+import { decodeShardHeader, shardHeaderBytes, type VersionRecord } from './formats.ts';
+import { driveFormatFile, Geometry, shardFileName, type VersionAddress, versionDirectory } from './layout.ts';
 import { shardSources } from './read.ts';
 import { rebuildShards } from './rebuild.ts';
-import { type Resolution, readRecordCopies, resolveCopies } from './records.ts';
+import { type RecordCopy, type Resolution, readRecordCopies, resolveCopies } from './records.ts';
 
 export interface HealReport {
   address: VersionAddress;
@@ -52,11 +52,11 @@ async function healLocked(
   };
   const directory = versionDirectory(address);
   const resolution = resolveCopies(ctx, await readRecordCopies(ctx, directory));
-  if (resolution.kind === 'absent') {
+  if (resolution.kind === 'absent' && (await missingDrivesAreFormatted(ctx, resolution.copies))) {
     await removeLeftovers(ctx, resolution, directory, report);
     return report;
   }
-  if (resolution.kind === 'undecided') {
+  if (resolution.kind !== 'found') {
     throw new StoreError('QUORUM_LOST', 'heal: too few drives answer to tell whether the version exists');
   }
   const { record } = resolution;
@@ -64,8 +64,8 @@ async function healLocked(
   const rewriteRecord = new Set<number>();
   resolution.copies.forEach((copy, driveIndex) => {
     if (copy.state === 'offline') report.drivesSkipped.push(driveIndex);
-    else if (copy.state !== 'present' || copy.record.dataId !== record.dataId) rewriteShard.add(driveIndex);
-    else if (copy.record.metadataRevision < record.metadataRevision) rewriteRecord.add(driveIndex);
+    else if (!resolution.holders.includes(driveIndex)) rewriteShard.add(driveIndex);
+    else if (!holdsCurrent(copy, record)) rewriteRecord.add(driveIndex);
   });
   const countRead = async (bytes: number) => {
     report.bytesRead += bytes;
@@ -80,8 +80,7 @@ async function healLocked(
   }
   if (rewriteShard.size > 0) await rebuildShards(ctx, resolution, [...rewriteShard], report, countRead);
   for (const driveIndex of rewriteRecord) {
-    const copy = resolution.copies[driveIndex];
-    const payload = copy.state === 'present' ? copy.inlinePayload : new Uint8Array(0);
+    const payload = resolution.inlinePayloads[driveIndex] ?? new Uint8Array(0);
     try {
       await commitOnDrive(ctx.drives[driveIndex], ctx.randomUUID(), record, payload, false);
       report.recordsRewritten.push(driveIndex);
@@ -92,11 +91,37 @@ async function healLocked(
   }
   // An overwrite interrupted after its commit may have left the old shard file behind.
   for (const driveIndex of resolution.holders) {
-    await removeUnreferencedShards(ctx.drives[driveIndex], directory, record.dataId).catch(() => {});
+    await removeUnreferencedShards(ctx.drives[driveIndex], directory, [record.dataId]).catch(() => {});
   }
   const changed = report.shardsRewritten.length + report.recordsRewritten.length > 0;
   report.outcome = report.drivesSkipped.length > 0 ? 'partial' : changed ? 'healed' : 'healthy';
   return report;
+}
+
+/** True when the drive's record is exactly the winner, with no previous version kept beside it. */
+export function holdsCurrent(copy: RecordCopy, record: VersionRecord): boolean {
+  return (
+    copy.state === 'present' &&
+    copy.record.dataId === record.dataId &&
+    copy.record.metadataRevision >= record.metadataRevision &&
+    copy.previous === null
+  );
+}
+
+/**
+ * A drive whose mount failed shows an empty directory: every version looks missing there. Before
+ * deleting anything because it is "missing on too many drives", check that those drives are
+ * really this set's (their format file is there).
+ */
+async function missingDrivesAreFormatted(ctx: SetContext, copies: RecordCopy[]): Promise<boolean> {
+  const checks = copies.map(async (copy, driveIndex) => {
+    if (copy.state !== 'missing') return true;
+    return ctx.drives[driveIndex].stat(driveFormatFile).then(
+      () => true,
+      () => false,
+    );
+  });
+  return (await Promise.all(checks)).every(Boolean);
 }
 
 /** Removes what a write that never reached k drives left on the drives that have it. */
@@ -160,9 +185,8 @@ async function checkShardFiles(
   const path = `${versionDirectory(record)}/${shardFileName(record.dataId)}`;
   await Promise.all(
     resolution.holders.map(async (driveIndex) => {
-      const copy = resolution.copies[driveIndex];
       if (record.inline) {
-        if (copy.state === 'present' && copy.inlinePayload.byteLength === geometry.payloadBytes()) return;
+        if (resolution.inlinePayloads[driveIndex]?.byteLength === geometry.payloadBytes()) return;
         damaged.add(driveIndex);
         return;
       }

@@ -31,8 +31,7 @@ export async function updateRecords(
   };
   const results = await Promise.allSettled(
     found.holders.map((driveIndex) => {
-      const copy = found.copies[driveIndex];
-      const payload = copy.state === 'present' ? copy.inlinePayload : new Uint8Array(0);
+      const payload = found.inlinePayloads[driveIndex] ?? new Uint8Array(0);
       return commitOnDrive(ctx.drives[driveIndex], ctx.randomUUID(), record, payload, false);
     }),
   );

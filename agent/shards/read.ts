@@ -38,15 +38,14 @@ export function shardSources(
   const sources: (ShardSource | null)[] = new Array(ctx.driveCount).fill(null);
   const path = `${versionDirectory(record)}/${shardFileName(record.dataId)}`;
   for (const driveIndex of resolution.holders) {
-    const copy = resolution.copies[driveIndex];
-    if (copy.state !== 'present') continue;
+    const inlinePayload = resolution.inlinePayloads[driveIndex] ?? new Uint8Array(0);
     const shardIndex = record.erasure.distribution[driveIndex];
     const where = `${ctx.drives[driveIndex].description} shard ${shardIndex}`;
     const read = record.inline
       ? async (blockIndex: number) => {
           const offset = geometry.payloadOffset(blockIndex);
           const length = blockChecksumBytes + geometry.shardBytes(blockIndex);
-          return copy.inlinePayload.subarray(offset, offset + length);
+          return inlinePayload.subarray(offset, offset + length);
         }
       : async (blockIndex: number) => {
           const length = blockChecksumBytes + geometry.shardBytes(blockIndex);

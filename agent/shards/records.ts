@@ -13,8 +13,15 @@ import { decodeVersionRecord, type VersionRecord } from './formats.ts';
 import { versionRecordFile } from './layout.ts';
 
 export type RecordCopy =
-  | { state: 'present'; record: VersionRecord; inlinePayload: Uint8Array }
+  | {
+      state: 'present';
+      record: VersionRecord;
+      inlinePayload: Uint8Array;
+      previous: { record: VersionRecord; inlinePayload: Uint8Array } | null;
+    }
   | { state: 'missing' }
+  /** Missing on a drive that awaits its rebuild: it does not count as "this version is absent". */
+  | { state: 'unverified' }
   | { state: 'offline'; error: unknown }
   | { state: 'corrupt'; error: unknown };
 
@@ -27,11 +34,23 @@ export async function readRecordCopy(
   try {
     bytes = await ctx.drives[driveIndex].readFile(`${directory}/${versionRecordFile}`);
   } catch (error) {
-    if (isDriveError(error, 'NOT_FOUND')) return { state: 'missing' };
+    if (isDriveError(error, 'NOT_FOUND')) {
+      return ctx.driveConditions[driveIndex] === 'needs-rebuild'
+        ? { state: 'unverified' }
+        : { state: 'missing' };
+    }
     return { state: 'offline', error };
   }
   try {
-    return { state: 'present', ...decodeVersionRecord(bytes) };
+    const { record, inlinePayload } = decodeVersionRecord(bytes);
+    const previous =
+      record.previous === undefined
+        ? null
+        : {
+            record: record.previous.record,
+            inlinePayload: Buffer.from(record.previous.inlinePayloadBase64, 'base64'),
+          };
+    return { state: 'present', record, inlinePayload, previous };
   } catch (error) {
     ctx.metrics.corruptionsDetected += 1;
     return { state: 'corrupt', error };
@@ -46,33 +65,54 @@ export type Resolution =
   | {
       kind: 'found';
       record: VersionRecord;
-      /** Drives whose copy has the winning dataId (their shards are usable). */
+      /** Drives whose copy (current or previous) has the winning dataId: their shards are usable. */
       holders: number[];
+      /** The winning version's inline payload on each holder. */
+      inlinePayloads: (Uint8Array | null)[];
       copies: RecordCopy[];
     }
   | { kind: 'absent'; copies: RecordCopy[] }
   | { kind: 'undecided'; copies: RecordCopy[] };
 
+interface Member {
+  driveIndex: number;
+  record: VersionRecord;
+  inlinePayload: Uint8Array;
+}
+
 export function resolveCopies(ctx: SetContext, copies: RecordCopy[]): Resolution {
-  const groups = new Map<string, number[]>();
+  const groups = new Map<string, Member[]>();
+  const join = (member: Member) => {
+    const members = groups.get(member.record.dataId) ?? [];
+    members.push(member);
+    groups.set(member.record.dataId, members);
+  };
   copies.forEach((copy, driveIndex) => {
     if (copy.state !== 'present') return;
-    const members = groups.get(copy.record.dataId) ?? [];
-    members.push(driveIndex);
-    groups.set(copy.record.dataId, members);
+    join({ driveIndex, record: copy.record, inlinePayload: copy.inlinePayload });
+    if (copy.previous !== null && copy.previous.record.dataId !== copy.record.dataId) {
+      join({ driveIndex, ...copy.previous });
+    }
   });
-  const recordOf = (driveIndex: number): VersionRecord =>
-    (copies[driveIndex] as Extract<RecordCopy, { state: 'present' }>).record;
-  let best: number[] | undefined;
+  let best: Member[] | undefined;
   for (const members of groups.values()) {
     if (members.length < ctx.dataShards) continue;
-    if (best === undefined || isNewer(recordOf(members[0]), recordOf(best[0]))) best = members;
+    if (best === undefined || isNewer(members[0].record, best[0].record)) best = members;
   }
   if (best !== undefined) {
-    const record = best.map(recordOf).reduce((a, b) => (b.metadataRevision > a.metadataRevision ? b : a));
-    return { kind: 'found', record, holders: best, copies };
+    const winner = best.reduce((a, b) => (b.record.metadataRevision > a.record.metadataRevision ? b : a));
+    const { previous: _, ...record } = winner.record;
+    const inlinePayloads: (Uint8Array | null)[] = copies.map(() => null);
+    for (const member of best) inlinePayloads[member.driveIndex] = member.inlinePayload;
+    return {
+      kind: 'found',
+      record,
+      holders: best.map((member) => member.driveIndex),
+      inlinePayloads,
+      copies,
+    };
   }
-  const silent = copies.filter((copy) => copy.state === 'offline' || copy.state === 'corrupt').length;
+  const silent = copies.filter((copy) => copy.state !== 'present' && copy.state !== 'missing').length;
   const largestGroup = Math.max(0, ...[...groups.values()].map((members) => members.length));
   return largestGroup + silent < ctx.dataShards ? { kind: 'absent', copies } : { kind: 'undecided', copies };
 }

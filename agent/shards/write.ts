@@ -8,7 +8,18 @@ import type { FileWriter } from '../disk/index.ts';
 import { commitOnDrive, temporaryPath, temporaryShardFile } from './commit.ts';
 import type { SetContext } from './context.ts';
 import { writeQuorumError } from './errors.ts';
-import { blockChecksumBytes, encodeShardHeader } from './formats.ts';
+import {
+  blockChecksumBytes,
+  encodeShardHeader,
+  type PreviousVersion,
+  type VersionRecord,
+} from './formats.ts';
+
+export interface CommittedDrive {
+  driveIndex: number;
+  /** The record this drive held before (an overwrite), kept until the quorum is reached. */
+  previous: PreviousVersion | null;
+}
 
 interface ShardOutput {
   driveIndex: number;
@@ -105,9 +116,7 @@ export class VersionWriter {
   }
 
   /** Publishes the version on every drive still in the write; returns the drives that committed. */
-  async commit(
-    record: Parameters<typeof commitOnDrive>[2],
-  ): Promise<{ committed: number[]; failures: unknown[] }> {
+  async commit(record: VersionRecord): Promise<{ committed: CommittedDrive[]; failures: unknown[] }> {
     const results = await Promise.allSettled(
       this.#live().map((output) =>
         commitOnDrive(
@@ -116,16 +125,22 @@ export class VersionWriter {
           record,
           output.inlinePayload,
           this.#spilled,
-        ).then(() => output.driveIndex),
+          { keepPrevious: true },
+        ).then((previous) => ({ driveIndex: output.driveIndex, previous })),
       ),
     );
-    const committed: number[] = [];
+    const committed: CommittedDrive[] = [];
     const failures = this.failures();
     for (const result of results) {
       if (result.status === 'fulfilled') committed.push(result.value);
       else failures.push(result.reason);
     }
     return { committed, failures };
+  }
+
+  /** The inline payload this write gave a drive (empty unless inline). */
+  inlinePayload(driveIndex: number): Uint8Array {
+    return this.#outputs[driveIndex].inlinePayload;
   }
 
   /** Drops everything this write staged, on every drive; never throws. */

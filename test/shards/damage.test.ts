@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import test from 'ava';
 import { FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
 import { openErasureSet, StoreError } from '../../agent/shards/index.ts';
@@ -213,4 +213,97 @@ test('rebuild: an emptied (replaced) drive gets back exactly the files it had', 
   const after = await filesUnder(drives[3]);
   t.deepEqual(after, [...before.keys()]);
   for (const [file, bytes] of before) t.true((await readFile(`${drives[3]}/${file}`)).equals(bytes), file);
+});
+
+test('failed mounts: drives that come back empty make versions unavailable, never deleted, until they return', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const first = await openErasureSet({ drives, blockSizeBytes });
+  const data = patternBytes(3 * blockSizeBytes, 'mounts');
+  await first.writeVersion(address, bodyOf(data), noMetadata);
+  await first.close();
+  // Three drives' mounts fail: their mount points are empty directories.
+  const hidden = drives.slice(0, 3).map((drive) => `${drive}-unmounted`);
+  for (const [index, drive] of drives.slice(0, 3).entries()) {
+    await rename(drive, hidden[index]);
+    await mkdir(drive);
+  }
+  const blind = await openErasureSet({ drives, blockSizeBytes });
+  t.deepEqual(
+    (await blind.driveStates()).map((state) => state.state),
+    ['needs-rebuild', 'needs-rebuild', 'needs-rebuild', 'online', 'online', 'online'],
+  );
+  const error = await t.throwsAsync<StoreError>(blind.statVersion(address));
+  t.is(error?.code, 'QUORUM_LOST');
+  const report = await blind.scrub({ bytesPerSecond: 1e9 });
+  t.is(report.leftoversRemoved, 0);
+  t.is(report.failures, 1);
+  await blind.close();
+  // The mounts come back: the version is whole.
+  for (const [index, drive] of drives.slice(0, 3).entries()) {
+    await rm(drive, { recursive: true });
+    await rename(hidden[index], drive);
+  }
+  const healed = await openErasureSet({ drives, blockSizeBytes });
+  t.teardown(() => healed.close());
+  t.true((await readAll((await healed.readVersion(address)).body)).equals(data));
+});
+
+test('interrupted overwrite: drives split 3/3 between old and new still show the old version whole, and heal tidies up', async (t) => {
+  const roots = await makeDriveDirectories(t);
+  const drives = roots.map((root, index) => new FaultyDrive(new LocalDrive(root), { seed: index }));
+  const set = await openErasureSet({ drives, blockSizeBytes });
+  t.teardown(() => set.close());
+  const old = patternBytes(3 * blockSizeBytes + 1, 'old');
+  await set.writeVersion(address, bodyOf(old), { finalize: () => ({ label: 'old' }) });
+  // The overwrite commits on drives 0-2 only, and undoing it there fails too, as if the writer
+  // had died right after those three renames.
+  for (const index of [0, 1, 2]) {
+    drives[index].addFault({
+      operations: ['rename'],
+      pathIncludes: '/meta',
+      afterCalls: 1,
+      effect: { fail: 'DRIVE_OFFLINE' },
+    });
+  }
+  for (const index of [3, 4, 5]) {
+    drives[index].addFault({
+      operations: ['rename'],
+      pathIncludes: '/meta',
+      effect: { fail: 'DRIVE_OFFLINE' },
+    });
+  }
+  const error = await t.throwsAsync<StoreError>(
+    set.writeVersion(address, bodyOf(patternBytes(2 * blockSizeBytes, 'new')), {
+      finalize: () => ({ label: 'new' }),
+    }),
+  );
+  t.is(error?.code, 'QUORUM_LOST');
+  for (const drive of drives) drive.clearFaults();
+  const { version, body } = await set.readVersion(address);
+  t.deepEqual(version.metadata, { label: 'old' });
+  t.true((await readAll(body)).equals(old));
+  await set.settle();
+  await set.heal(address);
+  for (const root of roots) {
+    const shards = (await filesUnder(root)).filter((path) => path.includes('/shard.'));
+    t.is(shards.length, 1, `${root}: only the old version's shard file remains`);
+  }
+});
+
+test('overwrite: the previous version is dropped from every drive once the new one is committed', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const set = await openErasureSet({ drives, blockSizeBytes });
+  t.teardown(() => set.close());
+  await set.writeVersion(address, bodyOf(patternBytes(blockSizeBytes * 2, 'a')), noMetadata);
+  const second = await set.writeVersion(address, bodyOf(patternBytes(blockSizeBytes * 2, 'b')), noMetadata);
+  for (const root of drives) {
+    const files = (await filesUnder(root)).filter((path) => path.startsWith('objects/'));
+    t.deepEqual(
+      files.map((path) => path.slice(path.lastIndexOf('/') + 1)),
+      ['meta', `shard.${second.dataId}`],
+    );
+    const record = await readFile(`${root}/${files[0]}`);
+    t.false(record.includes('"previous"'));
+  }
+  t.is(set.metrics.degradedWrites, 0);
 });
