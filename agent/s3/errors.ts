@@ -10,6 +10,12 @@ export interface S3ErrorDefinition {
 
 export const s3ErrorTable = {
   AccessDenied: { status: 403, message: 'Access Denied' },
+  // A refused CORS preflight (OPTIONS), with S3's own code and wording (and its typo, "evalution").
+  AccessForbidden: {
+    status: 403,
+    message:
+      "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+  },
   AccountProblem: {
     status: 403,
     message:
@@ -21,6 +27,8 @@ export const s3ErrorTable = {
     status: 400,
     message: 'The authorization query parameters you provided are invalid.',
   },
+  // A CORS preflight without Origin or Access-Control-Request-Method.
+  BadRequest: { status: 400, message: 'Insufficient information. Origin request header needed.' },
   BadDigest: { status: 400, message: 'The Content-MD5 you specified did not match what we received.' },
   BucketAlreadyExists: {
     status: 409,

@@ -1,0 +1,57 @@
+// What the bucket operations share: reading a small XML configuration body with every integrity
+// check the client asked for, S3's owner element, quoted ETags, and the "url" encoding of listings.
+
+import type { Caller, OperationContext } from '../operation-context.ts';
+import { openRequestBody } from '../request-body.ts';
+import { maximumXmlBodyBytes, readXmlBody, type XmlChildren } from '../xml.ts';
+
+/**
+ * Reads a configuration body (CORS, versioning, Object Lock, CreateBucketConfiguration). Content-MD5,
+ * x-amz-content-sha256 and x-amz-checksum-* are verified before the text is used. A request that
+ * declares no body at all (no Content-Length, no Transfer-Encoding) has an empty one.
+ */
+export async function readConfigurationXml(context: OperationContext): Promise<string> {
+  const { request, identity } = context;
+  const declaresBody =
+    request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
+  if (!declaresBody) return '';
+  const body = openRequestBody(request, identity, { maximumBytes: maximumXmlBodyBytes });
+  const text = await readXmlBody(body.bytes);
+  await body.finish();
+  return text;
+}
+
+/** S3's Owner (and Initiator) element: the canonical ID and display name of the bucket's tenant. */
+export function ownerChildren(caller: Caller): XmlChildren {
+  return [
+    ['ID', caller.tenantId],
+    ['DisplayName', caller.displayName],
+  ];
+}
+
+/** ETags are stored bare; S3 shows them quoted in headers and listings alike. */
+export function quotedEtag(etag: string): string {
+  return etag.startsWith('"') ? etag : `"${etag}"`;
+}
+
+/**
+ * The `encoding-type=url` encoding of listings. S3 percent-encodes each UTF-8 byte outside the
+ * unreserved set, keeps "/" as is, and writes a space as "+"; clients decode with the form decoding
+ * (botocore's unquote_plus), which is why "+" itself must come out as %2B.
+ */
+export function urlEncodeListingText(text: string): string {
+  let encoded = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    const character = String.fromCharCode(byte);
+    if (/[A-Za-z0-9\-_.~/]/.test(character)) encoded += character;
+    else if (byte === 0x20) encoded += '+';
+    else encoded += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return encoded;
+}
+
+/** Applies the listing's encoding to one key-like value (Key, Prefix, Delimiter, markers). */
+export function listingText(value: string | undefined, encodingType: 'url' | undefined): string | undefined {
+  if (value === undefined || encodingType !== 'url') return value;
+  return urlEncodeListingText(value);
+}
