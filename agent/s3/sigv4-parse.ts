@@ -121,20 +121,17 @@ function parseSignedHeaders(value: string, fail: ErrorFactory): string[] {
 }
 
 /**
- * Headers the client must have signed: Host always; with the Authorization header also every x-amz-*
- * header present, which AWS refuses otherwise ("There were headers present in the request which were
- * not signed").
+ * Headers the client must have signed: Host, and every x-amz-* header present, in the Authorization
+ * header as in a presigned URL; S3 refuses others with AccessDenied "There were headers present in the
+ * request which were not signed" (so an x-amz-acl or x-amz-copy-source cannot be added to a presigned
+ * request). S3 tolerates an unsigned x-amz-content-sha256, which only describes the payload.
  */
-function checkSignedHeaders(
-  signedHeaders: readonly string[],
-  headers: RequestHeaders,
-  allAmzHeaders: boolean,
-): void {
+function checkSignedHeaders(signedHeaders: readonly string[], headers: RequestHeaders): void {
   const missing: string[] = [];
   if (!signedHeaders.includes('host')) missing.push('host');
-  if (allAmzHeaders) {
-    for (const name of Object.keys(headers)) {
-      if (name.startsWith('x-amz-') && !signedHeaders.includes(name)) missing.push(name);
+  for (const name of Object.keys(headers)) {
+    if (name.startsWith('x-amz-') && name !== 'x-amz-content-sha256' && !signedHeaders.includes(name)) {
+      missing.push(name);
     }
   }
   if (missing.length > 0) {
@@ -182,7 +179,7 @@ export function parseAuthorizationHeader(
   const requestDateTime = toBasicDateTime(requestTimeMs);
   const parsedCredential = parseCredential(credential, requestDateTime.slice(0, 8), regions, headerError, '');
   const signedHeaderNames = parseSignedHeaders(signedHeaders, headerError);
-  checkSignedHeaders(signedHeaderNames, headers, true);
+  checkSignedHeaders(signedHeaderNames, headers);
   return {
     authentication: 'header',
     ...parsedCredential,
@@ -221,6 +218,7 @@ const requiredQueryParameters = [
 /** `?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=...&X-Amz-Date=...&X-Amz-Expires=...&X-Amz-SignedHeaders=host&X-Amz-Signature=...` */
 export function parsePresignedQuery(
   query: readonly QueryParameter[],
+  headers: RequestHeaders,
   regions: readonly string[],
 ): ParsedAuthorization {
   const values = new Map<string, string>();
@@ -252,7 +250,7 @@ export function parsePresignedQuery(
     'Error parsing the X-Amz-Credential parameter; ',
   );
   const signedHeaders = parseSignedHeaders(values.get('X-Amz-SignedHeaders')!, queryError);
-  checkSignedHeaders(signedHeaders, {}, false);
+  checkSignedHeaders(signedHeaders, headers);
   return {
     authentication: 'presigned',
     ...credential,

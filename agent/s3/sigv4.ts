@@ -139,7 +139,7 @@ export class SigV4Verifier {
     if (authorization !== undefined) {
       parsed = parseAuthorizationHeader(authorization, request.headers, this.options.regions);
     } else if (presigned) {
-      parsed = parsePresignedQuery(query, this.options.regions);
+      parsed = parsePresignedQuery(query, request.headers, this.options.regions);
     } else if (
       query.some((parameter) => parameter.name === 'AWSAccessKeyId' || parameter.name === 'Signature')
     ) {

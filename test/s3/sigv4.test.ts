@@ -321,6 +321,28 @@ test('header-signed request with an unsigned x-amz-* header added: AccessDenied 
   t.is(error.elements.HeadersNotSigned, 'x-amz-object-lock-mode');
 });
 
+test('header-signed request with x-amz-content-sha256 left unsigned: accepted, as S3 tolerates it', async (t) => {
+  const signed = toVerifierRequest(
+    (await sdkSigner.sign(objectRequest('a'), {
+      signingDate: sdkTime,
+      unsignableHeaders: new Set(['x-amz-content-sha256']),
+    })) as HttpRequest,
+  );
+  t.false(String(signed.headers.authorization).includes('x-amz-content-sha256'));
+  await t.notThrowsAsync(parisVerifier().verify(signed));
+});
+
+test('presigned PUT with an unsigned x-amz-acl or x-amz-copy-source added: AccessDenied naming it', async (t) => {
+  const request = await presign('a', 3600);
+  for (const header of ['x-amz-acl', 'x-amz-copy-source']) {
+    const error = await rejection(
+      parisVerifier().verify({ ...request, headers: { ...request.headers, [header]: 'x' } }),
+    );
+    t.is(error.code, 'AccessDenied');
+    t.is(error.elements.HeadersNotSigned, header);
+  }
+});
+
 test('unknown access key: InvalidAccessKeyId (403) naming the key', async (t) => {
   const signer = new SignatureV4({
     credentials: { accessKeyId: 'AKIDUNKNOWN', secretAccessKey },
