@@ -106,6 +106,11 @@ export function parsePayloadSigning(value: string): PayloadSigning {
   });
 }
 
+/** 2016-09-12T10:09:35Z, as S3 writes Expires and ServerTime. */
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 function basicDateTime(ms: number): string {
   return new Date(ms)
     .toISOString()
@@ -164,17 +169,25 @@ export class SigV4Verifier {
     const skewMs = this.options.maximumClockSkewMs ?? maximumClockSkewMs;
     if (parsed.authentication === 'presigned') {
       // A presigned URL is valid from X-Amz-Date for X-Amz-Expires seconds.
-      if (parsed.requestTimeMs - nowMs > skewMs) {
-        throw new S3Error('AccessDenied', { message: 'Request is not valid yet' });
-      }
       const expiresMs = parsed.requestTimeMs + (parsed.expiresSeconds ?? 0) * 1000;
+      if (parsed.requestTimeMs - nowMs > skewMs) {
+        // S3 shows X-Amz-Date here in milliseconds since the epoch.
+        throw new S3Error('AccessDenied', {
+          message: 'Request is not yet valid',
+          elements: {
+            'X-Amz-Date': parsed.requestTimeMs,
+            Expires: isoSeconds(expiresMs),
+            ServerTime: isoSeconds(nowMs),
+          },
+        });
+      }
       if (nowMs > expiresMs) {
         throw new S3Error('AccessDenied', {
           message: 'Request has expired',
           elements: {
             'X-Amz-Expires': parsed.expiresSeconds,
-            Expires: new Date(expiresMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-            ServerTime: new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            Expires: isoSeconds(expiresMs),
+            ServerTime: isoSeconds(nowMs),
           },
         });
       }

@@ -525,6 +525,15 @@ test('SDK presigned GET used after its expiry: AccessDenied "Request has expired
   t.is(error.elements['X-Amz-Expires'], '30');
 });
 
+test('SDK presigned GET used an hour before its X-Amz-Date: AccessDenied "Request is not yet valid"', async (t) => {
+  const request = await presign('a', 3600);
+  const error = await rejection(verifier(sdkTime.getTime() - 3600_000, ['eu-west-par']).verify(request));
+  t.is(error.code, 'AccessDenied');
+  t.is(error.message, 'Request is not yet valid');
+  t.is(error.elements.Expires, '2026-11-29T11:00:00Z');
+  t.is(error.elements.ServerTime, '2026-11-29T09:00:00Z');
+});
+
 test('SDK presigned URL valid for a week: accepted six days later', async (t) => {
   const request = await presign('a', 604800);
   await t.notThrowsAsync(verifier(sdkTime.getTime() + 6 * 86400_000, ['eu-west-par']).verify(request));
