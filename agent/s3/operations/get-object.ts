@@ -69,23 +69,21 @@ async function requestedRange(
       message: 'Cannot specify both Range header and partNumber query parameter',
     });
   }
-  return partRange(record, endpoint.partNumber);
-}
-
-/**
- * partNumber "effectively performs a 'ranged' GET request for the part specified": part 1 of an object
- * uploaded in one piece is the whole object; a part that does not exist is 416 InvalidPartNumber.
- */
-function partRange(record: ObjectVersionRecord, partNumber: number): RangeRequest | undefined {
+  const part = await context.layer.objects.partRange({
+    bucket: record.bucket,
+    key: record.key,
+    versionId: record.versionId,
+    partNumber: endpoint.partNumber,
+  });
   const partCount = record.multipart?.partCount ?? 1;
-  if (partNumber > partCount || (record.sizeBytes === 0 && partNumber !== 1)) {
+  // An empty object has a part 1 with no bytes: the whole (empty) object is the answer.
+  if (part !== null && part.lengthBytes === 0) return undefined;
+  if (part === null) {
     throw new S3Error('InvalidPartNumber', {
-      elements: { PartNumberRequested: partNumber, ActualPartCount: partCount },
+      elements: { PartNumberRequested: endpoint.partNumber, ActualPartCount: partCount },
     });
   }
-  if (record.sizeBytes === 0) return undefined;
-  if (record.multipart === null) return { firstByte: 0, lastByte: record.sizeBytes - 1 };
-  throw new S3Error('NotImplemented', { message: 'partNumber of a multipart object is not served yet' });
+  return { firstByte: part.offsetBytes, lastByte: part.offsetBytes + part.lengthBytes - 1 };
 }
 
 async function readObject(

@@ -1,0 +1,194 @@
+// CompleteMultipartUpload, AbortMultipartUpload and ListParts
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html, ...). Completion
+// checks the part list (InvalidPartOrder, InvalidPart, EntityTooSmall, NoSuchUpload in the layer) and
+// derives the object's checksum from the parts' checksums: COMPOSITE ("<checksum of checksums>-N") for
+// CRC32, CRC32C, SHA1 and SHA256, FULL_OBJECT (the CRCs combined) for CRC64NVME or when asked.
+import type { Multipart } from '../../objects/multipart.ts';
+import type { ChecksumRecord, PartRecord, UploadRecord } from '../../objects/records.ts';
+import {
+  type ChecksumAlgorithm,
+  combineFullObjectCrc,
+  compositeChecksum,
+  fullObjectChecksumAlgorithms,
+} from '../checksums.ts';
+import { S3Error } from '../errors.ts';
+import type { OperationContext, OperationHandler } from '../operation-context.ts';
+import { discardRequestBody } from '../request-body.ts';
+import { sendEmpty, sendXml } from '../responses.ts';
+import { type CompletedPart, parseCompleteMultipartUpload, type XmlChildren, xmlDocument } from '../xml.ts';
+import { ownerChildren, readConfigurationXml } from './bucket-common.ts';
+import { readWriteConditions } from './object-attributes.ts';
+import { quoteEtag, versionIdHeader } from './version-headers.ts';
+
+/** Every part of an upload, in part number order, paging through the layer's bounded listing. */
+function allParts(
+  multipart: Multipart,
+  upload: { bucket: string; key: string; uploadId: string },
+): PartRecord[] {
+  const parts: PartRecord[] = [];
+  let partNumberMarker = 0;
+  for (;;) {
+    const page = multipart.listParts({ ...upload, partNumberMarker });
+    parts.push(...page.parts);
+    if (!page.isTruncated || page.nextPartNumberMarker === undefined) return parts;
+    partNumberMarker = page.nextPartNumberMarker;
+  }
+}
+
+const checksumElement = (algorithm: ChecksumAlgorithm) => `Checksum${algorithm}`;
+
+/**
+ * The completed object's checksum: only when every chosen part carries one of the same algorithm (the
+ * upload's, when it declared one). A checksum the request lists for a part must equal the stored one.
+ */
+async function completedChecksum(
+  context: OperationContext,
+  upload: UploadRecord,
+  requested: CompletedPart[],
+  stored: Map<number, PartRecord>,
+): Promise<ChecksumRecord | null> {
+  const chosen = requested.map((part) => stored.get(part.partNumber));
+  for (const [index, part] of chosen.entries()) {
+    const listed = requested[index].checksums;
+    for (const [element, value] of Object.entries(listed)) {
+      if (
+        part?.checksum &&
+        checksumElement(part.checksum.algorithm) === element &&
+        part.checksum.value !== value
+      ) {
+        throw new S3Error('InvalidPart', {
+          elements: { UploadId: upload.uploadId, PartNumber: requested[index].partNumber },
+        });
+      }
+    }
+  }
+  const algorithm = upload.checksumAlgorithm ?? chosen[0]?.checksum?.algorithm;
+  if (algorithm === undefined || algorithm === null) return null;
+  const values: { checksumBase64: string; sizeBytes: number }[] = [];
+  for (const part of chosen) {
+    if (part === undefined || part.checksum === null || part.checksum.algorithm !== algorithm) return null;
+    values.push({ checksumBase64: part.checksum.value, sizeBytes: part.sizeBytes });
+  }
+  const askedType = context.header('x-amz-checksum-type')?.toUpperCase();
+  const fullObject =
+    algorithm === 'CRC64NVME' ||
+    (askedType === 'FULL_OBJECT' && fullObjectChecksumAlgorithms.includes(algorithm));
+  if (fullObject) return { algorithm, value: combineFullObjectCrc(algorithm, values), type: 'FULL_OBJECT' };
+  const value = await compositeChecksum(
+    algorithm,
+    values.map((part) => part.checksumBase64),
+  );
+  return { algorithm, value, type: 'COMPOSITE' };
+}
+
+/** The object's URL, as S3 writes it in <Location>. */
+function locationOf(context: OperationContext, bucket: string, key: string): string {
+  const host = context.header('host') ?? 'localhost';
+  const scheme = (context.request.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const encodedKey = key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+  return `${scheme}://${host}/${encodeURIComponent(bucket)}/${encodedKey}`;
+}
+
+export const handleCompleteMultipartUpload: OperationHandler<'CompleteMultipartUpload'> = async (
+  context,
+  endpoint,
+) => {
+  const conditions = readWriteConditions(context);
+  const requested = parseCompleteMultipartUpload(await readConfigurationXml(context));
+  const address = { bucket: endpoint.bucket, key: endpoint.key, uploadId: endpoint.uploadId };
+  const listing = context.layer.multipart.listParts({ ...address, maxParts: 1 });
+  const stored = new Map(allParts(context.layer.multipart, address).map((part) => [part.partNumber, part]));
+  // Parts the layer will refuse (missing, wrong ETag) make the checksum moot: the layer's error wins.
+  const checksum = requested.every((part) => stored.has(part.partNumber))
+    ? await completedChecksum(context, listing.upload, requested, stored)
+    : null;
+  const record = await context.layer.multipart.complete({
+    ...address,
+    ...conditions,
+    parts: requested.map((part) => ({ partNumber: part.partNumber, etag: part.etag })),
+    checksum,
+  });
+  const checksumChildren: XmlChildren =
+    record.checksum === null
+      ? []
+      : [
+          [checksumElement(record.checksum.algorithm), record.checksum.value],
+          ['ChecksumType', record.checksum.type],
+        ];
+  sendXml(
+    context.response,
+    200,
+    xmlDocument('CompleteMultipartUploadResult', [
+      ['Location', locationOf(context, endpoint.bucket, endpoint.key)],
+      ['Bucket', endpoint.bucket],
+      ['Key', endpoint.key],
+      ['ETag', quoteEtag(record.etag)],
+      ...checksumChildren,
+    ]),
+    {
+      ...context.commonHeaders,
+      'x-amz-version-id': versionIdHeader(record.versionId),
+      ...(record.checksum === null ? {} : { 'x-amz-checksum-type': record.checksum.type }),
+    },
+  );
+};
+
+export const handleAbortMultipartUpload: OperationHandler<'AbortMultipartUpload'> = async (
+  context,
+  endpoint,
+) => {
+  if (!context.request.complete) await discardRequestBody(context.request);
+  await context.layer.multipart.abort({
+    bucket: endpoint.bucket,
+    key: endpoint.key,
+    uploadId: endpoint.uploadId,
+  });
+  sendEmpty(context.response, 204, context.commonHeaders);
+};
+
+export const handleListParts: OperationHandler<'ListParts'> = async (context, endpoint) => {
+  if (!context.request.complete) await discardRequestBody(context.request);
+  const result = context.layer.multipart.listParts({
+    bucket: endpoint.bucket,
+    key: endpoint.key,
+    uploadId: endpoint.uploadId,
+    maxParts: endpoint.maxParts,
+    partNumberMarker: endpoint.partNumberMarker,
+  });
+  const algorithm = result.upload.checksumAlgorithm;
+  const parts: XmlChildren = result.parts.map((part) => [
+    'Part',
+    [
+      ['PartNumber', part.partNumber],
+      ['LastModified', new Date(part.lastModifiedMs)],
+      ['ETag', quoteEtag(part.etag)],
+      ['Size', part.sizeBytes],
+      ...(part.checksum === null
+        ? []
+        : ([[checksumElement(part.checksum.algorithm), part.checksum.value]] as XmlChildren)),
+    ],
+  ]);
+  sendXml(
+    context.response,
+    200,
+    xmlDocument('ListPartsResult', [
+      ['Bucket', endpoint.bucket],
+      ['Key', endpoint.key],
+      ['UploadId', endpoint.uploadId],
+      ['PartNumberMarker', endpoint.partNumberMarker ?? 0],
+      ['NextPartNumberMarker', result.nextPartNumberMarker ?? result.parts.at(-1)?.partNumber ?? 0],
+      ['MaxParts', endpoint.maxParts],
+      ['IsTruncated', result.isTruncated],
+      ...parts,
+      ['Initiator', ownerChildren(context.caller)],
+      ['Owner', ownerChildren(context.caller)],
+      ['StorageClass', result.upload.storageClass],
+      ['ChecksumAlgorithm', algorithm ?? undefined],
+      ['ChecksumType', algorithm ? (algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE') : undefined],
+    ]),
+    context.commonHeaders,
+  );
+};

@@ -1,0 +1,142 @@
+// CreateMultipartUpload, UploadPart and UploadPartCopy
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html, API_UploadPart.html,
+// API_UploadPartCopy.html). A part body is checked like a PutObject body (length, sha256, Content-MD5,
+// x-amz-checksum-*) inside the layer's verify hook, so a bad part is never recorded.
+import { maximumPartSizeBytes } from '../../objects/multipart.ts';
+import type { ChecksumRecord } from '../../objects/records.ts';
+import { isChecksumAlgorithm } from '../checksums.ts';
+import { S3Error } from '../errors.ts';
+import type { OperationHandler } from '../operation-context.ts';
+import { discardRequestBody, openRequestBody } from '../request-body.ts';
+import { sendEmpty, sendXml } from '../responses.ts';
+import { xmlDocument } from '../xml.ts';
+import { resolveCopySource } from './copy-source.ts';
+import { readWriteAttributes } from './object-attributes.ts';
+import { checksumRecordOf, clientGoneSignal } from './put-object.ts';
+import { checksumHeaders, httpDate, quoteEtag, versionIdHeader } from './version-headers.ts';
+
+/** x-amz-checksum-algorithm of CreateMultipartUpload, and x-amz-checksum-type as S3 checks it. */
+function readUploadChecksum(
+  header: (name: string) => string | undefined,
+): ChecksumRecord['algorithm'] | undefined {
+  const value = header('x-amz-checksum-algorithm')?.toUpperCase();
+  const type = header('x-amz-checksum-type')?.toUpperCase();
+  if (value !== undefined && !isChecksumAlgorithm(value)) {
+    throw new S3Error('InvalidRequest', { message: 'Checksum algorithm provided is unsupported.' });
+  }
+  if (type !== undefined && type !== 'COMPOSITE' && type !== 'FULL_OBJECT') {
+    throw new S3Error('InvalidRequest', { message: 'Value for x-amz-checksum-type header is invalid.' });
+  }
+  if (type !== undefined && value === undefined) {
+    throw new S3Error('InvalidRequest', {
+      message: 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.',
+    });
+  }
+  if (type === 'FULL_OBJECT' && (value === 'SHA1' || value === 'SHA256')) {
+    throw new S3Error('InvalidRequest', {
+      message: `The FULL_OBJECT checksum type cannot be used with the ${value.toLowerCase()} checksum algorithm.`,
+    });
+  }
+  if (type === 'COMPOSITE' && value === 'CRC64NVME') {
+    throw new S3Error('InvalidRequest', {
+      message: 'The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.',
+    });
+  }
+  return value;
+}
+
+export const handleCreateMultipartUpload: OperationHandler<'CreateMultipartUpload'> = async (
+  context,
+  endpoint,
+) => {
+  if (!context.request.complete) await discardRequestBody(context.request);
+  const attributes = readWriteAttributes(context);
+  const checksumAlgorithm = readUploadChecksum(context.header);
+  const upload = await context.layer.multipart.create({
+    bucket: endpoint.bucket,
+    key: endpoint.key,
+    ...attributes,
+    checksumAlgorithm,
+  });
+  sendXml(
+    context.response,
+    200,
+    xmlDocument('InitiateMultipartUploadResult', [
+      ['Bucket', endpoint.bucket],
+      ['Key', endpoint.key],
+      ['UploadId', upload.uploadId],
+    ]),
+    {
+      ...context.commonHeaders,
+      'x-amz-checksum-algorithm': checksumAlgorithm,
+      'x-amz-checksum-type':
+        checksumAlgorithm === undefined
+          ? undefined
+          : checksumAlgorithm === 'CRC64NVME'
+            ? 'FULL_OBJECT'
+            : 'COMPOSITE',
+    },
+  );
+};
+
+export const handleUploadPart: OperationHandler<'UploadPart'> = async (context, endpoint) => {
+  const body = openRequestBody(context.request, context.identity, { maximumBytes: maximumPartSizeBytes });
+  // The layer reads `checksum` from this input after `verify`: the value computed while the body
+  // streamed is recorded with the part.
+  const input = {
+    bucket: endpoint.bucket,
+    key: endpoint.key,
+    uploadId: endpoint.uploadId,
+    partNumber: endpoint.partNumber,
+    body: body.bytes,
+    checksum: null as ChecksumRecord | null,
+    signal: clientGoneSignal(context),
+    verify: async () => {
+      input.checksum = checksumRecordOf(await body.finish());
+    },
+  };
+  const part = await context.layer.multipart.uploadPart(input);
+  sendEmpty(context.response, 200, {
+    ...context.commonHeaders,
+    ETag: quoteEtag(part.etag),
+    ...checksumHeaders(part.checksum),
+    'x-amz-checksum-type': undefined,
+  });
+};
+
+export const handleUploadPartCopy: OperationHandler<'UploadPartCopy'> = async (context, endpoint) => {
+  if (!context.request.complete) await discardRequestBody(context.request);
+  const source = resolveCopySource(context, endpoint.copySource);
+  const range = endpoint.copySourceRange;
+  if (range !== undefined && range.last >= source.sizeBytes) {
+    throw new S3Error('InvalidArgument', {
+      message: `Range specified is not valid for source object of size: ${source.sizeBytes}`,
+      elements: {
+        ArgumentName: 'x-amz-copy-source-range',
+        ArgumentValue: context.header('x-amz-copy-source-range'),
+      },
+    });
+  }
+  const { part, sourceVersionId } = await context.layer.copies.uploadPartCopy({
+    source: { ...endpoint.copySource, versionId: source.versionId },
+    range: range === undefined ? undefined : { firstByte: range.first, lastByte: range.last },
+    bucket: endpoint.bucket,
+    key: endpoint.key,
+    uploadId: endpoint.uploadId,
+    partNumber: endpoint.partNumber,
+    signal: clientGoneSignal(context),
+  });
+  sendXml(
+    context.response,
+    200,
+    xmlDocument('CopyPartResult', [
+      ['ETag', quoteEtag(part.etag)],
+      ['LastModified', new Date(part.lastModifiedMs)],
+    ]),
+    {
+      ...context.commonHeaders,
+      'x-amz-copy-source-version-id': versionIdHeader(sourceVersionId, endpoint.copySource.versionId),
+      'Last-Modified': httpDate(part.lastModifiedMs),
+    },
+  );
+};
