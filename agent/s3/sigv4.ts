@@ -111,13 +111,6 @@ function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function basicDateTime(ms: number): string {
-  return new Date(ms)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-}
-
 export class SigV4Verifier {
   readonly options: SigV4VerifierOptions;
   readonly signingKeys: SigningKeyCache;
@@ -197,7 +190,7 @@ export class SigV4Verifier {
       throw new S3Error('RequestTimeTooSkewed', {
         elements: {
           RequestTime: parsed.requestDateTime,
-          ServerTime: basicDateTime(nowMs),
+          ServerTime: isoSeconds(nowMs),
           MaxAllowedSkewMilliseconds: skewMs,
         },
       });
