@@ -5,7 +5,7 @@
 // from the store alone: a separate SQLite file would be one more thing to back up and a single
 // point of loss. Updates use the store's cheap metadata update (no data rewrite). The index keeps
 // a copy for fast lookups, and this class keeps the few bucket records in memory.
-import { deleteIndexed, emptyBody, type LayerContext, lockNames, writeIndexed } from './context.ts';
+import { deleteIndexed, emptyBody, type LayerContext, withMutation, writeIndexed } from './context.ts';
 import { ObjectError } from './errors.ts';
 import {
   type BucketRecord,
@@ -46,7 +46,7 @@ export class Buckets {
 
   async create(input: CreateBucketInput): Promise<BucketRecord> {
     assertBucketName(input.name);
-    return this.#context.locks.run(lockNames.bucket(input.name), async () => {
+    return withMutation(this.#context, input.name, 'exclusive', async () => {
       const existing = this.#records.get(input.name);
       if (existing !== undefined) {
         // S3: BucketAlreadyOwnedByYou when the caller owns it, BucketAlreadyExists otherwise.
@@ -82,7 +82,7 @@ export class Buckets {
 
   /** S3 DeleteBucket: only an empty bucket (no versions, delete markers or uploads) can go. */
   async delete(name: string): Promise<void> {
-    await this.#context.locks.run(lockNames.bucket(name), async () => {
+    await withMutation(this.#context, name, 'exclusive', async () => {
       const entry = this.#require(name);
       if (this.#context.index.bucketHasEntries(name)) {
         throw new ObjectError('BucketNotEmpty', 'The bucket you tried to delete is not empty', {
@@ -199,7 +199,7 @@ export class Buckets {
   }
 
   async #update(name: string, change: (record: BucketRecord) => void): Promise<BucketRecord> {
-    return this.#context.locks.run(lockNames.bucket(name), async () => {
+    return withMutation(this.#context, name, 'exclusive', async () => {
       const entry = this.#require(name);
       const record = structuredClone(entry.record);
       change(record);

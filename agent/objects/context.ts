@@ -1,7 +1,7 @@
 // What every part of the object layer shares: the store below, the index beside it, the clocks
 // and the per-name locks. Built once by openObjectLayer.
 import type { HybridLogicalClock } from './hybrid-logical-clock.ts';
-import type { KeyedMutex } from './keyed-mutex.ts';
+import type { KeyedMutex, KeyedSharedLock } from './keyed-mutex.ts';
 import type { ObjectIndex } from './object-index.ts';
 import type { ErasureSetContract, StoredVersion, VersionAddress, WriteSummary } from './store.ts';
 
@@ -12,10 +12,51 @@ export interface LayerContext {
   /** Wall clock in milliseconds since the epoch (injectable for tests). */
   clock: () => number;
   locks: KeyedMutex;
+  gates: KeyedSharedLock;
+}
+
+const wholeLayerGate = 'layer';
+
+/**
+ * Enters a section that changes the index: shared on the whole layer (an index rebuild takes it
+ * exclusive and so never interleaves with a commit) and, with a bucket, on that bucket (shared for
+ * object commits, exclusive to create, configure or delete the bucket itself). Acquire it before
+ * any per-key or per-upload lock, and only once per operation: the gates are not reentrant.
+ */
+export async function enterMutation(
+  context: LayerContext,
+  bucket: string | null,
+  bucketMode: 'shared' | 'exclusive' = 'shared',
+): Promise<() => void> {
+  const releaseLayer = await context.gates.acquire(wholeLayerGate, 'shared');
+  if (bucket === null) return releaseLayer;
+  const releaseBucket = await context.gates.acquire(`bucket\u0000${bucket}`, bucketMode);
+  return () => {
+    releaseBucket();
+    releaseLayer();
+  };
+}
+
+/** Holds every mutation off (an index rebuild). */
+export function enterExclusive(context: LayerContext): Promise<() => void> {
+  return context.gates.acquire(wholeLayerGate, 'exclusive');
+}
+
+export async function withMutation<T>(
+  context: LayerContext,
+  bucket: string | null,
+  bucketMode: 'shared' | 'exclusive',
+  work: () => Promise<T>,
+): Promise<T> {
+  const release = await enterMutation(context, bucket, bucketMode);
+  try {
+    return await work();
+  } finally {
+    release();
+  }
 }
 
 export const lockNames = {
-  bucket: (bucket: string) => `bucket\u0000${bucket}`,
   key: (bucket: string, key: string) => `key\u0000${bucket}\u0000${key}`,
   upload: (uploadId: string) => `upload\u0000${uploadId}`,
 };

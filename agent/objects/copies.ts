@@ -2,7 +2,6 @@
 // version (or part); nothing is buffered whole. Metadata and tags are copied or replaced as the
 // x-amz-metadata-directive and x-amz-tagging-directive headers say.
 
-import type { LayerContext } from './context.ts';
 import { ObjectError } from './errors.ts';
 import type { Multipart } from './multipart.ts';
 import type { Objects, VersionAttributes, WriteConditions } from './objects.ts';
@@ -37,9 +36,11 @@ export interface CopyObjectResult {
 
 export class Copies {
   readonly #objects: Objects;
+  readonly #multipart: Multipart;
 
-  constructor(_context: LayerContext, objects: Objects) {
+  constructor(objects: Objects, multipart: Multipart) {
     this.#objects = objects;
+    this.#multipart = multipart;
   }
 
   async copyObject(input: CopyObjectInput): Promise<CopyObjectResult> {
@@ -92,11 +93,10 @@ export class Copies {
     key: string;
     uploadId: string;
     partNumber: number;
-    multipart: Multipart;
     signal?: AbortSignal;
   }): Promise<{ part: PartRecord; sourceVersionId: string }> {
     const { version, body } = await this.#objects.get({ ...input.source, range: input.range });
-    const part = await input.multipart.uploadPart({
+    const part = await this.#multipart.uploadPart({
       bucket: input.bucket,
       key: input.key,
       uploadId: input.uploadId,

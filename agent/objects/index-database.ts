@@ -85,40 +85,54 @@ function createFresh(path: string): DatabaseSync {
   return database;
 }
 
-/** Why an existing index file cannot be used, or null when it looks sound. */
-function inspect(database: DatabaseSync): string | null {
+/**
+ * Why an existing index file must be rebuilt, or null when it looks sound; `reusable` says whether
+ * the file itself (and its intents) can be kept, as after an interrupted rebuild.
+ */
+function inspect(database: DatabaseSync): { reason: string; reusable: boolean } | null {
   const integrity = database.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
-  if (integrity.length !== 1 || integrity[0].quick_check !== 'ok')
-    return 'the index failed its integrity check';
+  if (integrity.length !== 1 || integrity[0].quick_check !== 'ok') {
+    return { reason: 'the index failed its integrity check', reusable: false };
+  }
   const rows = database.prepare('SELECT name, value FROM meta').all() as { name: string; value: string }[];
   const meta = new Map(rows.map((row) => [row.name, row.value]));
-  if (meta.get('magic') !== indexMagic) return 'the index file is not a Coffre object index';
-  if (meta.get('format_version') !== indexFormatVersion) return 'the index has another format version';
-  if (meta.get('complete') !== '1') return 'the last index rebuild did not finish';
+  if (meta.get('magic') !== indexMagic)
+    return { reason: 'the index file is not a Coffre object index', reusable: false };
+  if (meta.get('format_version') !== indexFormatVersion) {
+    return { reason: 'the index has another format version', reusable: false };
+  }
+  if (meta.get('complete') !== '1')
+    return { reason: 'the last index rebuild did not finish', reusable: true };
   return null;
 }
 
 export function openIndexDatabase(path: string): OpenedIndex {
   if (!existsSync(path)) return { database: createFresh(path), rebuildReason: 'the index file is missing' };
   let database: DatabaseSync | undefined;
-  let reason: string | null;
+  let verdict: { reason: string; reusable: boolean } | null;
   try {
     database = new DatabaseSync(path);
     configure(database);
-    reason = inspect(database);
+    verdict = inspect(database);
   } catch (error) {
-    reason = `the index cannot be read (${(error as Error).message})`;
+    verdict = { reason: `the index cannot be read (${(error as Error).message})`, reusable: false };
   }
-  if (reason === null && database !== undefined) return { database, rebuildReason: null };
+  if (database !== undefined && (verdict === null || verdict.reusable)) {
+    return { database, rebuildReason: verdict?.reason ?? null };
+  }
   database?.close();
-  return { database: createFresh(path), rebuildReason: reason };
+  return { database: createFresh(path), rebuildReason: verdict?.reason ?? null };
 }
 
-/** Empties every table but meta and marks the index incomplete until markComplete(). */
+/**
+ * Empties the cached tables and marks the index incomplete until markComplete(). Intents stay:
+ * they belong to writes in flight (their commit will index them) or to a crash (replaying them
+ * again later is harmless).
+ */
 export function clearIndex(database: DatabaseSync): void {
   database.exec(`
     DELETE FROM buckets; DELETE FROM versions; DELETE FROM current_objects;
-    DELETE FROM uploads; DELETE FROM parts; DELETE FROM intents;
+    DELETE FROM uploads; DELETE FROM parts;
     UPDATE meta SET value = '0' WHERE name = 'complete';
   `);
 }

@@ -39,3 +39,63 @@ export class KeyedMutex {
     return this.#tails.size;
   }
 }
+
+type GateMode = 'shared' | 'exclusive';
+
+interface GateWaiter {
+  mode: GateMode;
+  grant: () => void;
+}
+
+/** One shared/exclusive gate; waiters are served in arrival order, so an exclusive one is not starved. */
+class Gate {
+  sharedHolders = 0;
+  exclusiveHeld = false;
+  readonly waiters: GateWaiter[] = [];
+
+  get idle(): boolean {
+    return this.sharedHolders === 0 && !this.exclusiveHeld && this.waiters.length === 0;
+  }
+
+  admit(): void {
+    while (this.waiters.length > 0 && !this.exclusiveHeld) {
+      const next = this.waiters[0];
+      if (next.mode === 'exclusive' && this.sharedHolders > 0) return;
+      this.waiters.shift();
+      if (next.mode === 'exclusive') this.exclusiveHeld = true;
+      else this.sharedHolders += 1;
+      next.grant();
+    }
+  }
+}
+
+/**
+ * Shared/exclusive locks per name. Commits into a bucket hold it shared (they run in parallel);
+ * deleting the bucket holds it exclusive, so no commit can land in a bucket being deleted. Not
+ * reentrant: a holder must not acquire the same name again.
+ */
+export class KeyedSharedLock {
+  readonly #gates = new Map<string, Gate>();
+
+  async acquire(name: string, mode: GateMode): Promise<() => void> {
+    let gate = this.#gates.get(name);
+    if (gate === undefined) {
+      gate = new Gate();
+      this.#gates.set(name, gate);
+    }
+    const current = gate;
+    await new Promise<void>((grant) => {
+      current.waiters.push({ mode, grant });
+      current.admit();
+    });
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (mode === 'exclusive') current.exclusiveHeld = false;
+      else current.sharedHolders -= 1;
+      current.admit();
+      if (current.idle && this.#gates.get(name) === current) this.#gates.delete(name);
+    };
+  }
+}

@@ -5,10 +5,12 @@
 import { createHash } from 'node:crypto';
 import {
   bodyOf,
+  enterMutation,
   type LayerContext,
   lockNames,
   performDeletes,
   scheduleDeletes,
+  withMutation,
   writeIndexed,
 } from './context.ts';
 import { ObjectError } from './errors.ts';
@@ -115,9 +117,12 @@ export class Multipart {
       encryption: input.encryption ?? null,
       checksumAlgorithm: input.checksumAlgorithm ?? null,
     };
-    await writeIndexed(this.#context, uploadAddress(uploadId), bodyOf(new Uint8Array(0)), {
-      finalize: async () => toMetadata({ kind: 'upload', record }),
-      indexCommitted: () => this.#context.index.putUpload(record),
+    await withMutation(this.#context, input.bucket, 'shared', async () => {
+      this.#objects.assertBucket(input.bucket); // not deleted while this waited
+      await writeIndexed(this.#context, uploadAddress(uploadId), bodyOf(new Uint8Array(0)), {
+        finalize: async () => toMetadata({ kind: 'upload', record }),
+        indexCommitted: () => this.#context.index.putUpload(record),
+      });
     });
     return structuredClone(record);
   }
@@ -136,7 +141,7 @@ export class Multipart {
       versionId: this.#context.hybridClock.next(),
     };
     const md5 = createHash('md5');
-    let release: (() => void) | null = null;
+    const releases: (() => void)[] = [];
     let record: PartRecord | undefined;
     let replaced: string | null = null;
     try {
@@ -152,7 +157,8 @@ export class Multipart {
               input,
             );
           }
-          release = await this.#context.locks.acquire(lockNames.upload(input.uploadId));
+          releases.push(await enterMutation(this.#context, input.bucket));
+          releases.push(await this.#context.locks.acquire(lockNames.upload(input.uploadId)));
           this.#requireUpload(input); // not completed or aborted while the body streamed
           record = {
             bucket: input.bucket,
@@ -180,7 +186,7 @@ export class Multipart {
         await performDeletes(this.#context, scheduled);
       }
     } finally {
-      (release as (() => void) | null)?.();
+      for (const release of releases.reverse()) release();
     }
     return structuredClone(record!);
   }
@@ -256,7 +262,7 @@ export class Multipart {
 
   /** S3 AbortMultipartUpload: the upload and every part it holds are removed. */
   async abort(input: { bucket: string; key: string; uploadId: string }): Promise<void> {
-    await this.#context.locks.run(lockNames.upload(input.uploadId), async () => {
+    await this.#underUploadLock(input, async () => {
       this.#requireUpload(input);
       const parts = this.#context.index.listParts(input.uploadId, 0, maximumParts);
       const addresses = [
@@ -272,7 +278,7 @@ export class Multipart {
   }
 
   async complete(input: CompleteUploadInput): Promise<ObjectVersionRecord> {
-    return this.#context.locks.run(lockNames.upload(input.uploadId), async () => {
+    return this.#underUploadLock(input, async () => {
       const upload = this.#requireUpload(input);
       const indexedParts = new Map(
         this.#context.index
@@ -309,6 +315,7 @@ export class Multipart {
           etag: multipartEtag(chosen.map((part) => part.record.etag)),
         }),
         multipart: { partCount: chosen.length, uploadId: input.uploadId },
+        gatesHeld: true,
         // The upload disappears in the same index transaction that shows the new object.
         indexAlso: () => {
           this.#context.index.removeUpload(input.uploadId);
@@ -322,6 +329,13 @@ export class Multipart {
       await performDeletes(this.#context, scheduled);
       return record;
     });
+  }
+
+  /** The bucket's mutation gates, then the upload's lock (the one order every path takes). */
+  async #underUploadLock<T>(input: { bucket: string; uploadId: string }, work: () => Promise<T>): Promise<T> {
+    return withMutation(this.#context, input.bucket, 'shared', () =>
+      this.#context.locks.run(lockNames.upload(input.uploadId), work),
+    );
   }
 
   #requireUpload(input: { bucket: string; key: string; uploadId: string }): UploadRecord {

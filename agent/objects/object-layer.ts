@@ -4,11 +4,11 @@
 // replayed), and hands back one object per concern.
 import { randomBytes } from 'node:crypto';
 import { Buckets } from './buckets.ts';
-import type { LayerContext } from './context.ts';
+import { enterExclusive, type LayerContext } from './context.ts';
 import { Copies } from './copies.ts';
 import { createHybridLogicalClock } from './hybrid-logical-clock.ts';
 import { openIndexDatabase } from './index-database.ts';
-import { KeyedMutex } from './keyed-mutex.ts';
+import { KeyedMutex, KeyedSharedLock } from './keyed-mutex.ts';
 import { Listing } from './listing.ts';
 import { Multipart } from './multipart.ts';
 import { ObjectIndex } from './object-index.ts';
@@ -36,7 +36,7 @@ export interface ObjectLayer {
   multipart: Multipart;
   /** Why the index was rebuilt at open, or null when it was reused. */
   readonly openRebuildReason: string | null;
-  /** Rebuilds the listing index from the store; run while no writes are in flight. */
+  /** Rebuilds the listing index from the store; commits wait until it is done. */
   rebuildIndex(): Promise<RebuildReport>;
   /** Closes the index (not the store, which the caller owns); closing twice is harmless. */
   close(): void;
@@ -54,6 +54,7 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
     }),
     clock,
     locks: new KeyedMutex(),
+    gates: new KeyedSharedLock(),
   };
   if (opened.rebuildReason !== null) await rebuildIndex(context);
   else await replayIntents(context);
@@ -61,18 +62,25 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
   const buckets = new Buckets(context);
   buckets.reload();
   const objects = new Objects(context, buckets);
+  const multipart = new Multipart(context, objects);
   return {
     buckets,
     objects,
-    copies: new Copies(context, objects),
+    copies: new Copies(objects, multipart),
     tagging: new ObjectTagging(context, objects),
     listing: new Listing(context, buckets),
-    multipart: new Multipart(context, objects),
+    multipart,
     openRebuildReason: opened.rebuildReason,
     async rebuildIndex() {
-      const report = await rebuildIndex(context);
-      buckets.reload();
-      return report;
+      // Commits wait at the gate meanwhile (their bodies keep streaming), so none interleaves.
+      const release = await enterExclusive(context);
+      try {
+        const report = await rebuildIndex(context);
+        buckets.reload();
+        return report;
+      } finally {
+        release();
+      }
     },
     close() {
       if (opened.database.isOpen) opened.database.close();

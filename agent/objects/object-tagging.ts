@@ -1,7 +1,7 @@
 // S3 object tagging (PutObjectTagging, GetObjectTagging, DeleteObjectTagging). Tags are the one
 // part of a version S3 lets change after the write, so they change through the store's cheap
 // metadata update: the version's bytes, ETag and id stay as they are.
-import { type LayerContext, lockNames } from './context.ts';
+import { enterMutation, type LayerContext, lockNames } from './context.ts';
 import type { Objects } from './objects.ts';
 import { fromMetadata, type Tags, toMetadata } from './records.ts';
 import { assertTags, maximumObjectTags } from './validation.ts';
@@ -30,7 +30,18 @@ export class ObjectTagging {
   /** Replaces the version's whole tag set; returns the version id it applied to. */
   async put(target: TaggingTarget, tags: Tags): Promise<{ versionId: string }> {
     assertTags(tags, maximumObjectTags);
-    return this.#context.locks.run(lockNames.key(target.bucket, target.key), async () => {
+    const releaseGates = await enterMutation(this.#context, target.bucket);
+    try {
+      return await this.#context.locks.run(lockNames.key(target.bucket, target.key), () =>
+        this.#replaceTags(target, tags),
+      );
+    } finally {
+      releaseGates();
+    }
+  }
+
+  async #replaceTags(target: TaggingTarget, tags: Tags): Promise<{ versionId: string }> {
+    {
       const indexed = this.#objects.resolve(target);
       const record = { ...indexed.record, tags: structuredClone(tags) };
       const address = { bucket: target.bucket, key: target.key, versionId: indexed.storeVersionId };
@@ -45,7 +56,7 @@ export class ObjectTagging {
       });
       this.#context.index.updateVersionRecord(record);
       return { versionId: record.versionId };
-    });
+    }
   }
 
   async delete(target: TaggingTarget): Promise<{ versionId: string }> {

@@ -4,7 +4,14 @@
 // are decided against a stable state while bodies of one key still upload in parallel.
 import { createHash, type Hash } from 'node:crypto';
 import type { Buckets } from './buckets.ts';
-import { deleteIndexed, emptyBody, type LayerContext, lockNames, writeIndexed } from './context.ts';
+import {
+  deleteIndexed,
+  emptyBody,
+  enterMutation,
+  type LayerContext,
+  lockNames,
+  writeIndexed,
+} from './context.ts';
 import { ObjectError } from './errors.ts';
 import { readManifest, readManifestRange } from './manifest.ts';
 import type { IndexedVersion } from './object-index.ts';
@@ -100,6 +107,8 @@ export interface CommitPlan extends VersionAttributes, WriteConditions {
   isDeleteMarker?: boolean;
   /** Runs inside the index transaction that makes the new version visible. */
   indexAlso?: (record: ObjectVersionRecord) => void;
+  /** The caller already holds the mutation gates for this bucket (they are not reentrant). */
+  gatesHeld?: boolean;
   signal?: AbortSignal;
 }
 
@@ -145,7 +154,7 @@ export class Objects {
       versionId: this.#context.hybridClock.next(),
     };
     const md5 = createHash('md5');
-    let release: (() => void) | null = null;
+    const releases: (() => void)[] = [];
     let record: ObjectVersionRecord | undefined;
     let staleNullVersion: IndexedVersion | null = null;
     try {
@@ -155,7 +164,8 @@ export class Objects {
           const summary = { sizeBytes: stored.sizeBytes, md5Hex: md5.digest('hex') };
           await plan.verify?.(summary);
           const described = plan.describe(summary);
-          release = await this.#context.locks.acquire(lockNames.key(plan.bucket, plan.key));
+          if (!plan.gatesHeld) releases.push(await enterMutation(this.#context, plan.bucket));
+          releases.push(await this.#context.locks.acquire(lockNames.key(plan.bucket, plan.key)));
           const bucket = this.#buckets.head(plan.bucket);
           this.#checkConditions(plan);
           const sequence = this.#context.hybridClock.next();
@@ -195,7 +205,7 @@ export class Objects {
         );
       }
     } finally {
-      (release as (() => void) | null)?.();
+      for (const release of releases.reverse()) release();
     }
     return structuredClone(record!);
   }
@@ -225,7 +235,18 @@ export class Objects {
         range: range && { ...range, totalSizeBytes: record.sizeBytes },
       };
     }
-    const { body } = await this.#context.store.readVersion(address, range ?? undefined);
+    const { body } = await this.#context.store
+      .readVersion(address, range ?? undefined)
+      .catch((error: unknown) => {
+        // The index is a cache: a version it still shows may be gone from the store (a lost race
+        // with a delete). Answer as S3 would for a missing version rather than with a store error.
+        if ((error as { code?: unknown }).code !== 'NOT_FOUND') throw error;
+        const code = input.versionId === undefined ? 'NoSuchKey' : 'NoSuchVersion';
+        throw new ObjectError(code, 'The specified version does not exist.', {
+          bucket: input.bucket,
+          key: input.key,
+        });
+      });
     return {
       version: structuredClone(record),
       body,
@@ -305,7 +326,18 @@ export class Objects {
       });
       return { versionId: marker.versionId, isDeleteMarker: true };
     }
-    return this.#context.locks.run(lockNames.key(input.bucket, input.key), async () => {
+    const releaseGates = await enterMutation(this.#context, input.bucket);
+    try {
+      return await this.#context.locks.run(lockNames.key(input.bucket, input.key), () =>
+        this.#deleteVersion(input),
+      );
+    } finally {
+      releaseGates();
+    }
+  }
+
+  async #deleteVersion(input: DeleteObjectInput): Promise<DeleteObjectResult> {
+    {
       const versionId = input.versionId ?? 'null';
       const indexed = this.#context.index.getVersion(input.bucket, input.key, versionId);
       // S3 answers 204 for a version that does not exist: deleting is idempotent.
@@ -318,7 +350,7 @@ export class Objects {
       await this.removeStoreData(address, indexed);
       const result = { isDeleteMarker: indexed.record.isDeleteMarker };
       return input.versionId === undefined ? result : { ...result, versionId };
-    });
+    }
   }
 
   /** Unindexes a version and deletes its store data (and a multipart version's parts). */

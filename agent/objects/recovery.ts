@@ -18,11 +18,18 @@ export interface RebuildReport {
   staleVersionsDeleted: number;
 }
 
-/** Rebuilds the whole index from the store. Run it while no writes are in flight (open does). */
+/** Rebuilds the whole index from the store. The caller holds every commit off (enterExclusive). */
 export async function rebuildIndex(context: LayerContext): Promise<RebuildReport> {
   const report: RebuildReport = { buckets: 0, versions: 0, uploads: 0, parts: 0, staleVersionsDeleted: 0 };
   const stale: { address: VersionAddress; record: ObjectVersionRecord }[] = [];
   const { index } = context;
+  // Deletions left unfinished go first, or the scan below would find and show those versions again.
+  // (Every live operation finishes its deletions before it lets go of the gate the caller holds.)
+  for (const intent of index.allIntents()) {
+    if (intent.action !== 'delete') continue;
+    await deleteIfPresent(context, intent.address);
+    index.clearIntent(intent.id);
+  }
   index.transaction(() => clearIndex(index.database));
   // One transaction per batch keeps memory bounded while the store streams a large listing.
   const batchSize = 10_000;

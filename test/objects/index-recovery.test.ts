@@ -229,3 +229,24 @@ test('two "null" versions of one key in the store (a crash mid-replacement): the
   t.is(harness.layer.listing.listObjectVersions({ bucket: 'plain' }).versions.length, 1);
   t.is([...harness.memory!.entries.keys()].filter((key) => key.startsWith('["plain","k"')).length, 1);
 });
+
+test('crash before the store deleted a version, then a full rebuild: the unfinished deletion is redone first, nothing comes back', async (t) => {
+  const harness = await openHarness(t);
+  await createBucket(harness, 'plain');
+  await harness.layer.objects.put({ bucket: 'plain', key: 'doomed', body: bodyOf('x') });
+  harness.layer.close();
+  const crashing = await openObjectLayer({
+    store: crashingAfter(harness.store, 'delete'),
+    indexPath: harness.indexPath,
+    clock: harness.clock.now,
+  });
+  await t.throwsAsync(crashing.objects.delete({ bucket: 'plain', key: 'doomed' }));
+  crashing.close();
+  const database = new DatabaseSync(harness.indexPath);
+  database.exec("UPDATE meta SET value = '0' WHERE name = 'complete'");
+  database.close();
+  await harness.reopen();
+  t.is(harness.layer.openRebuildReason, 'the last index rebuild did not finish');
+  t.is(harness.layer.listing.listObjectsV2({ bucket: 'plain' }).keyCount, 0);
+  t.is([...harness.memory!.entries.keys()].filter((key) => key.includes('doomed')).length, 0);
+});

@@ -38,7 +38,7 @@ test('scale: 20,000 keys written to the store, indexed by a rebuild, page out ev
     for (let file = 0; file < filesPerFolder; file += 1) {
       const key = `${folder % 2 === 0 ? 'é' : 'e'}${String(folder).padStart(3, '0')}/${file}.dat`;
       keys.push(key);
-      const sequence = (1_000_000 + keys.length).toString(16).padStart(16, '0') + '0000c0f1';
+      const sequence = `${(1_000_000 + keys.length).toString(16).padStart(16, '0')}0000c0f1`;
       const record = versionRecord(key, sequence);
       await harness.store.writeVersion({ bucket: 'scale', key, versionId: sequence }, bodyOf(), {
         finalize: () => toMetadata({ kind: 'object-version', record }),

@@ -304,7 +304,6 @@ test('upload part copy: a byte range of an existing object becomes a part', asyn
     partNumber: 1,
     source: { bucket: 'uploads', key: 'source' },
     range: { firstByte: 100, lastByte: 199 },
-    multipart: harness.layer.multipart,
   });
   t.is(part.sizeBytes, 100);
   t.is(part.etag, md5Hex(source.subarray(100, 200)));

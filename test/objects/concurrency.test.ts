@@ -1,0 +1,123 @@
+import test from 'ava';
+import { isObjectError } from '../../agent/objects/errors.ts';
+import { KeyedMutex, KeyedSharedLock } from '../../agent/objects/keyed-mutex.ts';
+import { bodyOf, createBucket, openHarness, readText } from './helpers.ts';
+
+/** A body that yields one chunk, then waits for `gate` before the rest. */
+function pausedBody(gate: Promise<void>, first: string, rest: string): AsyncIterable<Uint8Array> {
+  return (async function* () {
+    yield Buffer.from(first);
+    await gate;
+    yield Buffer.from(rest);
+  })();
+}
+
+test('delete bucket while a put streams its body: the bucket goes, the put fails NoSuchBucket and stores nothing', async (t) => {
+  const harness = await openHarness(t);
+  await createBucket(harness, 'racy');
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const put = harness.layer.objects.put({ bucket: 'racy', key: 'k', body: pausedBody(gate, 'a', 'b') });
+  await new Promise((resolve) => setImmediate(resolve));
+  await harness.layer.buckets.delete('racy');
+  open();
+  t.true(isObjectError(await t.throwsAsync(put), 'NoSuchBucket'));
+  t.is([...harness.memory!.entries.keys()].filter((key) => key.startsWith('["racy"')).length, 0);
+});
+
+test('puts of different keys commit in parallel; puts of one key keep newest-last order', async (t) => {
+  const harness = await openHarness(t);
+  await createBucket(harness, 'para', { versioning: 'Enabled' });
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  // A put of key "slow" is stuck mid-body; a put of another key still completes.
+  const slow = harness.layer.objects.put({ bucket: 'para', key: 'slow', body: pausedBody(gate, 'x', 'y') });
+  await harness.layer.objects.put({ bucket: 'para', key: 'fast', body: bodyOf('z') });
+  t.is(harness.layer.listing.listObjectsV2({ bucket: 'para' }).keyCount, 1);
+  open();
+  await slow;
+  const puts = await Promise.all(
+    Array.from({ length: 10 }, (_, index) =>
+      harness.layer.objects.put({ bucket: 'para', key: 'same', body: bodyOf(`body ${index}`) }),
+    ),
+  );
+  const bodies = new Map(puts.map((put, index) => [put.versionId, `body ${index}`]));
+  const newestId = [...bodies.keys()].sort().at(-1)!;
+  t.is(harness.layer.objects.head({ bucket: 'para', key: 'same' }).versionId, newestId);
+  t.is(
+    await readText((await harness.layer.objects.get({ bucket: 'para', key: 'same' })).body),
+    bodies.get(newestId)!,
+  );
+  t.is(harness.layer.listing.listObjectVersions({ bucket: 'para', prefix: 'same' }).versions.length, 10);
+});
+
+test('rebuildIndex while puts are in flight: every committed put is listed afterwards, none twice', async (t) => {
+  const harness = await openHarness(t);
+  await createBucket(harness, 'busy', { versioning: 'Enabled' });
+  const puts = Array.from({ length: 30 }, (_, index) =>
+    harness.layer.objects.put({
+      bucket: 'busy',
+      key: `k${String(index).padStart(2, '0')}`,
+      body: bodyOf('a', 'b', 'c'),
+    }),
+  );
+  const rebuild = harness.layer.rebuildIndex();
+  await Promise.all([...puts, rebuild]);
+  const listed = harness.layer.listing
+    .listObjectVersions({ bucket: 'busy' })
+    .versions.map((version) => version.key);
+  t.deepEqual(
+    listed,
+    Array.from({ length: 30 }, (_, index) => `k${String(index).padStart(2, '0')}`),
+  );
+  await harness.layer.rebuildIndex();
+  t.deepEqual(
+    harness.layer.listing.listObjectVersions({ bucket: 'busy' }).versions.map((version) => version.key),
+    listed,
+  );
+});
+
+test('KeyedSharedLock: shared holders overlap; an exclusive waits for them and later shared requests wait for it', async (t) => {
+  const lock = new KeyedSharedLock();
+  const order: string[] = [];
+  const first = await lock.acquire('b', 'shared');
+  const second = await lock.acquire('b', 'shared');
+  const exclusive = lock.acquire('b', 'exclusive').then((release) => {
+    order.push('exclusive');
+    return release;
+  });
+  const lateShared = lock.acquire('b', 'shared').then((release) => {
+    order.push('late shared');
+    return release;
+  });
+  const otherName = await lock.acquire('other', 'exclusive');
+  order.push('other name');
+  first();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual(order, ['other name'], 'the exclusive still waits for the second shared holder');
+  second();
+  (await exclusive)();
+  (await lateShared)();
+  otherName();
+  t.deepEqual(order, ['other name', 'exclusive', 'late shared']);
+});
+
+test('KeyedMutex: one holder per name at a time, in arrival order, and idle names are forgotten', async (t) => {
+  const mutex = new KeyedMutex();
+  const order: number[] = [];
+  await Promise.all(
+    [1, 2, 3].map((value) =>
+      mutex.run('k', async () => {
+        order.push(value);
+        await new Promise((resolve) => setImmediate(resolve));
+        order.push(-value);
+      }),
+    ),
+  );
+  t.deepEqual(order, [1, -1, 2, -2, 3, -3]);
+  t.is(mutex.size, 0);
+});
