@@ -46,8 +46,11 @@ export interface Drive {
   readonly description: string;
   /** Throws DRIVE_OFFLINE unless the root directory is there and answers. */
   checkOnline(): Promise<void>;
-  /** Creates the directory and its missing parents, durably (each new entry's parent is fsynced). */
-  ensureDirectory(path: string): Promise<void>;
+  /**
+   * Creates the directory and its missing parents, durably (each new entry's parent is fsynced)
+   * unless `durable` is false (scratch directories that a crash may lose).
+   */
+  ensureDirectory(path: string, options?: { durable?: boolean }): Promise<void>;
   /** Creates a new file (it must not exist) with these bytes, fsynced; the name is not made durable. */
   writeFile(path: string, data: Uint8Array): Promise<void>;
   /** Replaces the file atomically and durably: temp file, write, fsync, rename, fsync the directory. */

@@ -111,9 +111,9 @@ export class FaultyDrive implements Drive {
     await this.inner.checkOnline();
   }
 
-  async ensureDirectory(path: string): Promise<void> {
+  async ensureDirectory(path: string, options?: { durable?: boolean }): Promise<void> {
     this.#failIfAsked('ensureDirectory', path);
-    await this.inner.ensureDirectory(path);
+    await this.inner.ensureDirectory(path, options);
   }
 
   async writeFile(path: string, data: Uint8Array): Promise<void> {

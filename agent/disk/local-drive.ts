@@ -71,7 +71,7 @@ export class LocalDrive implements Drive {
     });
   }
 
-  ensureDirectory(path: string): Promise<void> {
+  ensureDirectory(path: string, options?: { durable?: boolean }): Promise<void> {
     const absolute = this.#resolve(path);
     return this.#call(async () => {
       if (!(await this.#rootExists())) {
@@ -80,7 +80,7 @@ export class LocalDrive implements Drive {
         throw new DriveError('DRIVE_OFFLINE', this.description, 'drive root is missing');
       }
       const firstCreated = await mkdir(absolute, { recursive: true });
-      if (firstCreated === undefined) return;
+      if (firstCreated === undefined || options?.durable === false) return;
       // Each new directory's entry lives in its parent: fsync the parents from the first created
       // one down to the deepest, so the whole chain survives a power loss.
       let directory = absolute;

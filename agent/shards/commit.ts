@@ -46,7 +46,9 @@ export async function commitOnDrive(
   const directory = versionDirectory(record);
   const previous = options?.keepPrevious ? await previousVersion(drive, directory, record.dataId) : null;
   const staged: VersionRecord = previous === null ? record : { ...record, previous };
-  await drive.ensureDirectory(staging);
+  // With a shard file the writer already made the staging directory durably (the startup cleanup
+  // must find it after a power loss to remove an orphan); without one it is mere scratch space.
+  await drive.ensureDirectory(staging, { durable: false });
   await drive.writeFile(`${staging}/${versionRecordFile}`, encodeVersionRecord(staged, inlinePayload));
   // The staged record must be durable before the shard file is published: it is what tells the
   // startup cleanup which orphan to remove if we crash between the two renames.
