@@ -12,6 +12,7 @@ import { KeyedMutex, KeyedSharedLock } from './keyed-mutex.ts';
 import { Listing } from './listing.ts';
 import { Multipart } from './multipart.ts';
 import { ObjectIndex } from './object-index.ts';
+import { ObjectLockState } from './object-lock-state.ts';
 import { ObjectTagging } from './object-tagging.ts';
 import { Objects } from './objects.ts';
 import { type RebuildReport, rebuildIndex, replayIntents } from './recovery.ts';
@@ -32,6 +33,8 @@ export interface ObjectLayer {
   objects: Objects;
   copies: Copies;
   tagging: ObjectTagging;
+  /** Retention and legal hold of existing versions (PutObjectRetention, PutObjectLegalHold). */
+  lockState: ObjectLockState;
   listing: Listing;
   multipart: Multipart;
   /** Why the index was rebuilt at open, or null when it was reused. */
@@ -68,6 +71,7 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
     objects,
     copies: new Copies(objects, multipart),
     tagging: new ObjectTagging(context, objects),
+    lockState: new ObjectLockState(context, objects),
     listing: new Listing(context, buckets),
     multipart,
     openRebuildReason: opened.rebuildReason,
