@@ -42,6 +42,16 @@ export async function buildNativeKernel(options: NativeBuildOptions): Promise<Na
   const say = (message: string): void => {
     if (!options.quiet) console.log(`erasure native kernel: ${message}`);
   };
+  try {
+    return build(options, say);
+  } catch (error) {
+    // A read-only tree, a full disk...: still not a reason to fail `npm install`.
+    say(`build failed (the portable kernels will be used): ${String(error)}`);
+    return 'failed';
+  }
+}
+
+function build(options: NativeBuildOptions, say: (message: string) => void): NativeBuildOutcome {
   const compiler = options.compiler ?? process.env.CC ?? 'cc';
   if (spawnSync(compiler, ['--version'], { stdio: 'ignore' }).status !== 0) {
     say(`skipped, no C compiler "${compiler}" (the portable kernels will be used)`);

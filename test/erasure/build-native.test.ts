@@ -1,6 +1,6 @@
 // The native kernel's build never fails an install: without a compiler it is skipped, and the
 // codec still works with its portable kernels.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -12,6 +12,15 @@ import { seededRandom } from './random.ts';
 
 test('build-native: without a C compiler the build is skipped and resolves, never throws', async (t) => {
   t.is(await buildNativeKernel({ quiet: true, compiler: '/nonexistent/cc' }), 'skipped');
+});
+
+test('build-native: an output path that cannot be written makes the build fail and resolve, never throw', async (t) => {
+  const directory = mkdtempSync(join(tmpdir(), 'coffre-isal-'));
+  t.teardown(() => rmSync(directory, { recursive: true, force: true }));
+  const aFile = join(directory, 'not-a-directory');
+  writeFileSync(aFile, '');
+  const outcome = await buildNativeKernel({ quiet: true, outputPath: join(aFile, 'coffre_isal.node') });
+  t.true(['failed', 'skipped'].includes(outcome), outcome);
 });
 
 if (existsSync('/usr/include/isa-l.h')) {
