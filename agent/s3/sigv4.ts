@@ -76,7 +76,7 @@ const streamingSignedPayload = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
 const streamingSignedPayloadTrailer = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';
 const streamingUnsignedPayloadTrailer = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
 const unsignedPayload = 'UNSIGNED-PAYLOAD';
-const sha256HexPattern = /^[0-9a-f]{64}$/;
+const sha256HexPattern = /^[0-9a-fA-F]{64}$/;
 
 function headerValue(headers: RequestHeaders, name: string): string | undefined {
   const value = headers[name];
@@ -85,7 +85,7 @@ function headerValue(headers: RequestHeaders, name: string): string | undefined 
 
 /** Reads x-amz-content-sha256; AWS rejects any other value with this InvalidArgument message. */
 export function parsePayloadSigning(value: string): PayloadSigning {
-  if (sha256HexPattern.test(value)) return { kind: 'sha256', sha256Hex: value };
+  if (sha256HexPattern.test(value)) return { kind: 'sha256', sha256Hex: value.toLowerCase() };
   switch (value) {
     case unsignedPayload:
       return { kind: 'unsigned' };

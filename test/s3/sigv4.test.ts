@@ -483,6 +483,14 @@ for (const [value, payload] of [
   });
 }
 
+test('x-amz-content-sha256 in upper-case hex: accepted, the body checked against it', async (t) => {
+  const request = objectRequest('a');
+  request.headers['x-amz-content-sha256'] = sha256Hex('hello').toUpperCase();
+  const signed = toVerifierRequest((await sdkSigner.sign(request, { signingDate: sdkTime })) as HttpRequest);
+  const identity = await parisVerifier().verify(signed);
+  t.deepEqual(identity.payload, { kind: 'sha256', sha256Hex: sha256Hex('hello') });
+});
+
 test('body matching the signed sha256: accepted; another body: XAmzContentSHA256Mismatch with both values', (t) => {
   const good = new PayloadSha256Verifier(sha256Hex('hello'));
   good.update(Buffer.from('hel'));
