@@ -56,7 +56,7 @@ function benchmark(kernel: KernelName, dataShards: number, parityShards: number,
 }
 
 export async function run(): Promise<void> {
-  console.log(describeKernels());
+  console.log(`erasure kernel: ${describeKernels()}`);
   console.log(`1 MiB shards, one core, data GB/s (10^9 B/s), best of ${rounds} x ${roundDurationMs} ms`);
   for (const kernel of availableKernels()) {
     for (const [dataShards, parityShards, lost] of geometries) {

@@ -42,7 +42,7 @@ export function availableKernels(): KernelName[] {
 export function describeKernels(): string {
   const [chosen, ...others] = kernels();
   const rest = others.length > 0 ? `; also ${others.map((kernel) => kernel.name).join(', ')}` : '';
-  return `erasure kernel: ${chosen.description}${rest}`;
+  return `${chosen.description}${rest}`;
 }
 
 export function createCodec(dataShards: number, parityShards: number, options?: CodecOptions): ErasureCodec {
