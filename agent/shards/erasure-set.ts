@@ -7,17 +7,18 @@ import { type Drive, LocalDrive } from '../disk/index.ts';
 import { createCodec, type ErasureCodec } from '../erasure/index.ts';
 import { commitOnDrive, removeVersionDirectory } from './commit.ts';
 import { emptyMetrics, lockName, type SetContext, type StoreMetrics, writeQuorumFor } from './context.ts';
-import { StoreError, writeQuorumError } from './errors.ts';
-import { decodeDriveFormat, type VersionRecord } from './formats.ts';
+import { writeQuorumError } from './errors.ts';
+import type { VersionRecord } from './formats.ts';
 import { type HealReport, healVersion, holdsCurrent } from './heal.ts';
 import { HealQueue } from './heal-queue.ts';
-import { distributionFor, driveFormatFile, type VersionAddress, versionDirectory } from './layout.ts';
+import { distributionFor, type VersionAddress, versionDirectory } from './layout.ts';
 import { KeyedLock } from './lock.ts';
+import { type RebuildReport, rebuildDriveOf, type ScrubReport, scrubSet } from './maintenance.ts';
 import { deleteRecords, updateRecords } from './mutate.ts';
-import { type DriveCondition, formatDrive, prepareDrives } from './open.ts';
+import { type DriveCondition, prepareDrives } from './open.ts';
 import { BlockReader, readRange, shardSources } from './read.ts';
 import { type Resolution, readRecordCopies, requireFound, resolveCopies } from './records.ts';
-import { addressOf, Throttle, walkVersionDirectories } from './walk.ts';
+import { walkVersionDirectories } from './walk.ts';
 import { type CommittedDrive, VersionWriter } from './write.ts';
 
 export interface ErasureSetOptions {
@@ -74,22 +75,6 @@ export interface DriveStatus {
   state: DriveCondition;
   freeBytes?: number;
   totalBytes?: number;
-}
-
-export interface ScrubReport {
-  versionsChecked: number;
-  versionsHealed: number;
-  leftoversRemoved: number;
-  bytesRead: number;
-  /** Versions that could not be checked (e.g. QUORUM_LOST); retried by the next scrub. */
-  failures: number;
-}
-
-export interface RebuildReport {
-  driveIndex: number;
-  versionsChecked: number;
-  shardsRewritten: number;
-  failures: number;
 }
 
 const defaults = {
@@ -342,88 +327,15 @@ export class ErasureSet {
   }
 
   /** Walks every version, verifying and healing, reading at most bytesPerSecond. */
-  async scrub(options: { bytesPerSecond: number; signal?: AbortSignal }): Promise<ScrubReport> {
+  scrub(options: { bytesPerSecond: number; signal?: AbortSignal }): Promise<ScrubReport> {
     this.#checkOpen();
-    assert.ok(options.bytesPerSecond > 0, 'scrub needs a positive rate');
-    const ctx = this.#ctx;
-    const throttle = new Throttle(options.bytesPerSecond, ctx.clock, this.#sleep);
-    const report: ScrubReport = {
-      versionsChecked: 0,
-      versionsHealed: 0,
-      leftoversRemoved: 0,
-      bytesRead: 0,
-      failures: 0,
-    };
-    for await (const directory of walkVersionDirectories(ctx)) {
-      options.signal?.throwIfAborted();
-      const address = await addressOf(ctx, directory);
-      if (address === null) continue;
-      try {
-        const result = await healVersion(ctx, address, {
-          deep: true,
-          onBytesRead: (bytes) => throttle.consume(bytes, options.signal),
-        });
-        report.bytesRead += result.bytesRead;
-        ctx.metrics.scrubbedBytes += result.bytesRead;
-        if (result.outcome === 'healed') report.versionsHealed += 1;
-        if (result.outcome === 'removed') report.leftoversRemoved += 1;
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-        report.failures += 1;
-      }
-      report.versionsChecked += 1;
-      ctx.metrics.scrubbedVersions += 1;
-    }
-    return report;
+    return scrubSet(this.#ctx, this.#sleep, options);
   }
 
   /** Rewrites onto a replaced (empty) drive everything it should hold. */
-  async rebuildDrive(driveIndex: number): Promise<RebuildReport> {
+  rebuildDrive(driveIndex: number): Promise<RebuildReport> {
     this.#checkOpen();
-    const ctx = this.#ctx;
-    assert.ok(
-      Number.isInteger(driveIndex) && driveIndex >= 0 && driveIndex < ctx.driveCount,
-      'no such drive',
-    );
-    const drive = ctx.drives[driveIndex];
-    try {
-      await drive.checkOnline();
-    } catch (error) {
-      throw new StoreError('DRIVE_OFFLINE', `rebuild: ${drive.description} is offline`, { cause: error });
-    }
-    const setId = await this.#setId(driveIndex);
-    await formatDrive(drive, {
-      setId,
-      driveIndex,
-      driveCount: ctx.driveCount,
-      dataShards: ctx.dataShards,
-      parityShards: ctx.parityShards,
-    });
-    const report: RebuildReport = { driveIndex, versionsChecked: 0, shardsRewritten: 0, failures: 0 };
-    const others = ctx.drives.map((_, index) => index).filter((index) => index !== driveIndex);
-    for await (const directory of walkVersionDirectories(ctx, { driveIndexes: others })) {
-      const address = await addressOf(ctx, directory);
-      if (address === null) continue;
-      try {
-        const result = await healVersion(ctx, address, { deep: false });
-        if (result.shardsRewritten.includes(driveIndex)) report.shardsRewritten += 1;
-      } catch {
-        report.failures += 1;
-      }
-      report.versionsChecked += 1;
-    }
-    if (report.failures === 0) ctx.driveConditions[driveIndex] = 'online';
-    return report;
-  }
-
-  async #setId(exceptDrive: number): Promise<string> {
-    for (const [index, drive] of this.#ctx.drives.entries()) {
-      if (index === exceptDrive) continue;
-      try {
-        return decodeDriveFormat(await drive.readFile(driveFormatFile)).setId;
-      } catch {}
-    }
-    return this.#ctx.randomUUID();
+    return rebuildDriveOf(this.#ctx, driveIndex);
   }
 
   /** Each drive's state as of now (a live check) and its free space. */

@@ -6,12 +6,11 @@ export {
   ErasureSet,
   type ErasureSetOptions,
   openErasureSet,
-  type RebuildReport,
-  type ScrubReport,
   type StoredVersion,
   type WriteOptions,
 } from './erasure-set.ts';
 export { StoreError, type StoreErrorCode } from './errors.ts';
 export type { HealReport } from './heal.ts';
 export type { VersionAddress } from './layout.ts';
+export type { RebuildReport, ScrubReport } from './maintenance.ts';
 export type { DriveCondition } from './open.ts';
