@@ -6,8 +6,21 @@ import {
   handleCompleteMultipartUpload,
   handleListParts,
 } from './complete-multipart-upload.ts';
+import { handleCopyObject } from './copy-object.ts';
 import { handleDeleteObject } from './delete-object.ts';
+import { handleDeleteObjects } from './delete-objects.ts';
 import { handleGetObject, handleHeadObject } from './get-object.ts';
+import {
+  handleGetObjectLegalHold,
+  handleGetObjectRetention,
+  handlePutObjectLegalHold,
+  handlePutObjectRetention,
+} from './object-retention.ts';
+import {
+  handleDeleteObjectTagging,
+  handleGetObjectTagging,
+  handlePutObjectTagging,
+} from './object-tagging.ts';
 import { handlePutObject } from './put-object.ts';
 import { handleCreateMultipartUpload, handleUploadPart, handleUploadPartCopy } from './upload-part.ts';
 
@@ -16,6 +29,15 @@ export const objectOperations: { [Name in Operation]?: OperationHandler<Name> } 
   GetObject: handleGetObject,
   HeadObject: handleHeadObject,
   DeleteObject: handleDeleteObject,
+  DeleteObjects: handleDeleteObjects,
+  CopyObject: handleCopyObject,
+  GetObjectTagging: handleGetObjectTagging,
+  PutObjectTagging: handlePutObjectTagging,
+  DeleteObjectTagging: handleDeleteObjectTagging,
+  GetObjectRetention: handleGetObjectRetention,
+  PutObjectRetention: handlePutObjectRetention,
+  GetObjectLegalHold: handleGetObjectLegalHold,
+  PutObjectLegalHold: handlePutObjectLegalHold,
   CreateMultipartUpload: handleCreateMultipartUpload,
   UploadPart: handleUploadPart,
   UploadPartCopy: handleUploadPartCopy,

@@ -1,0 +1,96 @@
+// DeleteObjects (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html): up to 1000
+// keys in one XML body, which must carry Content-MD5 or an x-amz-checksum-* (S3: "Missing required
+// header for this request: Content-MD5"). Each key is deleted as DeleteObject would; a key that fails
+// gets an <Error> entry while the others proceed. Quiet mode reports only the errors.
+import { checkKey } from '../endpoint-parameters.ts';
+import { S3Error, toS3Error } from '../errors.ts';
+import type { OperationContext, OperationHandler } from '../operation-context.ts';
+import { sendXml } from '../responses.ts';
+import { parseDelete, type XmlChildren, xmlDocument } from '../xml.ts';
+import { readConfigurationXml } from './bucket-common.ts';
+import { bypassesGovernance } from './delete-object.ts';
+
+/** Deletions run a few at a time: enough to overlap store I/O, bounded so one request cannot flood it. */
+export const deleteObjectsConcurrency = 8;
+
+function declaresIntegrity(context: OperationContext): boolean {
+  if (context.header('content-md5') !== undefined) return true;
+  if (context.header('x-amz-sdk-checksum-algorithm') !== undefined) return true;
+  if ((context.header('x-amz-trailer') ?? '').toLowerCase().includes('x-amz-checksum-')) return true;
+  return Object.keys(context.request.headers).some((name) => name.startsWith('x-amz-checksum-'));
+}
+
+type Outcome =
+  | { key: string; versionId?: string; deleted: { versionId?: string; isDeleteMarker: boolean } }
+  | { key: string; versionId?: string; error: S3Error };
+
+function deletedChildren(outcome: Extract<Outcome, { deleted: unknown }>): XmlChildren {
+  const { deleted } = outcome;
+  if (outcome.versionId !== undefined) {
+    return [
+      ['Key', outcome.key],
+      ['VersionId', outcome.versionId],
+      ...(deleted.isDeleteMarker
+        ? ([
+            ['DeleteMarker', true],
+            ['DeleteMarkerVersionId', outcome.versionId],
+          ] as XmlChildren)
+        : []),
+    ];
+  }
+  return [
+    ['Key', outcome.key],
+    ...(deleted.isDeleteMarker
+      ? ([
+          ['DeleteMarker', true],
+          ['DeleteMarkerVersionId', deleted.versionId],
+        ] as XmlChildren)
+      : []),
+  ];
+}
+
+export const handleDeleteObjects: OperationHandler<'DeleteObjects'> = async (context, endpoint) => {
+  if (!declaresIntegrity(context)) {
+    throw new S3Error('InvalidRequest', { message: 'Missing required header for this request: Content-MD5' });
+  }
+  const request = parseDelete(await readConfigurationXml(context));
+  const bypass = bypassesGovernance(context.header('x-amz-bypass-governance-retention'));
+  const outcomes: Outcome[] = new Array(request.objects.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < request.objects.length) {
+      const index = next++;
+      const { key, versionId } = request.objects[index];
+      try {
+        checkKey(key);
+        const deleted = await context.layer.objects.delete({
+          bucket: endpoint.bucket,
+          key,
+          versionId,
+          bypassGovernanceRetention: bypass,
+        });
+        outcomes[index] = { key, versionId, deleted };
+      } catch (error) {
+        outcomes[index] = { key, versionId, error: toS3Error(error) };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: deleteObjectsConcurrency }, worker));
+  const children: XmlChildren = outcomes.flatMap((outcome): XmlChildren => {
+    if ('error' in outcome) {
+      return [
+        [
+          'Error',
+          [
+            ['Key', outcome.key],
+            ['VersionId', outcome.versionId],
+            ['Code', outcome.error.code],
+            ['Message', outcome.error.message],
+          ],
+        ],
+      ];
+    }
+    return request.quiet ? [] : [['Deleted', deletedChildren(outcome)]];
+  });
+  sendXml(context.response, 200, xmlDocument('DeleteResult', children), context.commonHeaders);
+};
