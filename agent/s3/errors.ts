@@ -170,7 +170,7 @@ export const s3ErrorTable = {
   },
   RequestTimeTooSkewed: {
     status: 403,
-    message: "The difference between the request time and the current time is too large.",
+    message: 'The difference between the request time and the current time is too large.',
   },
   ServerSideEncryptionConfigurationNotFoundError: {
     status: 404,
