@@ -6,7 +6,7 @@ import { availableKernels, createCodec, describeKernels, type KernelName } from 
 const shardBytes = 1024 * 1024;
 /** How long each measurement runs; the best of `rounds` rounds is kept (the machine is shared). */
 const roundDurationMs = Number(process.env.BENCH_ROUND_MS ?? 300);
-const rounds = 3;
+const rounds = 5;
 /** Geometry -> how many data shards a reconstruction loses (as many as the parity allows). */
 const geometries: [number, number, number][] = [
   [4, 2, 2],
