@@ -143,6 +143,8 @@ export class Listing {
         'A version-id marker cannot be specified without a key marker.',
       );
     }
+    // max-keys=0 asks for no entries: an empty, complete answer (nothing to continue from).
+    if (maxKeys === 0) return { versions: [], commonPrefixes: [], isTruncated: false };
     const items: ScanItem<VersionRow>[] = [];
     let start: Uint8Array = input.keyMarker
       ? positionAfterMarker(input.keyMarker, prefix, input.delimiter)
@@ -209,6 +211,7 @@ export class Listing {
   ) {
     this.#buckets.head(bucket);
     const maxKeys = clampMaxKeys(maxKeysInput);
+    if (maxKeys === 0) return { contents: [], commonPrefixes: [], isTruncated: false, lastName: '' };
     const items = groupedScan<ObjectRow>({
       prefix,
       delimiter,

@@ -212,6 +212,7 @@ export class Multipart {
     this.#objects.assertBucket(input.bucket);
     const prefix = input.prefix ?? '';
     const maxUploads = clampMaxKeys(input.maxUploads);
+    if (maxUploads === 0) return { uploads: [], commonPrefixes: [], isTruncated: false };
     type UploadRow = { keyBytes: Uint8Array; upload_id: string; record: string };
     const select = `SELECT key AS keyBytes, upload_id, record FROM uploads`;
     const items: { key: string; prefix?: string; row?: UploadRow }[] = [];

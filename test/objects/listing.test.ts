@@ -205,6 +205,9 @@ test('max-keys: 0 returns nothing, above 1000 is capped at 1000, negative is Inv
   await putKeys(harness, 'tree', treeKeys);
   const none = harness.layer.listing.listObjectsV2({ bucket: 'tree', maxKeys: 0 });
   t.is(none.keyCount, 0);
+  t.false(none.isTruncated);
+  t.is(none.nextContinuationToken, undefined);
+  t.false(harness.layer.listing.listObjectVersions({ bucket: 'tree', maxKeys: 0 }).isTruncated);
   t.is(harness.layer.listing.listObjectsV2({ bucket: 'tree', maxKeys: 5000 }).keyCount, treeKeys.length);
   t.true(
     isObjectError(
