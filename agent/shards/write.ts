@@ -1,7 +1,8 @@
 // The streaming write of one version: the body is cut into blocks of blockSizeBytes, each block
 // is coded into k data + m parity shards, and each drive appends its shard, preceded by the
 // shard's CRC-32, to its own file in tmp/. At most maxBlocksInFlight blocks are being written at
-// once, so memory stays at about maxBlocksInFlight x (block + parity) whatever the object size.
+// once, and their buffers come from a pool of that many stripes (block + parity), reused: memory
+// stays at maxBlocksInFlight x (block + parity) whatever the object size.
 // A drive that fails is dropped from this write; the write goes on while a quorum remains.
 import { crc32 } from 'node:zlib';
 import type { FileWriter } from '../disk/index.ts';
@@ -19,6 +20,12 @@ export interface CommittedDrive {
   driveIndex: number;
   /** The record this drive held before (an overwrite), kept until the quorum is reached. */
   previous: PreviousVersion | null;
+}
+
+/** One block's buffers: the data (k shards, views of `block`) and m parity shards. */
+interface Stripe {
+  block: Uint8Array;
+  parity: Uint8Array[];
 }
 
 interface ShardOutput {
@@ -46,11 +53,13 @@ export class VersionWriter {
   readonly #temporaryName: string;
   readonly #outputs: ShardOutput[];
   readonly #blockCapacityBytes: number;
-  #block: Uint8Array;
+  /** The stripe being filled; the others are in flight or free. */
+  #stripe: Stripe;
+  readonly #freeStripes: Stripe[] = [];
   #blockFilledBytes = 0;
   #sizeBytes = 0;
   #spilled = false;
-  #inFlight: Promise<unknown>[] = [];
+  #inFlight: { done: Promise<unknown>; stripe: Stripe }[] = [];
 
   constructor(ctx: SetContext, dataId: string, temporaryName: string, distribution: number[]) {
     this.#ctx = ctx;
@@ -64,7 +73,15 @@ export class VersionWriter {
     }));
     // Room for k shards of a full block, so the data shards are views of the block, no copy.
     this.#blockCapacityBytes = ctx.dataShards * Math.ceil(ctx.blockSizeBytes / ctx.dataShards);
-    this.#block = new Uint8Array(this.#blockCapacityBytes);
+    this.#stripe = this.#newStripe();
+  }
+
+  #newStripe(): Stripe {
+    const fullShardBytes = this.#blockCapacityBytes / this.#ctx.dataShards;
+    return {
+      block: new Uint8Array(this.#blockCapacityBytes),
+      parity: Array.from({ length: this.#ctx.parityShards }, () => new Uint8Array(fullShardBytes)),
+    };
   }
 
   get sizeBytes(): number {
@@ -89,7 +106,7 @@ export class VersionWriter {
     while (offset < chunk.byteLength) {
       const room = this.#ctx.blockSizeBytes - this.#blockFilledBytes;
       const take = Math.min(room, chunk.byteLength - offset);
-      this.#block.set(chunk.subarray(offset, offset + take), this.#blockFilledBytes);
+      this.#stripe.block.set(chunk.subarray(offset, offset + take), this.#blockFilledBytes);
       this.#blockFilledBytes += take;
       this.#sizeBytes += take;
       offset += take;
@@ -104,7 +121,7 @@ export class VersionWriter {
       return;
     }
     if (this.#blockFilledBytes > 0) await this.#flushBlock();
-    await Promise.all(this.#inFlight);
+    await Promise.all(this.#inFlight.map((entry) => entry.done));
     await Promise.all(
       this.#live().map(async (output) => {
         await output.tail;
@@ -145,7 +162,7 @@ export class VersionWriter {
 
   /** Drops everything this write staged, on every drive; never throws. */
   async discard(): Promise<void> {
-    await Promise.all(this.#inFlight.map((promise) => promise.catch(() => {})));
+    await Promise.all(this.#inFlight.map((entry) => entry.done.catch(() => {})));
     await Promise.all(
       this.#outputs.map(async (output) => {
         await output.tail.catch(() => {});
@@ -172,12 +189,15 @@ export class VersionWriter {
   /** The k+m shards of the current block (data shards are views of the block buffer). */
   #encodeBlock(): Uint8Array[] {
     const { dataShards, parityShards } = this.#ctx;
+    const { block } = this.#stripe;
     const shardBytes = Math.ceil(this.#blockFilledBytes / dataShards);
+    // A short last block is zero-padded to k equal shards (a reused buffer holds old bytes there).
+    block.fill(0, this.#blockFilledBytes, dataShards * shardBytes);
     const shards: Uint8Array[] = [];
     for (let index = 0; index < dataShards; index += 1) {
-      shards.push(this.#block.subarray(index * shardBytes, (index + 1) * shardBytes));
+      shards.push(block.subarray(index * shardBytes, (index + 1) * shardBytes));
     }
-    const parity = Array.from({ length: parityShards }, () => new Uint8Array(shardBytes));
+    const parity = this.#stripe.parity.slice(0, parityShards).map((buffer) => buffer.subarray(0, shardBytes));
     this.#ctx.codec.encode(shards, parity);
     return [...shards, ...parity];
   }
@@ -232,11 +252,16 @@ export class VersionWriter {
       });
       return output.tail;
     });
-    this.#inFlight.push(Promise.all(writes));
-    // The block buffer now belongs to the writes in flight; the next block gets a fresh one.
-    this.#block = new Uint8Array(this.#blockCapacityBytes);
+    // The stripe now belongs to the writes in flight until they finish; the next block takes a
+    // free one, waiting for the oldest writes when maxBlocksInFlight stripes are in use.
+    this.#inFlight.push({ done: Promise.all(writes), stripe: this.#stripe });
     this.#blockFilledBytes = 0;
-    while (this.#inFlight.length >= this.#ctx.maxBlocksInFlight) await this.#inFlight.shift();
+    while (this.#inFlight.length >= this.#ctx.maxBlocksInFlight) {
+      const oldest = this.#inFlight.shift()!;
+      await oldest.done;
+      this.#freeStripes.push(oldest.stripe);
+    }
+    this.#stripe = this.#freeStripes.pop() ?? this.#newStripe();
     this.#checkQuorum();
   }
 }
