@@ -10,6 +10,7 @@ import { type AgentProcess, startAgent } from '../support/agent-process.ts';
 import {
   awkwardTreeFiles,
   type CommandResult,
+  clientEnvironment,
   listTree,
   runChecked,
   runCommand,
@@ -47,17 +48,13 @@ test.before(async (t) => {
     credentialsFile,
     `[default]\naws_access_key_id = ${agent.accessKeyId}\naws_secret_access_key = ${agent.secretAccessKey}\n`,
   );
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
-  );
-  const environment = {
-    ...inherited,
+  const environment = clientEnvironment({
     HOME: workDirectory,
     AWS_CONFIG_FILE: configFile,
     AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_PAGER: '',
-  };
+  });
   t.context = { agent, workDirectory, environment };
 });
 

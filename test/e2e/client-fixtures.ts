@@ -102,3 +102,14 @@ export function treeDifferences(expectedRoot: string, actualRoot: string): strin
   }
   return differences;
 }
+
+/**
+ * The environment of a client run: this process's, without any AWS_* variable (an AWS_CA_BUNDLE or
+ * AWS_PROFILE of the machine would change what the client does), plus the suite's own settings.
+ */
+export function clientEnvironment(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
+  );
+  return { ...inherited, ...settings };
+}
