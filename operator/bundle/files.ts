@@ -16,7 +16,14 @@ export const NATIVE_KERNEL_PATH = 'build/coffre_isal.node';
 /** A bound on the dependency walk: a cycle or a runaway tree is a bug, not a big bundle. */
 const MAXIMUM_PACKAGES = 500;
 
-const bareImportPattern = /(?:from|import)\s*\(?\s*'([^'.][^']*)'/g;
+/** Static imports and re-exports (`import x from 'p'`, `import 'p'`), then dynamic `import('p')`. */
+const importPatterns = [
+  /^\s*(?:import|export)\b[^;]*?\bfrom\s*'([^']+)'/gm,
+  /^\s*import\s*'([^']+)'/gm,
+  /\bimport\s*\(\s*'([^']+)'\s*\)/g,
+];
+/** An npm package name (optionally scoped), then an optional subpath. */
+const packageSpecifierPattern = /^(?:@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]*(?:\/.*)?$/;
 
 function walkFiles(root: string, relative: string, skipDirectory: (name: string) => boolean): string[] {
   const files: string[] = [];
@@ -42,8 +49,11 @@ export function agentImportedPackages(repositoryRoot: string): string[] {
   const names = new Set<string>();
   for (const file of walkFiles(repositoryRoot, 'agent', () => false)) {
     if (!file.endsWith('.ts')) continue;
-    for (const match of readFileSync(path.join(repositoryRoot, file), 'utf8').matchAll(bareImportPattern)) {
-      if (!match[1].startsWith('node:')) names.add(packageNameOf(match[1]));
+    const source = readFileSync(path.join(repositoryRoot, file), 'utf8');
+    for (const pattern of importPatterns) {
+      for (const [, specifier] of source.matchAll(pattern)) {
+        if (packageSpecifierPattern.test(specifier)) names.add(packageNameOf(specifier));
+      }
     }
   }
   return [...names].sort();
