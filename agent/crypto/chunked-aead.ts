@@ -1,0 +1,268 @@
+// AES-256-GCM over a stream, in chunks. Node's cipher calls slow down past about 1 MiB of input, and
+// a byte range must be decryptable without the bytes before it, so the plaintext is cut into
+// chunks of a fixed size (recorded with the object) and each chunk is sealed on its own:
+//
+//   ciphertext = chunk_0 || tag_0 || chunk_1 || tag_1 || ... || chunk_last || tag_last
+//
+// Every chunk, even the empty chunk of an empty object, carries a 16-byte GCM tag. Nonces are
+// derived, never stored: a random per-object prefix then the chunk index, so no nonce repeats
+// under one data key. The additional authenticated data binds each chunk's index and whether it
+// is the last one: a reordered, duplicated, dropped or truncated chunk fails authentication
+// (NIST SP 800-38D section 8.2.1, deterministic construction; the STREAM construction of Hoang,
+// Reyhanitabar, Rogaway and Vizár for the final-chunk flag).
+import assert from 'node:assert/strict';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { CryptoError } from './errors.ts';
+
+export const gcmTagBytes = 16;
+export const dataKeyBytes = 32;
+export const noncePrefixBytes = 8;
+/** Node's AES-GCM calls get slower per byte with larger inputs; 1 MiB is the most per call. */
+export const maximumChunkSizeBytes = 1024 * 1024;
+/** The chunk size of new objects (measured by `npm run bench crypto`: see BENCHMARKS.md). */
+export const defaultChunkSizeBytes = 256 * 1024;
+/** The chunk index is 32 bits of the nonce. */
+const maximumChunkCount = 2 ** 32;
+const aadLabel = Buffer.from('coffre.chunk.v1\u0000', 'latin1');
+
+export interface ChunkParameters {
+  /** The object version's data key (256 bits). */
+  dataKey: Uint8Array;
+  /** Random per object version (64 bits); the chunk index completes the 96-bit nonce. */
+  noncePrefix: Uint8Array;
+  chunkSizeBytes: number;
+}
+
+export interface ByteRange {
+  offsetBytes: number;
+  lengthBytes: number;
+}
+
+/** Which stored bytes a plaintext range needs, and what to keep of them once decrypted. */
+export interface CiphertextRangePlan {
+  /** The bytes to read from the store (whole chunks with their tags). */
+  ciphertext: ByteRange;
+  firstChunkIndex: number;
+  /** Chunks in `ciphertext`, at least 1. */
+  chunkCount: number;
+  /** Chunks of the whole object. */
+  totalChunkCount: number;
+  plaintextSizeBytes: number;
+  /** Plaintext bytes to drop from the start of the first chunk read. */
+  skipBytes: number;
+  /** Plaintext bytes to return. */
+  lengthBytes: number;
+}
+
+export function assertChunkParameters(parameters: ChunkParameters): void {
+  assert.equal(parameters.dataKey.length, dataKeyBytes, 'a data key is 256 bits');
+  assert.equal(parameters.noncePrefix.length, noncePrefixBytes, 'a nonce prefix is 64 bits');
+  assertChunkSize(parameters.chunkSizeBytes);
+}
+
+function assertChunkSize(chunkSizeBytes: number): void {
+  assert.ok(
+    Number.isInteger(chunkSizeBytes) && chunkSizeBytes > 0 && chunkSizeBytes <= maximumChunkSizeBytes,
+    `chunk size ${chunkSizeBytes} outside 1..${maximumChunkSizeBytes}`,
+  );
+}
+
+/** An empty object still has one (empty) chunk, so its tag proves nothing was cut off. */
+export function chunkCountFor(plaintextSizeBytes: number, chunkSizeBytes: number): number {
+  return Math.max(1, Math.ceil(plaintextSizeBytes / chunkSizeBytes));
+}
+
+export function ciphertextSizeFor(plaintextSizeBytes: number, chunkSizeBytes: number): number {
+  return plaintextSizeBytes + chunkCountFor(plaintextSizeBytes, chunkSizeBytes) * gcmTagBytes;
+}
+
+/** The plaintext size of a ciphertext of `ciphertextSizeBytes` (null when no plaintext has it). */
+export function plaintextSizeFor(ciphertextSizeBytes: number, chunkSizeBytes: number): number | null {
+  const sealedChunkBytes = chunkSizeBytes + gcmTagBytes;
+  const fullChunks = Math.floor(ciphertextSizeBytes / sealedChunkBytes);
+  const restBytes = ciphertextSizeBytes - fullChunks * sealedChunkBytes;
+  if (restBytes === 0) return fullChunks === 0 ? null : fullChunks * chunkSizeBytes;
+  if (restBytes < gcmTagBytes || (restBytes === gcmTagBytes && fullChunks > 0)) return null;
+  return fullChunks * chunkSizeBytes + restBytes - gcmTagBytes;
+}
+
+/**
+ * Maps a plaintext range to the whole chunks that hold it. A zero-length range (the whole of an
+ * empty object) still reads one chunk, so its tag is checked.
+ */
+export function planCiphertextRange(
+  range: ByteRange,
+  plaintextSizeBytes: number,
+  chunkSizeBytes: number,
+): CiphertextRangePlan {
+  assertChunkSize(chunkSizeBytes);
+  const endBytes = range.offsetBytes + range.lengthBytes;
+  assert.ok(
+    range.offsetBytes >= 0 && range.lengthBytes >= 0 && endBytes <= plaintextSizeBytes,
+    `range ${range.offsetBytes}+${range.lengthBytes} outside ${plaintextSizeBytes} bytes`,
+  );
+  const totalChunkCount = chunkCountFor(plaintextSizeBytes, chunkSizeBytes);
+  const firstChunkIndex = Math.min(Math.floor(range.offsetBytes / chunkSizeBytes), totalChunkCount - 1);
+  const lastChunkIndex =
+    range.lengthBytes === 0 ? firstChunkIndex : Math.floor((endBytes - 1) / chunkSizeBytes);
+  const sealedChunkBytes = chunkSizeBytes + gcmTagBytes;
+  const plaintextEndBytes = Math.min(plaintextSizeBytes, (lastChunkIndex + 1) * chunkSizeBytes);
+  const ciphertextEndBytes = plaintextEndBytes + (lastChunkIndex + 1) * gcmTagBytes;
+  const ciphertextOffsetBytes = firstChunkIndex * sealedChunkBytes;
+  return {
+    ciphertext: {
+      offsetBytes: ciphertextOffsetBytes,
+      lengthBytes: ciphertextEndBytes - ciphertextOffsetBytes,
+    },
+    firstChunkIndex,
+    chunkCount: lastChunkIndex - firstChunkIndex + 1,
+    totalChunkCount,
+    plaintextSizeBytes,
+    skipBytes: range.offsetBytes - firstChunkIndex * chunkSizeBytes,
+    lengthBytes: range.lengthBytes,
+  };
+}
+
+function chunkNonce(noncePrefix: Uint8Array, chunkIndex: number): Buffer {
+  assert.ok(chunkIndex < maximumChunkCount, 'chunk index exceeds the 32-bit nonce counter');
+  const nonce = Buffer.allocUnsafe(noncePrefixBytes + 4);
+  nonce.set(noncePrefix, 0);
+  nonce.writeUInt32BE(chunkIndex, noncePrefixBytes);
+  return nonce;
+}
+
+function chunkAad(chunkIndex: number, isFinal: boolean): Buffer {
+  const aad = Buffer.allocUnsafe(aadLabel.length + 5);
+  aadLabel.copy(aad, 0);
+  aad.writeUInt32BE(chunkIndex, aadLabel.length);
+  aad[aadLabel.length + 4] = isFinal ? 1 : 0;
+  return aad;
+}
+
+/** Seals one chunk: its ciphertext and its tag, as two pieces (no copy to join them). */
+function sealChunk(
+  parameters: ChunkParameters,
+  plaintext: Uint8Array,
+  chunkIndex: number,
+  isFinal: boolean,
+): [Buffer, Buffer] {
+  const cipher = createCipheriv(
+    'aes-256-gcm',
+    parameters.dataKey,
+    chunkNonce(parameters.noncePrefix, chunkIndex),
+    {
+      authTagLength: gcmTagBytes,
+    },
+  );
+  cipher.setAAD(chunkAad(chunkIndex, isFinal));
+  const ciphertext = cipher.update(plaintext);
+  cipher.final();
+  return [ciphertext, cipher.getAuthTag()];
+}
+
+/**
+ * Opens one sealed chunk. The plaintext is returned only after the tag checked out, so no byte
+ * of a tampered chunk ever leaves this function.
+ */
+function openChunk(
+  parameters: ChunkParameters,
+  sealed: Uint8Array,
+  chunkIndex: number,
+  isFinal: boolean,
+): Buffer {
+  const tagOffset = sealed.length - gcmTagBytes;
+  const decipher = createDecipheriv(
+    'aes-256-gcm',
+    parameters.dataKey,
+    chunkNonce(parameters.noncePrefix, chunkIndex),
+    { authTagLength: gcmTagBytes },
+  );
+  decipher.setAAD(chunkAad(chunkIndex, isFinal));
+  decipher.setAuthTag(sealed.subarray(tagOffset));
+  const plaintext = decipher.update(sealed.subarray(0, tagOffset));
+  try {
+    decipher.final();
+  } catch {
+    throw new CryptoError('TAMPERED', `encrypted chunk ${chunkIndex} failed authentication`);
+  }
+  return plaintext;
+}
+
+/**
+ * Encrypts a stream. Memory stays within one chunk of plaintext: a full chunk is sealed as soon
+ * as the next byte arrives (that byte proves it is not the last), and the last chunk when the
+ * input ends.
+ */
+export async function* encryptChunks(
+  body: AsyncIterable<Uint8Array>,
+  parameters: ChunkParameters,
+): AsyncIterable<Uint8Array> {
+  assertChunkParameters(parameters);
+  const { chunkSizeBytes } = parameters;
+  const pending = Buffer.allocUnsafe(chunkSizeBytes);
+  let filledBytes = 0;
+  let chunkIndex = 0;
+  for await (const piece of body) {
+    let offsetBytes = 0;
+    while (offsetBytes < piece.length) {
+      if (filledBytes === chunkSizeBytes) {
+        yield* sealChunk(parameters, pending, chunkIndex, false);
+        chunkIndex += 1;
+        filledBytes = 0;
+      }
+      const takeBytes = Math.min(chunkSizeBytes - filledBytes, piece.length - offsetBytes);
+      pending.set(piece.subarray(offsetBytes, offsetBytes + takeBytes), filledBytes);
+      filledBytes += takeBytes;
+      offsetBytes += takeBytes;
+    }
+  }
+  yield* sealChunk(parameters, pending.subarray(0, filledBytes), chunkIndex, true);
+}
+
+/**
+ * Decrypts the chunks a plan names from a stream of exactly `plan.ciphertext` bytes and yields
+ * the plaintext of the planned range. A chunk is yielded only once authenticated; a stream that
+ * ends early or runs long is TRUNCATED.
+ */
+export async function* decryptChunks(
+  ciphertext: AsyncIterable<Uint8Array>,
+  parameters: ChunkParameters,
+  plan: CiphertextRangePlan,
+): AsyncIterable<Uint8Array> {
+  assertChunkParameters(parameters);
+  const { chunkSizeBytes } = parameters;
+  const sealed = Buffer.allocUnsafe(chunkSizeBytes + gcmTagBytes);
+  let chunkIndex = plan.firstChunkIndex;
+  const endChunkIndex = plan.firstChunkIndex + plan.chunkCount;
+  let filledBytes = 0;
+  let skipBytes = plan.skipBytes;
+  let remainingBytes = plan.lengthBytes;
+  const sealedSizeOf = (index: number): number =>
+    Math.min(chunkSizeBytes, plan.plaintextSizeBytes - index * chunkSizeBytes) + gcmTagBytes;
+  let expectedBytes = sealedSizeOf(chunkIndex);
+  for await (const piece of ciphertext) {
+    let offsetBytes = 0;
+    while (offsetBytes < piece.length) {
+      if (chunkIndex === endChunkIndex) {
+        throw new CryptoError('TRUNCATED', 'encrypted object is longer than its chunks');
+      }
+      const takeBytes = Math.min(expectedBytes - filledBytes, piece.length - offsetBytes);
+      sealed.set(piece.subarray(offsetBytes, offsetBytes + takeBytes), filledBytes);
+      filledBytes += takeBytes;
+      offsetBytes += takeBytes;
+      if (filledBytes < expectedBytes) continue;
+      const isFinal = chunkIndex === plan.totalChunkCount - 1;
+      const plaintext = openChunk(parameters, sealed.subarray(0, expectedBytes), chunkIndex, isFinal);
+      const keep = plaintext.subarray(skipBytes, skipBytes + remainingBytes);
+      skipBytes = 0;
+      remainingBytes -= keep.length;
+      if (keep.length > 0) yield keep;
+      chunkIndex += 1;
+      filledBytes = 0;
+      if (chunkIndex < endChunkIndex) expectedBytes = sealedSizeOf(chunkIndex);
+    }
+  }
+  if (chunkIndex !== endChunkIndex) {
+    throw new CryptoError('TRUNCATED', `encrypted object ends inside chunk ${chunkIndex}`);
+  }
+}
