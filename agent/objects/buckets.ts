@@ -5,7 +5,14 @@
 // from the store alone: a separate SQLite file would be one more thing to back up and a single
 // point of loss. Updates use the store's cheap metadata update (no data rewrite). The index keeps
 // a copy for fast lookups, and this class keeps the few bucket records in memory.
-import { deleteIndexed, emptyBody, type LayerContext, withMutation, writeIndexed } from './context.ts';
+import {
+  deleteIndexed,
+  emptyBody,
+  type LayerContext,
+  updateIndexed,
+  withMutation,
+  writeIndexed,
+} from './context.ts';
 import { ObjectError } from './errors.ts';
 import {
   type BucketRecord,
@@ -203,7 +210,8 @@ export class Buckets {
       const entry = this.#require(name);
       const record = structuredClone(entry.record);
       change(record);
-      const stored = await this.#context.store.updateMetadata(
+      const stored = await updateIndexed(
+        this.#context,
         this.#address(name, entry.storeVersionId),
         (old) => {
           const decoded = fromMetadata(old);
@@ -211,8 +219,8 @@ export class Buckets {
             throw new Error(`store version of bucket ${name} holds no bucket record`);
           return { ...old, ...toMetadata({ kind: 'bucket', record }) };
         },
+        (updated) => this.#context.index.putBucket(record, updated.address.versionId),
       );
-      this.#context.index.putBucket(record, stored.address.versionId);
       this.#records.set(name, { record, storeVersionId: stored.address.versionId });
       return structuredClone(record);
     });

@@ -82,6 +82,8 @@ export async function writeIndexed(
     signal?: AbortSignal;
     /** Runs inside the index transaction that clears the intent. */
     indexCommitted: (stored: StoredVersion) => void;
+    /** Commit that transaction durably: needed when indexCommitted records intents (schedules deletions). */
+    durableCommit?: boolean;
   },
 ): Promise<StoredVersion> {
   const intentId = context.index.addIntent('write', address);
@@ -105,8 +107,30 @@ export async function writeIndexed(
     if (finalizeFailed || options.signal?.aborted) context.index.clearIntent(intentId);
     throw error;
   }
+  context.index.transaction(
+    () => {
+      options.indexCommitted(stored);
+      context.index.clearIntent(intentId);
+    },
+    { durable: options.durableCommit === true },
+  );
+  return stored;
+}
+
+/**
+ * Changes a store version's metadata (no data rewrite) and the index after it, covered by a
+ * 'write' intent like writeIndexed: after a crash in between, the next open re-reads the version.
+ */
+export async function updateIndexed(
+  context: LayerContext,
+  address: VersionAddress,
+  update: (old: Record<string, unknown>) => Record<string, unknown>,
+  indexUpdated: (stored: StoredVersion) => void,
+): Promise<StoredVersion> {
+  const intentId = context.index.addIntent('write', address);
+  const stored = await context.store.updateMetadata(address, update);
   context.index.transaction(() => {
-    options.indexCommitted(stored);
+    indexUpdated(stored);
     context.index.clearIntent(intentId);
   });
   return stored;
@@ -148,9 +172,12 @@ export async function deleteIndexed(
   addresses: VersionAddress[],
   unindex: () => void,
 ): Promise<void> {
-  const scheduled = context.index.transaction(() => {
-    unindex();
-    return scheduleDeletes(context, addresses);
-  });
+  const scheduled = context.index.transaction(
+    () => {
+      unindex();
+      return scheduleDeletes(context, addresses);
+    },
+    { durable: true },
+  );
   await performDeletes(context, scheduled);
 }

@@ -58,10 +58,9 @@ export interface OpenedIndex {
 }
 
 function configure(database: DatabaseSync): void {
-  // WAL lets listings read while a commit writes. synchronous=FULL fsyncs the WAL at every commit:
-  // with NORMAL a power cut may drop the last commits, and a lost intent row would leave a version
-  // the store committed invisible to listings until a full rebuild. One small fsync is cheap next
-  // to the shard store's own fsyncs on the same request.
+  // WAL lets listings read while a commit writes. Durability is chosen per transaction (see
+  // inTransaction): FULL for the intents, which must reach the disk before the store changes,
+  // NORMAL for the index updates that an intent already covers.
   database.exec('PRAGMA journal_mode = WAL');
   database.exec('PRAGMA synchronous = FULL');
   database.exec('PRAGMA busy_timeout = 5000');
@@ -141,8 +140,15 @@ export function markComplete(database: DatabaseSync): void {
   database.prepare("UPDATE meta SET value = '1' WHERE name = 'complete'").run();
 }
 
-/** Runs `work` in one write transaction (BEGIN IMMEDIATE: the write lock is taken up front). */
-export function inTransaction<T>(database: DatabaseSync, work: () => T): T {
+/**
+ * Runs `work` in one write transaction (BEGIN IMMEDIATE: the write lock is taken up front). Only
+ * a durable transaction fsyncs the WAL at its commit (synchronous=FULL); the others do not
+ * (NORMAL), and a power cut may drop the last of them. That is safe because every index change
+ * that follows a store change is covered by an intent committed durably before it: a lost index
+ * update is redone from the store at the next open. One fsync per write instead of two.
+ */
+export function inTransaction<T>(database: DatabaseSync, work: () => T, durable: boolean): T {
+  database.exec(durable ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
   database.exec('BEGIN IMMEDIATE');
   try {
     const result = work();

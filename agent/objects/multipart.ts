@@ -180,8 +180,11 @@ export class Multipart {
       const stale = replaced as string | null;
       if (stale !== null) {
         const staleAddress = { ...address, versionId: stale };
-        const scheduled = this.#context.index.transaction(() =>
-          scheduleDeletes(this.#context, [staleAddress]),
+        const scheduled = this.#context.index.transaction(
+          () => scheduleDeletes(this.#context, [staleAddress]),
+          {
+            durable: true,
+          },
         );
         await performDeletes(this.#context, scheduled);
       }
@@ -270,10 +273,13 @@ export class Multipart {
         uploadAddress(input.uploadId),
         ...parts.map((part) => partAddress(part.record, part.storeVersionId)),
       ];
-      const scheduled = this.#context.index.transaction(() => {
-        this.#context.index.removeUpload(input.uploadId);
-        return scheduleDeletes(this.#context, addresses);
-      });
+      const scheduled = this.#context.index.transaction(
+        () => {
+          this.#context.index.removeUpload(input.uploadId);
+          return scheduleDeletes(this.#context, addresses);
+        },
+        { durable: true },
+      );
       await performDeletes(this.#context, scheduled);
     });
   }

@@ -49,8 +49,20 @@ export class ObjectIndex {
     return prepared;
   }
 
-  transaction<T>(work: () => T): T {
-    return inTransaction(this.database, work);
+  #inTransaction: 'durable' | 'fast' | null = null;
+
+  /**
+   * One write transaction. `durable` ones fsync at commit; they are required for any that records
+   * an intent, since the store is changed right after on the strength of it.
+   */
+  transaction<T>(work: () => T, options: { durable?: boolean } = {}): T {
+    assert.equal(this.#inTransaction, null, 'index transactions do not nest');
+    this.#inTransaction = options.durable ? 'durable' : 'fast';
+    try {
+      return inTransaction(this.database, work, options.durable === true);
+    } finally {
+      this.#inTransaction = null;
+    }
   }
 
   // Buckets.
@@ -282,6 +294,7 @@ export class ObjectIndex {
   }
 
   clearIntent(id: number): void {
+    if (this.#inTransaction === null) return this.transaction(() => this.clearIntent(id));
     this.statement('DELETE FROM intents WHERE id = ?').run(id);
   }
 

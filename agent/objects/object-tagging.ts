@@ -1,7 +1,7 @@
 // S3 object tagging (PutObjectTagging, GetObjectTagging, DeleteObjectTagging). Tags are the one
 // part of a version S3 lets change after the write, so they change through the store's cheap
 // metadata update: the version's bytes, ETag and id stay as they are.
-import { enterMutation, type LayerContext, lockNames } from './context.ts';
+import { enterMutation, type LayerContext, lockNames, updateIndexed } from './context.ts';
 import type { Objects } from './objects.ts';
 import { fromMetadata, type Tags, toMetadata } from './records.ts';
 import { assertTags, maximumObjectTags } from './validation.ts';
@@ -45,16 +45,20 @@ export class ObjectTagging {
       const indexed = this.#objects.resolve(target);
       const record = { ...indexed.record, tags: structuredClone(tags) };
       const address = { bucket: target.bucket, key: target.key, versionId: indexed.storeVersionId };
-      await this.#context.store.updateMetadata(address, (old) => {
-        const entry = fromMetadata(old);
-        if (entry?.kind !== 'object-version')
-          throw new Error(`store version ${target.key} holds no object record`);
-        return {
-          ...old,
-          ...toMetadata({ kind: 'object-version', record: { ...entry.record, tags: record.tags } }),
-        };
-      });
-      this.#context.index.updateVersionRecord(record);
+      await updateIndexed(
+        this.#context,
+        address,
+        (old) => {
+          const entry = fromMetadata(old);
+          if (entry?.kind !== 'object-version')
+            throw new Error(`store version ${target.key} holds no object record`);
+          return {
+            ...old,
+            ...toMetadata({ kind: 'object-version', record: { ...entry.record, tags: record.tags } }),
+          };
+        },
+        () => this.#context.index.updateVersionRecord(record),
+      );
       return { versionId: record.versionId };
     }
   }

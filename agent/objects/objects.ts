@@ -160,6 +160,7 @@ export class Objects {
     try {
       await writeIndexed(this.#context, address, hashing(plan.body, md5), {
         signal: plan.signal,
+        durableCommit: plan.indexAlso !== undefined,
         finalize: async (stored) => {
           const summary = { sizeBytes: stored.sizeBytes, md5Hex: md5.digest('hex') };
           await plan.verify?.(summary);

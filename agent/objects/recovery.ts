@@ -45,13 +45,16 @@ export async function rebuildIndex(context: LayerContext): Promise<RebuildReport
     if (batch.length >= batchSize) flush();
   }
   flush();
-  const scheduled = index.transaction(() => {
-    // Parts of completed uploads belong to their manifests now; parts of no upload are not listed.
-    index.statement('DELETE FROM parts WHERE upload_id NOT IN (SELECT upload_id FROM uploads)').run();
-    const finished = finishCompletedUploads(context);
-    markComplete(index.database);
-    return finished;
-  });
+  const scheduled = index.transaction(
+    () => {
+      // Parts of completed uploads belong to their manifests now; parts of no upload are not listed.
+      index.statement('DELETE FROM parts WHERE upload_id NOT IN (SELECT upload_id FROM uploads)').run();
+      const finished = finishCompletedUploads(context);
+      markComplete(index.database);
+      return finished;
+    },
+    { durable: true },
+  );
   await performDeletes(context, scheduled);
   for (const entry of stale) await deleteStaleVersion(context, entry.address, entry.record);
   report.staleVersionsDeleted = stale.length;
@@ -71,13 +74,16 @@ export async function replayIntents(context: LayerContext): Promise<number> {
       context.index.clearIntent(intent.id);
       continue;
     }
-    const scheduled = context.index.transaction(() => {
-      if (stored !== null) indexStoredVersion(context, stored, stale, report);
-      context.index.clearIntent(intent.id);
-      const entry = stored === null ? null : fromMetadata(stored.metadata);
-      const uploadId = entry?.kind === 'object-version' ? entry.record.multipart?.uploadId : undefined;
-      return uploadId === undefined ? [] : finishCompletedUploads(context, uploadId);
-    });
+    const scheduled = context.index.transaction(
+      () => {
+        if (stored !== null) indexStoredVersion(context, stored, stale, report);
+        context.index.clearIntent(intent.id);
+        const entry = stored === null ? null : fromMetadata(stored.metadata);
+        const uploadId = entry?.kind === 'object-version' ? entry.record.multipart?.uploadId : undefined;
+        return uploadId === undefined ? [] : finishCompletedUploads(context, uploadId);
+      },
+      { durable: true },
+    );
     await performDeletes(context, scheduled);
   }
   for (const entry of stale) await deleteStaleVersion(context, entry.address, entry.record);
@@ -154,6 +160,6 @@ async function deleteStaleVersion(
     const manifest = await readManifest(context.store, address);
     addresses.push(...manifest.parts.map((part) => part.address));
   }
-  const scheduled = context.index.transaction(() => scheduleDeletes(context, addresses));
+  const scheduled = context.index.transaction(() => scheduleDeletes(context, addresses), { durable: true });
   await performDeletes(context, scheduled);
 }
