@@ -89,7 +89,8 @@ export class LocalDrive implements Drive {
         toSync.push(dirname(directory));
         directory = dirname(directory);
       }
-      for (const parent of toSync.reverse()) await syncDirectoryAt(parent);
+      // Independent directories: their fsyncs can run at once; all finish before we return.
+      await Promise.all(toSync.map(syncDirectoryAt));
     });
   }
 

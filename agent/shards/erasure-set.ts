@@ -99,6 +99,7 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     Number.isInteger(blockSizeBytes) && blockSizeBytes > 0,
     'blockSizeBytes must be a positive integer',
   );
+  assert.ok((options.maxBlocksInFlight ?? 1) >= 1, 'maxBlocksInFlight must be at least 1');
   const drives = options.drives.map((drive) => (typeof drive === 'string' ? new LocalDrive(drive) : drive));
   const newId = options.randomUUID ?? randomUUID;
   const prepared = await prepareDrives(drives, { dataShards, parityShards }, newId);
@@ -146,6 +147,10 @@ function toStoredVersion(record: VersionRecord): StoredVersion {
       blockSizeBytes: record.erasure.blockSizeBytes,
     },
   };
+}
+
+function asJson(metadata: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
 }
 
 function checkAddress(address: VersionAddress): void {
@@ -199,7 +204,8 @@ export class ErasureSet {
       }
       options.signal?.throwIfAborted();
       await writer.end();
-      const metadata = await options.finalize({ sizeBytes: writer.sizeBytes });
+      // Stored as JSON: what the caller gets back is what a later read returns.
+      const metadata = asJson(await options.finalize({ sizeBytes: writer.sizeBytes }));
       options.signal?.throwIfAborted();
       const nowMs = ctx.clock();
       const record: VersionRecord = {

@@ -22,7 +22,10 @@ export async function updateRecords(
     resolveCopies(ctx, await readRecordCopies(ctx, versionDirectory(address))),
     'update',
   );
-  const metadata = update(structuredClone(found.record.metadata));
+  // Stored as JSON: what the caller gets back is what a later read returns.
+  const metadata = JSON.parse(
+    JSON.stringify(update(structuredClone(found.record.metadata))),
+  ) as VersionRecord['metadata'];
   const record: VersionRecord = {
     ...found.record,
     metadata,
