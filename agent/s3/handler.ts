@@ -10,6 +10,7 @@ import { type Endpoint, type Operation, parseEndpoint } from './endpoint.ts';
 import { S3Error, toS3Error } from './errors.ts';
 import type { Caller, OperationContext, OperationHandler } from './operation-context.ts';
 import { bucketOperations } from './operations/bucket-operations.ts';
+import { setActualRequestCorsHeaders } from './operations/cors-rules.ts';
 import { objectOperations } from './operations/object-operations.ts';
 import { roleAllows } from './permissions.ts';
 import { commonHeaders, sendError } from './responses.ts';
@@ -133,6 +134,9 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
       operationName = endpoint.operation;
       if (!roleAllows(caller.role, endpoint.operation)) throw new S3Error('AccessDenied');
       const bucketRecord = preflight ? preflightBucket(endpoint) : authoriseBucket(endpoint, caller);
+      if (!preflight && bucketRecord) {
+        setActualRequestCorsHeaders(response, bucketRecord.cors, firstHeader(request, 'origin'), method);
+      }
       const handler = operations[endpoint.operation] as
         | OperationHandler<typeof endpoint.operation>
         | undefined;

@@ -687,3 +687,30 @@ test('ListMultipartUploads: uploads in progress in key order, with their initiat
     ['c'],
   );
 });
+
+test('CORS: an actual request from an allowed origin carries the rule headers; one from another origin carries none', async (t) => {
+  const { s3 } = t.context;
+  await s3.send(new CreateBucketCommand({ Bucket: 'cors-actual' }));
+  await s3.send(
+    new PutBucketCorsCommand({ Bucket: 'cors-actual', CORSConfiguration: { CORSRules: corsRules } }),
+  );
+  await s3.send(new PutObjectCommand({ Bucket: 'cors-actual', Key: 'page.html', Body: '<p>bonjour</p>' }));
+  const allowed = await raw(t, {
+    method: 'GET',
+    path: '/cors-actual/page.html',
+    headers: { origin: 'https://app.example.fr' },
+  });
+  t.is(allowed.status, 200);
+  t.is(allowed.text, '<p>bonjour</p>');
+  t.is(allowed.headers.get('access-control-allow-origin'), 'https://app.example.fr');
+  t.is(allowed.headers.get('access-control-allow-methods'), 'GET, PUT');
+  t.is(allowed.headers.get('access-control-expose-headers'), 'ETag, x-amz-version-id');
+  t.is(allowed.headers.get('access-control-allow-credentials'), 'true');
+  const other = await raw(t, {
+    method: 'GET',
+    path: '/cors-actual/page.html',
+    headers: { origin: 'https://evil.example' },
+  });
+  t.is(other.status, 200);
+  t.is(other.headers.get('access-control-allow-origin'), null);
+});

@@ -2,6 +2,7 @@
 // rule whose AllowedOrigin matches the Origin, whose AllowedMethod holds the method, and whose
 // AllowedHeader patterns cover every requested header wins
 // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html).
+import type { ServerResponse } from 'node:http';
 import type { CorsRule } from '../../objects/records.ts';
 import type { ResponseHeaders } from '../responses.ts';
 
@@ -59,4 +60,25 @@ export function corsResponseHeaders(rule: CorsRule, request: CrossOriginRequest)
     'Access-Control-Allow-Credentials': anyOrigin ? undefined : 'true',
     Vary: 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method',
   };
+}
+
+/**
+ * S3 also answers the actual cross-origin request (one with an Origin header, after any preflight)
+ * with the Access-Control-* headers of the first rule that allows its origin and method, so the
+ * browser lets the page read the answer. Set before the handler runs, they go with its answer or
+ * error alike.
+ */
+export function setActualRequestCorsHeaders(
+  response: ServerResponse,
+  rules: readonly CorsRule[] | null,
+  origin: string | undefined,
+  method: string,
+): void {
+  if (rules === null || origin === undefined) return;
+  const request = { origin, method, requestedHeaders: [] };
+  const rule = matchCorsRule(rules, request);
+  if (rule === undefined) return;
+  for (const [name, value] of Object.entries(corsResponseHeaders(rule, request))) {
+    if (value !== undefined) response.setHeader(name, value);
+  }
 }
