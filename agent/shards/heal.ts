@@ -13,8 +13,11 @@ import { type RecordCopy, type Resolution, readRecordCopies, resolveCopies } fro
 
 export interface HealReport {
   address: VersionAddress;
-  /** 'healthy', 'healed', 'removed' (a leftover of a write that never committed) or 'partial'. */
-  outcome: 'healthy' | 'healed' | 'removed' | 'partial';
+  /**
+   * 'healthy', 'healed', 'removed' (a leftover of a write that never committed), 'partial' (some
+   * drives could not be healed now) or 'absent' (no drive has the version).
+   */
+  outcome: 'healthy' | 'healed' | 'removed' | 'partial' | 'absent';
   /** Drives whose shard (and record) were rewritten. */
   shardsRewritten: number[];
   /** Drives whose record only was rewritten. */
@@ -54,6 +57,7 @@ async function healLocked(
   const resolution = resolveCopies(ctx, await readRecordCopies(ctx, directory));
   if (resolution.kind === 'absent' && (await missingDrivesAreFormatted(ctx, resolution.copies))) {
     await removeLeftovers(ctx, resolution, directory, report);
+    if (report.outcome === 'healthy') report.outcome = 'absent';
     return report;
   }
   if (resolution.kind !== 'found') {
