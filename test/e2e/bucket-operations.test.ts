@@ -714,3 +714,20 @@ test('CORS: an actual request from an allowed origin carries the rule headers; o
   t.is(other.status, 200);
   t.is(other.headers.get('access-control-allow-origin'), null);
 });
+
+test('listings with max-keys=0 answer an empty page that is not truncated, as S3', async (t) => {
+  const { s3 } = t.context;
+  await s3.send(new CreateBucketCommand({ Bucket: 'lo-zero' }));
+  await putKeys(s3, 'lo-zero', ['a', 'b']);
+  const v2 = await s3.send(new ListObjectsV2Command({ Bucket: 'lo-zero', MaxKeys: 0 }));
+  t.is(v2.KeyCount, 0);
+  t.is(v2.Contents, undefined);
+  t.false(v2.IsTruncated);
+  t.is(v2.NextContinuationToken, undefined);
+  const v1 = await s3.send(new ListObjectsCommand({ Bucket: 'lo-zero', MaxKeys: 0, Delimiter: '/' }));
+  t.false(v1.IsTruncated);
+  t.is(v1.NextMarker, undefined);
+  const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'lo-zero', MaxKeys: 0 }));
+  t.false(versions.IsTruncated);
+  t.is(versions.Versions, undefined);
+});

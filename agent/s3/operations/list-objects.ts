@@ -1,7 +1,7 @@
 // ListObjects (v1) and ListObjectsV2: the current version of each key, in UTF-8 byte order, with keys
 // that contain the delimiter after the prefix rolled up into CommonPrefixes. With encoding-type=url the
 // key-like values (Key, Prefix, Delimiter, markers, StartAfter) come out URL-encoded, as S3 sends them.
-import type { ListedObject } from '../../objects/listing.ts';
+import type { ListedObject, ListObjectsResult, ListObjectsV2Result } from '../../objects/listing.ts';
 import type { OperationContext, OperationHandler } from '../operation-context.ts';
 import { sendXml } from '../responses.ts';
 import { type XmlChildren, xmlDocument } from '../xml.ts';
@@ -32,15 +32,27 @@ function commonPrefixEntries(prefixes: readonly string[], encodingType: 'url' | 
   );
 }
 
+/** The answer to max-keys=0, whatever the bucket holds. */
+const emptyPage: ListObjectsResult & ListObjectsV2Result = {
+  contents: [],
+  commonPrefixes: [],
+  isTruncated: false,
+  keyCount: 0,
+};
+
 export const handleListObjects: OperationHandler<'ListObjects'> = async (context, endpoint) => {
   const { encodingType } = endpoint;
-  const result = context.layer.listing.listObjects({
-    bucket: endpoint.bucket,
-    prefix: endpoint.prefix,
-    delimiter: endpoint.delimiter,
-    maxKeys: endpoint.maxKeys,
-    marker: endpoint.marker,
-  });
+  // S3 answers max-keys=0 with an empty page that is not truncated (and so carries no marker).
+  const result =
+    endpoint.maxKeys === 0
+      ? emptyPage
+      : context.layer.listing.listObjects({
+          bucket: endpoint.bucket,
+          prefix: endpoint.prefix,
+          delimiter: endpoint.delimiter,
+          maxKeys: endpoint.maxKeys,
+          marker: endpoint.marker,
+        });
   const xml = xmlDocument('ListBucketResult', [
     ['Name', endpoint.bucket],
     ['Prefix', listingText(endpoint.prefix, encodingType)],
@@ -59,14 +71,17 @@ export const handleListObjects: OperationHandler<'ListObjects'> = async (context
 
 export const handleListObjectsV2: OperationHandler<'ListObjectsV2'> = async (context, endpoint) => {
   const { encodingType } = endpoint;
-  const result = context.layer.listing.listObjectsV2({
-    bucket: endpoint.bucket,
-    prefix: endpoint.prefix,
-    delimiter: endpoint.delimiter,
-    maxKeys: endpoint.maxKeys,
-    startAfter: endpoint.startAfter,
-    continuationToken: endpoint.continuationToken,
-  });
+  const result =
+    endpoint.maxKeys === 0
+      ? emptyPage
+      : context.layer.listing.listObjectsV2({
+          bucket: endpoint.bucket,
+          prefix: endpoint.prefix,
+          delimiter: endpoint.delimiter,
+          maxKeys: endpoint.maxKeys,
+          startAfter: endpoint.startAfter,
+          continuationToken: endpoint.continuationToken,
+        });
   const xml = xmlDocument('ListBucketResult', [
     ['Name', endpoint.bucket],
     ['Prefix', listingText(endpoint.prefix, encodingType)],

@@ -1,7 +1,8 @@
 // ListObjectVersions (every version and delete marker, newest first within a key, Version and
 // DeleteMarker entries interleaved in listing order) and ListMultipartUploads (uploads in progress, in
 // key order then by initiation).
-import type { ListedVersion } from '../../objects/listing.ts';
+import type { ListedVersion, ListObjectVersionsResult } from '../../objects/listing.ts';
+import type { ListUploadsResult } from '../../objects/multipart.ts';
 import type { OperationContext, OperationHandler } from '../operation-context.ts';
 import { sendXml } from '../responses.ts';
 import { type XmlChildren, xmlDocument } from '../xml.ts';
@@ -38,16 +39,24 @@ function commonPrefixEntries(prefixes: readonly string[], encodingType: 'url' | 
   );
 }
 
+/** The answers to max-keys=0 and max-uploads=0, whatever the bucket holds. */
+const emptyVersionsPage: ListObjectVersionsResult = { versions: [], commonPrefixes: [], isTruncated: false };
+const emptyUploadsPage: ListUploadsResult = { uploads: [], commonPrefixes: [], isTruncated: false };
+
 export const handleListObjectVersions: OperationHandler<'ListObjectVersions'> = async (context, endpoint) => {
   const { encodingType } = endpoint;
-  const result = context.layer.listing.listObjectVersions({
-    bucket: endpoint.bucket,
-    prefix: endpoint.prefix,
-    delimiter: endpoint.delimiter,
-    maxKeys: endpoint.maxKeys,
-    keyMarker: endpoint.keyMarker,
-    versionIdMarker: endpoint.versionIdMarker,
-  });
+  // S3 answers max-keys=0 with an empty page that is not truncated.
+  const result =
+    endpoint.maxKeys === 0
+      ? emptyVersionsPage
+      : context.layer.listing.listObjectVersions({
+          bucket: endpoint.bucket,
+          prefix: endpoint.prefix,
+          delimiter: endpoint.delimiter,
+          maxKeys: endpoint.maxKeys,
+          keyMarker: endpoint.keyMarker,
+          versionIdMarker: endpoint.versionIdMarker,
+        });
   const xml = xmlDocument('ListVersionsResult', [
     ['Name', endpoint.bucket],
     ['Prefix', listingText(endpoint.prefix, encodingType)],
@@ -70,14 +79,17 @@ export const handleListMultipartUploads: OperationHandler<'ListMultipartUploads'
   endpoint,
 ) => {
   const { encodingType } = endpoint;
-  const result = context.layer.multipart.listUploads({
-    bucket: endpoint.bucket,
-    prefix: endpoint.prefix,
-    delimiter: endpoint.delimiter,
-    maxUploads: endpoint.maxUploads,
-    keyMarker: endpoint.keyMarker,
-    uploadIdMarker: endpoint.uploadIdMarker,
-  });
+  const result =
+    endpoint.maxUploads === 0
+      ? emptyUploadsPage
+      : context.layer.multipart.listUploads({
+          bucket: endpoint.bucket,
+          prefix: endpoint.prefix,
+          delimiter: endpoint.delimiter,
+          maxUploads: endpoint.maxUploads,
+          keyMarker: endpoint.keyMarker,
+          uploadIdMarker: endpoint.uploadIdMarker,
+        });
   const xml = xmlDocument('ListMultipartUploadsResult', [
     ['Bucket', endpoint.bucket],
     ['KeyMarker', listingText(endpoint.keyMarker ?? '', encodingType)],
