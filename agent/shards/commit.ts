@@ -69,11 +69,10 @@ export async function commitOnDrive(
   }
   await drive.rename(`${staging}/${versionRecordFile}`, `${directory}/${versionRecordFile}`, { sync: false });
   await drive.syncDirectory(directory);
-  await removeUnreferencedShards(drive, directory, [
-    record.dataId,
-    ...(previous ? [previous.record.dataId] : []),
-  ]);
-  await drive.remove(staging);
+  // Committed. What follows is tidying: if it fails, heal or the startup cleanup finish it.
+  const keep = [record.dataId, ...(previous ? [previous.record.dataId] : [])];
+  await removeUnreferencedShards(drive, directory, keep).catch(() => {});
+  await drive.remove(staging).catch(() => {});
   return previous;
 }
 
@@ -147,6 +146,20 @@ export async function cleanTemporaryFiles(drive: Drive): Promise<number> {
     await drive.remove(temporaryPath(name));
   }
   return names.length;
+}
+
+/**
+ * After a commit failed on a drive: removes the shard file this write may have published there,
+ * unless the drive's record does reference it after all. Best effort.
+ */
+export async function removeOrphanShard(drive: Drive, record: VersionRecord): Promise<void> {
+  const directory = versionDirectory(record);
+  const current = await readRecordIfAny(drive, `${directory}/${versionRecordFile}`);
+  if (current?.dataId === record.dataId || current?.previous?.record.dataId === record.dataId) return;
+  await drive.remove(`${directory}/${shardFileName(record.dataId)}`);
+  if (current === null && (await drive.list(directory).catch(() => ['?'])).length === 0) {
+    await drive.remove(directory);
+  }
 }
 
 async function readRecordIfAny(drive: Drive, path: string): Promise<VersionRecord | null> {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Drive, LocalDrive } from '../disk/index.ts';
 import { createCodec, type ErasureCodec } from '../erasure/index.ts';
-import { commitOnDrive, removeVersionDirectory } from './commit.ts';
+import { commitOnDrive, removeOrphanShard, removeVersionDirectory } from './commit.ts';
 import { emptyMetrics, lockName, type SetContext, type StoreMetrics, writeQuorumFor } from './context.ts';
 import { writeQuorumError } from './errors.ts';
 import type { VersionRecord } from './formats.ts';
@@ -234,6 +234,12 @@ export class ErasureSet {
   async #commit(writer: VersionWriter, record: VersionRecord): Promise<StoredVersion> {
     const ctx = this.#ctx;
     const { committed, failures } = await writer.commit(record);
+    const committedDrives = new Set(committed.map((entry) => entry.driveIndex));
+    await Promise.all(
+      ctx.drives.map((drive, driveIndex) =>
+        committedDrives.has(driveIndex) ? undefined : removeOrphanShard(drive, record).catch(() => {}),
+      ),
+    );
     if (committed.length < ctx.writeQuorum) {
       // Take back the drives that did commit, so that the version is not half there: restore
       // the record they held before, or remove the version.
