@@ -731,3 +731,42 @@ test('listings with max-keys=0 answer an empty page that is not truncated, as S3
   t.false(versions.IsTruncated);
   t.is(versions.Versions, undefined);
 });
+
+test('PutBucketCors and PutObjectLockConfiguration need Content-MD5 or a checksum, as S3; a wrong Content-MD5 is BadDigest', async (t) => {
+  const { s3 } = t.context;
+  await s3.send(new CreateBucketCommand({ Bucket: 'integrity', ObjectLockEnabledForBucket: true }));
+  const cors =
+    '<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule></CORSConfiguration>';
+  const lock =
+    '<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>';
+  for (const [subresource, body] of [
+    ['cors', cors],
+    ['object-lock', lock],
+  ] as const) {
+    const bare = await raw(t, { method: 'PUT', path: '/integrity', query: { [subresource]: '' }, body });
+    t.is(bare.status, 400, subresource);
+    t.regex(
+      bare.text,
+      /<Code>InvalidRequest<\/Code><Message>Missing required header for this request: Content-MD5<\/Message>/,
+    );
+    const contentMd5 = createHash('md5').update(body).digest('base64');
+    const withMd5 = await raw(t, {
+      method: 'PUT',
+      path: '/integrity',
+      query: { [subresource]: '' },
+      body,
+      headers: { 'content-md5': contentMd5 },
+    });
+    t.is(withMd5.status, 200, subresource);
+    const wrong = await raw(t, {
+      method: 'PUT',
+      path: '/integrity',
+      query: { [subresource]: '' },
+      body,
+      headers: { 'content-md5': createHash('md5').update('other').digest('base64') },
+    });
+    t.is(wrong.status, 400, subresource);
+    t.regex(wrong.text, /<Code>BadDigest<\/Code>/);
+  }
+  t.is((await s3.send(new GetBucketCorsCommand({ Bucket: 'integrity' }))).CORSRules?.length, 1);
+});

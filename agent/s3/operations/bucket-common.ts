@@ -1,6 +1,7 @@
 // What the bucket operations share: reading a small XML configuration body with every integrity
 // check the client asked for, S3's owner element, quoted ETags, and the "url" encoding of listings.
 
+import { S3Error } from '../errors.ts';
 import type { Caller, OperationContext } from '../operation-context.ts';
 import { openRequestBody } from '../request-body.ts';
 import { maximumXmlBodyBytes, readXmlBody, type XmlChildren } from '../xml.ts';
@@ -19,6 +20,22 @@ export async function readConfigurationXml(context: OperationContext): Promise<s
   const text = await readXmlBody(body.bytes);
   await body.finish();
   return text;
+}
+
+/**
+ * S3 refuses some configuration bodies (CORS, Object Lock) that carry no integrity check: Content-MD5,
+ * or since the additional checksums, any x-amz-checksum-* header or trailer, which current SDKs send
+ * instead. Absent all of them: InvalidRequest "Missing required header for this request: Content-MD5".
+ */
+export function requireBodyIntegrityHeader(context: OperationContext): void {
+  const announcedTrailer = context.header('x-amz-trailer') ?? '';
+  const hasChecksum =
+    context.header('content-md5') !== undefined ||
+    Object.keys(context.request.headers).some((name) => name.startsWith('x-amz-checksum-')) ||
+    announcedTrailer.toLowerCase().includes('x-amz-checksum-');
+  if (!hasChecksum) {
+    throw new S3Error('InvalidRequest', { message: 'Missing required header for this request: Content-MD5' });
+  }
 }
 
 /** S3's Owner (and Initiator) element: the canonical ID and display name of the bucket's tenant. */

@@ -5,7 +5,7 @@ import type { OperationHandler } from '../operation-context.ts';
 import { sendEmpty, sendXml } from '../responses.ts';
 import { parseCorsConfiguration, xmlDocument } from '../xml.ts';
 import { checkedBucket } from './bucket-basics.ts';
-import { readConfigurationXml } from './bucket-common.ts';
+import { readConfigurationXml, requireBodyIntegrityHeader } from './bucket-common.ts';
 import { corsResponseHeaders, matchCorsRule, parseRequestedHeaders } from './cors-rules.ts';
 
 export const handleGetBucketCors: OperationHandler<'GetBucketCors'> = async (context, endpoint) => {
@@ -28,6 +28,7 @@ export const handleGetBucketCors: OperationHandler<'GetBucketCors'> = async (con
 };
 
 export const handlePutBucketCors: OperationHandler<'PutBucketCors'> = async (context, endpoint) => {
+  requireBodyIntegrityHeader(context);
   const rules = parseCorsConfiguration(await readConfigurationXml(context));
   await context.layer.buckets.setCors(endpoint.bucket, rules);
   sendEmpty(context.response, 200, context.commonHeaders);

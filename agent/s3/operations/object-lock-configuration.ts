@@ -4,7 +4,7 @@ import { S3Error } from '../errors.ts';
 import type { OperationHandler } from '../operation-context.ts';
 import { sendEmpty, sendXml } from '../responses.ts';
 import { parseObjectLockConfiguration, xmlDocument } from '../xml.ts';
-import { readConfigurationXml } from './bucket-common.ts';
+import { readConfigurationXml, requireBodyIntegrityHeader } from './bucket-common.ts';
 
 export const handleGetObjectLockConfiguration: OperationHandler<'GetObjectLockConfiguration'> = async (
   context,
@@ -43,6 +43,7 @@ export const handlePutObjectLockConfiguration: OperationHandler<'PutObjectLockCo
   context,
   endpoint,
 ) => {
+  requireBodyIntegrityHeader(context);
   const configuration = parseObjectLockConfiguration(await readConfigurationXml(context));
   if (!configuration.enabled) {
     throw new S3Error('MalformedXML', { elements: { Detail: 'ObjectLockEnabled must be Enabled' } });
