@@ -69,7 +69,7 @@ test.serial(
     t.is(stat.etag, md5Hex(body));
     t.is(stat.metaData['content-type'], 'application/x-test');
     t.is(stat.metaData.origin, 'minio-js');
-    t.deepEqual(await streamBytes(await client.getObject(bucket, 'docs/stream é.bin')), body);
+    t.is(md5Hex(await streamBytes(await client.getObject(bucket, 'docs/stream é.bin'))), md5Hex(body));
     const partial = await client.getPartialObject(bucket, 'docs/stream é.bin', 1000, 500);
     t.deepEqual(await streamBytes(partial), body.subarray(1000, 1500));
   },
