@@ -22,6 +22,13 @@ export async function updateRecords(
     resolveCopies(ctx, await readRecordCopies(ctx, versionDirectory(address))),
     'update',
   );
+  if (found.holders.length < ctx.writeQuorum) {
+    // Refuse up front rather than update a minority of drives and report a failure.
+    throw new StoreError(
+      'QUORUM_LOST',
+      `update: ${found.holders.length} drives hold the version, ${ctx.writeQuorum} needed`,
+    );
+  }
   // Stored as JSON: what the caller gets back is what a later read returns.
   const metadata = JSON.parse(
     JSON.stringify(update(structuredClone(found.record.metadata))),
@@ -57,6 +64,11 @@ export async function deleteRecords(ctx: SetContext, address: VersionAddress): P
   const resolution = resolveCopies(ctx, copies);
   if (resolution.kind === 'absent' && !copies.some((copy) => copy.state === 'present')) {
     throw new StoreError('NOT_FOUND', 'delete: no such version');
+  }
+  // Refuse up front rather than delete from a minority of drives and report a failure.
+  const reachable = copies.filter((copy) => copy.state !== 'offline').length;
+  if (reachable < ctx.writeQuorum) {
+    throw new StoreError('QUORUM_LOST', `delete: only ${reachable} drives answer, ${ctx.writeQuorum} needed`);
   }
   const results = await Promise.allSettled(
     ctx.drives.map((drive) => removeVersionDirectory(drive, directory, ctx.randomUUID())),
