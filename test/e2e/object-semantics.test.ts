@@ -119,7 +119,7 @@ test('semantics: versions, delete markers (404 with x-amz-delete-marker, 405 for
   t.is(missing.name, 'NoSuchKey');
   t.is(missing.status, 404);
   t.is(missing.headers['x-amz-delete-marker'], 'true');
-  t.is<string | undefined>(missing.headers['x-amz-version-id'], deleted.VersionId);
+  t.is(missing.headers['x-amz-version-id'] as string | undefined, deleted.VersionId);
   const marker = await failure(
     s3.send(
       new HeadObjectCommand({ Bucket: versionedBucket, Key: 'doc', VersionId: deleted.VersionId ?? '' }),
