@@ -656,3 +656,54 @@ test('semantics: DeleteObjects in Quiet mode answers only errors; versioned dele
   t.true(loud.Deleted?.[0].DeleteMarker);
   t.truthy(loud.Deleted?.[0].DeleteMarkerVersionId);
 });
+
+test('semantics: CRC64NVME in the SDK trailer is verified, stored and returned; a multipart upload gets FULL_OBJECT', async (t) => {
+  const { s3 } = t.context;
+  const body = randomBytes(100_000);
+  const put = await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'crc64', Body: body, ChecksumAlgorithm: 'CRC64NVME' }),
+  );
+  t.truthy(put.ChecksumCRC64NVME);
+  const head = await s3.send(
+    new HeadObjectCommand({ Bucket: bucket, Key: 'crc64', ChecksumMode: 'ENABLED' }),
+  );
+  t.is(head.ChecksumCRC64NVME, put.ChecksumCRC64NVME);
+  t.is(head.ChecksumType, 'FULL_OBJECT');
+  const parts = [randomBytes(5 * mebibyte), randomBytes(4321)];
+  const created = await s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket: bucket,
+      Key: 'crc64-multipart',
+      ChecksumAlgorithm: 'CRC64NVME',
+    }),
+  );
+  t.is(created.ChecksumType, 'FULL_OBJECT');
+  const upload = { Bucket: bucket, Key: 'crc64-multipart', UploadId: created.UploadId };
+  const uploaded = [];
+  for (const [index, part] of parts.entries()) {
+    const result = await s3.send(
+      new UploadPartCommand({ ...upload, PartNumber: index + 1, Body: part, ChecksumAlgorithm: 'CRC64NVME' }),
+    );
+    uploaded.push({ PartNumber: index + 1, ETag: result.ETag, ChecksumCRC64NVME: result.ChecksumCRC64NVME });
+  }
+  const completed = await s3.send(
+    new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: uploaded } }),
+  );
+  // The whole object's CRC64NVME, the same value a single PUT of the same bytes gets.
+  const whole = await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: 'crc64-whole',
+      Body: Buffer.concat(parts),
+      ChecksumAlgorithm: 'CRC64NVME',
+    }),
+  );
+  t.is(completed.ChecksumCRC64NVME, whole.ChecksumCRC64NVME);
+  t.is(completed.ChecksumType, 'FULL_OBJECT');
+  const got = await s3.send(
+    new GetObjectCommand({ Bucket: bucket, Key: 'crc64-multipart', ChecksumMode: 'ENABLED' }),
+  );
+  // The SDK validates the FULL_OBJECT checksum of the whole body it reads.
+  t.true((await bodyOf(got.Body)).equals(Buffer.concat(parts)));
+  t.is(got.ChecksumCRC64NVME, whole.ChecksumCRC64NVME);
+});
