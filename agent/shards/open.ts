@@ -74,7 +74,8 @@ export async function prepareDrives(
           await formatDrive(drive, { setId, driveIndex, driveCount: drives.length, ...geometry });
         }
         await drive.ensureDirectory(objectsDirectory);
-        temporaryEntriesCleaned += await cleanTemporaryFiles(drive);
+        const cleaned = await cleanTemporaryFiles(drive);
+        temporaryEntriesCleaned += cleaned;
         return entry.format === null && anyFormatted ? 'needs-rebuild' : 'online';
       } catch {
         return 'offline';

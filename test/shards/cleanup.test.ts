@@ -1,0 +1,47 @@
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import test from 'ava';
+import { decodeVersionRecord, encodeVersionRecord } from '../../agent/shards/formats.ts';
+import { openErasureSet } from '../../agent/shards/index.ts';
+import { versionDirectory } from '../../agent/shards/layout.ts';
+import { bodyOf, filesUnder, makeDriveDirectories, noMetadata, patternBytes, readAll } from './helpers.ts';
+
+const address = { bucket: 'b', key: 'crashed overwrite', versionId: 'null' };
+
+test('startup cleanup: a write that died between publishing its shard and its record leaves nothing behind', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const first = await openErasureSet({ drives, blockSizeBytes: 64 * 1024 });
+  const data = patternBytes(200_000, 'committed');
+  const committed = await first.writeVersion(address, bodyOf(data), noMetadata);
+  await first.close();
+  // Recreate, on every drive, the state of a second write killed after its first rename: the
+  // staged record still in tmp/, its shard file already in the version directory.
+  const orphanDataId = '00000000-0000-4000-8000-0000000000ff';
+  const directory = versionDirectory(address);
+  for (const drive of drives) {
+    const current = decodeVersionRecord(await readFile(join(drive, directory, 'meta')));
+    const staged = {
+      ...current.record,
+      dataId: orphanDataId,
+      committedAtMs: current.record.committedAtMs + 1,
+    };
+    await mkdir(join(drive, 'tmp', 'interrupted'), { recursive: true });
+    await writeFile(
+      join(drive, 'tmp', 'interrupted', 'meta'),
+      encodeVersionRecord(staged, current.inlinePayload),
+    );
+    await copyFile(
+      join(drive, directory, `shard.${committed.dataId}`),
+      join(drive, directory, `shard.${orphanDataId}`),
+    );
+  }
+  const set = await openErasureSet({ drives, blockSizeBytes: 64 * 1024 });
+  t.teardown(() => set.close());
+  t.is(set.metrics.temporaryEntriesCleaned, drives.length);
+  for (const drive of drives) {
+    t.deepEqual(await filesUnder(join(drive, 'tmp')), []);
+    const names = (await filesUnder(join(drive, directory))).sort();
+    t.deepEqual(names, ['meta', `shard.${committed.dataId}`]);
+  }
+  t.true((await readAll((await set.readVersion(address)).body)).equals(data));
+});
