@@ -241,14 +241,27 @@ export class ObjectIndex {
   }
 
   /**
-   * Indexes a part and returns the store version of the part it replaces, if any. Of two store
-   * versions of one part number, the newer (greater hybrid-clock id) wins.
+   * Indexes a part and returns the store version of the part it replaces, if any. A live upload
+   * replaces (the last part committed wins, as in S3); a rebuild, which meets the store versions
+   * in no particular order, keeps the later committed one (last-modified, then id).
    */
-  putPart(record: PartRecord, storeVersionId: string): string | null {
+  putPart(
+    record: PartRecord,
+    storeVersionId: string,
+    rule: 'replace' | 'keep-latest' = 'replace',
+  ): string | null {
     const previous = this.statement(
-      'SELECT store_version_id FROM parts WHERE upload_id = ? AND part_number = ?',
-    ).get(record.uploadId, record.partNumber) as { store_version_id: string } | undefined;
-    if (previous !== undefined && previous.store_version_id >= storeVersionId) return null;
+      'SELECT store_version_id, last_modified_ms FROM parts WHERE upload_id = ? AND part_number = ?',
+    ).get(record.uploadId, record.partNumber) as
+      | { store_version_id: string; last_modified_ms: number }
+      | undefined;
+    if (previous?.store_version_id === storeVersionId) return null;
+    if (previous !== undefined && rule === 'keep-latest') {
+      const previousIsLater =
+        previous.last_modified_ms > record.lastModifiedMs ||
+        (previous.last_modified_ms === record.lastModifiedMs && previous.store_version_id > storeVersionId);
+      if (previousIsLater) return null;
+    }
     this.statement(
       `INSERT OR REPLACE INTO parts (upload_id, part_number, store_version_id, size_bytes, etag, last_modified_ms, record)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,

@@ -111,7 +111,7 @@ function indexStoredVersion(
       return;
     case 'part':
       // A replaced part left behind by a crash stays in the store: it may be a manifest's part.
-      index.putPart(entry.record, storeVersionId);
+      index.putPart(entry.record, storeVersionId, 'keep-latest');
       report.parts += 1;
       return;
     case 'object-version': {

@@ -82,6 +82,20 @@ for (const kind of storeKinds) {
         JSON.stringify(range),
       );
     }
+    // GetObject ?partNumber=N: where part N lies, then a ranged read of exactly it.
+    const second = await harness.layer.objects.partRange({
+      bucket: 'uploads',
+      key: 'big.bin',
+      partNumber: 2,
+    });
+    t.deepEqual(second, { offsetBytes: 5 * mebibyte, lengthBytes: 5 * mebibyte });
+    const secondBytes = await harness.layer.objects.get({
+      bucket: 'uploads',
+      key: 'big.bin',
+      range: { firstByte: second!.offsetBytes, lastByte: second!.offsetBytes + second!.lengthBytes - 1 },
+    });
+    t.true((await readAll(secondBytes.body)).equals(parts[1]));
+    t.is(await harness.layer.objects.partRange({ bucket: 'uploads', key: 'big.bin', partNumber: 4 }), null);
     t.deepEqual(
       harness.layer.multipart.listUploads({ bucket: 'uploads' }).uploads,
       [],
@@ -307,4 +321,30 @@ test('upload part copy: a byte range of an existing object becomes a part', asyn
   });
   t.is(part.sizeBytes, 100);
   t.is(part.etag, md5Hex(source.subarray(100, 200)));
+});
+
+test('two uploads of one part number at once: the one that finishes last is the part, the other is deleted', async (t) => {
+  const harness = await openHarness(t);
+  await createBucket(harness, 'uploads');
+  const upload = await startUpload(harness);
+  const base = { bucket: 'uploads', key: 'big.bin', uploadId: upload.uploadId, partNumber: 1 };
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const slowBody = (async function* () {
+    yield Buffer.from('started first, ');
+    await gate;
+    yield Buffer.from('finished last');
+  })();
+  const slow = harness.layer.multipart.uploadPart({ ...base, body: slowBody });
+  await new Promise((resolve) => setImmediate(resolve));
+  await harness.layer.multipart.uploadPart({ ...base, body: bodyOf('started last, finished first') });
+  open();
+  const winner = await slow;
+  t.deepEqual(
+    harness.layer.multipart.listParts(base).parts.map((part) => part.etag),
+    [winner.etag],
+  );
+  t.is([...harness.memory!.entries.keys()].filter((key) => key.includes('parts/')).length, 1);
 });

@@ -46,6 +46,11 @@ for (const kind of storeKinds) {
       t.deepEqual(await readAll(got.body), expected, JSON.stringify(range));
       t.is(got.range?.totalSizeBytes, 100_000);
     }
+    t.deepEqual(
+      await harness.layer.objects.partRange({ bucket: 'photos', key: 'k', partNumber: 1 }),
+      { offsetBytes: 0, lengthBytes: 100_000 },
+      'an object that is not multipart is its own part 1',
+    );
     const unsatisfiable = await t.throwsAsync(
       harness.layer.objects.get({ bucket: 'photos', key: 'k', range: { firstByte: 100_000 } }),
     );
