@@ -13,7 +13,11 @@ import {
   readUserMetadata,
   readWriteConditions,
 } from '../../agent/s3/operations/object-attributes.ts';
-import { etagListMatches, evaluateReadConditions } from '../../agent/s3/operations/read-conditions.ts';
+import {
+  type ConditionOutcome,
+  etagListMatches,
+  evaluateReadConditions,
+} from '../../agent/s3/operations/read-conditions.ts';
 
 const nowMs = Date.parse('2026-06-01T12:00:00Z');
 
