@@ -1,4 +1,5 @@
 import test from 'ava';
+import { FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
 import { openErasureSet, StoreError } from '../../agent/shards/index.ts';
 import { bodyOf, filesUnder, makeDriveDirectories, noMetadata, patternBytes, readAll } from './helpers.ts';
 
@@ -211,4 +212,22 @@ test('an aborted write leaves nothing and rejects with the abort reason', async 
   });
   t.is(await set.statVersion(address), null);
   for (const drive of drives) t.deepEqual(await filesUnder(drive), ['format']);
+});
+
+test('ranged reads touch only the blocks they need, and only the k data shards of each', async (t) => {
+  const roots = await makeDriveDirectories(t);
+  const drives = roots.map((root, index) => new FaultyDrive(new LocalDrive(root), { seed: index }));
+  const blockSizeBytes = 64 * kibibyte;
+  const set = await openErasureSet({ drives, blockSizeBytes });
+  t.teardown(() => set.close());
+  const address = { bucket: 'b', key: 'sparse', versionId: 'v' };
+  const data = patternBytes(20 * blockSizeBytes, 'sparse');
+  await set.writeVersion(address, bodyOf(data), noMetadata);
+  const shardReads = () => drives.reduce((sum, drive) => sum + (drive.calls.get('readRange') ?? 0), 0);
+  const before = shardReads();
+  // Bytes from the end of block 7 into block 8: two blocks, k = 4 shard reads each.
+  const offsetBytes = 8 * blockSizeBytes - 10;
+  const { body } = await set.readVersion(address, { offsetBytes, lengthBytes: 20 });
+  t.true((await readAll(body)).equals(data.subarray(offsetBytes, offsetBytes + 20)));
+  t.is(shardReads() - before, 2 * 4);
 });
