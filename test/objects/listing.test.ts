@@ -290,3 +290,45 @@ test('ListObjectVersions pages by key-marker and version-id-marker through every
     ),
   );
 });
+
+test('a folder whose keys are all deleted (delete markers on top) is not listed as a common prefix', async (t) => {
+  const harness = await openHarness(t);
+  await createBucket(harness, 'ver', { versioning: 'Enabled' });
+  await putKeys(harness, 'ver', ['gone/a', 'gone/b', 'kept/a']);
+  await harness.layer.objects.delete({ bucket: 'ver', key: 'gone/a' });
+  await harness.layer.objects.delete({ bucket: 'ver', key: 'gone/b' });
+  t.deepEqual(harness.layer.listing.listObjectsV2({ bucket: 'ver', delimiter: '/' }).commonPrefixes, [
+    'kept/',
+  ]);
+  // ListObjectVersions still shows the folder: it holds versions and delete markers.
+  t.deepEqual(harness.layer.listing.listObjectVersions({ bucket: 'ver', delimiter: '/' }).commonPrefixes, [
+    'gone/',
+    'kept/',
+  ]);
+});
+
+test('ListObjectVersions resumes after a "null" version id marker (a Suspended-era version between others)', async (t) => {
+  const harness = await openHarness(t);
+  await createBucket(harness, 'ver', { versioning: 'Enabled' });
+  const first = await harness.layer.objects.put({ bucket: 'ver', key: 'k', body: bodyOf('1') });
+  await harness.layer.buckets.setVersioning('ver', 'Suspended');
+  await harness.layer.objects.put({ bucket: 'ver', key: 'k', body: bodyOf('2') });
+  await harness.layer.buckets.setVersioning('ver', 'Enabled');
+  const third = await harness.layer.objects.put({ bucket: 'ver', key: 'k', body: bodyOf('3') });
+  const ids: string[] = [];
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (;;) {
+    const page = harness.layer.listing.listObjectVersions({
+      bucket: 'ver',
+      maxKeys: 1,
+      keyMarker,
+      versionIdMarker,
+    });
+    ids.push(...page.versions.map((version) => version.versionId));
+    if (!page.isTruncated) break;
+    keyMarker = page.nextKeyMarker;
+    versionIdMarker = page.nextVersionIdMarker;
+  }
+  t.deepEqual(ids, [third.versionId, 'null', first.versionId]);
+});
