@@ -106,6 +106,14 @@ export class FaultyDrive implements Drive {
     return copy;
   }
 
+  /** The chunks with one bit flipped in one of them (chosen by the seeded PRNG). */
+  #flipBitInOne(chunks: readonly Uint8Array[]): Uint8Array[] {
+    const candidates = chunks.flatMap((chunk, index) => (chunk.byteLength > 0 ? [index] : []));
+    if (candidates.length === 0) return [...chunks];
+    const chosen = candidates[Math.floor(this.#random() * candidates.length)];
+    return chunks.map((chunk, index) => (index === chosen ? this.#flipBit(chunk) : chunk));
+  }
+
   async checkOnline(): Promise<void> {
     this.#failIfAsked('checkOnline', '');
     await this.inner.checkOnline();
@@ -132,7 +140,7 @@ export class FaultyDrive implements Drive {
     return {
       write: async (chunks) => {
         const corrupt = this.#failIfAsked('write', path);
-        await writer.write(corrupt ? chunks.map((chunk) => this.#flipBit(chunk)) : chunks);
+        await writer.write(corrupt ? this.#flipBitInOne(chunks) : chunks);
       },
       finish: async () => {
         this.#failIfAsked('finish', path);

@@ -307,3 +307,28 @@ test('overwrite: the previous version is dropped from every drive once the new o
   }
   t.is(set.metrics.degradedWrites, 0);
 });
+
+test('scrub: an aborted scrub stops with the abort reason', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const controller = new AbortController();
+  const set = await openErasureSet({
+    drives,
+    blockSizeBytes,
+    clock: () => 0,
+    sleep: async () => {
+      controller.abort(new Error('scrub window over'));
+    },
+  });
+  t.teardown(() => set.close());
+  for (const key of ['a', 'b', 'c']) {
+    await set.writeVersion(
+      { bucket: 'b', key, versionId: 'v' },
+      bodyOf(patternBytes(blockSizeBytes, key)),
+      noMetadata,
+    );
+  }
+  await t.throwsAsync(set.scrub({ bytesPerSecond: 1000, signal: controller.signal }), {
+    message: 'scrub window over',
+  });
+  t.true(set.metrics.scrubbedVersions < 3);
+});
