@@ -77,6 +77,8 @@ export class Copies {
       tags: input.taggingDirective === 'REPLACE' ? (input.tags ?? {}) : source.tags,
       storageClass: input.storageClass ?? source.storageClass,
       encryption: input.encryption ?? source.encryption,
+      // The protocol layer decides whether the source's checksum still describes the copy.
+      checksum: input.checksum ?? null,
       retention: input.retention,
       legalHold: input.legalHold,
       // A copied multipart object becomes one part: its ETag is the MD5 of its bytes.

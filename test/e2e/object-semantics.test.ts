@@ -657,7 +657,7 @@ test('semantics: DeleteObjects in Quiet mode answers only errors; versioned dele
   t.truthy(loud.Deleted?.[0].DeleteMarkerVersionId);
 });
 
-test('semantics: CRC64NVME in the SDK trailer is verified, stored and returned; a multipart upload gets FULL_OBJECT', async (t) => {
+test('semantics: CRC64NVME in the SDK trailer is verified, stored, returned and copied; a multipart upload gets FULL_OBJECT', async (t) => {
   const { s3 } = t.context;
   const body = randomBytes(100_000);
   const put = await s3.send(
@@ -669,6 +669,15 @@ test('semantics: CRC64NVME in the SDK trailer is verified, stored and returned; 
   );
   t.is(head.ChecksumCRC64NVME, put.ChecksumCRC64NVME);
   t.is(head.ChecksumType, 'FULL_OBJECT');
+  // A copy has the same bytes: the whole-object checksum comes along.
+  const copied = await s3.send(
+    new CopyObjectCommand({ Bucket: bucket, Key: 'crc64-copy', CopySource: `${bucket}/crc64` }),
+  );
+  t.is(copied.CopyObjectResult?.ChecksumCRC64NVME, put.ChecksumCRC64NVME);
+  const copyHead = await s3.send(
+    new HeadObjectCommand({ Bucket: bucket, Key: 'crc64-copy', ChecksumMode: 'ENABLED' }),
+  );
+  t.is(copyHead.ChecksumCRC64NVME, put.ChecksumCRC64NVME);
   const parts = [randomBytes(5 * mebibyte), randomBytes(4321)];
   const created = await s3.send(
     new CreateMultipartUploadCommand({

@@ -6,7 +6,7 @@ import { S3Error } from '../errors.ts';
 import type { OperationContext, OperationHandler } from '../operation-context.ts';
 import { discardRequestBody } from '../request-body.ts';
 import { sendXml } from '../responses.ts';
-import { xmlDocument } from '../xml.ts';
+import { type XmlChildren, xmlDocument } from '../xml.ts';
 import { resolveCopySource } from './copy-source.ts';
 import {
   readObjectLockHeaders,
@@ -49,6 +49,9 @@ export const handleCopyObject: OperationHandler<'CopyObject'> = async (context, 
     ...replaced,
     tags,
     storageClass: readStorageClass(context),
+    // The copy has the source's bytes, so a whole-object checksum still holds; a COMPOSITE one
+    // describes parts the copy no longer has, and is dropped.
+    checksum: source.checksum?.type === 'FULL_OBJECT' ? source.checksum : null,
     ...readObjectLockHeaders(context),
     ...readWriteConditions(context),
     signal: clientGoneSignal(context),
@@ -59,6 +62,12 @@ export const handleCopyObject: OperationHandler<'CopyObject'> = async (context, 
     xmlDocument('CopyObjectResult', [
       ['ETag', quoteEtag(version.etag)],
       ['LastModified', new Date(version.lastModifiedMs)],
+      ...(version.checksum === null
+        ? []
+        : ([
+            [`Checksum${version.checksum.algorithm}`, version.checksum.value],
+            ['ChecksumType', version.checksum.type],
+          ] as XmlChildren)),
     ]),
     {
       ...context.commonHeaders,
