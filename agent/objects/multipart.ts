@@ -202,7 +202,8 @@ export class Multipart {
     partNumberMarker?: number;
   }): ListPartsResult {
     const upload = this.#requireUpload(input);
-    const maxParts = Math.min(input.maxParts ?? defaultMaximumPartsListed, defaultMaximumPartsListed);
+    const maxParts = Math.min(clampMaxKeys(input.maxParts), defaultMaximumPartsListed);
+    if (maxParts === 0) return { upload, parts: [], isTruncated: false };
     const rows = this.#context.index.listParts(input.uploadId, input.partNumberMarker ?? 0, maxParts + 1);
     const parts = rows.slice(0, maxParts).map((row) => row.record);
     const result: ListPartsResult = { upload, parts, isTruncated: rows.length > maxParts };
