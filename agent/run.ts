@@ -1,0 +1,118 @@
+// The agent process: one agent serving S3 over a local erasure-coded shard store. It prints its endpoint
+// and first key, and writes them to DATA/credentials (an AWS shared-credentials file, so
+// `AWS_SHARED_CREDENTIALS_FILE=.coffre/credentials aws --profile coffre ...` works at once).
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type AgentConfig, ConfigError, loadConfig } from './config.ts';
+import { LocalDrive } from './disk/index.ts';
+import { describeKernels } from './erasure/index.ts';
+import { listen, type RunningServer } from './http/server.ts';
+import { Identities } from './objects/identities.ts';
+import { type ObjectLayer, openObjectLayer } from './objects/object-layer.ts';
+import { createS3Handler } from './s3/handler.ts';
+import { type ErasureSet, openErasureSet } from './shards/index.ts';
+
+interface RunningAgent {
+  server: RunningServer;
+  layer: ObjectLayer;
+  store: ErasureSet;
+}
+
+async function credentialsFile(
+  config: AgentConfig,
+  endpoint: string,
+  key: { accessKeyId: string; secretAccessKey: string },
+) {
+  const file = path.join(config.dataDirectory, 'credentials');
+  const text = [
+    "# Written by the Coffre agent at its start: the first tenant's key.",
+    `# Endpoint: ${endpoint}  Region: ${config.region}`,
+    '[coffre]',
+    `aws_access_key_id = ${key.accessKeyId}`,
+    `aws_secret_access_key = ${key.secretAccessKey}`,
+    '',
+  ].join('\n');
+  await writeFile(file, text, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return file;
+}
+
+async function start(config: AgentConfig): Promise<RunningAgent> {
+  await mkdir(config.dataDirectory, { recursive: true });
+  for (const drive of config.drives) await mkdir(drive, { recursive: true });
+  const store = await openErasureSet({
+    drives: config.drives,
+    dataShards: config.drives.length - config.parityShards,
+    parityShards: config.parityShards,
+  });
+  const layer = await openObjectLayer({ store, indexPath: path.join(config.dataDirectory, 'index.sqlite') });
+  const identities = await Identities.open(new LocalDrive(config.dataDirectory));
+  const first = await identities.ensureFirstTenant(config.firstKey);
+  const handler = createS3Handler({
+    layer,
+    identities,
+    region: config.region,
+    baseDomain: config.baseDomain,
+  });
+  const server = await listen(handler, {
+    host: config.host,
+    port: config.port,
+    tls: config.tls ?? undefined,
+    onHandlerCrash: (error) => console.error('request failed after its response started:', error),
+  });
+  const file = await credentialsFile(config, server.url, first.key);
+  const dataShards = config.drives.length - config.parityShards;
+  console.log(
+    [
+      'Coffre agent started',
+      `  S3 endpoint:   ${server.url}`,
+      `  region:        ${config.region}`,
+      `  access key:    ${first.key.accessKeyId}`,
+      `  secret key:    ${first.key.secretAccessKey}`,
+      `  credentials:   ${file} (profile "coffre")`,
+      `  erasure set:   ${dataShards}+${config.parityShards} over ${config.drives.length} drives under ${config.dataDirectory}`,
+      `  erasure code:  ${describeKernels()}`,
+      layer.openRebuildReason ? `  listing index: rebuilt from the drives (${layer.openRebuildReason})` : '',
+    ]
+      .filter((line) => line !== '')
+      .join('\n'),
+  );
+  return { server, layer, store };
+}
+
+async function stop(agent: RunningAgent): Promise<void> {
+  await agent.server.close();
+  agent.layer.close();
+  await agent.store.close();
+}
+
+async function main(): Promise<void> {
+  let config: AgentConfig;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`coffre: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const agent = await start(config);
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`Coffre agent stopping (${signal}): finishing requests in flight`);
+    stop(agent).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('coffre: unclean stop:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+await main();
