@@ -4,6 +4,7 @@
 // only grows, GOVERNANCE yields only to a bypass) is decided by the rules that call it.
 import { enterMutation, type LayerContext, lockNames } from './context.ts';
 import { ObjectError } from './errors.ts';
+import { assertRetentionChange, lockStateOf } from './object-lock-rules.ts';
 import type { Objects } from './objects.ts';
 import { fromMetadata, type ObjectVersionRecord, type Retention, toMetadata } from './records.ts';
 
@@ -33,8 +34,25 @@ export class ObjectLockState {
     };
   }
 
-  async putRetention(target: LockTarget, retention: Retention | null): Promise<{ versionId: string }> {
-    return this.#update(target, (record) => ({ ...record, retention }));
+  /**
+   * S3 PutObjectRetention under Object Lock's rules (object-lock-rules.ts), judged against the
+   * retention clock: a COMPLIANCE retention is only kept or extended, a GOVERNANCE one shortened or
+   * removed only with `bypassGovernanceRetention` (already authorised by the protocol layer).
+   */
+  async putRetention(
+    target: LockTarget,
+    retention: Retention | null,
+    options: { bypassGovernanceRetention?: boolean } = {},
+  ): Promise<{ versionId: string }> {
+    return this.#update(target, (record) => {
+      assertRetentionChange(
+        lockStateOf(record),
+        retention,
+        this.#context.clock(),
+        options.bypassGovernanceRetention === true,
+      );
+      return { ...record, retention };
+    });
   }
 
   async putLegalHold(target: LockTarget, legalHold: boolean): Promise<{ versionId: string }> {

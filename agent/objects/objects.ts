@@ -15,6 +15,11 @@ import {
 import { ObjectError } from './errors.ts';
 import { readManifest, readManifestRange } from './manifest.ts';
 import type { IndexedVersion } from './object-index.ts';
+import {
+  assertDeletable as assertVersionDeletable,
+  defaultRetainUntilMs,
+  lockStateOf,
+} from './object-lock-rules.ts';
 import { type RangeRequest, resolveRange } from './ranges.ts';
 import {
   type BucketRecord,
@@ -169,6 +174,7 @@ export class Objects {
           releases.push(await this.#context.locks.acquire(lockNames.key(plan.bucket, plan.key)));
           const bucket = this.#buckets.head(plan.bucket);
           this.#checkConditions(plan);
+          if (bucket.versioning !== 'Enabled') this.#assertNullVersionReplaceable(plan);
           const sequence = this.#context.hybridClock.next();
           record = {
             bucket: plan.bucket,
@@ -379,10 +385,18 @@ export class Objects {
     if (plan.retention) return plan.retention;
     const defaults = bucket.objectLock.defaultRetention;
     if (defaults === null) return null;
-    const dayMs = 86_400_000;
-    const periodMs =
-      defaults.days !== undefined ? defaults.days * dayMs : (defaults.years ?? 0) * 365 * dayMs;
-    return { mode: defaults.mode, retainUntilMs: this.#context.clock() + periodMs };
+    return { mode: defaults.mode, retainUntilMs: defaultRetainUntilMs(defaults, this.#context.clock()) };
+  }
+
+  /**
+   * Without versioning Enabled a write replaces the key's "null" version in place: refused while
+   * that version is locked or held (Object Lock: "can't be overwritten"). A lock-enabled bucket keeps
+   * versioning Enabled, so this only guards a version locked before versioning was changed.
+   */
+  #assertNullVersionReplaceable(plan: CommitPlan): void {
+    const existing = this.#context.index.getVersion(plan.bucket, plan.key, 'null');
+    if (existing === null) return;
+    assertVersionDeletable(lockStateOf(existing.record), this.#context.clock(), false);
   }
 
   #checkConditions(plan: CommitPlan): void {
@@ -413,21 +427,11 @@ export class Objects {
 
 /**
  * Object Lock: a version under legal hold, or under retention until a future date, cannot be
- * deleted; GOVERNANCE retention yields to a caller allowed to bypass it, COMPLIANCE to nobody.
+ * deleted; GOVERNANCE retention yields to a caller allowed to bypass it, COMPLIANCE to nobody
+ * (the rules live in object-lock-rules.ts).
  */
 export function assertDeletable(record: ObjectVersionRecord, nowMs: number, bypassGovernance: boolean): void {
-  const locked =
-    record.legalHold ||
-    (record.retention !== null &&
-      record.retention.retainUntilMs > nowMs &&
-      !(record.retention.mode === 'GOVERNANCE' && bypassGovernance));
-  if (locked) {
-    throw new ObjectError('AccessDenied', 'Access Denied because object protected by object lock.', {
-      bucket: record.bucket,
-      key: record.key,
-      versionId: record.versionId,
-    });
-  }
+  assertVersionDeletable(lockStateOf(record), nowMs, bypassGovernance);
 }
 
 async function* hashing(body: AsyncIterable<Uint8Array>, hash: Hash): AsyncIterable<Uint8Array> {

@@ -8,7 +8,7 @@ import type { OperationContext, OperationHandler } from '../operation-context.ts
 import { sendXml } from '../responses.ts';
 import { parseDelete, type XmlChildren, xmlDocument } from '../xml.ts';
 import { readConfigurationXml } from './bucket-common.ts';
-import { bypassesGovernance } from './delete-object.ts';
+import { governanceBypassOf } from './delete-object.ts';
 
 /** Deletions run a few at a time: enough to overlap store I/O, bounded so one request cannot flood it. */
 export const deleteObjectsConcurrency = 8;
@@ -54,7 +54,7 @@ export const handleDeleteObjects: OperationHandler<'DeleteObjects'> = async (con
     throw new S3Error('InvalidRequest', { message: 'Missing required header for this request: Content-MD5' });
   }
   const request = parseDelete(await readConfigurationXml(context));
-  const bypass = bypassesGovernance(context.header('x-amz-bypass-governance-retention'));
+  const bypass = governanceBypassOf(context);
   const outcomes: Outcome[] = new Array(request.objects.length);
   let next = 0;
   const worker = async () => {

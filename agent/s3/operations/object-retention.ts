@@ -9,6 +9,7 @@ import { discardRequestBody } from '../request-body.ts';
 import { sendEmpty, sendXml } from '../responses.ts';
 import { parseLegalHold, parseRetention, xmlDocument } from '../xml.ts';
 import { readConfigurationXml } from './bucket-common.ts';
+import { governanceBypassOf } from './delete-object.ts';
 import { versionIdHeader } from './version-headers.ts';
 
 export const handleGetObjectRetention: OperationHandler<'GetObjectRetention'> = async (context, endpoint) => {
@@ -39,11 +40,12 @@ export const handlePutObjectRetention: OperationHandler<'PutObjectRetention'> = 
     });
   }
   // Which changes Object Lock allows (a COMPLIANCE date only grows; GOVERNANCE yields to
-  // x-amz-bypass-governance-retention) is the next issue's rules; this stores the document.
-  const { versionId } = await context.layer.lockState.putRetention(endpoint, {
-    mode,
-    retainUntilMs: retainUntilDate.getTime(),
-  });
+  // x-amz-bypass-governance-retention from a key allowed to bypass) is decided by the layer.
+  const { versionId } = await context.layer.lockState.putRetention(
+    endpoint,
+    { mode, retainUntilMs: retainUntilDate.getTime() },
+    { bypassGovernanceRetention: governanceBypassOf(context) },
+  );
   sendEmpty(context.response, 200, {
     ...context.commonHeaders,
     'x-amz-version-id': versionIdHeader(versionId, endpoint.versionId),
