@@ -3,7 +3,36 @@
 import type { HybridLogicalClock } from './hybrid-logical-clock.ts';
 import type { KeyedMutex, KeyedSharedLock } from './keyed-mutex.ts';
 import type { ObjectIndex } from './object-index.ts';
+import type { BucketRecord } from './records.ts';
 import type { ErasureSetContract, StoredVersion, VersionAddress, WriteSummary } from './store.ts';
+
+/** A new object version about to be committed (delete markers included), under its key lock. */
+export interface VersionAdmission {
+  bucket: BucketRecord;
+  key: string;
+  sizeBytes: number;
+  isDeleteMarker: boolean;
+  /** Set when the version completes this multipart upload (its parts are already counted). */
+  multipartUploadId: string | null;
+}
+
+/** A multipart part about to be committed, under its upload lock. */
+export interface PartAdmission {
+  bucket: string;
+  uploadId: string;
+  partNumber: number;
+  sizeBytes: number;
+}
+
+/**
+ * The last check before the store commits a version or a part (quotas, key roles): throwing
+ * refuses it and nothing is stored. The function returned is called once the index shows the
+ * commit, or the commit failed.
+ */
+export interface CommitAdmission {
+  admitVersion(request: VersionAdmission): () => void;
+  admitPart(request: PartAdmission): () => void;
+}
 
 export interface LayerContext {
   store: ErasureSetContract;
@@ -13,6 +42,8 @@ export interface LayerContext {
   clock: () => number;
   locks: KeyedMutex;
   gates: KeyedSharedLock;
+  /** Quotas and key-role checks at commit time; absent in layers opened without them. */
+  admission?: CommitAdmission;
 }
 
 const wholeLayerGate = 'layer';

@@ -27,7 +27,9 @@ export type ObjectErrorCode =
   | 'NoSuchUpload'
   | 'NoSuchVersion'
   | 'ObjectLockConfigurationNotFoundError'
-  | 'PreconditionFailed';
+  | 'PreconditionFailed'
+  /** Coffre's own: a hard quota of the tenant or the bucket would be exceeded. */
+  | 'QuotaExceeded';
 
 /** Facts the protocol layer turns into headers (x-amz-delete-marker, x-amz-version-id, ...). */
 export interface ObjectErrorDetails {

@@ -160,6 +160,13 @@ export class Multipart {
           releases.push(await enterMutation(this.#context, input.bucket));
           releases.push(await this.#context.locks.acquire(lockNames.upload(input.uploadId)));
           this.#requireUpload(input); // not completed or aborted while the body streamed
+          const admitted = this.#context.admission?.admitPart({
+            bucket: input.bucket,
+            uploadId: input.uploadId,
+            partNumber: input.partNumber,
+            sizeBytes,
+          });
+          if (admitted) releases.push(admitted);
           record = {
             bucket: input.bucket,
             key: input.key,

@@ -50,6 +50,15 @@ export class ObjectIndex {
   }
 
   #inTransaction: 'durable' | 'fast' | null = null;
+  readonly #commitHooks: (() => void)[] = [];
+
+  /**
+   * Runs `hook` at the end of every write transaction, inside it, after its work: what it writes
+   * commits (or rolls back) with the transaction. The usage ledger folds its peaks there.
+   */
+  onCommit(hook: () => void): void {
+    this.#commitHooks.push(hook);
+  }
 
   /**
    * One write transaction. `durable` ones fsync at commit; they are required for any that records
@@ -59,7 +68,12 @@ export class ObjectIndex {
     assert.equal(this.#inTransaction, null, 'index transactions do not nest');
     this.#inTransaction = options.durable ? 'durable' : 'fast';
     try {
-      return inTransaction(this.database, work, options.durable === true);
+      const workThenHooks = () => {
+        const result = work();
+        for (const hook of this.#commitHooks) hook();
+        return result;
+      };
+      return inTransaction(this.database, workThenHooks, options.durable === true);
     } finally {
       this.#inTransaction = null;
     }

@@ -15,8 +15,11 @@ import { ObjectIndex } from './object-index.ts';
 import { ObjectLockState } from './object-lock-state.ts';
 import { ObjectTagging } from './object-tagging.ts';
 import { Objects } from './objects.ts';
+import { QuotaAdmission } from './quota-admission.ts';
+import { type QuotaSource, Quotas } from './quotas.ts';
 import { type RebuildReport, rebuildIndex, replayIntents } from './recovery.ts';
 import type { ErasureSetContract } from './store.ts';
+import { UsageLedger } from './usage-ledger.ts';
 
 export interface OpenObjectLayerOptions {
   store: ErasureSetContract;
@@ -26,6 +29,8 @@ export interface OpenObjectLayerOptions {
   clock?: () => number;
   /** This host's id in version ids: 8 hex digits (default random). */
   nodeId?: string;
+  /** Hard quotas enforced at every commit (default: none, kept in memory). */
+  quotas?: QuotaSource;
 }
 
 export interface ObjectLayer {
@@ -37,6 +42,10 @@ export interface ObjectLayer {
   lockState: ObjectLockState;
   listing: Listing;
   multipart: Multipart;
+  /** Stored bytes and counts per tenant and bucket, exact at every commit, and the daily peaks. */
+  usage: UsageLedger;
+  /** The quota checks (precheck before a body streams, remaining bytes). */
+  admission: QuotaAdmission;
   /** Why the index was rebuilt at open, or null when it was reused. */
   readonly openRebuildReason: string | null;
   /** Rebuilds the listing index from the store; commits wait until it is done. */
@@ -59,6 +68,14 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
     locks: new KeyedMutex(),
     gates: new KeyedSharedLock(),
   };
+  // The ledger's triggers must be in place before a rebuild or a replay, so those count too.
+  const usage = UsageLedger.install(context.index, clock);
+  const admission = new QuotaAdmission({
+    ledger: usage,
+    quotas: options.quotas ?? Quotas.inMemory(),
+    index: context.index,
+  });
+  context.admission = admission;
   if (opened.rebuildReason !== null) await rebuildIndex(context);
   else await replayIntents(context);
   observeNewestIds(context);
@@ -74,6 +91,8 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
     lockState: new ObjectLockState(context, objects),
     listing: new Listing(context, buckets),
     multipart,
+    usage,
+    admission,
     openRebuildReason: opened.rebuildReason,
     async rebuildIndex() {
       // Commits wait at the gate meanwhile (their bodies keep streaming), so none interleaves.

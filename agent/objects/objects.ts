@@ -175,6 +175,14 @@ export class Objects {
           const bucket = this.#buckets.head(plan.bucket);
           this.#checkConditions(plan);
           if (bucket.versioning !== 'Enabled') this.#assertNullVersionReplaceable(plan);
+          const admitted = this.#context.admission?.admitVersion({
+            bucket,
+            key: plan.key,
+            sizeBytes: described.sizeBytes,
+            isDeleteMarker: plan.isDeleteMarker === true,
+            multipartUploadId: plan.multipart?.uploadId ?? null,
+          });
+          if (admitted) releases.push(admitted);
           const sequence = this.#context.hybridClock.next();
           record = {
             bucket: plan.bucket,

@@ -1,0 +1,330 @@
+// The usage ledger: what each tenant and bucket stores, exact at every commit, and the highest
+// value each tenant reached on each Paris calendar day (from which the peak of any billing period
+// follows). The figures are kept by triggers in the listing index's own database (see
+// usage-ledger-schema.ts), so they change in the very transaction that makes a version visible;
+// this class reads them and, at the end of each index transaction, folds the changed tenants'
+// totals into their daily peaks.
+//
+// Stored bytes, the billed quantity: the logical size of every stored version (current and
+// noncurrent) plus the parts of incomplete multipart uploads (they occupy the drives until
+// completed or aborted, as S3 bills them too); delete markers weigh nothing. Replication and
+// erasure-coding overhead are not counted.
+import assert from 'node:assert/strict';
+import type { ObjectIndex } from './object-index.ts';
+import {
+  recomputeUsageSql,
+  type UsageColumn,
+  usageColumns,
+  usageLedgerFormatVersion,
+  usageLedgerSchema,
+} from './usage-ledger-schema.ts';
+
+export interface UsageFigures {
+  /** current + noncurrent + incomplete multipart bytes: what quotas and bills count. */
+  storedBytes: number;
+  currentBytes: number;
+  currentCount: number;
+  noncurrentBytes: number;
+  noncurrentCount: number;
+  /** Versions (current or not) under a retention date still in the future or a legal hold. */
+  retainedBytes: number;
+  retainedCount: number;
+  deleteMarkerCount: number;
+  incompleteUploadCount: number;
+  incompletePartBytes: number;
+  incompletePartCount: number;
+}
+
+export interface BucketUsage extends UsageFigures {
+  bucket: string;
+}
+
+export interface TenantUsage extends UsageFigures {
+  tenantId: string;
+  buckets: BucketUsage[];
+}
+
+export interface DailyPeak {
+  tenantId: string;
+  /** Paris calendar date, YYYY-MM-DD. */
+  day: string;
+  peakBytes: number;
+  peakAtMs: number;
+  /** The level after the day's last change, which holds until the next change. */
+  lastBytes: number;
+  lastAtMs: number;
+}
+
+type UsageRow = { bucket: string } & Record<UsageColumn, number>;
+
+const parisDayFormat = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/Paris',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/** The Europe/Paris calendar date of an instant, YYYY-MM-DD (billing periods are Paris dates). */
+export function parisDay(instantMs: number): string {
+  return parisDayFormat.format(new Date(instantMs));
+}
+
+const zeroFigures = (): UsageFigures => ({
+  storedBytes: 0,
+  currentBytes: 0,
+  currentCount: 0,
+  noncurrentBytes: 0,
+  noncurrentCount: 0,
+  retainedBytes: 0,
+  retainedCount: 0,
+  deleteMarkerCount: 0,
+  incompleteUploadCount: 0,
+  incompletePartBytes: 0,
+  incompletePartCount: 0,
+});
+
+function figuresOf(row: UsageRow, retained: { bytes: number; count: number }): UsageFigures {
+  return {
+    storedBytes: row.current_bytes + row.noncurrent_bytes + row.part_bytes,
+    currentBytes: row.current_bytes,
+    currentCount: row.current_count,
+    noncurrentBytes: row.noncurrent_bytes,
+    noncurrentCount: row.noncurrent_count,
+    retainedBytes: retained.bytes,
+    retainedCount: retained.count,
+    deleteMarkerCount: row.delete_marker_count,
+    incompleteUploadCount: row.upload_count,
+    incompletePartBytes: row.part_bytes,
+    incompletePartCount: row.part_count,
+  };
+}
+
+function addFigures(total: UsageFigures, more: UsageFigures): void {
+  for (const name of Object.keys(total) as (keyof UsageFigures)[]) total[name] += more[name];
+}
+
+const storedBytesSql = '(u.current_bytes + u.noncurrent_bytes + u.part_bytes)';
+
+export class UsageLedger {
+  readonly #index: ObjectIndex;
+  readonly #clock: () => number;
+
+  private constructor(index: ObjectIndex, clock: () => number) {
+    this.#index = index;
+    this.#clock = clock;
+  }
+
+  /**
+   * Creates the ledger's tables and triggers in the index database if absent (seeding them from the
+   * index when it predates the ledger) and hooks the daily peaks into every index transaction.
+   * Call before the index is rebuilt or its intents replayed, so those count too.
+   */
+  static install(index: ObjectIndex, clock: () => number = Date.now): UsageLedger {
+    const ledger = new UsageLedger(index, clock);
+    index.transaction(
+      () => {
+        index.database.exec(usageLedgerSchema);
+        const format = index.statement("SELECT value FROM usage_meta WHERE name = 'format_version'").get() as
+          | { value: string }
+          | undefined;
+        if (format?.value !== usageLedgerFormatVersion) ledger.#seed();
+      },
+      { durable: true },
+    );
+    index.onCommit(() => ledger.#foldPeaks());
+    return ledger;
+  }
+
+  /** Rewrites the counters from the index tables (an index that predates the ledger). */
+  #seed(): void {
+    const database = this.#index.database;
+    database.exec('DELETE FROM usage_buckets; DELETE FROM usage_locked_versions;');
+    const columns = usageColumns.join(', ');
+    database.exec(
+      `INSERT INTO usage_buckets (bucket, ${columns}) SELECT bucket, ${columns} FROM (${recomputeUsageSql})`,
+    );
+    database.exec(`INSERT INTO usage_locked_versions (bucket, key, version_id, size_bytes, retain_until_ms, legal_hold)
+      SELECT bucket, key, version_id, size_bytes, json_extract(record, '$.retention.retainUntilMs'),
+        CASE WHEN json_extract(record, '$.legalHold') THEN 1 ELSE 0 END
+      FROM versions WHERE is_delete_marker = 0 AND (json_extract(record, '$.retention') IS NOT NULL
+        OR json_extract(record, '$.legalHold'))`);
+    this.#index
+      .statement("INSERT OR REPLACE INTO usage_meta (name, value) VALUES ('format_version', ?)")
+      .run(usageLedgerFormatVersion);
+  }
+
+  /**
+   * Runs inside every index transaction, last: the tenants whose buckets changed get their daily
+   * peak raised to their new total. Skipped while the index is being rebuilt (incomplete), whose
+   * intermediate states are not real levels; the rebuild's last transaction folds them all.
+   */
+  #foldPeaks(): void {
+    const dirty = this.#index.statement('SELECT bucket FROM usage_dirty_buckets').all() as {
+      bucket: string;
+    }[];
+    if (dirty.length === 0) return;
+    const complete = this.#index.statement("SELECT value FROM meta WHERE name = 'complete'").get() as
+      | { value: string }
+      | undefined;
+    if (complete?.value !== '1') return;
+    const tenants = this.#index
+      .statement(
+        `SELECT DISTINCT b.owner_tenant_id AS tenant FROM usage_dirty_buckets d JOIN buckets b ON b.name = d.bucket`,
+      )
+      .all() as { tenant: string }[];
+    const nowMs = this.#clock();
+    for (const { tenant } of tenants) this.#recordLevel(tenant, this.storedBytesOfTenant(tenant), nowMs);
+    this.#index.statement('DELETE FROM usage_dirty_buckets').run();
+    // A deleted bucket leaves a row of zeros behind; it has nothing more to say.
+    this.#index
+      .statement(
+        `DELETE FROM usage_buckets WHERE bucket NOT IN (SELECT name FROM buckets)
+           AND ${usageColumns.map((column) => `${column} = 0`).join(' AND ')}`,
+      )
+      .run();
+  }
+
+  #recordLevel(tenantId: string, storedBytes: number, nowMs: number): void {
+    const day = parisDay(nowMs);
+    const today = this.#index
+      .statement('SELECT peak_bytes FROM usage_daily_peaks WHERE tenant_id = ? AND day = ?')
+      .get(tenantId, day) as { peak_bytes: number } | undefined;
+    if (today === undefined) {
+      // The day's first change: the level before it held since midnight, so it is the day's floor.
+      const before = this.#index
+        .statement(
+          'SELECT last_bytes FROM usage_daily_peaks WHERE tenant_id = ? AND day < ? ORDER BY day DESC LIMIT 1',
+        )
+        .get(tenantId, day) as { last_bytes: number } | undefined;
+      const floor = before?.last_bytes ?? 0;
+      this.#index
+        .statement(
+          `INSERT INTO usage_daily_peaks (tenant_id, day, peak_bytes, peak_at_ms, last_bytes, last_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+        )
+        .run(tenantId, day, Math.max(floor, storedBytes), nowMs, storedBytes, nowMs);
+      return;
+    }
+    this.#index
+      .statement(
+        `UPDATE usage_daily_peaks SET last_bytes = ?, last_at_ms = ?,
+           peak_at_ms = CASE WHEN ? > peak_bytes THEN ? ELSE peak_at_ms END, peak_bytes = max(peak_bytes, ?)
+         WHERE tenant_id = ? AND day = ?`,
+      )
+      .run(storedBytes, nowMs, storedBytes, nowMs, storedBytes, tenantId, day);
+  }
+
+  /** The tenant's stored bytes now (quota checks): current + noncurrent + incomplete multipart. */
+  storedBytesOfTenant(tenantId: string): number {
+    const row = this.#index
+      .statement(
+        `SELECT coalesce(sum(${storedBytesSql}), 0) AS stored FROM usage_buckets u
+         JOIN buckets b ON b.name = u.bucket WHERE b.owner_tenant_id = ?`,
+      )
+      .get(tenantId) as { stored: number };
+    return row.stored;
+  }
+
+  storedBytesOfBucket(bucket: string): number {
+    const row = this.#index
+      .statement(`SELECT ${storedBytesSql} AS stored FROM usage_buckets u WHERE u.bucket = ?`)
+      .get(bucket) as { stored: number } | undefined;
+    return row?.stored ?? 0;
+  }
+
+  /** A bucket's figures now ("under retention" is judged at `nowMs`, default the ledger's clock). */
+  bucketUsage(bucket: string, nowMs: number = this.#clock()): BucketUsage {
+    const row = this.#index.statement('SELECT * FROM usage_buckets WHERE bucket = ?').get(bucket) as
+      | UsageRow
+      | undefined;
+    if (row === undefined) return { bucket, ...zeroFigures() };
+    return { bucket, ...figuresOf(row, this.#retained(bucket, nowMs)) };
+  }
+
+  /** S3-facing name for engineers building on the ledger (SOSAPI capacity.xml): the tenant's usage now. */
+  usageOf(tenantId: string, nowMs: number = this.#clock()): TenantUsage {
+    const names = this.#index
+      .statement('SELECT name FROM buckets WHERE owner_tenant_id = ? ORDER BY name')
+      .all(tenantId) as { name: string }[];
+    const total: TenantUsage = { tenantId, ...zeroFigures(), buckets: [] };
+    for (const { name } of names) {
+      const bucket = this.bucketUsage(name, nowMs);
+      total.buckets.push(bucket);
+      addFigures(total, bucket);
+    }
+    return total;
+  }
+
+  /** The tenants with any bucket or any recorded level, in id order. */
+  tenantIds(): string[] {
+    const rows = this.#index
+      .statement(
+        'SELECT owner_tenant_id AS id FROM buckets UNION SELECT tenant_id AS id FROM usage_daily_peaks ORDER BY id',
+      )
+      .all() as { id: string }[];
+    return rows.map((row) => row.id);
+  }
+
+  #retained(bucket: string, nowMs: number): { bytes: number; count: number } {
+    const row = this.#index
+      .statement(
+        `SELECT coalesce(sum(size_bytes), 0) AS bytes, count(*) AS count FROM usage_locked_versions
+         WHERE bucket = ? AND (legal_hold = 1 OR retain_until_ms > ?)`,
+      )
+      .get(bucket, nowMs) as { bytes: number; count: number };
+    return row;
+  }
+
+  /** The tenant's daily peaks from `fromDay` (inclusive) to `toDay` (exclusive), Paris dates. */
+  dailyPeaks(tenantId: string, range: { fromDay?: string; toDay?: string } = {}): DailyPeak[] {
+    const rows = this.#index
+      .statement(
+        `SELECT tenant_id, day, peak_bytes, peak_at_ms, last_bytes, last_at_ms FROM usage_daily_peaks
+         WHERE tenant_id = ? AND day >= ? AND day < ? ORDER BY day`,
+      )
+      .all(tenantId, range.fromDay ?? '0000-00-00', range.toDay ?? '9999-99-99') as {
+      tenant_id: string;
+      day: string;
+      peak_bytes: number;
+      peak_at_ms: number;
+      last_bytes: number;
+      last_at_ms: number;
+    }[];
+    return rows.map((row) => ({
+      tenantId: row.tenant_id,
+      day: row.day,
+      peakBytes: row.peak_bytes,
+      peakAtMs: row.peak_at_ms,
+      lastBytes: row.last_bytes,
+      lastAtMs: row.last_at_ms,
+    }));
+  }
+
+  /**
+   * The highest stored bytes of the tenant over the Paris dates [fromDay, toDay): the days' peaks,
+   * and the level left by the last change before the period, which still held when it opened.
+   */
+  peakOf(tenantId: string, range: { fromDay: string; toDay: string }): number {
+    assert.ok(range.fromDay <= range.toDay, 'a period ends after it starts');
+    const before = this.#index
+      .statement(
+        'SELECT last_bytes FROM usage_daily_peaks WHERE tenant_id = ? AND day < ? ORDER BY day DESC LIMIT 1',
+      )
+      .get(tenantId, range.fromDay) as { last_bytes: number } | undefined;
+    const inside = this.#index
+      .statement(
+        'SELECT max(peak_bytes) AS peak FROM usage_daily_peaks WHERE tenant_id = ? AND day >= ? AND day < ?',
+      )
+      .get(tenantId, range.fromDay, range.toDay) as { peak: number | null };
+    return Math.max(before?.last_bytes ?? 0, inside.peak ?? 0);
+  }
+
+  /** The same figures recomputed from the index tables, per bucket (for checks and tests). */
+  recomputed(): BucketUsage[] {
+    const rows = this.#index.statement(recomputeUsageSql).all() as UsageRow[];
+    return rows.map((row) => ({
+      bucket: row.bucket,
+      ...figuresOf(row, this.#retained(row.bucket, this.#clock())),
+    }));
+  }
+}
