@@ -3,9 +3,11 @@
 // listing index trustworthy (rebuilt from the store if missing or corrupt, crash intents
 // replayed), and hands back one object per concern.
 import { randomBytes } from 'node:crypto';
+import type { ObjectEncryption } from '../crypto/object-encryption.ts';
 import { Buckets } from './buckets.ts';
 import { enterExclusive, type LayerContext } from './context.ts';
 import { Copies } from './copies.ts';
+import { EncryptedStore } from './encrypted-store.ts';
 import { createHybridLogicalClock } from './hybrid-logical-clock.ts';
 import { openIndexDatabase } from './index-database.ts';
 import { KeyedMutex, KeyedSharedLock } from './keyed-mutex.ts';
@@ -17,6 +19,7 @@ import { ObjectTagging } from './object-tagging.ts';
 import { Objects } from './objects.ts';
 import { QuotaAdmission } from './quota-admission.ts';
 import { type QuotaSource, Quotas } from './quotas.ts';
+import { systemBucket } from './records.ts';
 import { type RebuildReport, rebuildIndex, replayIntents } from './recovery.ts';
 import type { ErasureSetContract } from './store.ts';
 import { UsageLedger } from './usage-ledger.ts';
@@ -31,7 +34,16 @@ export interface OpenObjectLayerOptions {
   nodeId?: string;
   /** Hard quotas enforced at every commit (default: none, kept in memory). */
   quotas?: QuotaSource;
+  /**
+   * Encryption at rest: when given, every store version is encrypted before it reaches the store
+   * (EncryptedStore), with data keys wrapped by the owning tenant's key (the system's own for the
+   * layer's records). The agent always passes it; unit tests of other concerns may leave it out.
+   */
+  encryption?: ObjectEncryption;
 }
+
+/** The key owner of the layer's own records (bucket configurations, uploads, manifests). */
+export const systemKeyOwner = systemBucket;
 
 export interface ObjectLayer {
   buckets: Buckets;
@@ -57,8 +69,21 @@ export interface ObjectLayer {
 export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<ObjectLayer> {
   const clock = options.clock ?? Date.now;
   const opened = openIndexDatabase(options.indexPath);
+  let buckets: Buckets | null = null;
+  const store =
+    options.encryption === undefined
+      ? options.store
+      : new EncryptedStore(options.store, {
+          encryption: options.encryption,
+          keySourceOf: (address) => ({
+            tenantId:
+              address.bucket === systemBucket || buckets === null
+                ? systemKeyOwner
+                : buckets.head(address.bucket).ownerTenantId,
+          }),
+        });
   const context: LayerContext = {
-    store: options.store,
+    store,
     index: new ObjectIndex(opened.database),
     hybridClock: createHybridLogicalClock({
       clock,
@@ -79,7 +104,7 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
   if (opened.rebuildReason !== null) await rebuildIndex(context);
   else await replayIntents(context);
   observeNewestIds(context);
-  const buckets = new Buckets(context);
+  buckets = new Buckets(context);
   buckets.reload();
   const objects = new Objects(context, buckets);
   const multipart = new Multipart(context, objects);
