@@ -1,0 +1,213 @@
+// The per-tenant audit logs: one append-only file of hash-chained JSON lines per tenant
+// (audit-chain.ts), in the agent's data directory. An append resolves once its line is fsynced;
+// appends arriving together share one write and one fsync. Every `checkpointEvery` records a
+// checkpoint (the last sequence and hash) is replaced atomically and durably beside the log, so a
+// log cut short after it is detected. The agent never rewrites or deletes a log: there is no call
+// for it; exports stream the lines as they are, for an auditor to verify with the same command.
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdir, open, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  AuditChainVerifier,
+  type AuditCheckpoint,
+  type AuditEvent,
+  type AuditRecord,
+  type AuditVerification,
+  chainRecord,
+  genesisHash,
+} from './audit-chain.ts';
+
+export interface AuditLogOptions {
+  directory: string;
+  /** Records between two checkpoints (default 100). */
+  checkpointEvery?: number;
+}
+
+interface TenantLog {
+  handle: FileHandle;
+  last: { sequence: number; hash: string };
+  sinceCheckpoint: number;
+  pending: { event: AuditEvent; settle: (outcome: AuditRecord | Error) => void }[];
+  flushing: Promise<void> | null;
+}
+
+/** The tail read at open to find a log's last record: far more than one record. */
+const tailBytes = 64 * 1024;
+
+export class AuditLog {
+  readonly #directory: string;
+  readonly #checkpointEvery: number;
+  readonly #tenants = new Map<string, Promise<TenantLog>>();
+
+  constructor(options: AuditLogOptions) {
+    this.#directory = options.directory;
+    this.#checkpointEvery = options.checkpointEvery ?? 100;
+  }
+
+  /** The log and checkpoint files of a tenant (the id is URI-encoded into a file name). */
+  paths(tenantId: string): { log: string; checkpoint: string } {
+    const base = path.join(this.#directory, encodeURIComponent(tenantId).replaceAll('.', '%2E'));
+    return { log: `${base}.audit.jsonl`, checkpoint: `${base}.checkpoint.json` };
+  }
+
+  /** Appends one record to the tenant's log; resolves with it once it is on stable storage. */
+  append(event: AuditEvent): Promise<AuditRecord> {
+    return new Promise((resolve, reject) => {
+      const settle = (outcome: AuditRecord | Error) =>
+        outcome instanceof Error ? reject(outcome) : resolve(outcome);
+      this.#tenant(event.tenantId).then((log) => {
+        log.pending.push({ event, settle });
+        if (log.flushing === null) log.flushing = this.#flush(event.tenantId, log);
+      }, reject);
+    });
+  }
+
+  async #flush(tenantId: string, log: TenantLog): Promise<void> {
+    // Let the appends of this turn of the event loop join the batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (log.pending.length > 0) {
+      const batch = log.pending.splice(0);
+      const records: AuditRecord[] = [];
+      let last = log.last;
+      for (const entry of batch) {
+        const record = chainRecord(entry.event, last);
+        records.push(record);
+        last = record;
+      }
+      try {
+        await log.handle.write(records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+        await log.handle.sync();
+      } catch (error) {
+        // The chain head does not move: the next append follows the last record known to be written.
+        for (const entry of batch) entry.settle(error as Error);
+        continue;
+      }
+      log.last = { sequence: last.sequence, hash: last.hash };
+      log.sinceCheckpoint += records.length;
+      if (log.sinceCheckpoint >= this.#checkpointEvery) {
+        // The records are durable already; a failed checkpoint is retried after the next batch.
+        await this.#checkpoint(tenantId, log).catch(() => {});
+      }
+      for (const [index, entry] of batch.entries()) entry.settle(records[index]);
+    }
+    log.flushing = null;
+  }
+
+  async #checkpoint(tenantId: string, log: TenantLog): Promise<void> {
+    const checkpoint: AuditCheckpoint = { tenantId, ...log.last, atMs: Date.now() };
+    const file = this.paths(tenantId).checkpoint;
+    const temporary = `${file}.tmp`;
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(`${JSON.stringify(checkpoint)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, file);
+    const directory = await open(this.#directory, 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
+    log.sinceCheckpoint = 0;
+  }
+
+  /** Writes a checkpoint for every open log now (at shutdown). */
+  async checkpointAll(): Promise<void> {
+    for (const [tenantId, opening] of this.#tenants) {
+      const log = await opening;
+      await log.flushing;
+      if (log.last.sequence > 0) await this.#checkpoint(tenantId, log);
+    }
+  }
+
+  #tenant(tenantId: string): Promise<TenantLog> {
+    let opening = this.#tenants.get(tenantId);
+    if (opening === undefined) {
+      opening = this.#openTenant(tenantId);
+      this.#tenants.set(tenantId, opening);
+      opening.catch(() => this.#tenants.delete(tenantId));
+    }
+    return opening;
+  }
+
+  async #openTenant(tenantId: string): Promise<TenantLog> {
+    await mkdir(this.#directory, { recursive: true });
+    const file = this.paths(tenantId).log;
+    const handle = await open(file, 'a+');
+    const { size } = await handle.stat();
+    const start = Math.max(0, size - tailBytes);
+    const tail = Buffer.alloc(size - start);
+    await handle.read(tail, 0, tail.length, start);
+    const text = tail.toString('utf8');
+    const complete = text.lastIndexOf('\n');
+    if (complete !== text.length - 1) {
+      // A line cut short by a crash was never acknowledged (appends resolve after the fsync): it is
+      // not a record, and the chain goes on from the last complete one.
+      await handle.truncate(start + Buffer.byteLength(text.slice(0, complete + 1)));
+    }
+    const lines = text.slice(0, complete).split('\n');
+    const lastLine = lines.at(-1);
+    let last = { sequence: 0, hash: genesisHash };
+    if (lastLine) {
+      const record = JSON.parse(lastLine) as AuditRecord;
+      last = { sequence: record.sequence, hash: record.hash };
+    }
+    return { handle, last, sinceCheckpoint: 0, pending: [], flushing: null };
+  }
+
+  /** The tenant's records as JSON lines, exactly as stored (an export for an auditor). */
+  async *exportLines(
+    tenantId: string,
+    range: { fromMs?: number; toMs?: number } = {},
+  ): AsyncIterable<string> {
+    const opening = this.#tenants.get(tenantId);
+    if (opening) await (await opening).flushing;
+    const lines = createInterface({ input: createReadStream(this.paths(tenantId).log), crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        if (line === '') continue;
+        if (range.fromMs !== undefined || range.toMs !== undefined) {
+          const atMs = (JSON.parse(line) as AuditRecord).atMs;
+          if (atMs < (range.fromMs ?? 0) || atMs >= (range.toMs ?? Number.POSITIVE_INFINITY)) continue;
+        }
+        yield line;
+      }
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+    }
+  }
+
+  async verify(tenantId: string): Promise<AuditVerification> {
+    const paths = this.paths(tenantId);
+    return verifyAuditFile(paths.log, { checkpointFile: paths.checkpoint, tenantId });
+  }
+
+  async close(): Promise<void> {
+    await this.checkpointAll();
+    for (const opening of this.#tenants.values()) await (await opening).handle.close();
+    this.#tenants.clear();
+  }
+}
+
+/** Verifies a log file, streaming; with its checkpoint file when there is one. */
+export async function verifyAuditFile(
+  logFile: string,
+  options: { checkpointFile?: string; tenantId?: string } = {},
+): Promise<AuditVerification> {
+  let checkpoint: AuditCheckpoint | undefined;
+  if (options.checkpointFile) {
+    try {
+      checkpoint = JSON.parse(await readFile(options.checkpointFile, 'utf8')) as AuditCheckpoint;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+    }
+  }
+  const verifier = new AuditChainVerifier({ tenantId: options.tenantId, checkpoint });
+  const lines = createInterface({ input: createReadStream(logFile), crlfDelay: Infinity });
+  for await (const line of lines) verifier.push(line);
+  return verifier.finish();
+}
