@@ -117,7 +117,7 @@ export async function writeIndexed(
     durableCommit?: boolean;
   },
 ): Promise<StoredVersion> {
-  const intentId = context.index.addIntent('write', address);
+  const intentId = await context.index.recordIntent('write', address);
   let finalizeFailed = false;
   let stored: StoredVersion;
   try {
@@ -158,7 +158,7 @@ export async function updateIndexed(
   update: (old: Record<string, unknown>) => Record<string, unknown>,
   indexUpdated: (stored: StoredVersion) => void,
 ): Promise<StoredVersion> {
-  const intentId = context.index.addIntent('write', address);
+  const intentId = await context.index.recordIntent('write', address);
   const stored = await context.store.updateMetadata(address, update);
   context.index.transaction(() => {
     indexUpdated(stored);

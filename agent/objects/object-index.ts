@@ -313,11 +313,54 @@ export class ObjectIndex {
 
   // Intents: the crash-safety log between the store and this index.
 
+  /** Records an intent durably: in the caller's durable transaction, or in one of its own. */
   addIntent(action: Intent['action'], address: VersionAddress): number {
+    if (this.#inTransaction === null) {
+      return this.transaction(() => this.addIntent(action, address), { durable: true });
+    }
+    assert.equal(
+      this.#inTransaction,
+      'durable',
+      'an intent must be committed durably before the store changes',
+    );
     const result = this.statement(
       'INSERT INTO intents (action, bucket, key, version_id) VALUES (?, ?, ?, ?)',
     ).run(action, address.bucket, address.key, address.versionId);
     return Number(result.lastInsertRowid);
+  }
+
+  readonly #queuedIntents: {
+    action: Intent['action'];
+    address: VersionAddress;
+    settle: (outcome: number | Error) => void;
+  }[] = [];
+
+  /**
+   * Records an intent durably, sharing one fsync with every other intent asked for in the same
+   * turn of the event loop (a group commit): node:sqlite blocks the loop while it fsyncs, so
+   * concurrent writes each paying their own fsync would queue behind one another.
+   */
+  recordIntent(action: Intent['action'], address: VersionAddress): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const settle = (outcome: number | Error) =>
+        outcome instanceof Error ? reject(outcome) : resolve(outcome);
+      this.#queuedIntents.push({ action, address, settle });
+      if (this.#queuedIntents.length === 1) setImmediate(() => this.#commitQueuedIntents());
+    });
+  }
+
+  #commitQueuedIntents(): void {
+    const batch = this.#queuedIntents.splice(0);
+    let ids: number[];
+    try {
+      ids = this.transaction(() => batch.map((entry) => this.addIntent(entry.action, entry.address)), {
+        durable: true,
+      });
+    } catch (error) {
+      for (const entry of batch) entry.settle(error as Error);
+      return;
+    }
+    for (const [position, entry] of batch.entries()) entry.settle(ids[position]);
   }
 
   clearIntent(id: number): void {
