@@ -1,6 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { isObjectError } from '../../agent/objects/errors.ts';
+import { openIndexDatabase } from '../../agent/objects/index-database.ts';
 import { KeyedMutex, KeyedSharedLock } from '../../agent/objects/keyed-mutex.ts';
+import { ObjectIndex } from '../../agent/objects/object-index.ts';
 import { bodyOf, createBucket, openHarness, readText } from './helpers.ts';
 
 /** A body that yields one chunk, then waits for `gate` before the rest. */
@@ -120,4 +125,41 @@ test('KeyedMutex: one holder per name at a time, in arrival order, and idle name
   );
   t.deepEqual(order, [1, -1, 2, -2, 3, -3]);
   t.is(mutex.size, 0);
+});
+
+test('intents asked for in one event-loop turn share one durable (fsynced) commit', async (t) => {
+  const directory = await mkdtemp(join(tmpdir(), 'coffre-intents-'));
+  t.teardown(() => rm(directory, { recursive: true, force: true }));
+  const { database } = openIndexDatabase(join(directory, 'index.sqlite'));
+  t.teardown(() => database.close());
+  const index = new ObjectIndex(database);
+  const executed: string[] = [];
+  const exec = database.exec.bind(database);
+  database.exec = (sql: string) => {
+    executed.push(sql);
+    exec(sql);
+  };
+  const ids = await Promise.all(
+    Array.from({ length: 8 }, (_, position) =>
+      index.recordIntent('write', { bucket: 'b', key: `k${position}`, versionId: 'v' }),
+    ),
+  );
+  t.is(new Set(ids).size, 8);
+  t.is(executed.filter((sql) => sql === 'PRAGMA synchronous = FULL').length, 1);
+  t.is(index.allIntents().length, 8);
+  // A transaction that records an intent must be a durable one.
+  t.throws(
+    () => index.transaction(() => index.addIntent('delete', { bucket: 'b', key: 'k', versionId: 'v' })),
+    {
+      message: /durably/,
+    },
+  );
+});
+
+test('closing the layer fails a pending put instead of leaving it hanging', async (t) => {
+  const harness = await openHarness(t);
+  await createBucket(harness, 'group', { versioning: 'Enabled' });
+  const pending = harness.layer.objects.put({ bucket: 'group', key: 'late', body: bodyOf('y') });
+  harness.layer.close();
+  await t.throwsAsync(pending);
 });
