@@ -42,6 +42,8 @@ export interface CreateUploadInput extends Omit<VersionAttributes, 'checksum'> {
   bucket: string;
   key: string;
   checksumAlgorithm?: ChecksumRecord['algorithm'];
+  /** x-amz-checksum-type: how the completed object's checksum derives from the parts'. */
+  checksumType?: ChecksumRecord['type'];
 }
 
 export interface UploadPartInput {
@@ -116,6 +118,7 @@ export class Multipart {
       legalHold: input.legalHold === true,
       encryption: input.encryption ?? null,
       checksumAlgorithm: input.checksumAlgorithm ?? null,
+      checksumType: input.checksumType ?? null,
     };
     await withMutation(this.#context, input.bucket, 'shared', async () => {
       this.#objects.assertBucket(input.bucket); // not deleted while this waited

@@ -114,6 +114,8 @@ export interface UploadRecord {
   legalHold: boolean;
   encryption: EncryptionRecord | null;
   checksumAlgorithm: ChecksumRecord['algorithm'] | null;
+  /** Absent in uploads recorded before it existed: COMPOSITE, S3's default then. */
+  checksumType?: ChecksumRecord['type'] | null;
 }
 
 export interface PartRecord {

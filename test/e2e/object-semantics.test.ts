@@ -716,3 +716,42 @@ test('semantics: CRC64NVME in the SDK trailer is verified, stored, returned and 
   t.true((await bodyOf(got.Body)).equals(Buffer.concat(parts)));
   t.is(got.ChecksumCRC64NVME, whole.ChecksumCRC64NVME);
 });
+
+test('semantics: CRC32 with ChecksumType FULL_OBJECT at creation completes with the whole object CRC32', async (t) => {
+  const { s3 } = t.context;
+  const parts = [randomBytes(5 * mebibyte), randomBytes(999)];
+  const created = await s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket: bucket,
+      Key: 'crc32-full',
+      ChecksumAlgorithm: 'CRC32',
+      ChecksumType: 'FULL_OBJECT',
+    }),
+  );
+  t.is(created.ChecksumType, 'FULL_OBJECT');
+  const upload = { Bucket: bucket, Key: 'crc32-full', UploadId: created.UploadId };
+  const uploaded = [];
+  for (const [index, part] of parts.entries()) {
+    const result = await s3.send(
+      new UploadPartCommand({ ...upload, PartNumber: index + 1, Body: part, ChecksumAlgorithm: 'CRC32' }),
+    );
+    uploaded.push({ PartNumber: index + 1, ETag: result.ETag, ChecksumCRC32: result.ChecksumCRC32 });
+  }
+  const completed = await s3.send(
+    new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: uploaded } }),
+  );
+  t.is(completed.ChecksumCRC32, crc32Base64(Buffer.concat(parts)));
+  t.is(completed.ChecksumType, 'FULL_OBJECT');
+  const refused = await failure(
+    s3.send(
+      new CreateMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'sha-full',
+        ChecksumAlgorithm: 'SHA256',
+        ChecksumType: 'FULL_OBJECT',
+      }),
+    ),
+  );
+  t.is(refused.name, 'InvalidRequest');
+  t.is(refused.status, 400);
+});

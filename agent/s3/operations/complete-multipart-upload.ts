@@ -69,7 +69,8 @@ async function completedChecksum(
     if (part === undefined || part.checksum === null || part.checksum.algorithm !== algorithm) return null;
     values.push({ checksumBase64: part.checksum.value, sizeBytes: part.sizeBytes });
   }
-  const askedType = context.header('x-amz-checksum-type')?.toUpperCase();
+  // The type chosen at CreateMultipartUpload, else the one this request names (S3 lets Complete say it).
+  const askedType = upload.checksumType ?? context.header('x-amz-checksum-type')?.toUpperCase();
   const fullObject =
     algorithm === 'CRC64NVME' ||
     (askedType === 'FULL_OBJECT' && fullObjectChecksumAlgorithms.includes(algorithm));
@@ -187,7 +188,12 @@ export const handleListParts: OperationHandler<'ListParts'> = async (context, en
       ['Owner', ownerChildren(context.caller)],
       ['StorageClass', result.upload.storageClass],
       ['ChecksumAlgorithm', algorithm ?? undefined],
-      ['ChecksumType', algorithm ? (algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE') : undefined],
+      [
+        'ChecksumType',
+        algorithm
+          ? (result.upload.checksumType ?? (algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE'))
+          : undefined,
+      ],
     ]),
     context.commonHeaders,
   );

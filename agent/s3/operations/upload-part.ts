@@ -4,7 +4,7 @@
 // x-amz-checksum-*) inside the layer's verify hook, so a bad part is never recorded.
 import { maximumPartSizeBytes } from '../../objects/multipart.ts';
 import type { ChecksumRecord } from '../../objects/records.ts';
-import { isChecksumAlgorithm } from '../checksums.ts';
+import { fullObjectChecksumAlgorithms, isChecksumAlgorithm } from '../checksums.ts';
 import { S3Error } from '../errors.ts';
 import type { OperationHandler } from '../operation-context.ts';
 import { discardRequestBody, openRequestBody } from '../request-body.ts';
@@ -15,34 +15,39 @@ import { readWriteAttributes } from './object-attributes.ts';
 import { checksumRecordOf, clientGoneSignal } from './put-object.ts';
 import { checksumHeaders, httpDate, quoteEtag, versionIdHeader } from './version-headers.ts';
 
-/** x-amz-checksum-algorithm of CreateMultipartUpload, and x-amz-checksum-type as S3 checks it. */
-function readUploadChecksum(
-  header: (name: string) => string | undefined,
-): ChecksumRecord['algorithm'] | undefined {
-  const value = header('x-amz-checksum-algorithm')?.toUpperCase();
+type UploadChecksum = { algorithm?: ChecksumRecord['algorithm']; type?: ChecksumRecord['type'] };
+
+/**
+ * x-amz-checksum-algorithm and x-amz-checksum-type of CreateMultipartUpload, checked as S3 does:
+ * CRC64NVME is always FULL_OBJECT; SHA1 and SHA256 can only be COMPOSITE; CRC32 and CRC32C default to
+ * COMPOSITE and may ask for FULL_OBJECT.
+ */
+function readUploadChecksum(header: (name: string) => string | undefined): UploadChecksum {
+  const algorithm = header('x-amz-checksum-algorithm')?.toUpperCase();
   const type = header('x-amz-checksum-type')?.toUpperCase();
-  if (value !== undefined && !isChecksumAlgorithm(value)) {
+  if (algorithm !== undefined && !isChecksumAlgorithm(algorithm)) {
     throw new S3Error('InvalidRequest', { message: 'Checksum algorithm provided is unsupported.' });
   }
   if (type !== undefined && type !== 'COMPOSITE' && type !== 'FULL_OBJECT') {
     throw new S3Error('InvalidRequest', { message: 'Value for x-amz-checksum-type header is invalid.' });
   }
-  if (type !== undefined && value === undefined) {
+  if (type !== undefined && algorithm === undefined) {
     throw new S3Error('InvalidRequest', {
       message: 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.',
     });
   }
-  if (type === 'FULL_OBJECT' && (value === 'SHA1' || value === 'SHA256')) {
+  if (algorithm === undefined) return {};
+  if (type === 'FULL_OBJECT' && !fullObjectChecksumAlgorithms.includes(algorithm)) {
     throw new S3Error('InvalidRequest', {
-      message: `The FULL_OBJECT checksum type cannot be used with the ${value.toLowerCase()} checksum algorithm.`,
+      message: `The FULL_OBJECT checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`,
     });
   }
-  if (type === 'COMPOSITE' && value === 'CRC64NVME') {
+  if (type === 'COMPOSITE' && algorithm === 'CRC64NVME') {
     throw new S3Error('InvalidRequest', {
       message: 'The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.',
     });
   }
-  return value;
+  return { algorithm, type: type ?? (algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE') };
 }
 
 export const handleCreateMultipartUpload: OperationHandler<'CreateMultipartUpload'> = async (
@@ -51,12 +56,13 @@ export const handleCreateMultipartUpload: OperationHandler<'CreateMultipartUploa
 ) => {
   if (!context.request.complete) await discardRequestBody(context.request);
   const attributes = readWriteAttributes(context);
-  const checksumAlgorithm = readUploadChecksum(context.header);
+  const checksum = readUploadChecksum(context.header);
   const upload = await context.layer.multipart.create({
     bucket: endpoint.bucket,
     key: endpoint.key,
     ...attributes,
-    checksumAlgorithm,
+    checksumAlgorithm: checksum.algorithm,
+    checksumType: checksum.type,
   });
   sendXml(
     context.response,
@@ -68,13 +74,8 @@ export const handleCreateMultipartUpload: OperationHandler<'CreateMultipartUploa
     ]),
     {
       ...context.commonHeaders,
-      'x-amz-checksum-algorithm': checksumAlgorithm,
-      'x-amz-checksum-type':
-        checksumAlgorithm === undefined
-          ? undefined
-          : checksumAlgorithm === 'CRC64NVME'
-            ? 'FULL_OBJECT'
-            : 'COMPOSITE',
+      'x-amz-checksum-algorithm': checksum.algorithm,
+      'x-amz-checksum-type': checksum.type,
     },
   );
 };
