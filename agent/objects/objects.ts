@@ -13,6 +13,7 @@ import {
   writeIndexed,
 } from './context.ts';
 import { ObjectError } from './errors.ts';
+import { isHybridTimestamp } from './hybrid-logical-clock.ts';
 import { readManifest, readManifestRange } from './manifest.ts';
 import type { IndexedVersion } from './object-index.ts';
 import {
@@ -301,6 +302,7 @@ export class Objects {
    */
   resolve(input: { bucket: string; key: string; versionId?: string }): IndexedVersion {
     this.#buckets.head(input.bucket);
+    assertVersionId(input);
     const indexed = this.#context.index.getVersion(input.bucket, input.key, input.versionId);
     const details = { bucket: input.bucket, key: input.key, versionId: input.versionId };
     if (indexed === null) {
@@ -330,6 +332,7 @@ export class Objects {
    */
   async delete(input: DeleteObjectInput): Promise<DeleteObjectResult> {
     assertObjectKey(input.bucket, input.key);
+    assertVersionId(input);
     const bucket = this.#buckets.head(input.bucket);
     if (input.versionId === undefined && bucket.versioning !== 'Unversioned') {
       const marker = await this.commit({
@@ -440,6 +443,17 @@ export class Objects {
  */
 export function assertDeletable(record: ObjectVersionRecord, nowMs: number, bypassGovernance: boolean): void {
   assertVersionDeletable(lockStateOf(record), nowMs, bypassGovernance);
+}
+
+/**
+ * A version id this layer could have minted: "null" or a hybrid-clock id. S3 answers a malformed
+ * one with 400 InvalidArgument "Invalid version id specified" (and a well-formed unknown one with
+ * NoSuchVersion, or success for a delete).
+ */
+function assertVersionId(input: { bucket: string; key: string; versionId?: string }): void {
+  if (input.versionId === undefined || input.versionId === 'null' || isHybridTimestamp(input.versionId))
+    return;
+  throw new ObjectError('InvalidArgument', 'Invalid version id specified', input);
 }
 
 async function* hashing(body: AsyncIterable<Uint8Array>, hash: Hash): AsyncIterable<Uint8Array> {

@@ -170,7 +170,7 @@ test('versioning Suspended: puts and deletes use the "null" version, replacing t
   );
 });
 
-test('unversioned bucket: delete removes the object; deleting a missing key or version succeeds (idempotent)', async (t) => {
+test('unversioned bucket: delete removes the object; deleting a missing key or version succeeds (idempotent); a malformed version id is InvalidArgument', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'bkt');
   await harness.layer.objects.put({ bucket: 'bkt', key: 'k', body: bodyOf('x') });
@@ -179,14 +179,22 @@ test('unversioned bucket: delete removes the object; deleting a missing key or v
     isObjectError(await t.throwsAsync(harness.layer.objects.get({ bucket: 'bkt', key: 'k' })), 'NoSuchKey'),
   );
   t.deepEqual(await harness.layer.objects.delete({ bucket: 'bkt', key: 'k' }), { isDeleteMarker: false });
-  t.deepEqual(await harness.layer.objects.delete({ bucket: 'bkt', key: 'k', versionId: 'nope' }), {
-    versionId: 'nope',
+  const wellFormedUnknown = '0000000000010000c0ffee01';
+  t.deepEqual(await harness.layer.objects.delete({ bucket: 'bkt', key: 'k', versionId: wellFormedUnknown }), {
+    versionId: wellFormedUnknown,
     isDeleteMarker: false,
   });
   const missingVersion = await t.throwsAsync(
-    harness.layer.objects.get({ bucket: 'bkt', key: 'k', versionId: 'nope' }),
+    harness.layer.objects.get({ bucket: 'bkt', key: 'k', versionId: wellFormedUnknown }),
   );
   t.true(isObjectError(missingVersion, 'NoSuchVersion'));
+  // A version id this layer could never have minted is malformed, as S3 answers it.
+  for (const attempt of [
+    () => harness.layer.objects.get({ bucket: 'bkt', key: 'k', versionId: 'nope' }),
+    () => harness.layer.objects.delete({ bucket: 'bkt', key: 'k', versionId: 'nope' }),
+  ]) {
+    t.true(isObjectError(await t.throwsAsync(attempt()), 'InvalidArgument'));
+  }
 });
 
 test('verify hook: a rejected checksum stores nothing and keeps the previous version', async (t) => {
