@@ -369,3 +369,43 @@ test('hostile: a part with a wrong Content-MD5 is 400 BadDigest and is not liste
   t.is(listed?.status, 200);
   t.notRegex(listed?.text ?? '', /<Part>/);
 });
+
+test('hostile: DeleteObjects whose body does not match its Content-MD5 is 400 BadDigest and deletes nothing', async (t) => {
+  await put(t.context, 'kept-by-bad-md5', 'kept');
+  const body = '<Delete><Object><Key>kept-by-bad-md5</Key></Object></Delete>';
+  const response = await send(t.context, {
+    method: 'POST',
+    path: `/${bucket}`,
+    query: { delete: '' },
+    body,
+    headers: { 'content-md5': createHash('md5').update(`${body} `).digest('base64') },
+  });
+  t.is(response?.status, 400);
+  t.is(errorCode(response), 'BadDigest');
+  t.deepEqual(await read(t.context, 'kept-by-bad-md5'), Buffer.from('kept'));
+});
+
+test('hostile: a client that leaves in the middle of a part leaves the upload without that part', async (t) => {
+  const created = await send(t.context, {
+    method: 'POST',
+    path: `/${bucket}/abandoned-part`,
+    query: { uploads: '' },
+  });
+  const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created?.text ?? '')?.[1] ?? '';
+  const body = randomBytes(1024 * 1024);
+  await send(t.context, {
+    method: 'PUT',
+    path: `/${bucket}/abandoned-part`,
+    query: { partNumber: '1', uploadId },
+    body,
+    sentBody: body.subarray(0, 100_000),
+    abortAfterWrite: true,
+  });
+  const listed = await send(t.context, {
+    method: 'GET',
+    path: `/${bucket}/abandoned-part`,
+    query: { uploadId },
+  });
+  t.is(listed?.status, 200);
+  t.notRegex(listed?.text ?? '', /<Part>/);
+});
