@@ -1,0 +1,311 @@
+// `npm run bench s3 [-- --duration=SECONDS --servers=coffre,minio --list-keys=N --big-gib=N --skip=...]`:
+// an S3 load generator shaped like MinIO's warp, against the Coffre agent (`node agent/main.ts`,
+// 4+2 over six directories) and, when bench/minio.ts has built it, MinIO on the same drive with the
+// same key and parity. Per server: PUT and GET of 4 KiB, 1 MiB and 64 MiB at concurrency 1, 16 and
+// 64; a mixed 45% GET / 30% HEAD / 15% PUT / 10% DELETE run; ListObjectsV2 over 100,000 keys in
+// pages of 1000; one streamed 5 GiB PutObject with the server's RSS sampled. Everything talks to
+// 127.0.0.1 only, each cell is bounded in time and count, servers are stopped by PID, what was
+// written is deleted as the run goes and the temp directory removed at the end. Options take the
+// `--name=value` form (bench/main.ts reads bare words as suite names); BENCH_S3_* variables too.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, statfs, symlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { minioBinary } from './minio.ts';
+import { runBigUpload } from './s3-load/big-upload.ts';
+import { createBucket } from './s3-load/bucket-ops.ts';
+import type { CellResult } from './s3-load/cell.ts';
+import { measureClientCost } from './s3-load/client-cost.ts';
+import { runListing } from './s3-load/listing.ts';
+import { runPutGetMatrix, sizeLabel } from './s3-load/matrix.ts';
+import { runMixed } from './s3-load/mixed.ts';
+import { PayloadPool } from './s3-load/payload.ts';
+import * as report from './s3-load/report.ts';
+import { type BenchServer, startCoffre, startMinio } from './s3-load/servers.ts';
+import { SignedS3Client } from './s3-load/signed-client.ts';
+
+const repositoryRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const mebibyte = 1024 * 1024;
+const gibibyte = 1024 * mebibyte;
+const steps = ['client-cost', 'matrix', 'mixed', 'list', 'big'] as const;
+
+interface LoadOptions {
+  durationMs: number;
+  /** Bench the agent as committed at this revision (a `git archive` copy) instead of the work tree. */
+  agentCommit: string | null;
+  servers: string[];
+  listKeys: number;
+  bigUploadBytes: number;
+  steps: Set<string>;
+  sizesBytes: number[];
+  concurrencies: number[];
+}
+
+function readOptions(): LoadOptions {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((argument) => argument.startsWith('--')),
+    strict: false,
+    options: {
+      duration: { type: 'string' },
+      servers: { type: 'string' },
+      'list-keys': { type: 'string' },
+      'big-gib': { type: 'string' },
+      skip: { type: 'string' },
+      'agent-commit': { type: 'string' },
+    },
+  });
+  const value = (name: string, variable: string, fallback: string) =>
+    String(values[name] ?? process.env[variable] ?? fallback);
+  const skip = new Set(value('skip', 'BENCH_S3_SKIP', '').split(',').filter(Boolean));
+  return {
+    durationMs: Number(value('duration', 'BENCH_S3_DURATION', '3')) * 1000,
+    agentCommit: value('agent-commit', 'BENCH_S3_AGENT_COMMIT', '') || null,
+    servers: value('servers', 'BENCH_S3_SERVERS', minioBinary() ? 'coffre,minio' : 'coffre').split(','),
+    listKeys: Number(value('list-keys', 'BENCH_S3_LIST_KEYS', '100000')),
+    bigUploadBytes: Math.round(Number(value('big-gib', 'BENCH_S3_BIG_GIB', '5')) * gibibyte),
+    steps: new Set(steps.filter((step) => !skip.has(step))),
+    sizesBytes: [4 * 1024, mebibyte, 64 * mebibyte],
+    concurrencies: [1, 16, 64],
+  };
+}
+
+/**
+ * The largest disk footprint of one server's run, erasure overhead (6/4) included: the biggest
+ * PUT cell's objects plus as many again being written over them, or the big upload.
+ */
+function diskNeedBytes(options: LoadOptions): number {
+  const largestCell = Math.max(...options.sizesBytes) * Math.max(...options.concurrencies) * 2;
+  return Math.max(largestCell, options.bigUploadBytes) * 1.5 + options.listKeys * 64 * 1024;
+}
+
+/** Scales the run down, saying so, when the temp directory's filesystem cannot hold it. */
+async function fitToDisk(options: LoadOptions, directory: string, notes: string[]): Promise<void> {
+  const stats = await statfs(directory);
+  const freeBytes = stats.bavail * stats.bsize;
+  const usable = freeBytes * 0.8;
+  notes.push(`free space under ${directory}: ${(freeBytes / gibibyte).toFixed(1)} GiB`);
+  if (diskNeedBytes(options) <= usable) return;
+  while (diskNeedBytes(options) > usable && options.concurrencies.length > 1) options.concurrencies.pop();
+  if (options.bigUploadBytes * 1.5 > usable)
+    options.bigUploadBytes = Math.floor(usable / 1.5 / mebibyte) * mebibyte;
+  if (diskNeedBytes(options) > usable)
+    options.sizesBytes = options.sizesBytes.filter((size) => size <= mebibyte);
+  notes.push(
+    `NOTE: scaled down to fit the disk: concurrencies ${options.concurrencies.join(', ')}, sizes ${options.sizesBytes.map(sizeLabel).join(', ')}, big upload ${(options.bigUploadBytes / gibibyte).toFixed(2)} GiB`,
+  );
+}
+
+function describeRevision(revision: string): string {
+  const shown = spawnSync('git', ['log', '-1', '--format=%h %cI %s', revision], {
+    cwd: repositoryRoot,
+    encoding: 'utf8',
+  });
+  return shown.status === 0 ? shown.stdout.trim().slice(0, 120) : revision;
+}
+
+async function etagIsMd5(client: SignedS3Client, bucket: string, pool: PayloadPool): Promise<boolean> {
+  const body = pool.bytes(mebibyte, 12345);
+  const response = await client.request({ method: 'PUT', path: `/${bucket}/etag-check`, body });
+  await client.request({ method: 'DELETE', path: `/${bucket}/etag-check` });
+  return response.headers.etag === `"${createHash('md5').update(body).digest('hex')}"`;
+}
+
+/**
+ * The agent's entry file: the work tree's, or a copy of `agent/` at a commit (other engineers edit
+ * the work tree while this runs; a commit is a fixed, named subject), sharing node_modules and build.
+ */
+async function agentEntry(commit: string | null, root: string): Promise<string> {
+  if (commit === null) return path.join(repositoryRoot, 'agent', 'main.ts');
+  const copy = path.join(root, 'agent-snapshot');
+  await mkdir(copy);
+  const archive = spawnSync(
+    'sh',
+    ['-c', `git archive "$0" agent package.json | tar -x -C "$1"`, commit, copy],
+    {
+      cwd: repositoryRoot,
+      encoding: 'utf8',
+    },
+  );
+  if (archive.status !== 0) throw new Error(`git archive ${commit} failed: ${archive.stderr}`);
+  await symlink(path.join(repositoryRoot, 'node_modules'), path.join(copy, 'node_modules'));
+  await symlink(path.join(repositoryRoot, 'build'), path.join(copy, 'build'));
+  return path.join(copy, 'agent', 'main.ts');
+}
+
+async function startServer(name: string, agentMain: string, directory: string): Promise<BenchServer> {
+  if (name === 'coffre') return startCoffre(agentMain, directory);
+  const binary = minioBinary();
+  if (name === 'minio' && binary) return startMinio(binary, directory);
+  throw new Error(`unknown or unbuilt server "${name}" (build MinIO with: node bench/minio.ts)`);
+}
+
+async function benchServer(
+  name: string,
+  agentMain: string,
+  options: LoadOptions,
+  directory: string,
+  pool: PayloadPool,
+): Promise<report.ServerReport> {
+  const server = await startServer(name, agentMain, directory);
+  const client = new SignedS3Client(server.target, Math.max(...options.concurrencies, 64));
+  const cells: CellResult[] = [];
+  const result: report.ServerReport = {
+    server: name,
+    version: '',
+    cells,
+    mixedCounts: null,
+    listing: null,
+    bigUpload: null,
+    etagIsMd5: null,
+    notes: [],
+  };
+  const onCell = (cell: CellResult) => {
+    cells.push(cell);
+    console.log(
+      `  ${name} ${cell.label} c${cell.concurrency}: ${(cell.medianBytesPerSecond / 1e6).toFixed(0)} MB/s median, ${cell.objectsPerSecond.toFixed(0)} obj/s, p50 ${cell.p50Ms.toFixed(2)} ms, p99 ${cell.p99Ms.toFixed(2)} ms, peak RSS ${(cell.serverPeakRssBytes / mebibyte).toFixed(0)} MiB, ${cell.errors} errors${cell.firstError ? ` (${cell.firstError.slice(0, 200)})` : ''}`,
+    );
+  };
+  const bucket = 'bench';
+  // A failed step is reported with the server's last words and the run goes on to the next.
+  const step = async (label: string, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      const message = `${label} failed: ${(error as Error).message.slice(0, 400)}`;
+      result.notes.push(message);
+      console.log(`  ${name} ${message}\n  server output (last lines):\n${server.output().slice(-2000)}`);
+    }
+  };
+  const base = { client, bucket, serverPid: server.pid, pool };
+  try {
+    await createBucket(client, bucket);
+    await step('ETag check', async () => {
+      result.etagIsMd5 = await etagIsMd5(client, bucket, pool);
+    });
+    if (options.steps.has('big') && options.bigUploadBytes > 0) {
+      await step('big upload', async () => {
+        result.bigUpload = await runBigUpload({ ...base, objectBytes: options.bigUploadBytes });
+        console.log(`  ${name} ${report.describeBigUpload(result.bigUpload)}`);
+      });
+    }
+    if (options.steps.has('matrix')) {
+      await step('PUT/GET matrix', () =>
+        runPutGetMatrix({
+          ...base,
+          sizesBytes: options.sizesBytes,
+          concurrencies: options.concurrencies,
+          durationMs: options.durationMs,
+          maximumOperationsPerCell: 200_000,
+          storedBytesBound: 2 * gibibyte,
+          onCell,
+        }),
+      );
+    }
+    if (options.steps.has('mixed')) {
+      await step('mixed', async () => {
+        const mixed = await runMixed({
+          ...base,
+          objectBytes: mebibyte,
+          prefilledObjects: 500,
+          concurrency: 16,
+          durationMs: options.durationMs,
+          maximumOperations: 200_000,
+          seed: 1,
+        });
+        result.mixedCounts = mixed.counts;
+        onCell(mixed.total);
+        console.log(`  ${name} mixed operation counts: ${JSON.stringify(mixed.counts)}`);
+      });
+    }
+    if (options.steps.has('list') && options.listKeys > 0) {
+      await step('listing', async () => {
+        await createBucket(client, 'bench-list');
+        const listing = await runListing({
+          ...base,
+          bucket: 'bench-list',
+          keyCount: options.listKeys,
+          objectBytes: 64,
+          fillConcurrency: 64,
+          fillTimeLimitMs: 15 * 60_000,
+          durationMs: options.durationMs,
+          pageKeys: 1000,
+        });
+        result.listing = listing;
+        console.log(`  ${name} ${report.describeListing(listing).replace(/\n/g, `\n  ${name} `)}`);
+      });
+    }
+  } finally {
+    client.close();
+    await server.stop();
+  }
+  return result;
+}
+
+export async function run(): Promise<void> {
+  const options = readOptions();
+  const root = await mkdtemp(path.join(os.tmpdir(), 'coffre-bench-s3-'));
+  const notes: string[] = [];
+  const reports: report.ServerReport[] = [];
+  try {
+    await fitToDisk(options, root, notes);
+    const agentMain = await agentEntry(options.agentCommit, root);
+    notes.push(
+      `agent: ${options.agentCommit ? `committed revision ${describeRevision(options.agentCommit)}` : `work tree at ${describeRevision('HEAD')} (with uncommitted edits, if any)`}`,
+    );
+    console.log(
+      `S3 load (${new Date().toISOString()}), ${options.durationMs / 1000} s per cell, servers: ${options.servers.join(', ')}`,
+    );
+    console.log(report.describeMachine());
+    for (const note of notes) console.log(note);
+    const pool = new PayloadPool();
+    if (options.steps.has('client-cost') && options.servers.includes('coffre')) {
+      const directory = path.join(root, 'client-cost');
+      await mkdir(directory);
+      const server = await startCoffre(agentMain, directory);
+      const client = new SignedS3Client(server.target, 16);
+      try {
+        await createBucket(client, 'bench');
+        const costs = await measureClientCost({
+          target: server.target,
+          rawClient: client,
+          bucket: 'bench',
+          serverPid: server.pid,
+          pool,
+          durationMs: Math.min(options.durationMs, 3000),
+        });
+        console.log('\nClient CPU per request (the load generator uses the raw signed client, the cheaper):');
+        console.log(report.describeClientCost(costs));
+      } finally {
+        client.close();
+        await server.stop();
+        await rm(directory, { recursive: true, force: true });
+      }
+    }
+    for (const name of options.servers) {
+      const directory = path.join(root, name);
+      await mkdir(directory);
+      console.log(`\n### ${name}`);
+      try {
+        reports.push(await benchServer(name, agentMain, options, directory, pool));
+      } finally {
+        await rm(directory, { recursive: true, force: true });
+      }
+    }
+    for (const item of reports) {
+      console.log(`\n### ${item.server}: cells (MB = 10^6 bytes)\n`);
+      console.log(report.cellTable(item.cells));
+      if (item.listing) console.log(`\nListObjectsV2:\n${report.describeListing(item.listing)}`);
+      if (item.bigUpload) console.log(`\nBig upload: ${report.describeBigUpload(item.bigUpload)}`);
+      console.log(`\nGoals:\n${report.goals(item)}`);
+      for (const note of item.notes) console.log(`NOTE: ${note}`);
+    }
+    if (reports.length === 2) {
+      console.log(`\n### side by side\n\n${report.sideBySide(reports[0], reports[1])}`);
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,67 @@
+// What a server process costs, read from /proc by PID: resident memory now (VmRSS), its peak
+// (VmHWM, which `echo 5 > /proc/PID/clear_refs` resets so each cell reports its own peak, see
+// proc(5) "clear_refs"), and CPU time (utime + stime from /proc/PID/stat).
+import { readFileSync, writeFileSync } from 'node:fs';
+
+/** USER_HZ: the unit of utime and stime in /proc/PID/stat; 100 on every Linux we run on. */
+const clockTicksPerSecond = 100;
+
+export interface MemoryReading {
+  rssBytes: number;
+  peakRssBytes: number;
+}
+
+export function readMemory(pid: number): MemoryReading {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kibibytes = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rssBytes: kibibytes('VmRSS') * 1024, peakRssBytes: kibibytes('VmHWM') * 1024 };
+}
+
+/** Returns false where the kernel refuses (then VmHWM is the process's lifetime peak). */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** User plus system CPU seconds the process (all its threads) has used so far. */
+export function readCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces and parentheses; the fields after the last ')' are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, so 12 and 13 after the name.
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+/** Samples VmRSS every `intervalMs` until stopped; keeps the count, first, last and largest. */
+export class RssSampler {
+  private readonly timer: NodeJS.Timeout;
+  readonly firstBytes: number;
+  largestBytes: number;
+  lastBytes: number;
+  sampleCount = 1;
+
+  constructor(pid: number, intervalMs: number) {
+    this.firstBytes = readMemory(pid).rssBytes;
+    this.largestBytes = this.firstBytes;
+    this.lastBytes = this.firstBytes;
+    this.timer = setInterval(() => {
+      try {
+        const { rssBytes } = readMemory(pid);
+        this.sampleCount += 1;
+        this.lastBytes = rssBytes;
+        this.largestBytes = Math.max(this.largestBytes, rssBytes);
+      } catch {
+        // The process is gone; the caller finds out from its own requests.
+      }
+    }, intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
