@@ -755,3 +755,35 @@ test('semantics: CRC32 with ChecksumType FULL_OBJECT at creation completes with 
   t.is(refused.name, 'InvalidRequest');
   t.is(refused.status, 400);
 });
+
+test('semantics: in a versioning-suspended bucket writes are the "null" version and say so', async (t) => {
+  const { s3 } = t.context;
+  await s3.send(new CreateBucketCommand({ Bucket: 'semantics-suspended' }));
+  await s3.send(
+    new PutBucketVersioningCommand({
+      Bucket: 'semantics-suspended',
+      VersioningConfiguration: { Status: 'Enabled' },
+    }),
+  );
+  const versioned = await s3.send(
+    new PutObjectCommand({ Bucket: 'semantics-suspended', Key: 'k', Body: 'v1' }),
+  );
+  await s3.send(
+    new PutBucketVersioningCommand({
+      Bucket: 'semantics-suspended',
+      VersioningConfiguration: { Status: 'Suspended' },
+    }),
+  );
+  const put = await s3.send(new PutObjectCommand({ Bucket: 'semantics-suspended', Key: 'k', Body: 'v2' }));
+  t.is(put.VersionId, 'null');
+  const got = await s3.send(new GetObjectCommand({ Bucket: 'semantics-suspended', Key: 'k' }));
+  t.is(got.VersionId, 'null');
+  t.is((await bodyOf(got.Body)).toString(), 'v2');
+  const older = await s3.send(
+    new GetObjectCommand({ Bucket: 'semantics-suspended', Key: 'k', VersionId: versioned.VersionId }),
+  );
+  t.is((await bodyOf(older.Body)).toString(), 'v1');
+  // Unversioned buckets show no version id at all.
+  const plain = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'plain', Body: 'x' }));
+  t.is(plain.VersionId, undefined);
+});

@@ -131,7 +131,7 @@ export const handleCompleteMultipartUpload: OperationHandler<'CompleteMultipartU
     ]),
     {
       ...context.commonHeaders,
-      'x-amz-version-id': versionIdHeader(record.versionId),
+      'x-amz-version-id': versionIdHeader(record.versionId, undefined, context.bucketRecord?.versioning),
       ...(record.checksum === null ? {} : { 'x-amz-checksum-type': record.checksum.type }),
     },
   );

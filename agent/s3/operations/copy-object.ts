@@ -71,7 +71,7 @@ export const handleCopyObject: OperationHandler<'CopyObject'> = async (context, 
     ]),
     {
       ...context.commonHeaders,
-      'x-amz-version-id': versionIdHeader(version.versionId),
+      'x-amz-version-id': versionIdHeader(version.versionId, undefined, context.bucketRecord?.versioning),
       'x-amz-copy-source-version-id': versionIdHeader(sourceVersionId, endpoint.copySource.versionId),
     },
   );

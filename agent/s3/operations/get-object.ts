@@ -111,7 +111,11 @@ async function readObject(
       ...context.commonHeaders,
       ETag: quoteEtag(record.etag),
       'Last-Modified': new Date(record.lastModifiedMs).toUTCString(),
-      'x-amz-version-id': versionIdHeader(record.versionId, endpoint.versionId),
+      'x-amz-version-id': versionIdHeader(
+        record.versionId,
+        endpoint.versionId,
+        context.bucketRecord?.versioning,
+      ),
     });
     return;
   }
@@ -122,6 +126,7 @@ async function readObject(
     ...context.commonHeaders,
     ...versionHeaders(record, {
       askedVersionId: endpoint.versionId,
+      bucketVersioning: context.bucketRecord?.versioning,
       // The stored checksum covers the whole object: a part or range answer does not carry it.
       withChecksum: checksumMode && range === undefined,
       partNumberAsked: endpoint.partNumber !== undefined,

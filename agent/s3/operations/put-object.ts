@@ -81,7 +81,7 @@ export const handlePutObject: OperationHandler<'PutObject'> = async (context, en
   sendEmpty(context.response, 200, {
     ...context.commonHeaders,
     ETag: quoteEtag(record.etag),
-    'x-amz-version-id': versionIdHeader(record.versionId),
+    'x-amz-version-id': versionIdHeader(record.versionId, undefined, context.bucketRecord?.versioning),
     ...checksumHeaders(record.checksum),
   });
 };

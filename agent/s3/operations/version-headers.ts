@@ -16,9 +16,17 @@ export function httpDate(ms: number): string {
   return new Date(ms).toUTCString();
 }
 
-/** x-amz-version-id is sent for versions written under versioning; "null" ones only when asked for. */
-export function versionIdHeader(versionId: string, asked?: string): string | undefined {
-  return versionId !== 'null' || asked === 'null' ? versionId : undefined;
+/**
+ * x-amz-version-id: a bucket that has never had versioning shows none; once versioning was enabled
+ * (Enabled or Suspended) every version has an id to show, "null" included.
+ */
+export function versionIdHeader(
+  versionId: string,
+  asked?: string,
+  bucketVersioning?: string,
+): string | undefined {
+  const versioned = bucketVersioning !== undefined && bucketVersioning !== 'Unversioned';
+  return versionId !== 'null' || asked === 'null' || versioned ? versionId : undefined;
 }
 
 /** x-amz-checksum-<algorithm> and x-amz-checksum-type. */
@@ -30,6 +38,8 @@ export function checksumHeaders(checksum: ChecksumRecord | null): ResponseHeader
 export interface VersionHeaderOptions {
   /** The versionId query parameter of the request. */
   askedVersionId?: string;
+  /** The bucket's versioning state (Unversioned, Enabled, Suspended). */
+  bucketVersioning?: string;
   /** x-amz-checksum-mode: ENABLED. */
   withChecksum: boolean;
   /** partNumber was given: S3 then reports the part count of a multipart object. */
@@ -49,7 +59,7 @@ export function versionHeaders(record: ObjectVersionRecord, options: VersionHead
     'Content-Language': stored.contentLanguage,
     Expires: stored.expires,
     'x-amz-website-redirect-location': stored.websiteRedirectLocation,
-    'x-amz-version-id': versionIdHeader(record.versionId, options.askedVersionId),
+    'x-amz-version-id': versionIdHeader(record.versionId, options.askedVersionId, options.bucketVersioning),
     // S3 leaves the header out for STANDARD.
     'x-amz-storage-class': record.storageClass === 'STANDARD' ? undefined : record.storageClass,
   };
