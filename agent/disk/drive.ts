@@ -13,6 +13,19 @@ export interface FileWriter {
   abort(): Promise<void>;
 }
 
+/**
+ * A file that only grows (a journal segment): appends are made durable together by one
+ * fdatasync, which is what makes group commit cheap.
+ */
+export interface AppendLog {
+  /** Appends the chunks at the end of the file, in order (one writev). */
+  append(chunks: readonly Uint8Array[]): Promise<void>;
+  /** fdatasync: the bytes appended so far, and the file size, reach stable storage. */
+  syncData(): Promise<void>;
+  /** Closes the file; never throws. */
+  close(): Promise<void>;
+}
+
 export interface DriveSpace {
   freeBytes: number;
   totalBytes: number;
@@ -31,6 +44,9 @@ export type DriveOperation =
   | 'createFileWriter'
   | 'write'
   | 'finish'
+  | 'openAppendLog'
+  | 'append'
+  | 'syncData'
   | 'readFile'
   | 'readRange'
   | 'stat'
@@ -57,6 +73,8 @@ export interface Drive {
   writeFileAtomic(path: string, data: Uint8Array): Promise<void>;
   /** Opens a new file (it must not exist) for streaming writes. */
   createFileWriter(path: string): Promise<FileWriter>;
+  /** Creates a new file (it must not exist) to append to; its name is not made durable. */
+  openAppendLog(path: string): Promise<AppendLog>;
   /** The whole file. NOT_FOUND when it does not exist. */
   readFile(path: string): Promise<Uint8Array>;
   /** Up to `lengthBytes` bytes from `offsetBytes`; shorter only at the end of the file. */

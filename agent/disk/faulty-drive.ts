@@ -1,7 +1,7 @@
 // A drive that wraps another and fails or corrupts chosen calls on demand, for fault tests (the
 // idea of MinIO's naughty-disk). Probabilistic faults and the bit to flip come from a PRNG seeded
 // by the test, so a failing run replays exactly from its seed.
-import type { Drive, DriveEntryStat, DriveOperation, DriveSpace, FileWriter } from './drive.ts';
+import type { AppendLog, Drive, DriveEntryStat, DriveOperation, DriveSpace, FileWriter } from './drive.ts';
 import { DriveError, type DriveErrorCode } from './errors.ts';
 
 export interface FaultRule {
@@ -18,7 +18,7 @@ export interface FaultRule {
   /**
    * `fail`: the call throws a DriveError with this code, without touching the inner drive.
    * `corrupt`: one bit of the data read (readFile, readRange) or written (writeFile,
-   * writeFileAtomic, write) is flipped.
+   * writeFileAtomic, write, append) is flipped.
    */
   effect: { fail: DriveErrorCode } | 'corrupt';
 }
@@ -147,6 +147,22 @@ export class FaultyDrive implements Drive {
         await writer.finish();
       },
       abort: () => writer.abort(),
+    };
+  }
+
+  async openAppendLog(path: string): Promise<AppendLog> {
+    this.#failIfAsked('openAppendLog', path);
+    const log = await this.inner.openAppendLog(path);
+    return {
+      append: async (chunks) => {
+        const corrupt = this.#failIfAsked('append', path);
+        await log.append(corrupt ? this.#flipBitInOne(chunks) : chunks);
+      },
+      syncData: async () => {
+        this.#failIfAsked('syncData', path);
+        await log.syncData();
+      },
+      close: () => log.close(),
     };
   }
 

@@ -24,7 +24,7 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
-import type { Drive, DriveEntryStat, DriveSpace, FileWriter } from './drive.ts';
+import type { AppendLog, Drive, DriveEntryStat, DriveSpace, FileWriter } from './drive.ts';
 import { DriveError, toDriveError } from './errors.ts';
 
 export class LocalDrive implements Drive {
@@ -117,6 +117,11 @@ export class LocalDrive implements Drive {
   createFileWriter(path: string): Promise<FileWriter> {
     const absolute = this.#resolve(path);
     return this.#call(async () => new LocalFileWriter(await open(absolute, 'wx'), absolute, this));
+  }
+
+  openAppendLog(path: string): Promise<AppendLog> {
+    const absolute = this.#resolve(path);
+    return this.#call(async () => new LocalAppendLog(await open(absolute, 'ax'), this));
   }
 
   /** Used by LocalFileWriter to convert its errors. */
@@ -231,6 +236,44 @@ class LocalFileWriter implements FileWriter {
       await this.#handle.close().catch(() => {});
     }
     await unlink(this.#path).catch(() => {});
+  }
+}
+
+class LocalAppendLog implements AppendLog {
+  readonly #handle: FileHandle;
+  readonly #drive: LocalDrive;
+  #closed = false;
+
+  constructor(handle: FileHandle, drive: LocalDrive) {
+    this.#handle = handle;
+    this.#drive = drive;
+  }
+
+  async append(chunks: readonly Uint8Array[]): Promise<void> {
+    try {
+      // O_APPEND: each writev lands at the end of the file, a short one is continued.
+      let pending = chunks.filter((chunk) => chunk.byteLength > 0);
+      while (pending.length > 0) {
+        const { bytesWritten } = await this.#handle.writev(pending);
+        pending = skipBytes(pending, bytesWritten);
+      }
+    } catch (error) {
+      throw await this.#drive.convert(error);
+    }
+  }
+
+  async syncData(): Promise<void> {
+    try {
+      await this.#handle.datasync();
+    } catch (error) {
+      throw await this.#drive.convert(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#handle.close().catch(() => {});
   }
 }
 

@@ -1,11 +1,14 @@
 // Publishing a version on one drive, removing one, and cleaning up after a crash.
 //
-// A write first fills tmp/<uuid>/ on each drive (shard file, then the record), all fsynced. The
-// commit on a drive is two renames: the shard file into the version directory under its unique
-// name shard.<dataId>, then the record over "meta". The record's rename is the commit point: a
-// reader only follows "meta", so before it the new shard file is an invisible orphan and after
-// it the version is whole. A crash in between leaves tmp/<uuid>/meta behind, which names the
-// orphan: the startup cleanup removes it.
+// A write first fills tmp/<uuid>/ on each drive with its shard file (fsynced). The commit on a
+// drive is: stage the record in tmp/<uuid>/meta (durable), rename the shard file into the version
+// directory under its unique name shard.<dataId> (durable), then append the record to the drive's
+// journal (journal.ts). The journal append is the commit point: readers follow the journal, then
+// "meta", so before it the new shard file is an invisible orphan and after it the version is
+// whole. A crash in between leaves tmp/<uuid>/meta behind, which names the orphan: the startup
+// cleanup removes it. Inline versions and metadata updates have no shard file: their commit is
+// the journal append alone, batched with the other commits of the moment (group commit). The
+// checkpointer (checkpoint.ts) later writes the record to "meta".
 //
 // Overwriting an address is atomic across drives too: the new record carries the drive's previous
 // record ("previous") and the old shard file stays, so if the writer dies with the drives split
@@ -14,15 +17,21 @@
 // rewrites the records without "previous" and removes the old shard files; if that pass is
 // interrupted, the next heal of the version finishes it.
 import type { Drive } from '../disk/index.ts';
-import { isDriveError } from '../disk/index.ts';
-import { StoreError } from './errors.ts';
+import type { SetContext } from './context.ts';
 import {
   decodeVersionRecord,
   encodeVersionRecord,
   type PreviousVersion,
   type VersionRecord,
 } from './formats.ts';
-import { shardFileName, temporaryDirectory, versionDirectory, versionRecordFile } from './layout.ts';
+import {
+  shardFileName,
+  temporaryDirectory,
+  type VersionAddress,
+  versionDirectory,
+  versionRecordFile,
+} from './layout.ts';
+import { readRecordCopy } from './records.ts';
 
 export const temporaryShardFile = 'shard';
 
@@ -35,61 +44,58 @@ export function temporaryPath(name: string): string {
  * file (absent for inline versions and for metadata-only updates).
  */
 export async function commitOnDrive(
-  drive: Drive,
+  ctx: SetContext,
+  driveIndex: number,
   temporaryName: string,
   record: VersionRecord,
   inlinePayload: Uint8Array,
   withShardFile: boolean,
   options?: { keepPrevious?: boolean },
 ): Promise<PreviousVersion | null> {
+  const drive = ctx.drives[driveIndex];
   const staging = temporaryPath(temporaryName);
   const directory = versionDirectory(record);
-  const previous = options?.keepPrevious ? await previousVersion(drive, directory, record.dataId) : null;
+  const previous = options?.keepPrevious
+    ? await previousVersion(ctx, driveIndex, directory, record.dataId)
+    : null;
   const staged: VersionRecord = previous === null ? record : { ...record, previous };
-  // With a shard file the writer already made the staging directory durably (the startup cleanup
-  // must find it after a power loss to remove an orphan); without one it is mere scratch space.
-  await drive.ensureDirectory(staging, { durable: false });
-  // Staging the record and creating the version directory are independent: both at once (each
-  // waits for its own fsyncs), so a small write costs two rounds of fsync latency, not four.
-  await Promise.all([
-    (async () => {
-      await drive.writeFile(`${staging}/${versionRecordFile}`, encodeVersionRecord(staged, inlinePayload));
-      // The staged record must be durable before the shard file is published: it is what tells
-      // the startup cleanup which orphan to remove if we crash between the two renames.
-      if (withShardFile) await drive.syncDirectory(staging);
-    })(),
-    drive.ensureDirectory(directory),
-  ]);
+  const recordBytes = encodeVersionRecord(staged, inlinePayload);
   if (withShardFile) {
+    // Staging the record and creating the version directory are independent: both at once.
+    await Promise.all([
+      (async () => {
+        await drive.writeFile(`${staging}/${versionRecordFile}`, recordBytes);
+        // The staged record must be durable before the shard file is published: it is what tells
+        // the startup cleanup which orphan to remove if we crash before the journal append.
+        await drive.syncDirectory(staging);
+      })(),
+      drive.ensureDirectory(directory),
+    ]);
     await drive.rename(`${staging}/${temporaryShardFile}`, `${directory}/${shardFileName(record.dataId)}`, {
       sync: false,
     });
     // The shard file's name must be durable before the record that points at it.
     await drive.syncDirectory(directory);
   }
-  await drive.rename(`${staging}/${versionRecordFile}`, `${directory}/${versionRecordFile}`, { sync: false });
-  await drive.syncDirectory(directory);
+  const address = { bucket: record.bucket, key: record.key, versionId: record.versionId };
+  await ctx.journals[driveIndex].append({ kind: 'record', directory, address, recordBytes });
   // Committed. What follows is tidying: if it fails, heal or the startup cleanup finish it.
   const keep = [record.dataId, ...(previous ? [previous.record.dataId] : [])];
   await removeUnreferencedShards(drive, directory, keep).catch(() => {});
-  await drive.remove(staging).catch(() => {});
+  if (withShardFile) await drive.remove(staging).catch(() => {});
   return previous;
 }
 
 /** The committed record this drive holds for the directory, if it belongs to another write. */
 async function previousVersion(
-  drive: Drive,
+  ctx: SetContext,
+  driveIndex: number,
   directory: string,
   dataId: string,
 ): Promise<PreviousVersion | null> {
-  let current: ReturnType<typeof decodeVersionRecord>;
-  try {
-    current = decodeVersionRecord(await drive.readFile(`${directory}/${versionRecordFile}`));
-  } catch (error) {
-    if (isDriveError(error, 'NOT_FOUND') || error instanceof StoreError) return null;
-    throw error;
-  }
-  if (current.record.dataId === dataId) return null;
+  const current = await readRecordCopy(ctx, driveIndex, directory);
+  if (current.state === 'offline') throw current.error;
+  if (current.state !== 'present' || current.record.dataId === dataId) return null;
   const { previous: _, ...record } = current.record;
   return { record, inlinePayloadBase64: Buffer.from(current.inlinePayload).toString('base64') };
 }
@@ -103,22 +109,18 @@ export async function removeUnreferencedShards(drive: Drive, directory: string, 
   }
 }
 
-/** Removes a version directory from one drive: renamed away first, so it vanishes atomically. */
+/**
+ * Removes a version from one drive: a removal committed to its journal (the checkpointer deletes
+ * the directory later; until then readers see the version as missing there).
+ */
 export async function removeVersionDirectory(
-  drive: Drive,
-  directory: string,
-  trashName: string,
+  ctx: SetContext,
+  driveIndex: number,
+  address: VersionAddress,
 ): Promise<void> {
-  try {
-    await drive.rename(directory, temporaryPath(trashName));
-  } catch (error) {
-    if (isDriveError(error, 'NOT_FOUND')) return;
-    throw error;
-  }
-  await drive.remove(temporaryPath(trashName));
-  const keyDirectory = directory.slice(0, directory.lastIndexOf('/'));
-  const rest = await drive.list(keyDirectory).catch(() => ['?']);
-  if (rest.length === 0) await drive.remove(keyDirectory);
+  const { bucket, key, versionId } = address;
+  const directory = versionDirectory(address);
+  await ctx.journals[driveIndex].append({ kind: 'removal', directory, address: { bucket, key, versionId } });
 }
 
 /**
@@ -127,14 +129,15 @@ export async function removeVersionDirectory(
  * published is removed, unless the committed record points at that dataId (a heal rewriting a
  * shard in place, or an interrupted undo of an overwrite). Then the entry goes. Returns how many entries were removed.
  */
-export async function cleanTemporaryFiles(drive: Drive): Promise<number> {
+export async function cleanTemporaryFiles(ctx: SetContext, driveIndex: number): Promise<number> {
+  const drive = ctx.drives[driveIndex];
   await drive.ensureDirectory(temporaryDirectory);
   const names = await drive.list(temporaryDirectory);
   for (const name of names) {
     const staged = await readRecordIfAny(drive, `${temporaryPath(name)}/${versionRecordFile}`);
     if (staged !== null) {
       const directory = versionDirectory(staged);
-      const committed = await readRecordIfAny(drive, `${directory}/${versionRecordFile}`);
+      const committed = await committedRecord(ctx, driveIndex, directory);
       const referenced = [committed?.dataId, committed?.previous?.record.dataId];
       if (!referenced.includes(staged.dataId)) {
         await drive.remove(`${directory}/${shardFileName(staged.dataId)}`);
@@ -152,14 +155,26 @@ export async function cleanTemporaryFiles(drive: Drive): Promise<number> {
  * After a commit failed on a drive: removes the shard file this write may have published there,
  * unless the drive's record does reference it after all. Best effort.
  */
-export async function removeOrphanShard(drive: Drive, record: VersionRecord): Promise<void> {
+export async function removeOrphanShard(
+  ctx: SetContext,
+  driveIndex: number,
+  record: VersionRecord,
+): Promise<void> {
+  const drive = ctx.drives[driveIndex];
   const directory = versionDirectory(record);
-  const current = await readRecordIfAny(drive, `${directory}/${versionRecordFile}`);
+  const current = await committedRecord(ctx, driveIndex, directory);
   if (current?.dataId === record.dataId || current?.previous?.record.dataId === record.dataId) return;
   await drive.remove(`${directory}/${shardFileName(record.dataId)}`);
   if (current === null && (await drive.list(directory).catch(() => ['?'])).length === 0) {
     await drive.remove(directory);
   }
+}
+
+/** The record the drive holds for a directory (journal first), or null; throws if it is offline. */
+async function committedRecord(ctx: SetContext, driveIndex: number, directory: string) {
+  const copy = await readRecordCopy(ctx, driveIndex, directory);
+  if (copy.state === 'offline') throw copy.error;
+  return copy.state === 'present' ? copy.record : null;
 }
 
 async function readRecordIfAny(drive: Drive, path: string): Promise<VersionRecord | null> {

@@ -1,6 +1,7 @@
 // What the parts of an erasure set share: its drives, codec, geometry, clock and metrics.
 import type { Drive } from '../disk/index.ts';
 import type { ErasureCodec } from '../erasure/index.ts';
+import type { DriveJournal } from './journal.ts';
 import type { VersionAddress } from './layout.ts';
 import type { KeyedLock } from './lock.ts';
 import type { DriveCondition } from './open.ts';
@@ -28,6 +29,14 @@ export interface StoreMetrics {
   scrubbedVersions: number;
   /** Leftovers of interrupted writes, heals and deletes removed from tmp/ when the set opened. */
   temporaryEntriesCleaned: number;
+  /** Journal batches made durable (one writev + one fdatasync each), summed over drives. */
+  journalBatches: number;
+  /** Journal entries in those batches, summed over drives: entries / batches is the group size. */
+  journalEntries: number;
+  /** Journal entries written into record files by the checkpointer, summed over drives. */
+  checkpointedEntries: number;
+  /** Checkpoint passes that failed on some drive (their entries stay journaled and are retried). */
+  checkpointFailures: number;
 }
 
 export function emptyMetrics(): StoreMetrics {
@@ -43,11 +52,17 @@ export function emptyMetrics(): StoreMetrics {
     scrubbedBytes: 0,
     scrubbedVersions: 0,
     temporaryEntriesCleaned: 0,
+    journalBatches: 0,
+    journalEntries: 0,
+    checkpointedEntries: 0,
+    checkpointFailures: 0,
   };
 }
 
 export interface SetContext {
   readonly drives: readonly Drive[];
+  /** One journal per drive, same order: where records and removals are committed. */
+  readonly journals: readonly DriveJournal[];
   readonly codec: ErasureCodec;
   readonly dataShards: number;
   readonly parityShards: number;

@@ -5,17 +5,19 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Drive, LocalDrive } from '../disk/index.ts';
 import { createCodec, type ErasureCodec } from '../erasure/index.ts';
+import { Checkpointer } from './checkpoint.ts';
 import { commitOnDrive, removeOrphanShard, removeVersionDirectory } from './commit.ts';
 import { emptyMetrics, lockName, type SetContext, type StoreMetrics, writeQuorumFor } from './context.ts';
 import { writeQuorumError } from './errors.ts';
 import type { VersionRecord } from './formats.ts';
 import { type HealReport, healVersion, holdsCurrent } from './heal.ts';
 import { HealQueue } from './heal-queue.ts';
+import { DriveJournal } from './journal.ts';
 import { distributionFor, type VersionAddress, versionDirectory } from './layout.ts';
 import { KeyedLock } from './lock.ts';
 import { type RebuildReport, rebuildDriveOf, type ScrubReport, scrubSet } from './maintenance.ts';
 import { deleteRecords, updateRecords } from './mutate.ts';
-import { type DriveCondition, prepareDrives } from './open.ts';
+import { type DriveCondition, prepareDrives, replayAndClean } from './open.ts';
 import { BlockReader, readRange, shardSources } from './read.ts';
 import { type Resolution, readRecordCopies, requireFound, resolveCopies } from './records.ts';
 import { walkVersionDirectories } from './walk.ts';
@@ -43,6 +45,28 @@ export interface ErasureSetOptions {
   maxQueuedHeals?: number;
   /** Default: createCodec(dataShards, parityShards) from agent/erasure. */
   codec?: ErasureCodec;
+  /** Group commit and checkpointing of the per-drive journals (see journal.ts, checkpoint.ts). */
+  journal?: Partial<JournalSettings>;
+}
+
+export interface JournalSettings {
+  /** Named bound on the entries of one journal batch (one writev + one fdatasync); default 256. */
+  maxBatchEntries: number;
+  /** Named bound on the bytes of one journal batch; default 4 MiB. */
+  maxBatchBytes: number;
+  /** A journal segment is sealed at this size; default 8 MiB. */
+  segmentBytes: number;
+  /** A checkpoint pass runs this long after a change; default 1000 ms. */
+  checkpointIntervalMs: number;
+  /** A pass runs at once when a drive's journaled records reach this many bytes; default 16 MiB. */
+  checkpointTriggerBytes: number;
+  /**
+   * Bound on journaled record bytes per drive held in memory: past it, new writes wait for a
+   * checkpoint pass first; default 64 MiB.
+   */
+  maxJournaledBytes: number;
+  /** Named bound on record files written at once per drive by a checkpoint; default 32. */
+  maxConcurrentApplies: number;
 }
 
 export interface StoredVersion {
@@ -86,6 +110,16 @@ const defaults = {
   maxQueuedHeals: 10_000,
 };
 
+const journalDefaults: JournalSettings = {
+  maxBatchEntries: 256,
+  maxBatchBytes: 4 * 1024 * 1024,
+  segmentBytes: 8 * 1024 * 1024,
+  checkpointIntervalMs: 1000,
+  checkpointTriggerBytes: 16 * 1024 * 1024,
+  maxJournaledBytes: 64 * 1024 * 1024,
+  maxConcurrentApplies: 32,
+};
+
 export async function openErasureSet(options: ErasureSetOptions): Promise<ErasureSet> {
   const dataShards = options.dataShards ?? defaults.dataShards;
   const parityShards = options.parityShards ?? defaults.parityShards;
@@ -104,10 +138,25 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
   const newId = options.randomUUID ?? randomUUID;
   const prepared = await prepareDrives(drives, { dataShards, parityShards }, newId);
   const metrics = emptyMetrics();
-  metrics.temporaryEntriesCleaned = prepared.temporaryEntriesCleaned;
+  const settings: JournalSettings = { ...journalDefaults, ...options.journal };
   let healQueue: HealQueue | undefined;
+  let checkpointer: Checkpointer | undefined;
+  const journals = drives.map(
+    (drive) =>
+      new DriveJournal(drive, {
+        maxBatchEntries: settings.maxBatchEntries,
+        maxBatchBytes: settings.maxBatchBytes,
+        segmentBytes: settings.segmentBytes,
+        onCommitted: () => checkpointer?.noteCommitted(),
+        onBatch: (entries) => {
+          metrics.journalBatches += 1;
+          metrics.journalEntries += entries;
+        },
+      }),
+  );
   const ctx: SetContext = {
     drives,
+    journals,
     codec: options.codec ?? createCodec(dataShards, parityShards),
     dataShards,
     parityShards,
@@ -128,7 +177,16 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     (address) => healVersion(ctx, address, { deep: true }),
     metrics,
   );
-  return new ErasureSet(ctx, healQueue, options.sleep ?? ((milliseconds) => sleep(milliseconds)));
+  metrics.temporaryEntriesCleaned = await replayAndClean(ctx);
+  checkpointer = new Checkpointer(ctx, {
+    intervalMs: settings.checkpointIntervalMs,
+    indexedBytesTrigger: settings.checkpointTriggerBytes,
+    maxConcurrentApplies: settings.maxConcurrentApplies,
+  });
+  // What the journals replayed goes to the record files soon.
+  if (journals.some((journal) => journal.hasWork)) checkpointer.noteCommitted();
+  const sleepFor = options.sleep ?? ((milliseconds: number) => sleep(milliseconds));
+  return new ErasureSet(ctx, healQueue, checkpointer, settings.maxJournaledBytes, sleepFor);
 }
 
 function toStoredVersion(record: VersionRecord): StoredVersion {
@@ -164,13 +222,42 @@ function checkAddress(address: VersionAddress): void {
 export class ErasureSet {
   readonly #ctx: SetContext;
   readonly #healQueue: HealQueue;
+  readonly #checkpointer: Checkpointer;
+  readonly #maxJournaledBytes: number;
   readonly #sleep: (milliseconds: number) => Promise<void>;
   #closed = false;
 
-  constructor(ctx: SetContext, healQueue: HealQueue, sleepFor: (milliseconds: number) => Promise<void>) {
+  constructor(
+    ctx: SetContext,
+    healQueue: HealQueue,
+    checkpointer: Checkpointer,
+    maxJournaledBytes: number,
+    sleepFor: (milliseconds: number) => Promise<void>,
+  ) {
     this.#ctx = ctx;
     this.#healQueue = healQueue;
+    this.#checkpointer = checkpointer;
+    this.#maxJournaledBytes = maxJournaledBytes;
     this.#sleep = sleepFor;
+  }
+
+  /**
+   * Backpressure: when a drive's journal holds more than maxJournaledBytes of records in memory,
+   * a new change waits for one checkpoint pass. Taken before the key's lock, never under it (a
+   * checkpoint takes key locks).
+   */
+  async #journalRoom(): Promise<void> {
+    if (this.#ctx.journals.every((journal) => journal.indexedBytes <= this.#maxJournaledBytes)) return;
+    await this.#checkpointer.run().catch(() => {});
+  }
+
+  /**
+   * Writes every journaled change into the record files and trims the journals now (it also
+   * happens in the background). Rejects if a drive failed its part (its changes stay journaled).
+   */
+  checkpoint(): Promise<void> {
+    this.#checkOpen();
+    return this.#checkpointer.run();
   }
 
   /** Counters since open (live object: read it at any time). */
@@ -207,6 +294,7 @@ export class ErasureSet {
       // Stored as JSON: what the caller gets back is what a later read returns.
       const metadata = asJson(await options.finalize({ sizeBytes: writer.sizeBytes }));
       options.signal?.throwIfAborted();
+      await this.#journalRoom();
       const nowMs = ctx.clock();
       const record: VersionRecord = {
         ...address,
@@ -236,8 +324,10 @@ export class ErasureSet {
     const { committed, failures } = await writer.commit(record);
     const committedDrives = new Set(committed.map((entry) => entry.driveIndex));
     await Promise.all(
-      ctx.drives.map((drive, driveIndex) =>
-        committedDrives.has(driveIndex) ? undefined : removeOrphanShard(drive, record).catch(() => {}),
+      ctx.drives.map((_, driveIndex) =>
+        committedDrives.has(driveIndex)
+          ? undefined
+          : removeOrphanShard(ctx, driveIndex, record).catch(() => {}),
       ),
     );
     if (committed.length < ctx.writeQuorum) {
@@ -252,7 +342,7 @@ export class ErasureSet {
         .filter((entry) => entry.previous !== null)
         .map((entry) => {
           const payload = writer.inlinePayload(entry.driveIndex);
-          return commitOnDrive(ctx.drives[entry.driveIndex], ctx.randomUUID(), record, payload, false);
+          return commitOnDrive(ctx, entry.driveIndex, ctx.randomUUID(), record, payload, false);
         }),
     );
     if (committed.length < ctx.driveCount || dropped.some((result) => result.status === 'rejected')) {
@@ -310,6 +400,7 @@ export class ErasureSet {
   ): Promise<StoredVersion> {
     this.#checkOpen();
     checkAddress(address);
+    await this.#journalRoom();
     const record = await this.#ctx.lock.run(lockName(address), () =>
       updateRecords(this.#ctx, address, update),
     );
@@ -319,6 +410,7 @@ export class ErasureSet {
   async deleteVersion(address: VersionAddress): Promise<void> {
     this.#checkOpen();
     checkAddress(address);
+    await this.#journalRoom();
     await this.#ctx.lock.run(lockName(address), () => deleteRecords(this.#ctx, address));
   }
 
@@ -374,22 +466,29 @@ export class ErasureSet {
     return this.#healQueue.settle();
   }
 
-  /** Stops background work (queued heals are dropped; scrub finds them again). */
+  /**
+   * Stops background work (queued heals are dropped; scrub finds them again), writes the journals
+   * into the record files (a drive that fails keeps its journal, replayed at the next open) and
+   * closes them.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     await this.#healQueue.stop();
+    await this.#checkpointer.stop();
+    await this.#checkpointer.run().catch(() => {});
+    await Promise.all(this.#ctx.journals.map((journal) => journal.close()));
   }
 }
 
 /** Reverts one drive's commit of a write that missed its quorum. */
 async function undoCommit(ctx: SetContext, record: VersionRecord, entry: CommittedDrive): Promise<void> {
-  const drive = ctx.drives[entry.driveIndex];
   if (entry.previous === null) {
-    await removeVersionDirectory(drive, versionDirectory(record), ctx.randomUUID());
+    await removeVersionDirectory(ctx, entry.driveIndex, record);
     return;
   }
   const payload = Buffer.from(entry.previous.inlinePayloadBase64, 'base64');
-  await commitOnDrive(drive, ctx.randomUUID(), entry.previous.record, payload, false);
+  await commitOnDrive(ctx, entry.driveIndex, ctx.randomUUID(), entry.previous.record, payload, false);
 }
 
 /** True when a drive that answers holds a missing, stale or unreadable copy of the record. */

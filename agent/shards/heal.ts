@@ -56,7 +56,7 @@ async function healLocked(
   const directory = versionDirectory(address);
   const resolution = resolveCopies(ctx, await readRecordCopies(ctx, directory));
   if (resolution.kind === 'absent' && (await missingDrivesAreFormatted(ctx, resolution.copies))) {
-    await removeLeftovers(ctx, resolution, directory, report);
+    await removeLeftovers(ctx, resolution, address, report);
     if (report.outcome === 'healthy') report.outcome = 'absent';
     return report;
   }
@@ -86,7 +86,7 @@ async function healLocked(
   for (const driveIndex of rewriteRecord) {
     const payload = resolution.inlinePayloads[driveIndex] ?? new Uint8Array(0);
     try {
-      await commitOnDrive(ctx.drives[driveIndex], ctx.randomUUID(), record, payload, false);
+      await commitOnDrive(ctx, driveIndex, ctx.randomUUID(), record, payload, false);
       report.recordsRewritten.push(driveIndex);
       ctx.metrics.recordsHealed += 1;
     } catch {
@@ -132,12 +132,12 @@ async function missingDrivesAreFormatted(ctx: SetContext, copies: RecordCopy[]):
 async function removeLeftovers(
   ctx: SetContext,
   resolution: Extract<Resolution, { kind: 'absent' }>,
-  directory: string,
+  address: VersionAddress,
   report: HealReport,
 ): Promise<void> {
   for (const [driveIndex, copy] of resolution.copies.entries()) {
     if (copy.state !== 'present') continue;
-    await removeVersionDirectory(ctx.drives[driveIndex], directory, ctx.randomUUID());
+    await removeVersionDirectory(ctx, driveIndex, address);
     ctx.metrics.danglingRemoved += 1;
     report.outcome = 'removed';
   }

@@ -5,6 +5,7 @@ export {
   type DriveStatus,
   ErasureSet,
   type ErasureSetOptions,
+  type JournalSettings,
   openErasureSet,
   type StoredVersion,
   type WriteOptions,

@@ -42,7 +42,7 @@ export async function updateRecords(
   const results = await Promise.allSettled(
     found.holders.map((driveIndex) => {
       const payload = found.inlinePayloads[driveIndex] ?? new Uint8Array(0);
-      return commitOnDrive(ctx.drives[driveIndex], ctx.randomUUID(), record, payload, false);
+      return commitOnDrive(ctx, driveIndex, ctx.randomUUID(), record, payload, false);
     }),
   );
   const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
@@ -71,7 +71,7 @@ export async function deleteRecords(ctx: SetContext, address: VersionAddress): P
     throw new StoreError('QUORUM_LOST', `delete: only ${reachable} drives answer, ${ctx.writeQuorum} needed`);
   }
   const results = await Promise.allSettled(
-    ctx.drives.map((drive) => removeVersionDirectory(drive, directory, ctx.randomUUID())),
+    ctx.drives.map((_, driveIndex) => removeVersionDirectory(ctx, driveIndex, address)),
   );
   const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
   if (results.length - failures.length < ctx.writeQuorum) {

@@ -1,9 +1,11 @@
 // Opening the drives of a set: each drive's "format" file says which set it belongs to and at
 // which position, so drives passed in the wrong order, or from another set, are refused rather
 // than silently mixed. A drive without a format file beside formatted ones is a replacement: it
-// is formatted and reported as needing a rebuild. Leftovers of interrupted writes are cleaned.
+// is formatted and reported as needing a rebuild. Then each drive's journal is replayed and the
+// leftovers of interrupted writes are cleaned.
 import { type Drive, isDriveError } from '../disk/index.ts';
 import { cleanTemporaryFiles } from './commit.ts';
+import type { SetContext } from './context.ts';
 import { type DriveFormat, decodeDriveFormat, encodeDriveFormat } from './formats.ts';
 import { driveFormatFile, objectsDirectory, temporaryDirectory } from './layout.ts';
 
@@ -34,7 +36,7 @@ export async function prepareDrives(
   drives: readonly Drive[],
   geometry: Geometry,
   randomUUID: () => string,
-): Promise<{ setId: string; conditions: DriveCondition[]; temporaryEntriesCleaned: number }> {
+): Promise<{ setId: string; conditions: DriveCondition[] }> {
   const formats = await Promise.all(
     drives.map(async (drive) => {
       try {
@@ -49,7 +51,6 @@ export async function prepareDrives(
   if (setIds.size > 1) throw new Error(`drives belong to different erasure sets: ${[...setIds].join(', ')}`);
   const setId = [...setIds][0] ?? randomUUID();
   const anyFormatted = setIds.size > 0;
-  let temporaryEntriesCleaned = 0;
   formats.forEach((entry, driveIndex) => {
     const format = entry.format;
     if (format === null) return;
@@ -74,13 +75,32 @@ export async function prepareDrives(
           await formatDrive(drive, { setId, driveIndex, driveCount: drives.length, ...geometry });
         }
         await drive.ensureDirectory(objectsDirectory);
-        const cleaned = await cleanTemporaryFiles(drive);
-        temporaryEntriesCleaned += cleaned;
         return entry.format === null && anyFormatted ? 'needs-rebuild' : 'online';
       } catch {
         return 'offline';
       }
     }),
   );
-  return { setId, conditions, temporaryEntriesCleaned };
+  return { setId, conditions };
+}
+
+/**
+ * Replays each answering drive's journal, then removes the leftovers of interrupted writes (which
+ * needs the journal: it holds the newest committed records). Returns how many were removed; a
+ * drive that fails here is marked offline.
+ */
+export async function replayAndClean(ctx: SetContext): Promise<number> {
+  const cleaned = await Promise.all(
+    ctx.drives.map(async (_, driveIndex) => {
+      if (ctx.driveConditions[driveIndex] === 'offline') return 0;
+      try {
+        await ctx.journals[driveIndex].ready();
+        return await cleanTemporaryFiles(ctx, driveIndex);
+      } catch {
+        ctx.driveConditions[driveIndex] = 'offline';
+        return 0;
+      }
+    }),
+  );
+  return cleaned.reduce((sum, count) => sum + count, 0);
 }

@@ -106,7 +106,7 @@ async function commitTarget(
     if (target.failed) throw new Error('write failed');
     await target.writer?.finish();
     const payload = record.inline ? Buffer.concat(target.inlineChunks) : new Uint8Array(0);
-    await commitOnDrive(ctx.drives[target.driveIndex], target.temporaryName, record, payload, !record.inline);
+    await commitOnDrive(ctx, target.driveIndex, target.temporaryName, record, payload, !record.inline);
     report.shardsRewritten.push(target.driveIndex);
     ctx.metrics.shardsHealed += 1;
   } catch {

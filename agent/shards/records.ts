@@ -30,15 +30,22 @@ export async function readRecordCopy(
   driveIndex: number,
   directory: string,
 ): Promise<RecordCopy> {
+  const absent: RecordCopy =
+    ctx.driveConditions[driveIndex] === 'needs-rebuild' ? { state: 'unverified' } : { state: 'missing' };
   let bytes: Uint8Array;
   try {
-    bytes = await ctx.drives[driveIndex].readFile(`${directory}/${versionRecordFile}`);
-  } catch (error) {
-    if (isDriveError(error, 'NOT_FOUND')) {
-      return ctx.driveConditions[driveIndex] === 'needs-rebuild'
-        ? { state: 'unverified' }
-        : { state: 'missing' };
+    // The journal holds the drive's newest changes; the record file only what was checkpointed.
+    const journaled = await ctx.journals[driveIndex].lookup(directory);
+    if (journaled !== undefined) {
+      // The index is in memory: it must not answer for a drive that is gone.
+      await ctx.drives[driveIndex].checkOnline();
+      if (journaled.kind === 'removal') return absent;
+      bytes = journaled.recordBytes;
+    } else {
+      bytes = await ctx.drives[driveIndex].readFile(`${directory}/${versionRecordFile}`);
     }
+  } catch (error) {
+    if (isDriveError(error, 'NOT_FOUND')) return absent;
     return { state: 'offline', error };
   }
   try {

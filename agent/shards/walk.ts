@@ -1,13 +1,19 @@
 // Walking the version directories of the set: the union over all drives (a drive may miss some
 // versions, or be empty after a replacement), level by level, so memory holds one directory
-// listing at a time, never the whole tree.
+// listing at a time, never the whole tree (plus the journaled versions not yet checkpointed, a
+// bounded set).
 import { isDriveError } from '../disk/index.ts';
 import type { SetContext } from './context.ts';
 import { bucketDirectory, objectsDirectory, type VersionAddress } from './layout.ts';
 import { readRecordCopies } from './records.ts';
 
 /** Entries of a directory on any drive, sorted; drives that are offline or lack it add nothing. */
-async function unionList(ctx: SetContext, path: string, driveIndexes: number[]): Promise<string[]> {
+async function unionList(
+  ctx: SetContext,
+  path: string,
+  driveIndexes: number[],
+  journaled: Map<string, Set<string>>,
+): Promise<string[]> {
   const listings = await Promise.all(
     driveIndexes.map((driveIndex) =>
       ctx.drives[driveIndex].list(path).catch((error: unknown) => {
@@ -16,7 +22,35 @@ async function unionList(ctx: SetContext, path: string, driveIndexes: number[]):
       }),
     ),
   );
-  return [...new Set(listings.flat())].sort();
+  return [...new Set([...listings.flat(), ...(journaled.get(path) ?? [])])].sort();
+}
+
+/**
+ * The version directories whose records are journaled but maybe not yet in the files, as
+ * parent path -> child names at every level. A snapshot: versions committed during the walk may
+ * be missed, as with the directory listings themselves.
+ */
+async function journaledTree(ctx: SetContext, driveIndexes: number[]): Promise<Map<string, Set<string>>> {
+  const tree = new Map<string, Set<string>>();
+  for (const driveIndex of driveIndexes) {
+    const journal = ctx.journals[driveIndex];
+    try {
+      await journal.ready();
+    } catch {
+      continue; // An offline drive adds nothing, as in unionList.
+    }
+    for (const directory of journal.recordDirectories()) {
+      let child = directory;
+      while (child.includes('/')) {
+        const parent = child.slice(0, child.lastIndexOf('/'));
+        const names = tree.get(parent) ?? new Set<string>();
+        names.add(child.slice(parent.length + 1));
+        tree.set(parent, names);
+        child = parent;
+      }
+    }
+  }
+  return tree;
 }
 
 /** Every version directory, as a drive-relative path. */
@@ -25,14 +59,17 @@ export async function* walkVersionDirectories(
   options: { bucket?: string; driveIndexes?: number[] } = {},
 ): AsyncGenerator<string> {
   const driveIndexes = options.driveIndexes ?? ctx.drives.map((_, index) => index);
+  const journaled = await journaledTree(ctx, driveIndexes);
   const buckets =
     options.bucket === undefined
-      ? (await unionList(ctx, objectsDirectory, driveIndexes)).map((name) => `${objectsDirectory}/${name}`)
+      ? (await unionList(ctx, objectsDirectory, driveIndexes, journaled)).map(
+          (name) => `${objectsDirectory}/${name}`,
+        )
       : [bucketDirectory(options.bucket)];
   for (const bucket of buckets) {
-    for (const fanOut of await unionList(ctx, bucket, driveIndexes)) {
-      for (const key of await unionList(ctx, `${bucket}/${fanOut}`, driveIndexes)) {
-        for (const version of await unionList(ctx, `${bucket}/${fanOut}/${key}`, driveIndexes)) {
+    for (const fanOut of await unionList(ctx, bucket, driveIndexes, journaled)) {
+      for (const key of await unionList(ctx, `${bucket}/${fanOut}`, driveIndexes, journaled)) {
+        for (const version of await unionList(ctx, `${bucket}/${fanOut}/${key}`, driveIndexes, journaled)) {
           yield `${bucket}/${fanOut}/${key}/${version}`;
         }
       }

@@ -137,7 +137,8 @@ export class VersionWriter {
     const results = await Promise.allSettled(
       this.#live().map((output) =>
         commitOnDrive(
-          this.#ctx.drives[output.driveIndex],
+          this.#ctx,
+          output.driveIndex,
           this.#temporaryName,
           record,
           output.inlinePayload,
@@ -162,6 +163,8 @@ export class VersionWriter {
 
   /** Drops everything this write staged, on every drive; never throws. */
   async discard(): Promise<void> {
+    // An inline version staged nothing on the drives.
+    if (!this.#spilled) return;
     await Promise.all(this.#inFlight.map((entry) => entry.done.catch(() => {})));
     await Promise.all(
       this.#outputs.map(async (output) => {

@@ -105,12 +105,15 @@ test('bitrot: a corrupt inline record on one drive is read around and healed', a
   t.teardown(() => set.close());
   const data = patternBytes(4000, 'inline');
   const version = await set.writeVersion(address, bodyOf(data), { finalize: () => ({ a: 1 }) });
+  // The record reaches its file at a checkpoint (before, it is in the drives' journals).
+  await set.checkpoint();
   const { path } = shardFilePath(drives, version, 1);
   const original = await readFile(path);
   await flipByte(path, original.byteLength - 10);
   t.true((await readAll((await set.readVersion(address)).body)).equals(data));
   t.is(set.metrics.corruptionsDetected, 1);
   await set.settle();
+  await set.checkpoint();
   t.true((await readFile(path)).equals(original));
 });
 
@@ -210,6 +213,7 @@ test('rebuild: an emptied (replaced) drive gets back exactly the files it had', 
   t.is(report.versionsChecked, 3);
   t.is(report.shardsRewritten, 3);
   t.is((await set.driveStates())[3].state, 'online');
+  await set.checkpoint();
   const after = await filesUnder(drives[3]);
   t.deepEqual(after, [...before.keys()]);
   for (const [file, bytes] of before) t.true((await readFile(`${drives[3]}/${file}`)).equals(bytes), file);
@@ -255,20 +259,20 @@ test('interrupted overwrite: drives split 3/3 between old and new still show the
   t.teardown(() => set.close());
   const old = patternBytes(3 * blockSizeBytes + 1, 'old');
   await set.writeVersion(address, bodyOf(old), { finalize: () => ({ label: 'old' }) });
-  // The overwrite commits on drives 0-2 only, and undoing it there fails too, as if the writer
-  // had died right after those three renames.
+  // The overwrite commits (its journal append) on drives 0-2 only, and undoing it there fails
+  // too, as if the writer had died right after those three commits.
   for (const index of [0, 1, 2]) {
     drives[index].addFault({
-      operations: ['rename'],
-      pathIncludes: '/meta',
+      operations: ['append'],
+      pathIncludes: 'journal/',
       afterCalls: 1,
       effect: { fail: 'DRIVE_OFFLINE' },
     });
   }
   for (const index of [3, 4, 5]) {
     drives[index].addFault({
-      operations: ['rename'],
-      pathIncludes: '/meta',
+      operations: ['append'],
+      pathIncludes: 'journal/',
       effect: { fail: 'DRIVE_OFFLINE' },
     });
   }
@@ -284,6 +288,7 @@ test('interrupted overwrite: drives split 3/3 between old and new still show the
   t.true((await readAll(body)).equals(old));
   await set.settle();
   await set.heal(address);
+  await set.checkpoint();
   for (const root of roots) {
     const shards = (await filesUnder(root)).filter((path) => path.includes('/shard.'));
     t.is(shards.length, 1, `${root}: only the old version's shard file remains`);
@@ -296,6 +301,7 @@ test('overwrite: the previous version is dropped from every drive once the new o
   t.teardown(() => set.close());
   await set.writeVersion(address, bodyOf(patternBytes(blockSizeBytes * 2, 'a')), noMetadata);
   const second = await set.writeVersion(address, bodyOf(patternBytes(blockSizeBytes * 2, 'b')), noMetadata);
+  await set.checkpoint();
   for (const root of drives) {
     const files = (await filesUnder(root)).filter((path) => path.startsWith('objects/'));
     t.deepEqual(

@@ -46,6 +46,8 @@ test('inline threshold: a version below it is one record file per drive and no s
     bodyOf(patternBytes(1000, 's')),
     noMetadata,
   );
+  // Committed to the drives' journals first; a checkpoint writes the record files.
+  await set.checkpoint();
   for (const drive of drives) {
     const files = (await filesUnder(drive)).filter((path) => path.startsWith('objects/'));
     t.is(files.length, 1);
@@ -130,6 +132,8 @@ test('delete: the version is gone from every drive; deleting again is NOT_FOUND'
   t.is(await set.statVersion(address), null);
   await t.throwsAsync(set.readVersion(address), { instanceOf: StoreError, message: /no such version/ });
   await t.throwsAsync(set.deleteVersion(address), { instanceOf: StoreError, message: /no such version/ });
+  // Removals are committed to the drives' journals; a checkpoint deletes the files.
+  await set.checkpoint();
   for (const drive of drives)
     t.deepEqual(
       (await filesUnder(drive)).filter((path) => path.startsWith('objects/')),
