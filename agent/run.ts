@@ -9,6 +9,7 @@ import { describeKernels } from './erasure/index.ts';
 import { listen, type RunningServer } from './http/server.ts';
 import { Identities } from './objects/identities.ts';
 import { type ObjectLayer, openObjectLayer } from './objects/object-layer.ts';
+import { openProtection, type Protection } from './protection.ts';
 import { createS3Handler } from './s3/handler.ts';
 import { type ErasureSet, openErasureSet } from './shards/index.ts';
 
@@ -16,6 +17,7 @@ interface RunningAgent {
   server: RunningServer;
   layer: ObjectLayer;
   store: ErasureSet;
+  protection: Protection;
 }
 
 async function credentialsFile(
@@ -45,7 +47,13 @@ async function start(config: AgentConfig): Promise<RunningAgent> {
     dataShards: config.drives.length - config.parityShards,
     parityShards: config.parityShards,
   });
-  const layer = await openObjectLayer({ store, indexPath: path.join(config.dataDirectory, 'index.sqlite') });
+  const protection = await openProtection(config.dataDirectory, process.env);
+  const layer = await openObjectLayer({
+    store,
+    indexPath: path.join(config.dataDirectory, 'index.sqlite'),
+    clock: () => protection.retentionClock.now(),
+    encryption: protection.encryption,
+  });
   const identities = await Identities.open(new LocalDrive(config.dataDirectory));
   const first = await identities.ensureFirstTenant(config.firstKey);
   const handler = createS3Handler({
@@ -53,6 +61,10 @@ async function start(config: AgentConfig): Promise<RunningAgent> {
     identities,
     region: config.region,
     baseDomain: config.baseDomain,
+    // A 5xx is a fault of ours: its cause goes to the log (the client only sees InternalError).
+    onError: (error, operation) => {
+      if (error.status >= 500) console.error(`${operation} failed:`, error.cause ?? error);
+    },
   });
   const server = await listen(handler, {
     host: config.host,
@@ -72,18 +84,20 @@ async function start(config: AgentConfig): Promise<RunningAgent> {
       `  credentials:   ${file} (profile "coffre")`,
       `  erasure set:   ${dataShards}+${config.parityShards} over ${config.drives.length} drives under ${config.dataDirectory}`,
       `  erasure code:  ${describeKernels()}`,
+      `  encryption:    AES-256-GCM per object version, master key ${protection.masterKeySource}`,
       layer.openRebuildReason ? `  listing index: rebuilt from the drives (${layer.openRebuildReason})` : '',
     ]
       .filter((line) => line !== '')
       .join('\n'),
   );
-  return { server, layer, store };
+  return { server, layer, store, protection };
 }
 
 async function stop(agent: RunningAgent): Promise<void> {
   await agent.server.close();
   agent.layer.close();
   await agent.store.close();
+  await agent.protection.close();
 }
 
 async function main(): Promise<void> {

@@ -307,7 +307,8 @@ test('PutObjectRetention: COMPLIANCE can only be extended; shortening, changing 
 test('PutObjectRetention: GOVERNANCE is shortened only with bypass; extending or moving to COMPLIANCE needs none', async (t) => {
   const { s3 } = t.context;
   const bucket = await lockedBucket(s3);
-  const version = await putLocked(s3, bucket, 'governed', { mode: 'GOVERNANCE', until: daysAhead(3) });
+  const original = { mode: 'GOVERNANCE' as const, until: daysAhead(3) };
+  const version = await putLocked(s3, bucket, 'governed', original);
   const putRetention = (mode: 'COMPLIANCE' | 'GOVERNANCE', until: Date, bypass = false) =>
     s3.send(
       new PutObjectRetentionCommand({
@@ -319,7 +320,7 @@ test('PutObjectRetention: GOVERNANCE is shortened only with bypass; extending or
       }),
     );
   await expectS3Error(t, putRetention('GOVERNANCE', daysAhead(1)), 'AccessDenied', 403);
-  await assertIntact(t, s3, version, { mode: 'GOVERNANCE', until: daysAhead(3) });
+  await assertIntact(t, s3, version, original);
   const shorter = daysAhead(2);
   await putRetention('GOVERNANCE', shorter, true);
   await assertIntact(t, s3, version, { mode: 'GOVERNANCE', until: shorter });
