@@ -18,6 +18,8 @@ export interface AgentConfig {
   baseDomain: string | null;
   tls: { certificateFile: string; privateKeyFile: string } | null;
   firstKey: { accessKeyId: string; secretAccessKey: string } | null;
+  /** The operator's admin listener (off unless --admin-port is given) and its signing key. */
+  admin: { host: string; port: number; key: string; metricsBearerToken: string | null } | null;
 }
 
 export class ConfigError extends Error {
@@ -27,9 +29,12 @@ export class ConfigError extends Error {
 const usage = `usage: npm start -- [--port N] [--host ADDRESS] [--data DIR] [--drives N] [--parity M]
                      [--drive PATH]... [--config FILE.yaml] [--tls-cert FILE --tls-key FILE]
                      [--region NAME] [--domain BASE]
+                     [--admin-port N [--admin-host ADDRESS] [--admin-key-file FILE]]
 environment: COFFRE_PORT, COFFRE_HOST, COFFRE_DATA, COFFRE_DRIVES, COFFRE_PARITY, COFFRE_CONFIG,
              COFFRE_REGION, COFFRE_DOMAIN, COFFRE_TLS_CERT, COFFRE_TLS_KEY,
-             COFFRE_ACCESS_KEY, COFFRE_SECRET_KEY`;
+             COFFRE_ACCESS_KEY, COFFRE_SECRET_KEY,
+             COFFRE_ADMIN_PORT, COFFRE_ADMIN_HOST, COFFRE_ADMIN_KEY (or COFFRE_ADMIN_KEY_FILE),
+             COFFRE_METRICS_TOKEN`;
 
 export function configUsage(): string {
   return usage;
@@ -106,6 +111,7 @@ export function loadConfig(argv: string[], environment: NodeJS.ProcessEnv): Agen
     throw new ConfigError('COFFRE_ACCESS_KEY and COFFRE_SECRET_KEY go together');
   }
   return {
+    admin: adminConfig(flags, environment, file),
     host: String(pick(flags.host, environment.COFFRE_HOST, file.host, '127.0.0.1')),
     port: integerIn('port', pick(flags.port, environment.COFFRE_PORT, file.port, 9000), 0, 65535),
     dataDirectory,
@@ -115,6 +121,41 @@ export function loadConfig(argv: string[], environment: NodeJS.ProcessEnv): Agen
     baseDomain: (pick(flags.domain, environment.COFFRE_DOMAIN, file.domain) as string | undefined) ?? null,
     tls: certificateFile ? { certificateFile, privateKeyFile } : null,
     firstKey: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : null,
+  };
+}
+
+/**
+ * The admin listener is off by default; with a port it listens on loopback unless told otherwise,
+ * and it refuses to start without an operator key of at least 32 characters (HMAC-SHA256 secret).
+ */
+function adminConfig(
+  flags: ReturnType<typeof parseFlags>,
+  environment: NodeJS.ProcessEnv,
+  file: FileConfig,
+): AgentConfig['admin'] {
+  const port = pick(flags['admin-port'], environment.COFFRE_ADMIN_PORT, file['admin-port']);
+  if (port === undefined) return null;
+  const keyFile = pick(flags['admin-key-file'], environment.COFFRE_ADMIN_KEY_FILE, file['admin-key-file']) as
+    | string
+    | undefined;
+  let key = environment.COFFRE_ADMIN_KEY;
+  if (keyFile) {
+    try {
+      key = readFileSync(keyFile, 'utf8').trim();
+    } catch (error) {
+      throw new ConfigError(`cannot read the admin key file ${keyFile}: ${(error as Error).message}`);
+    }
+  }
+  if (!key || key.length < 32) {
+    throw new ConfigError(
+      'the admin API needs an operator key of 32+ characters (COFFRE_ADMIN_KEY or --admin-key-file)',
+    );
+  }
+  return {
+    host: String(pick(flags['admin-host'], environment.COFFRE_ADMIN_HOST, file['admin-host'], '127.0.0.1')),
+    port: integerIn('admin-port', port, 0, 65535),
+    key,
+    metricsBearerToken: environment.COFFRE_METRICS_TOKEN || null,
   };
 }
 
@@ -135,6 +176,9 @@ function parseFlags(argv: string[]) {
       domain: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'admin-port': { type: 'string' },
+      'admin-host': { type: 'string' },
+      'admin-key-file': { type: 'string' },
     },
   }).values;
 }

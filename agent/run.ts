@@ -7,6 +7,7 @@ import { type AgentConfig, ConfigError, loadConfig } from './config.ts';
 import { LocalDrive } from './disk/index.ts';
 import { describeKernels } from './erasure/index.ts';
 import { listen, type RunningServer } from './http/server.ts';
+import { type OperatorServices, openOperatorServices } from './admin/operator-services.ts';
 import { Identities } from './objects/identities.ts';
 import { type ObjectLayer, openObjectLayer } from './objects/object-layer.ts';
 import { openProtection, type Protection } from './protection.ts';
@@ -17,6 +18,7 @@ interface RunningAgent {
   server: RunningServer;
   layer: ObjectLayer;
   store: ErasureSet;
+  operatorServices: OperatorServices;
   protection: Protection;
 }
 
@@ -56,11 +58,13 @@ async function start(config: AgentConfig): Promise<RunningAgent> {
   });
   const identities = await Identities.open(new LocalDrive(config.dataDirectory));
   const first = await identities.ensureFirstTenant(config.firstKey);
+  const operatorServices = await openOperatorServices({ config, layer, store, identities });
   const handler = createS3Handler({
     layer,
     identities,
     region: config.region,
     baseDomain: config.baseDomain,
+    ...operatorServices.s3HandlerOptions,
     // A 5xx is a fault of ours: its cause goes to the log (the client only sees InternalError).
     onError: (error, operation) => {
       if (error.status >= 500) console.error(`${operation} failed:`, error.cause ?? error);
@@ -84,17 +88,19 @@ async function start(config: AgentConfig): Promise<RunningAgent> {
       `  credentials:   ${file} (profile "coffre")`,
       `  erasure set:   ${dataShards}+${config.parityShards} over ${config.drives.length} drives under ${config.dataDirectory}`,
       `  erasure code:  ${describeKernels()}`,
+      ...operatorServices.startupLines,
       `  encryption:    AES-256-GCM per object version, master key ${protection.masterKeySource}`,
       layer.openRebuildReason ? `  listing index: rebuilt from the drives (${layer.openRebuildReason})` : '',
     ]
       .filter((line) => line !== '')
       .join('\n'),
   );
-  return { server, layer, store, protection };
+  return { operatorServices, server, layer, store, protection };
 }
 
 async function stop(agent: RunningAgent): Promise<void> {
   await agent.server.close();
+  await agent.operatorServices.close();
   agent.layer.close();
   await agent.store.close();
   await agent.protection.close();

@@ -17,7 +17,7 @@ import type { UsageLedger } from './usage-ledger.ts';
 
 export class QuotaAdmission implements CommitAdmission {
   readonly #ledger: UsageLedger;
-  readonly #quotas: QuotaSource;
+  #quotas: QuotaSource;
   readonly #index: ObjectIndex;
   readonly #reservedByTenant = new Map<string, number>();
   readonly #reservedByBucket = new Map<string, number>();
@@ -26,6 +26,19 @@ export class QuotaAdmission implements CommitAdmission {
     this.#ledger = options.ledger;
     this.#quotas = options.quotas;
     this.#index = options.index;
+  }
+
+  /** The quotas in force from now on (the agent opens its quotas file after the layer). */
+  useQuotas(quotas: QuotaSource): void {
+    this.#quotas = quotas;
+  }
+
+  quotaOfTenant(tenantId: string): number | null {
+    return this.#quotas.quotaOfTenant(tenantId);
+  }
+
+  quotaOfBucket(bucket: string): number | null {
+    return this.#quotas.quotaOfBucket(bucket);
   }
 
   admitVersion(request: VersionAdmission): () => void {

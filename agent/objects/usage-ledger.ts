@@ -99,8 +99,10 @@ function figuresOf(row: UsageRow, retained: { bytes: number; count: number }): U
   };
 }
 
+const figureNames = Object.keys(zeroFigures()) as (keyof UsageFigures)[];
+
 function addFigures(total: UsageFigures, more: UsageFigures): void {
-  for (const name of Object.keys(total) as (keyof UsageFigures)[]) total[name] += more[name];
+  for (const name of figureNames) total[name] += more[name];
 }
 
 const storedBytesSql = '(u.current_bytes + u.noncurrent_bytes + u.part_bytes)';

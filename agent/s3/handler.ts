@@ -3,6 +3,9 @@
 // anything thrown into the S3 error AWS would send.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext, RequestHandler } from '../http/server.ts';
+import type { AgentMetrics } from '../metrics/agent-metrics.ts';
+import type { AuditLog } from '../objects/audit/audit-log.ts';
+import { callerScope } from '../objects/caller-scope.ts';
 import type { Identities } from '../objects/identities.ts';
 import type { ObjectLayer } from '../objects/object-layer.ts';
 import type { BucketRecord } from '../objects/records.ts';
@@ -13,8 +16,10 @@ import { bucketOperations } from './operations/bucket-operations.ts';
 import { setActualRequestCorsHeaders } from './operations/cors-rules.ts';
 import { objectOperations } from './operations/object-operations.ts';
 import { roleAllows } from './permissions.ts';
+import { type RequestFacts, RequestObserver } from './request-observer.ts';
 import { commonHeaders, sendError } from './responses.ts';
 import { SigV4Verifier, type VerifiedIdentity } from './sigv4.ts';
+import { precheckWrite } from './write-precheck.ts';
 
 export interface S3HandlerOptions {
   layer: ObjectLayer;
@@ -25,6 +30,12 @@ export interface S3HandlerOptions {
   clock?: () => number;
   /** Called with every failed request's error (5xx ones carry a cause worth logging). */
   onError?: (error: S3Error, endpoint: string) => void;
+  /** Per-tenant audit log of every request that changes something or is refused. */
+  audit?: AuditLog;
+  /** Request counts, latencies and bytes per operation. */
+  metrics?: AgentMetrics;
+  /** Called when an audit record cannot be written. */
+  onAuditFailure?: (error: unknown) => void;
 }
 
 type OperationTable = { [Name in Operation]?: OperationHandler<Name> };
@@ -70,6 +81,13 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
     nowMs: clock,
   });
   const baseDomains = options.baseDomain ? [options.baseDomain] : [];
+  const observer = new RequestObserver({
+    audit: options.audit,
+    metrics: options.metrics,
+    identities: options.identities,
+    clock,
+    onAuditFailure: options.onAuditFailure,
+  });
 
   async function authenticate(
     request: IncomingMessage,
@@ -121,17 +139,23 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
   return async (request: IncomingMessage, response: ServerResponse, requestContext: RequestContext) => {
     const { rawPath, rawQuery } = splitUrl(request.url ?? '/');
     let operationName = 'unknown';
+    const facts: RequestFacts = { operation: 'unknown' };
+    observer.watch(request, response, requestContext, facts);
     try {
       const method = request.method ?? 'GET';
       // A CORS preflight carries no credentials by design (Fetch standard): it is answered from the
       // bucket's CORS rules alone and can neither read nor change anything.
       const preflight = method === 'OPTIONS';
       const { identity, caller } = preflight ? anonymousPreflight(clock) : await authenticate(request);
+      if (!preflight) facts.caller = caller;
       const endpoint = parseEndpoint(
         { method, rawPath, rawQuery, headers: request.headers },
         { baseDomains },
       );
       operationName = endpoint.operation;
+      facts.operation = endpoint.operation;
+      if ('bucket' in endpoint) facts.bucket = endpoint.bucket;
+      if ('key' in endpoint) facts.key = endpoint.key;
       if (!roleAllows(caller.role, endpoint.operation)) throw new S3Error('AccessDenied');
       const bucketRecord = preflight ? preflightBucket(endpoint) : authoriseBucket(endpoint, caller);
       if (!preflight && bucketRecord) {
@@ -141,6 +165,8 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
         | OperationHandler<typeof endpoint.operation>
         | undefined;
       if (!handler) throw new S3Error('NotImplemented');
+      if (!preflight)
+        precheckWrite(options.layer, endpoint, caller, bucketRecord, (name) => firstHeader(request, name));
       const context: OperationContext = {
         request,
         response,
@@ -154,9 +180,11 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
         bucketRecord,
         header: (name) => firstHeader(request, name),
       };
-      await handler(context, endpoint as never);
+      // The caller rides along into the object layer, whose commit checks the key's role.
+      await callerScope.run(caller, () => handler(context, endpoint as never));
     } catch (thrown) {
       const error = toS3Error(thrown);
+      facts.errorCode = error.code;
       options.onError?.(error, operationName);
       if (!request.complete) {
         // The body was not read: the connection cannot carry another request, so it closes after

@@ -88,7 +88,9 @@ test('versioned bucket: overwrites keep noncurrent bytes, delete markers weigh n
     noncurrentCount: 1,
   });
   assertMatchesRecomputation(t, layer);
-  t.is(layer.usage.usageOf('acme').storedBytes, 140);
+  const tenantUsage = layer.usage.usageOf('acme');
+  t.like(tenantUsage, { tenantId: 'acme', storedBytes: 140, currentBytes: 100, deleteMarkerCount: 1 });
+  t.deepEqual(tenantUsage.buckets, [layer.usage.bucketUsage('backups')]);
   t.is(layer.usage.usageOf('someone-else').storedBytes, 0);
 });
 

@@ -1,0 +1,541 @@
+// Tenants, keys, quotas, usage, metrics and audit through the real agent: the operator drives the
+// signed admin API, tenants use the AWS SDK for JavaScript v3. One agent for the file.
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import test from 'ava';
+import { adminRequest } from '../../agent/admin/admin-client.ts';
+import { signAdminRequest } from '../../agent/admin/admin-signature.ts';
+import type { AuditRecord } from '../../agent/objects/audit/audit-chain.ts';
+import type { TenantUsage } from '../../agent/objects/usage-ledger.ts';
+import { type AgentProcess, startAgent } from '../support/agent-process.ts';
+
+const adminKey = 'operator-key-for-tests-0123456789abcdef-xyz';
+let agent: AgentProcess;
+let adminEndpoint: string;
+
+const keys = {
+  acmeWriteOnly: { accessKeyId: 'ACMEWRITEONLY00001', secretAccessKey: 'acme-write-only-secret-0123456789' },
+  acmeReadOnly: { accessKeyId: 'ACMEREADONLY000001', secretAccessKey: 'acme-read-only-secret-01234567890' },
+  acmeFull: { accessKeyId: 'ACMEFULL0000000001', secretAccessKey: 'acme-full-secret-0123456789abcdef' },
+  globexFull: { accessKeyId: 'GLOBEXFULL00000001', secretAccessKey: 'globex-full-secret-0123456789abcd' },
+};
+
+function client(key: { accessKeyId: string; secretAccessKey: string }): S3Client {
+  return new S3Client({
+    endpoint: agent.endpoint,
+    region: 'fr-par',
+    forcePathStyle: true,
+    credentials: key,
+    maxAttempts: 1,
+  });
+}
+
+const admin = <Body = unknown>(method: 'GET' | 'PUT', target: string, document?: unknown) =>
+  adminRequest<Body>(adminEndpoint, adminKey, method, target, document);
+
+async function errorName(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'no error';
+  } catch (error) {
+    const { name, $metadata } = error as { name: string; $metadata?: { httpStatusCode?: number } };
+    // HEAD answers carry no body, so no error code: the SDK only has the status.
+    return name === 'Unknown' || name === 'Forbidden' ? `HTTP ${$metadata?.httpStatusCode}` : name;
+  }
+}
+
+const bytes = (length: number, fill = 97) => Buffer.alloc(length, fill);
+
+test.before(async () => {
+  agent = await startAgent({
+    arguments: ['--admin-port', '0'],
+    environment: { COFFRE_ADMIN_KEY: adminKey },
+  });
+  const match = /admin API:\s+(\S+)/.exec(agent.output());
+  if (!match) throw new Error(`no admin API line in:\n${agent.output()}`);
+  adminEndpoint = match[1];
+  for (const [tenantId, displayName] of [
+    ['acme', 'ACME SAS'],
+    ['globex', 'Globex SARL'],
+  ]) {
+    const created = await admin('PUT', `/v1/tenants/${tenantId}`, { displayName });
+    if (created.status !== 200) throw new Error(created.text);
+  }
+  const roles = {
+    acmeWriteOnly: 'write-only',
+    acmeReadOnly: 'read-only',
+    acmeFull: 'full',
+    globexFull: 'full',
+  };
+  for (const [name, key] of Object.entries(keys)) {
+    const tenantId = name.startsWith('acme') ? 'acme' : 'globex';
+    const put = await admin('PUT', `/v1/tenants/${tenantId}/keys/${key.accessKeyId}`, {
+      secretAccessKey: key.secretAccessKey,
+      role: roles[name as keyof typeof roles],
+    });
+    if (put.status !== 200) throw new Error(put.text);
+  }
+});
+
+test.after.always(async () => {
+  await agent?.destroy();
+});
+
+test.serial(
+  'admin API: unsigned, wrong-key, replayed, stale and body-swapped requests are refused with 401; a signed one is answered',
+  async (t) => {
+    const target = '/v1/tenants';
+    t.is((await fetch(`${adminEndpoint}${target}`)).status, 401);
+    const wrongKey = signAdminRequest('not-the-operator-key-0123456789abcdef', { method: 'GET', target });
+    t.is((await fetch(`${adminEndpoint}${target}`, { headers: wrongKey })).status, 401);
+    const signed = signAdminRequest(adminKey, { method: 'GET', target });
+    t.is((await fetch(`${adminEndpoint}${target}`, { headers: signed })).status, 200);
+    const replayed = await fetch(`${adminEndpoint}${target}`, { headers: signed });
+    t.is(replayed.status, 401);
+    t.like(await replayed.json(), { error: 'Replayed' });
+    const stale = signAdminRequest(adminKey, { method: 'GET', target, nowMs: Date.now() - 10 * 60 * 1000 });
+    const staleResponse = await fetch(`${adminEndpoint}${target}`, { headers: stale });
+    t.is(staleResponse.status, 401);
+    t.like(await staleResponse.json(), { error: 'Stale' });
+    const document = JSON.stringify({ displayName: 'ACME SAS' });
+    const swapped = signAdminRequest(adminKey, { method: 'PUT', target: '/v1/tenants/acme', body: document });
+    const swappedResponse = await fetch(`${adminEndpoint}/v1/tenants/acme`, {
+      method: 'PUT',
+      headers: swapped,
+      body: JSON.stringify({ displayName: 'Mallory' }),
+    });
+    t.is(swappedResponse.status, 401);
+    // Another path with the same signature does not pass either.
+    const elsewhere = signAdminRequest(adminKey, { method: 'GET', target: '/v1/health' });
+    t.is((await fetch(`${adminEndpoint}/v1/tenants/acme/keys`, { headers: elsewhere })).status, 401);
+    // The S3 listener does not answer admin calls.
+    t.not(
+      (
+        await fetch(`${agent.endpoint}/v1/tenants`, {
+          headers: signAdminRequest(adminKey, { method: 'GET', target }),
+        })
+      ).status,
+      200,
+    );
+  },
+);
+
+test.serial('admin API: desired-state PUTs are idempotent and never return secrets', async (t) => {
+  const first = await admin('PUT', '/v1/tenants/initech', { displayName: 'Initech', quotaBytes: 10_000 });
+  const again = await admin('PUT', '/v1/tenants/initech', { displayName: 'Initech', quotaBytes: 10_000 });
+  t.is(first.status, 200);
+  t.deepEqual(again.body, first.body);
+  const bucket = { tenantId: 'initech', versioning: 'Enabled', quotaBytes: 5000 };
+  const created = await admin('PUT', '/v1/buckets/initech-backups', bucket);
+  t.is(created.status, 200);
+  t.deepEqual((await admin('PUT', '/v1/buckets/initech-backups', bucket)).body, created.body);
+  // Another tenant cannot take the bucket over.
+  t.is((await admin('PUT', '/v1/buckets/initech-backups', { tenantId: 'acme' })).status, 409);
+  const listed = await admin<{ keys: Record<string, unknown>[] }>('GET', '/v1/tenants/acme/keys');
+  t.true(listed.body.keys.length >= 3);
+  t.false(listed.text.includes('secret'));
+});
+
+test.serial(
+  'admin API: a lock-enabled bucket cannot have versioning suspended or Object Lock turned on later, and there is no route to delete or alter a version',
+  async (t) => {
+    t.is(
+      (await admin('PUT', '/v1/buckets/acme-vault', { tenantId: 'acme', objectLockEnabled: true })).status,
+      200,
+    );
+    const suspend = await admin('PUT', '/v1/buckets/acme-vault', {
+      tenantId: 'acme',
+      versioning: 'Suspended',
+    });
+    t.is(suspend.status, 409);
+    t.is((await admin('PUT', '/v1/buckets/acme-plain', { tenantId: 'acme' })).status, 200);
+    t.is(
+      (await admin('PUT', '/v1/buckets/acme-plain', { tenantId: 'acme', objectLockEnabled: true })).status,
+      409,
+    );
+    const deleteAttempt = await fetch(`${adminEndpoint}/v1/buckets/acme-vault`, {
+      method: 'DELETE',
+      headers: signAdminRequest(adminKey, { method: 'DELETE', target: '/v1/buckets/acme-vault' }),
+    });
+    t.is(deleteAttempt.status, 405);
+  },
+);
+
+test.serial(
+  "isolation: a tenant cannot see, list, read, write or learn anything of another tenant's bucket (AccessDenied in every call)",
+  async (t) => {
+    const globex = client(keys.globexFull);
+    const acme = client(keys.acmeFull);
+    await globex.send(new CreateBucketCommand({ Bucket: 'globex-secrets' }));
+    await globex.send(
+      new PutObjectCommand({ Bucket: 'globex-secrets', Key: 'plan.txt', Body: 'secret plan' }),
+    );
+    const listed = await acme.send(new ListBucketsCommand({}));
+    t.false((listed.Buckets ?? []).some((bucket) => bucket.Name === 'globex-secrets'));
+    const attempts: [string, () => Promise<unknown>][] = [
+      ['HeadBucket', () => acme.send(new HeadBucketCommand({ Bucket: 'globex-secrets' }))],
+      ['ListObjectsV2', () => acme.send(new ListObjectsV2Command({ Bucket: 'globex-secrets' }))],
+      ['ListObjectVersions', () => acme.send(new ListObjectVersionsCommand({ Bucket: 'globex-secrets' }))],
+      [
+        'ListMultipartUploads',
+        () => acme.send(new ListMultipartUploadsCommand({ Bucket: 'globex-secrets' })),
+      ],
+      ['GetObject', () => acme.send(new GetObjectCommand({ Bucket: 'globex-secrets', Key: 'plan.txt' }))],
+      ['HeadObject', () => acme.send(new HeadObjectCommand({ Bucket: 'globex-secrets', Key: 'plan.txt' }))],
+      ['GetBucketVersioning', () => acme.send(new GetBucketVersioningCommand({ Bucket: 'globex-secrets' }))],
+      ['PutObject', () => acme.send(new PutObjectCommand({ Bucket: 'globex-secrets', Key: 'x', Body: 'x' }))],
+      [
+        'DeleteObject',
+        () => acme.send(new DeleteObjectCommand({ Bucket: 'globex-secrets', Key: 'plan.txt' })),
+      ],
+      ['DeleteBucket', () => acme.send(new DeleteBucketCommand({ Bucket: 'globex-secrets' }))],
+      [
+        'PutBucketVersioning',
+        () =>
+          acme.send(
+            new PutBucketVersioningCommand({
+              Bucket: 'globex-secrets',
+              VersioningConfiguration: { Status: 'Enabled' },
+            }),
+          ),
+      ],
+      [
+        'CreateMultipartUpload',
+        () => acme.send(new CreateMultipartUploadCommand({ Bucket: 'globex-secrets', Key: 'y' })),
+      ],
+    ];
+    for (const [operation, attempt] of attempts) {
+      const name = await errorName(attempt());
+      const expected = operation.startsWith('Head') ? 'HTTP 403' : 'AccessDenied';
+      t.is(name, expected, operation);
+    }
+    // Nor can a copy read from it.
+    const copy = acme.send(
+      new CopyObjectCommand({ Bucket: 'acme-plain', Key: 'stolen', CopySource: 'globex-secrets/plan.txt' }),
+    );
+    t.is(await errorName(copy), 'AccessDenied');
+    const read = await globex.send(new GetObjectCommand({ Bucket: 'globex-secrets', Key: 'plan.txt' }));
+    t.is(await read.Body?.transformToString(), 'secret plan');
+  },
+);
+
+test.serial(
+  'write-only key: backs up, but cannot delete, nor overwrite in an unversioned bucket (PutObject, CopyObject, CompleteMultipartUpload); a versioned bucket only gains versions',
+  async (t) => {
+    const full = client(keys.acmeFull);
+    const backup = client(keys.acmeWriteOnly);
+    await full.send(new CreateBucketCommand({ Bucket: 'acme-unversioned' }));
+    await full.send(new CreateBucketCommand({ Bucket: 'acme-versioned' }));
+    await full.send(
+      new PutBucketVersioningCommand({
+        Bucket: 'acme-versioned',
+        VersioningConfiguration: { Status: 'Enabled' },
+      }),
+    );
+    await backup.send(
+      new PutObjectCommand({ Bucket: 'acme-unversioned', Key: 'day1.tar', Body: 'original' }),
+    );
+    await backup.send(new PutObjectCommand({ Bucket: 'acme-unversioned', Key: 'other.tar', Body: 'other' }));
+    const overwrite = backup.send(
+      new PutObjectCommand({ Bucket: 'acme-unversioned', Key: 'day1.tar', Body: 'ransom' }),
+    );
+    t.is(await errorName(overwrite), 'AccessDenied');
+    const copyOver = backup.send(
+      new CopyObjectCommand({
+        Bucket: 'acme-unversioned',
+        Key: 'day1.tar',
+        CopySource: 'acme-unversioned/other.tar',
+      }),
+    );
+    t.is(await errorName(copyOver), 'AccessDenied');
+    const upload = await backup.send(
+      new CreateMultipartUploadCommand({ Bucket: 'acme-unversioned', Key: 'day1.tar' }),
+    );
+    const part = await backup.send(
+      new UploadPartCommand({
+        Bucket: 'acme-unversioned',
+        Key: 'day1.tar',
+        UploadId: upload.UploadId,
+        PartNumber: 1,
+        Body: 'ransom by parts',
+      }),
+    );
+    const complete = backup.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'acme-unversioned',
+        Key: 'day1.tar',
+        UploadId: upload.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    t.is(await errorName(complete), 'AccessDenied');
+    t.is(
+      await errorName(backup.send(new DeleteObjectCommand({ Bucket: 'acme-unversioned', Key: 'day1.tar' }))),
+      'AccessDenied',
+    );
+    const kept = await full.send(new GetObjectCommand({ Bucket: 'acme-unversioned', Key: 'day1.tar' }));
+    t.is(await kept.Body?.transformToString(), 'original');
+    // Versioned: an overwrite only adds a version, the original stays readable.
+    const v1 = await backup.send(
+      new PutObjectCommand({ Bucket: 'acme-versioned', Key: 'db.dump', Body: 'v1' }),
+    );
+    await backup.send(new PutObjectCommand({ Bucket: 'acme-versioned', Key: 'db.dump', Body: 'v2' }));
+    const old = await full.send(
+      new GetObjectCommand({ Bucket: 'acme-versioned', Key: 'db.dump', VersionId: v1.VersionId }),
+    );
+    t.is(await old.Body?.transformToString(), 'v1');
+    // A read-only key restores and nothing else.
+    const restore = client(keys.acmeReadOnly);
+    const restored = await restore.send(new GetObjectCommand({ Bucket: 'acme-versioned', Key: 'db.dump' }));
+    t.is(await restored.Body?.transformToString(), 'v2');
+    t.is(
+      await errorName(restore.send(new PutObjectCommand({ Bucket: 'acme-versioned', Key: 'r', Body: 'r' }))),
+      'AccessDenied',
+    );
+  },
+);
+
+test.serial(
+  'quota: a PUT, an UploadPart or a copy beyond the tenant quota is QuotaExceeded and stores nothing; usage is unchanged',
+  async (t) => {
+    const tenant = 'quota-tenant';
+    const key = { accessKeyId: 'QUOTATENANTKEY0001', secretAccessKey: 'quota-tenant-secret-0123456789ab' };
+    t.is(
+      (await admin('PUT', `/v1/tenants/${tenant}`, { displayName: 'Quota Test', quotaBytes: 1000 })).status,
+      200,
+    );
+    t.is(
+      (await admin('PUT', `/v1/tenants/${tenant}/keys/${key.accessKeyId}`, { ...key, role: 'full' })).status,
+      200,
+    );
+    const s3 = client(key);
+    await s3.send(new CreateBucketCommand({ Bucket: 'quota-bucket' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'quota-bucket', Key: 'fits', Body: bytes(700) }));
+    const tooBig = s3.send(
+      new PutObjectCommand({ Bucket: 'quota-bucket', Key: 'too-big', Body: bytes(301) }),
+    );
+    t.is(await errorName(tooBig), 'QuotaExceeded');
+    const copy = s3.send(
+      new CopyObjectCommand({ Bucket: 'quota-bucket', Key: 'copy', CopySource: 'quota-bucket/fits' }),
+    );
+    t.is(await errorName(copy), 'QuotaExceeded');
+    const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'quota-bucket', Key: 'mp' }));
+    const part = s3.send(
+      new UploadPartCommand({
+        Bucket: 'quota-bucket',
+        Key: 'mp',
+        UploadId: upload.UploadId,
+        PartNumber: 1,
+        Body: bytes(400),
+      }),
+    );
+    t.is(await errorName(part), 'QuotaExceeded');
+    const listing = await s3.send(new ListObjectsV2Command({ Bucket: 'quota-bucket' }));
+    t.deepEqual(
+      (listing.Contents ?? []).map((object) => object.Key),
+      ['fits'],
+    );
+    const usage = await admin<TenantUsage & { quotaBytes: number }>('GET', `/v1/tenants/${tenant}/usage`);
+    t.like(usage.body, { storedBytes: 700, quotaBytes: 1000, incompletePartBytes: 0 });
+    // Exactly up to the quota is fine.
+    await s3.send(new PutObjectCommand({ Bucket: 'quota-bucket', Key: 'rest', Body: bytes(300) }));
+    t.like((await admin('GET', `/v1/tenants/${tenant}/usage`)).body, { storedBytes: 1000 });
+  },
+);
+
+test.serial(
+  'usage: after puts, deletes, versioned overwrites and a multipart upload the admin API reports the defined figures and the month peak',
+  async (t) => {
+    const tenant = 'usage-tenant';
+    const key = { accessKeyId: 'USAGETENANTKEY0001', secretAccessKey: 'usage-tenant-secret-0123456789ab' };
+    await admin('PUT', `/v1/tenants/${tenant}`, { displayName: 'Usage Test' });
+    await admin('PUT', `/v1/tenants/${tenant}/keys/${key.accessKeyId}`, { ...key, role: 'full' });
+    await admin('PUT', '/v1/buckets/usage-versioned', { tenantId: tenant, versioning: 'Enabled' });
+    const s3 = client(key);
+    await s3.send(new PutObjectCommand({ Bucket: 'usage-versioned', Key: 'a', Body: bytes(1000) }));
+    await s3.send(new PutObjectCommand({ Bucket: 'usage-versioned', Key: 'a', Body: bytes(2500) }));
+    await s3.send(new PutObjectCommand({ Bucket: 'usage-versioned', Key: 'b', Body: bytes(300) }));
+    await s3.send(new DeleteObjectCommand({ Bucket: 'usage-versioned', Key: 'b' }));
+    const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'usage-versioned', Key: 'big' }));
+    const partSize = 5 * 1024 * 1024;
+    const first = await s3.send(
+      new UploadPartCommand({
+        Bucket: 'usage-versioned',
+        Key: 'big',
+        UploadId: upload.UploadId,
+        PartNumber: 1,
+        Body: bytes(partSize),
+      }),
+    );
+    const inFlight = await admin<TenantUsage>('GET', `/v1/tenants/${tenant}/usage`);
+    t.like(inFlight.body, {
+      incompleteUploadCount: 1,
+      incompletePartBytes: partSize,
+      storedBytes: 3800 + partSize,
+    });
+    const second = await s3.send(
+      new UploadPartCommand({
+        Bucket: 'usage-versioned',
+        Key: 'big',
+        UploadId: upload.UploadId,
+        PartNumber: 2,
+        Body: bytes(10),
+      }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'usage-versioned',
+        Key: 'big',
+        UploadId: upload.UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: first.ETag },
+            { PartNumber: 2, ETag: second.ETag },
+          ],
+        },
+      }),
+    );
+    const usage = await admin<TenantUsage & { currentMonth: { peakBytes: number } }>(
+      'GET',
+      `/v1/tenants/${tenant}/usage`,
+    );
+    t.like(usage.body, {
+      storedBytes: 3800 + partSize + 10,
+      currentBytes: 2500 + partSize + 10,
+      currentCount: 2,
+      noncurrentBytes: 1300,
+      noncurrentCount: 2,
+      deleteMarkerCount: 1,
+      incompleteUploadCount: 0,
+      incompletePartBytes: 0,
+    });
+    t.is(usage.body.currentMonth.peakBytes, 3800 + partSize + 10);
+    // Deleting a version lowers the level, never the peak.
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'usage-versioned', Prefix: 'a' }));
+    const oldest = (versions.Versions ?? []).find((version) => version.IsLatest === false);
+    await s3.send(
+      new DeleteObjectCommand({ Bucket: 'usage-versioned', Key: 'a', VersionId: oldest?.VersionId }),
+    );
+    const after = await admin<TenantUsage & { currentMonth: { peakBytes: number } }>(
+      'GET',
+      `/v1/tenants/${tenant}/usage`,
+    );
+    t.is(after.body.storedBytes, 2800 + partSize + 10);
+    t.is(after.body.currentMonth.peakBytes, 3800 + partSize + 10);
+  },
+);
+
+test.serial(
+  'metrics: /metrics on the admin listener shows request counts and latencies per operation, bytes, usage and drive health; it needs the operator signature',
+  async (t) => {
+    const s3 = client(keys.acmeFull);
+    await s3.send(new PutObjectCommand({ Bucket: 'acme-plain', Key: 'metered', Body: bytes(1234) }));
+    t.is((await fetch(`${adminEndpoint}/metrics`)).status, 401);
+    const scraped = await admin<string>('GET', '/metrics');
+    t.is(scraped.status, 200);
+    const text = scraped.text;
+    t.regex(text, /coffre_s3_requests_total\{operation="PutObject",status="200"\} \d+/);
+    t.regex(text, /coffre_s3_request_duration_seconds_bucket\{le="[^"]+",operation="PutObject"\} \d+/);
+    t.regex(text, /coffre_s3_received_bytes_total\{operation="PutObject"\} \d+/);
+    t.regex(text, /coffre_tenant_stored_bytes\{tenant="acme"\} \d+/);
+    t.regex(text, /coffre_bucket_bytes\{tenant="acme",bucket="acme-plain",class="current"\} 1234/);
+    t.regex(text, /coffre_drive_online\{drive="[^"]+",state="online"\} 1/);
+    t.regex(text, /coffre_store_events\{event="corruptionsDetected"\} 0/);
+  },
+);
+
+test.serial(
+  'audit: mutating and refused requests are recorded per tenant (who, what, when, from where, result), exportable, and the chain verifies',
+  async (t) => {
+    const globex = client(keys.globexFull);
+    await globex.send(new PutObjectCommand({ Bucket: 'globex-secrets', Key: 'audited.txt', Body: 'x' }));
+    const backup = client(keys.acmeWriteOnly);
+    await errorName(backup.send(new DeleteObjectCommand({ Bucket: 'acme-plain', Key: 'metered' })));
+    const bad = new S3Client({
+      endpoint: agent.endpoint,
+      region: 'fr-par',
+      forcePathStyle: true,
+      credentials: {
+        accessKeyId: keys.globexFull.accessKeyId,
+        secretAccessKey: 'wrong-secret-0123456789abcdef0123',
+      },
+      maxAttempts: 1,
+    });
+    t.is(
+      await errorName(bad.send(new PutObjectCommand({ Bucket: 'globex-secrets', Key: 'forged', Body: 'x' }))),
+      'SignatureDoesNotMatch',
+    );
+    const isForged = (record: AuditRecord) =>
+      record.operation === 'PUT /globex-secrets/forged?x-id=PutObject';
+    const exportLines = async (tenant: string) => {
+      // Audit records are appended once the response is sent: give the last one a moment to land.
+      for (let attempt = 0; attempt < 50; attempt += 1) {
+        const exported = await admin<string>('GET', `/v1/tenants/${tenant}/audit`);
+        const records = exported.text
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as AuditRecord);
+        if (records.some((record) => isForged(record) || record.key === 'metered')) {
+          if (tenant !== 'globex' || records.some(isForged)) return records;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return [];
+    };
+    const globexRecords = await exportLines('globex');
+    const put = globexRecords.find((record) => record.key === 'audited.txt');
+    t.like(put, {
+      operation: 'PutObject',
+      status: 200,
+      accessKeyId: keys.globexFull.accessKeyId,
+      role: 'full',
+      remoteAddress: '127.0.0.1',
+    });
+    t.true(typeof put?.atMs === 'number' && typeof put.requestId === 'string');
+    t.like(globexRecords.find(isForged), { status: 403, errorCode: 'SignatureDoesNotMatch' });
+    // The tenant's own records only: acme's refused delete is in acme's log.
+    t.false(globexRecords.some((record) => record.tenantId !== 'globex'));
+    const acmeRecords = await exportLines('acme');
+    t.like(
+      acmeRecords.find((record) => record.key === 'metered' && record.operation === 'DeleteObject'),
+      {
+        status: 403,
+        errorCode: 'AccessDenied',
+        role: 'write-only',
+      },
+    );
+    // Successful reads are not audited; refused ones are (acme's attempts on globex's bucket).
+    const reads = acmeRecords.filter((record) => record.operation === 'GetObject');
+    t.true(reads.length > 0);
+    t.true(reads.every((record) => record.status === 403 && record.bucket === 'globex-secrets'));
+    // The operator's own changes are audited too.
+    t.true(
+      acmeRecords.some((record) => record.operation.startsWith('admin PUT /v1/tenants/{tenantId}/keys')),
+    );
+    const verification = await admin<{ ok: boolean; records: number }>(
+      'GET',
+      '/v1/tenants/acme/audit/verification',
+    );
+    t.true(verification.body.ok);
+    t.is(verification.body.records, acmeRecords.length);
+  },
+);
