@@ -80,6 +80,7 @@ function createFresh(path: string): DatabaseSync {
   insert.run('magic', indexMagic);
   insert.run('format_version', indexFormatVersion);
   insert.run('complete', '0');
+  insert.run('closed_cleanly', '0');
   database.exec('COMMIT');
   return database;
 }
@@ -89,12 +90,16 @@ function createFresh(path: string): DatabaseSync {
  * the file itself (and its intents) can be kept, as after an interrupted rebuild.
  */
 function inspect(database: DatabaseSync): { reason: string; reusable: boolean } | null {
-  const integrity = database.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
-  if (integrity.length !== 1 || integrity[0].quick_check !== 'ok') {
-    return { reason: 'the index failed its integrity check', reusable: false };
-  }
   const rows = database.prepare('SELECT name, value FROM meta').all() as { name: string; value: string }[];
   const meta = new Map(rows.map((row) => [row.name, row.value]));
+  // The integrity check reads the whole file (seconds at millions of keys): it runs only when the
+  // last process did not close the index cleanly, the case where damage can have gone unseen.
+  if (meta.get('closed_cleanly') !== '1') {
+    const integrity = database.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
+    if (integrity.length !== 1 || integrity[0].quick_check !== 'ok') {
+      return { reason: 'the index failed its integrity check', reusable: false };
+    }
+  }
   if (meta.get('magic') !== indexMagic)
     return { reason: 'the index file is not a Coffre object index', reusable: false };
   if (meta.get('format_version') !== indexFormatVersion) {
@@ -117,10 +122,19 @@ export function openIndexDatabase(path: string): OpenedIndex {
     verdict = { reason: `the index cannot be read (${(error as Error).message})`, reusable: false };
   }
   if (database !== undefined && (verdict === null || verdict.reusable)) {
+    setClosedCleanly(database, false);
     return { database, rebuildReason: verdict?.reason ?? null };
   }
   database?.close();
   return { database: createFresh(path), rebuildReason: verdict?.reason ?? null };
+}
+
+/** Records whether the index was closed cleanly (set at close, cleared while it is open). */
+export function setClosedCleanly(database: DatabaseSync, closedCleanly: boolean): void {
+  database.exec('PRAGMA synchronous = FULL');
+  database
+    .prepare("INSERT OR REPLACE INTO meta (name, value) VALUES ('closed_cleanly', ?)")
+    .run(closedCleanly ? '1' : '0');
 }
 
 /**

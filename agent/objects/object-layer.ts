@@ -9,7 +9,7 @@ import { enterExclusive, type LayerContext } from './context.ts';
 import { Copies } from './copies.ts';
 import { EncryptedStore } from './encrypted-store.ts';
 import { createHybridLogicalClock } from './hybrid-logical-clock.ts';
-import { openIndexDatabase } from './index-database.ts';
+import { openIndexDatabase, setClosedCleanly } from './index-database.ts';
 import { KeyedMutex, KeyedSharedLock } from './keyed-mutex.ts';
 import { Listing } from './listing.ts';
 import { Multipart } from './multipart.ts';
@@ -131,7 +131,9 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
       }
     },
     close() {
-      if (opened.database.isOpen) opened.database.close();
+      if (!opened.database.isOpen) return;
+      setClosedCleanly(opened.database, true);
+      opened.database.close();
     },
   };
 }

@@ -250,3 +250,21 @@ test('crash before the store deleted a version, then a full rebuild: the unfinis
   t.is(harness.layer.listing.listObjectsV2({ bucket: 'plain' }).keyCount, 0);
   t.is([...harness.memory!.entries.keys()].filter((key) => key.includes('doomed')).length, 0);
 });
+
+test('the index records a clean close: set by close(), cleared while open, so only an unclean stop pays for the integrity check', async (t) => {
+  const harness = await openHarness(t);
+  const closedCleanly = () => {
+    const database = new DatabaseSync(harness.indexPath);
+    const row = database.prepare("SELECT value FROM meta WHERE name = 'closed_cleanly'").get() as {
+      value: string;
+    };
+    database.close();
+    return row.value;
+  };
+  t.is(closedCleanly(), '0');
+  harness.layer.close();
+  t.is(closedCleanly(), '1');
+  await harness.reopen();
+  t.is(closedCleanly(), '0');
+  t.is(harness.layer.openRebuildReason, null);
+});
