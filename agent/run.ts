@@ -3,11 +3,11 @@
 // `AWS_SHARED_CREDENTIALS_FILE=.coffre/credentials aws --profile coffre ...` works at once).
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type OperatorServices, openOperatorServices } from './admin/operator-services.ts';
 import { type AgentConfig, ConfigError, loadConfig } from './config.ts';
 import { LocalDrive } from './disk/index.ts';
 import { describeKernels } from './erasure/index.ts';
 import { listen, type RunningServer } from './http/server.ts';
-import { type OperatorServices, openOperatorServices } from './admin/operator-services.ts';
 import { Identities } from './objects/identities.ts';
 import { type ObjectLayer, openObjectLayer } from './objects/object-layer.ts';
 import { openProtection, type Protection } from './protection.ts';
