@@ -2,7 +2,7 @@
 // change after the write through the store's metadata update, like tags; the bytes, ETag and version
 // id stay. This file stores and returns them; which changes Object Lock allows (a COMPLIANCE date
 // only grows, GOVERNANCE yields only to a bypass) is decided by the rules that call it.
-import { enterMutation, type LayerContext, lockNames } from './context.ts';
+import { enterMutation, type LayerContext, lockNames, updateIndexed } from './context.ts';
 import { ObjectError } from './errors.ts';
 import { assertRetentionChange, lockStateOf } from './object-lock-rules.ts';
 import type { Objects } from './objects.ts';
@@ -77,14 +77,20 @@ export class ObjectLockState {
         const indexed = this.#objects.resolve(target);
         const record = change(indexed.record);
         const address = { bucket: target.bucket, key: target.key, versionId: indexed.storeVersionId };
-        await this.#context.store.updateMetadata(address, (old) => {
-          const entry = fromMetadata(old);
-          if (entry?.kind !== 'object-version')
-            throw new Error(`store version ${target.key} holds no object record`);
-          const updated = { ...entry.record, retention: record.retention, legalHold: record.legalHold };
-          return { ...old, ...toMetadata({ kind: 'object-version', record: updated }) };
-        });
-        this.#context.index.updateVersionRecord(record);
+        // Through updateIndexed: a crash between the store update and the index update is repaired
+        // at the next open (the index would otherwise show the old retention until a rebuild).
+        await updateIndexed(
+          this.#context,
+          address,
+          (old) => {
+            const entry = fromMetadata(old);
+            if (entry?.kind !== 'object-version')
+              throw new Error(`store version ${target.key} holds no object record`);
+            const updated = { ...entry.record, retention: record.retention, legalHold: record.legalHold };
+            return { ...old, ...toMetadata({ kind: 'object-version', record: updated }) };
+          },
+          () => this.#context.index.updateVersionRecord(record),
+        );
         return { versionId: record.versionId };
       });
     } finally {
