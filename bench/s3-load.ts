@@ -1,4 +1,6 @@
-// `npm run bench s3 [-- --duration=SECONDS --servers=coffre,minio --list-keys=N --big-gib=N --skip=...]`:
+// `npm run bench s3 [-- --duration=SECONDS --servers=coffre,minio --list-keys=N --big-gib=N
+//   --skip=client-cost,matrix,mixed,list,big --agent-commit=REV --list-fill-minutes=N
+//   --save=FILE.json --compare=FILE.json]`:
 // an S3 load generator shaped like MinIO's warp, against the Coffre agent (`node agent/main.ts`,
 // 4+2 over six directories) and, when bench/minio.ts has built it, MinIO on the same drive with the
 // same key and parity. Per server: PUT and GET of 4 KiB, 1 MiB and 64 MiB at concurrency 1, 16 and
@@ -9,7 +11,7 @@
 // `--name=value` form (bench/main.ts reads bare words as suite names); BENCH_S3_* variables too.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, statfs, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, statfs, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +38,11 @@ interface LoadOptions {
   durationMs: number;
   /** Bench the agent as committed at this revision (a `git archive` copy) instead of the work tree. */
   agentCommit: string | null;
+  listFillTimeLimitMs: number;
+  /** Write the servers' figures to this JSON file. */
+  saveFile: string | null;
+  /** Add the servers' figures saved by an earlier run (--save) to the side-by-side table. */
+  compareFile: string | null;
   servers: string[];
   listKeys: number;
   bigUploadBytes: number;
@@ -55,6 +62,9 @@ function readOptions(): LoadOptions {
       'big-gib': { type: 'string' },
       skip: { type: 'string' },
       'agent-commit': { type: 'string' },
+      'list-fill-minutes': { type: 'string' },
+      save: { type: 'string' },
+      compare: { type: 'string' },
     },
   });
   const value = (name: string, variable: string, fallback: string) =>
@@ -63,6 +73,9 @@ function readOptions(): LoadOptions {
   return {
     durationMs: Number(value('duration', 'BENCH_S3_DURATION', '3')) * 1000,
     agentCommit: value('agent-commit', 'BENCH_S3_AGENT_COMMIT', '') || null,
+    listFillTimeLimitMs: Number(value('list-fill-minutes', 'BENCH_S3_LIST_FILL_MINUTES', '10')) * 60_000,
+    saveFile: value('save', 'BENCH_S3_SAVE', '') || null,
+    compareFile: value('compare', 'BENCH_S3_COMPARE', '') || null,
     servers: value('servers', 'BENCH_S3_SERVERS', minioBinary() ? 'coffre,minio' : 'coffre').split(','),
     listKeys: Number(value('list-keys', 'BENCH_S3_LIST_KEYS', '100000')),
     bigUploadBytes: Math.round(Number(value('big-gib', 'BENCH_S3_BIG_GIB', '5')) * gibibyte),
@@ -229,7 +242,7 @@ async function benchServer(
           keyCount: options.listKeys,
           objectBytes: 64,
           fillConcurrency: 64,
-          fillTimeLimitMs: 15 * 60_000,
+          fillTimeLimitMs: options.listFillTimeLimitMs,
           durationMs: options.durationMs,
           pageKeys: 1000,
         });
@@ -301,6 +314,13 @@ export async function run(): Promise<void> {
       if (item.bigUpload) console.log(`\nBig upload: ${report.describeBigUpload(item.bigUpload)}`);
       console.log(`\nGoals:\n${report.goals(item)}`);
       for (const note of item.notes) console.log(`NOTE: ${note}`);
+    }
+    if (options.saveFile) await writeFile(options.saveFile, JSON.stringify(reports, null, 1));
+    if (options.compareFile) {
+      const earlier = JSON.parse(await readFile(options.compareFile, 'utf8')) as report.ServerReport[];
+      reports.push(...earlier.filter((item) => !reports.some((current) => current.server === item.server)));
+      // Coffre first, then the server it is compared with.
+      reports.sort((left, right) => Number(right.server === 'coffre') - Number(left.server === 'coffre'));
     }
     if (reports.length === 2) {
       console.log(`\n### side by side\n\n${report.sideBySide(reports[0], reports[1])}`);
