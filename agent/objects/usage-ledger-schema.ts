@@ -65,6 +65,10 @@ const unlockedRow = (row: 'old' | 'new') =>
 export const usageLedgerFormatVersion = '1';
 
 export const usageLedgerSchema = `
+-- The first version of the ledger kept its dirty-bucket marks in the file (now per connection).
+DROP TRIGGER IF EXISTS main.usage_bucket_dirty_insert;
+DROP TRIGGER IF EXISTS main.usage_bucket_dirty_update;
+DROP TABLE IF EXISTS main.usage_dirty_buckets;
 CREATE TABLE IF NOT EXISTS usage_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS usage_buckets (
   bucket TEXT PRIMARY KEY,
@@ -74,9 +78,6 @@ CREATE TABLE IF NOT EXISTS usage_locked_versions (
   bucket TEXT NOT NULL, key BLOB NOT NULL, version_id TEXT NOT NULL, size_bytes INTEGER NOT NULL,
   retain_until_ms INTEGER, legal_hold INTEGER NOT NULL, PRIMARY KEY (bucket, key, version_id)
 ) WITHOUT ROWID;
--- Buckets whose figures changed in the open transaction: the commit hook folds them into the
--- tenants' daily peaks and empties this table before the transaction commits.
-CREATE TABLE IF NOT EXISTS usage_dirty_buckets (bucket TEXT PRIMARY KEY) WITHOUT ROWID;
 -- Per tenant and Paris calendar day: the highest stored bytes reached that day and the level at the
 -- day's last change. Not a cache: clearIndex leaves it alone, so a rebuild never lowers a peak.
 CREATE TABLE IF NOT EXISTS usage_daily_peaks (
@@ -170,11 +171,25 @@ CREATE TRIGGER IF NOT EXISTS usage_part_removed AFTER DELETE ON parts BEGIN
   ${addToBucket(uploadBucket('old.upload_id'), { part_bytes: '-old.size_bytes', part_count: '-1' })}
 END;
 
-CREATE TRIGGER IF NOT EXISTS usage_bucket_dirty_insert AFTER INSERT ON usage_buckets BEGIN
+-- A deleted bucket is empty: its row of zeros has nothing more to say.
+CREATE TRIGGER IF NOT EXISTS usage_bucket_deleted AFTER DELETE ON buckets BEGIN
+  DELETE FROM usage_buckets WHERE bucket = old.name AND ${usageColumns.map((column) => `${column} = 0`).join(' AND ')};
+END;
+`;
+
+/**
+ * Per connection (TEMP, never written to the file): the buckets whose figures changed in the open
+ * transaction, which the commit hook folds into the tenants' daily peaks and then forgets. Kept out
+ * of the database file so that marking them costs no page write; a connection without them still
+ * keeps the counters right, it only leaves the peaks to the next change.
+ */
+export const usageDirtyTrackingSql = `
+CREATE TEMP TABLE IF NOT EXISTS usage_dirty_buckets (bucket TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TEMP TRIGGER IF NOT EXISTS usage_bucket_dirty_insert AFTER INSERT ON main.usage_buckets BEGIN
   INSERT INTO usage_dirty_buckets (bucket)
     SELECT new.bucket WHERE NOT EXISTS (SELECT 1 FROM usage_dirty_buckets WHERE bucket = new.bucket);
 END;
-CREATE TRIGGER IF NOT EXISTS usage_bucket_dirty_update AFTER UPDATE ON usage_buckets BEGIN
+CREATE TEMP TRIGGER IF NOT EXISTS usage_bucket_dirty_update AFTER UPDATE ON main.usage_buckets BEGIN
   INSERT INTO usage_dirty_buckets (bucket)
     SELECT new.bucket WHERE NOT EXISTS (SELECT 1 FROM usage_dirty_buckets WHERE bucket = new.bucket);
 END;

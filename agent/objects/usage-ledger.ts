@@ -15,6 +15,7 @@ import {
   recomputeUsageSql,
   type UsageColumn,
   usageColumns,
+  usageDirtyTrackingSql,
   usageLedgerFormatVersion,
   usageLedgerSchema,
 } from './usage-ledger-schema.ts';
@@ -126,6 +127,7 @@ export class UsageLedger {
     index.transaction(
       () => {
         index.database.exec(usageLedgerSchema);
+        index.database.exec(usageDirtyTrackingSql);
         const format = index.statement("SELECT value FROM usage_meta WHERE name = 'format_version'").get() as
           | { value: string }
           | undefined;
@@ -165,25 +167,18 @@ export class UsageLedger {
       bucket: string;
     }[];
     if (dirty.length === 0) return;
-    const complete = this.#index.statement("SELECT value FROM meta WHERE name = 'complete'").get() as
+    const complete = this.#index.statement("SELECT value FROM main.meta WHERE name = 'complete'").get() as
       | { value: string }
       | undefined;
     if (complete?.value !== '1') return;
     const tenants = this.#index
       .statement(
-        `SELECT DISTINCT b.owner_tenant_id AS tenant FROM usage_dirty_buckets d JOIN buckets b ON b.name = d.bucket`,
+        `SELECT DISTINCT b.owner_tenant_id AS tenant FROM usage_dirty_buckets d JOIN main.buckets b ON b.name = d.bucket`,
       )
       .all() as { tenant: string }[];
     const nowMs = this.#clock();
     for (const { tenant } of tenants) this.#recordLevel(tenant, this.storedBytesOfTenant(tenant), nowMs);
     this.#index.statement('DELETE FROM usage_dirty_buckets').run();
-    // A deleted bucket leaves a row of zeros behind; it has nothing more to say.
-    this.#index
-      .statement(
-        `DELETE FROM usage_buckets WHERE bucket NOT IN (SELECT name FROM buckets)
-           AND ${usageColumns.map((column) => `${column} = 0`).join(' AND ')}`,
-      )
-      .run();
   }
 
   #recordLevel(tenantId: string, storedBytes: number, nowMs: number): void {
