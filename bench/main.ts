@@ -1,6 +1,16 @@
 // `npm run bench [suite ...]` runs the named benchmark suites (all of them by default) and prints
 // their figures. Each suite is a module in this folder exporting `run(): Promise<void>`.
-const suites = ['erasure', 'store', 'checksums', 'listing', 'object-writes', 'crypto', 's3-objects', 's3', 'usage-ledger'];
+const suites = [
+  'erasure',
+  'store',
+  'checksums',
+  'listing',
+  'object-writes',
+  'crypto',
+  's3-objects',
+  's3',
+  'usage-ledger',
+];
 
 const wanted = process.argv.slice(2).filter((argument) => !argument.startsWith('-'));
 for (const name of wanted.length > 0 ? wanted : suites) {
