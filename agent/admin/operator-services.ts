@@ -10,10 +10,14 @@ import { AuditLog } from '../objects/audit/audit-log.ts';
 import type { Identities } from '../objects/identities.ts';
 import type { ObjectLayer } from '../objects/object-layer.ts';
 import { Quotas } from '../objects/quotas.ts';
+import { restoreUsagePeaks, saveUsagePeaks } from '../objects/usage-peaks-file.ts';
 import type { S3HandlerOptions } from '../s3/handler.ts';
 import type { ErasureSet } from '../shards/index.ts';
 import { listenAdmin } from './admin-server.ts';
 import { AdminAuthenticator } from './admin-signature.ts';
+
+/** How often the daily peaks are copied beside the index (see usage-peaks-file.ts). */
+export const usagePeaksCopyIntervalMs = 10 * 60 * 1000;
 
 export interface OperatorServices {
   quotas: Quotas;
@@ -37,8 +41,16 @@ export async function openOperatorServices(options: {
 }): Promise<OperatorServices> {
   const { config, layer, store, identities } = options;
   const clock = options.clock ?? Date.now;
-  const quotas = await Quotas.open(new LocalDrive(config.dataDirectory));
+  const ownDrive = new LocalDrive(config.dataDirectory);
+  const quotas = await Quotas.open(ownDrive);
   layer.admission.useQuotas(quotas);
+  await restoreUsagePeaks(ownDrive, layer.usage);
+  const copyPeaks = () =>
+    saveUsagePeaks(ownDrive, layer.usage).catch((error: unknown) =>
+      console.error('usage peaks not copied:', error),
+    );
+  const peaksTimer = setInterval(copyPeaks, usagePeaksCopyIntervalMs);
+  peaksTimer.unref();
   const audit = new AuditLog({ directory: path.join(config.dataDirectory, 'audit') });
   const driveStates = () => store.driveStates();
   const storeCounters = () => ({ ...store.metrics });
@@ -73,8 +85,10 @@ export async function openOperatorServices(options: {
       admin ? `  admin API:     ${admin.url} (signed requests; Prometheus at ${admin.url}/metrics)` : '',
     ].filter((line) => line !== ''),
     async close() {
+      clearInterval(peaksTimer);
       await admin?.close();
       await audit.close();
+      await copyPeaks();
     },
   };
 }

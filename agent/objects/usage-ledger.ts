@@ -316,6 +316,36 @@ export class UsageLedger {
     return Math.max(before?.last_bytes ?? 0, inside.peak ?? 0);
   }
 
+  /** Every tenant's daily peaks (for the durable copy kept beside the index, see mergeDailyPeaks). */
+  allDailyPeaks(): DailyPeak[] {
+    return this.tenantIds().flatMap((tenantId) => this.dailyPeaks(tenantId));
+  }
+
+  /**
+   * Folds in daily peaks kept elsewhere (the agent's copy, after the index file was lost and
+   * rebuilt): a day keeps the higher peak and the later last level. Merging twice changes nothing.
+   */
+  mergeDailyPeaks(peaks: Iterable<DailyPeak>): void {
+    this.#index.transaction(
+      () => {
+        for (const peak of peaks) {
+          this.#index
+            .statement(
+              `INSERT INTO usage_daily_peaks (tenant_id, day, peak_bytes, peak_at_ms, last_bytes, last_at_ms)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (tenant_id, day) DO UPDATE SET
+                 peak_at_ms = CASE WHEN excluded.peak_bytes > peak_bytes THEN excluded.peak_at_ms ELSE peak_at_ms END,
+                 peak_bytes = max(peak_bytes, excluded.peak_bytes),
+                 last_bytes = CASE WHEN excluded.last_at_ms > last_at_ms THEN excluded.last_bytes ELSE last_bytes END,
+                 last_at_ms = max(last_at_ms, excluded.last_at_ms)`,
+            )
+            .run(peak.tenantId, peak.day, peak.peakBytes, peak.peakAtMs, peak.lastBytes, peak.lastAtMs);
+        }
+      },
+      { durable: true },
+    );
+  }
+
   /** The same figures recomputed from the index tables, per bucket (for checks and tests). */
   recomputed(): BucketUsage[] {
     const rows = this.#index.statement(recomputeUsageSql).all() as UsageRow[];

@@ -3,15 +3,17 @@
 // day, a rebuild gives the same figures, and a quota refuses a commit with nothing stored.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import path, { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import test, { type ExecutionContext } from 'ava';
+import { LocalDrive } from '../../agent/disk/index.ts';
 import { callerScope } from '../../agent/objects/caller-scope.ts';
 import { isObjectError } from '../../agent/objects/errors.ts';
 import { minimumPartSizeBytes } from '../../agent/objects/multipart.ts';
 import { type ObjectLayer, openObjectLayer } from '../../agent/objects/object-layer.ts';
 import { Quotas } from '../../agent/objects/quotas.ts';
 import { parisDay } from '../../agent/objects/usage-ledger.ts';
+import { restoreUsagePeaks, saveUsagePeaks } from '../../agent/objects/usage-peaks-file.ts';
 import { bodyOf, patternBytes, type TestClock, testClock } from './helpers.ts';
 import { MemoryErasureSet } from './memory-erasure-set.ts';
 
@@ -322,5 +324,29 @@ test('write-only key: an overwrite of an existing object in an unversioned bucke
     callerScope.run({ tenantId: 'acme', accessKeyId: 'FULLKEY000000000', role: 'full' }, () =>
       put(layer, 'unversioned-bucket', 'existing', 7, 3),
     ),
+  );
+});
+
+test('peaks copy: after the index file is lost and rebuilt from the drives, the saved copy brings the month peak back', async (t) => {
+  const harness = await openLedgerHarness(t);
+  const ownDrive = new LocalDrive(path.dirname(harness.indexPath));
+  await harness.layer.buckets.create({ name: 'copied-bucket', ownerTenantId: 'acme' });
+  await put(harness.layer, 'copied-bucket', 'big', 5000);
+  await harness.layer.objects.delete({ bucket: 'copied-bucket', key: 'big' });
+  await put(harness.layer, 'copied-bucket', 'small', 10);
+  await saveUsagePeaks(ownDrive, harness.layer.usage);
+  harness.layer.close();
+  await rm(harness.indexPath);
+  const rebuilt = await harness.reopen();
+  t.regex(rebuilt.openRebuildReason ?? '', /missing/);
+  const month = { fromDay: '2026-03-01', toDay: '2026-04-01' };
+  t.is(rebuilt.usage.peakOf('acme', month), 10);
+  t.true((await restoreUsagePeaks(ownDrive, rebuilt.usage)) > 0);
+  t.is(rebuilt.usage.peakOf('acme', month), 5000);
+  // Restoring again changes nothing.
+  await restoreUsagePeaks(ownDrive, rebuilt.usage);
+  t.deepEqual(
+    rebuilt.usage.dailyPeaks('acme').map((peak) => [peak.day, peak.peakBytes, peak.lastBytes]),
+    [['2026-03-10', 5000, 10]],
   );
 });
