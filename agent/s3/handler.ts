@@ -15,6 +15,11 @@ import type { Caller, OperationContext, OperationHandler } from './operation-con
 import { bucketOperations } from './operations/bucket-operations.ts';
 import { setActualRequestCorsHeaders } from './operations/cors-rules.ts';
 import { objectOperations } from './operations/object-operations.ts';
+import {
+  type SosapiServingOptions,
+  serveSosapiObject,
+  withSosapiListing,
+} from './operations/sosapi-serving.ts';
 import { roleAllows } from './permissions.ts';
 import { type RequestFacts, RequestObserver } from './request-observer.ts';
 import { commonHeaders, sendError } from './responses.ts';
@@ -28,6 +33,8 @@ export interface S3HandlerOptions {
   /** Virtual-hosted-style requests are recognised under this domain. */
   baseDomain: string | null;
   clock?: () => number;
+  /** Veeam SOSAPI virtual objects (default: served, model "Coffre", capacity from quotas only). */
+  sosapi?: SosapiServingOptions;
   /** Called with every failed request's error (5xx ones carry a cause worth logging). */
   onError?: (error: S3Error, endpoint: string) => void;
   /** Per-tenant audit log of every request that changes something or is refused. */
@@ -75,6 +82,7 @@ function anonymousPreflight(clock: () => number): { identity: VerifiedIdentity; 
 
 export function createS3Handler(options: S3HandlerOptions): RequestHandler {
   const clock = options.clock ?? Date.now;
+  const sosapi = options.sosapi ?? { modelName: 'Coffre' };
   const verifier = new SigV4Verifier({
     regions: [options.region, 'us-east-1'],
     lookupSecret: async (accessKeyId) => options.identities.lookupSecret(accessKeyId),
@@ -173,13 +181,15 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
         requestId: requestContext.requestId,
         identity,
         caller,
-        layer: options.layer,
+        layer: await withSosapiListing(options.layer, endpoint, bucketRecord, sosapi, clock()),
         region: options.region,
         clock,
         commonHeaders: commonHeaders(requestContext.requestId),
         bucketRecord,
         header: (name) => firstHeader(request, name),
       };
+      // Veeam's SOSAPI documents are virtual objects in every bucket, answered here.
+      if (await serveSosapiObject(context, endpoint, sosapi)) return;
       // The caller rides along into the object layer, whose commit checks the key's role.
       await callerScope.run(caller, () => handler(context, endpoint as never));
     } catch (thrown) {
