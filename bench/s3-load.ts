@@ -315,6 +315,7 @@ export async function run(): Promise<void> {
       console.log(`\nGoals:\n${report.goals(item)}`);
       for (const note of item.notes) console.log(`NOTE: ${note}`);
     }
+    console.log(`\nat the end: ${report.md5Reference()}`);
     if (options.saveFile) await writeFile(options.saveFile, JSON.stringify(reports, null, 1));
     if (options.compareFile) {
       const earlier = JSON.parse(await readFile(options.compareFile, 'utf8')) as report.ServerReport[];

@@ -1,5 +1,6 @@
 // Markdown tables of the load generator's figures (pasteable into BENCHMARKS.md): one per server,
 // one side by side when two servers ran, the issue's goals checked, and the machine described.
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { BigUploadResult } from './big-upload.ts';
@@ -136,15 +137,30 @@ function diskKinds(): string {
   }
 }
 
+/**
+ * MD5 of 64 MiB in this process, now: the issue quotes ~750 MB/s for this machine class when idle,
+ * so this one figure says how much of a core the run was getting (the machine may be shared).
+ */
+export function md5Reference(): string {
+  const bytes = Buffer.alloc(64 * mebibyte, 0x5a);
+  const started = performance.now();
+  const hash = createHash('md5');
+  for (let offset = 0; offset < bytes.byteLength; offset += mebibyte)
+    hash.update(bytes.subarray(offset, offset + mebibyte));
+  hash.digest();
+  const seconds = (performance.now() - started) / 1000;
+  return `MD5 reference (one core, this process): ${fixed(bytes.byteLength / seconds / megabyte)} MB/s; load average ${os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')}`;
+}
+
 export function describeMachine(): string {
   const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
   return [
     `- ${os.availableParallelism()} cores (nproc), ${cpuModel}`,
     `- memory ${fixed(os.totalmem() / 1024 ** 3, 1)} GiB, kernel ${os.release()}, Node ${process.version}`,
     `- disks: ${diskKinds()}`,
-    `- load average at start: ${os
-      .loadavg()
-      .map((value) => value.toFixed(2))
-      .join(' ')}`,
+    `- ${md5Reference()}`,
   ].join('\n');
 }
