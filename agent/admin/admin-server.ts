@@ -15,6 +15,9 @@ import {
 } from './admin-routes.ts';
 import { AdminAuthError, type AdminAuthenticator } from './admin-signature.ts';
 
+/** The audit log of refused admin calls (no tenant id can take it: ids start with a letter or digit). */
+export const operatorAuditTenant = '-operator';
+
 /** A desired-state document is a few hundred bytes; 1 MiB is far beyond any of them. */
 export const maximumAdminBodyBytes = 1024 * 1024;
 
@@ -153,6 +156,20 @@ export function createAdminHandler(options: AdminServerOptions) {
       await send(response, answer);
     } catch (error) {
       if (error instanceof AdminAuthError) {
+        // A refused call to the operator's own API is a security event: kept like the tenants' ones.
+        options.audit
+          ?.append({
+            atMs: options.clock(),
+            tenantId: operatorAuditTenant,
+            accessKeyId: '',
+            role: '',
+            remoteAddress: context.remoteAddress,
+            requestId: context.requestId,
+            operation: `admin ${method} ${target}`.slice(0, 512),
+            status: 401,
+            errorCode: error.code,
+          })
+          .catch((auditError: unknown) => console.error('audit record not written:', auditError));
         return sendJson(response, 401, {
           error: error.code,
           message: error.message,

@@ -1,5 +1,8 @@
 // Tenants, keys, quotas, usage, metrics and audit through the real agent: the operator drives the
 // signed admin API, tenants use the AWS SDK for JavaScript v3. One agent for the file.
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -126,6 +129,13 @@ test.serial(
     // Another path with the same signature does not pass either.
     const elsewhere = signAdminRequest(adminKey, { method: 'GET', target: '/v1/health' });
     t.is((await fetch(`${adminEndpoint}/v1/tenants/acme/keys`, { headers: elsewhere })).status, 401);
+    // Each refused call is kept in the operator's own audit log.
+    const refused = (await readFile(path.join(agent.dataDirectory, 'audit', '-operator.audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditRecord);
+    t.true(refused.length >= 5);
+    t.true(refused.some((record) => record.errorCode === 'Replayed' && record.status === 401));
     // The S3 listener does not answer admin calls.
     t.not(
       (
