@@ -65,6 +65,17 @@ async function start(config: AgentConfig): Promise<RunningAgent> {
     region: config.region,
     baseDomain: config.baseDomain,
     ...operatorServices.s3HandlerOptions,
+    // Veeam's capacity report: without a quota, the drives' space net of parity.
+    sosapi: {
+      modelName: 'Coffre',
+      storageSpace: async () => {
+        const drives = await store.driveStates();
+        const usable = (config.drives.length - config.parityShards) / config.drives.length;
+        const sum = (pick: (drive: (typeof drives)[number]) => number | undefined) =>
+          Math.floor(drives.reduce((total, drive) => total + (pick(drive) ?? 0), 0) * usable);
+        return { totalBytes: sum((drive) => drive.totalBytes), freeBytes: sum((drive) => drive.freeBytes) };
+      },
+    },
     // A 5xx is a fault of ours: its cause goes to the log (the client only sees InternalError).
     onError: (error, operation) => {
       if (error.status >= 500) console.error(`${operation} failed:`, error.cause ?? error);
