@@ -181,34 +181,25 @@ export class UsageLedger {
     this.#index.statement('DELETE FROM usage_dirty_buckets').run();
   }
 
+  /**
+   * Raises the tenant's peak of the day and records its last level, in one statement. A day's first
+   * change starts from the level before it (the last one of an earlier day), which held since
+   * midnight. (In an upsert's SET, every column named on the right is the row's old value.)
+   */
   #recordLevel(tenantId: string, storedBytes: number, nowMs: number): void {
     const day = parisDay(nowMs);
-    const today = this.#index
-      .statement('SELECT peak_bytes FROM usage_daily_peaks WHERE tenant_id = ? AND day = ?')
-      .get(tenantId, day) as { peak_bytes: number } | undefined;
-    if (today === undefined) {
-      // The day's first change: the level before it held since midnight, so it is the day's floor.
-      const before = this.#index
-        .statement(
-          'SELECT last_bytes FROM usage_daily_peaks WHERE tenant_id = ? AND day < ? ORDER BY day DESC LIMIT 1',
-        )
-        .get(tenantId, day) as { last_bytes: number } | undefined;
-      const floor = before?.last_bytes ?? 0;
-      this.#index
-        .statement(
-          `INSERT INTO usage_daily_peaks (tenant_id, day, peak_bytes, peak_at_ms, last_bytes, last_at_ms)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-        )
-        .run(tenantId, day, Math.max(floor, storedBytes), nowMs, storedBytes, nowMs);
-      return;
-    }
     this.#index
       .statement(
-        `UPDATE usage_daily_peaks SET last_bytes = ?, last_at_ms = ?,
-           peak_at_ms = CASE WHEN ? > peak_bytes THEN ? ELSE peak_at_ms END, peak_bytes = max(peak_bytes, ?)
-         WHERE tenant_id = ? AND day = ?`,
+        `INSERT INTO usage_daily_peaks (tenant_id, day, peak_bytes, peak_at_ms, last_bytes, last_at_ms)
+         VALUES (?, ?, max(?, coalesce((SELECT last_bytes FROM usage_daily_peaks
+           WHERE tenant_id = ? AND day < ? ORDER BY day DESC LIMIT 1), 0)), ?, ?, ?)
+         ON CONFLICT (tenant_id, day) DO UPDATE SET
+           peak_at_ms = CASE WHEN excluded.last_bytes > peak_bytes THEN excluded.last_at_ms ELSE peak_at_ms END,
+           peak_bytes = max(peak_bytes, excluded.last_bytes),
+           last_bytes = excluded.last_bytes,
+           last_at_ms = excluded.last_at_ms`,
       )
-      .run(storedBytes, nowMs, storedBytes, nowMs, storedBytes, tenantId, day);
+      .run(tenantId, day, storedBytes, tenantId, day, nowMs, storedBytes, nowMs);
   }
 
   /** The tenant's stored bytes now (quota checks): current + noncurrent + incomplete multipart. */
