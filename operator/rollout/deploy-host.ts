@@ -146,13 +146,28 @@ export async function switchCurrent(host: HostContext, version: string): Promise
   );
 }
 
-/** Polls the health check until it passes or the wait's timeout has passed. */
+/**
+ * An agent that exited does not become healthy: after this many looks in a row at a stopped service
+ * (more than one, because systemd may be between a crash and its restart) the wait ends early.
+ */
+const INACTIVE_LOOKS_BEFORE_GIVING_UP = 2;
+
+/** Polls the health check until it passes, the service stays stopped, or the timeout has passed. */
 export async function waitForHealth(host: HostContext): Promise<HealthResult> {
   const deadline = host.clock.now() + host.healthWait.timeoutMs;
-  let last: HealthResult = { healthy: false, detail: 'not checked' };
+  let inactiveLooks = 0;
   for (;;) {
-    last = await host.healthCheck({ name: host.name, endpoint: host.endpoint });
-    if (last.healthy || host.clock.now() >= deadline) return last;
+    const last = await host.healthCheck({ name: host.name, endpoint: host.endpoint });
+    if (last.healthy) return last;
+    const active = await host.serviceManager.isActive(host.session, host);
+    inactiveLooks = active ? 0 : inactiveLooks + 1;
+    if (inactiveLooks >= INACTIVE_LOOKS_BEFORE_GIVING_UP) {
+      return {
+        healthy: false,
+        detail: `the agent is not running (${host.serviceManager.name}); ${last.detail}`,
+      };
+    }
+    if (host.clock.now() >= deadline) return last;
     await host.clock.sleep(host.healthWait.intervalMs);
   }
 }
@@ -191,7 +206,7 @@ export async function upgradeHost(
   if (!health.healthy) {
     throw new RolloutError(
       'HealthCheckFailed',
-      `not healthy ${host.healthWait.timeoutMs} ms after the restart: ${health.detail}`,
+      `not healthy after the restart (waited up to ${host.healthWait.timeoutMs} ms): ${health.detail}`,
       host.name,
     );
   }

@@ -12,6 +12,10 @@ export interface PlannerHost {
   version: string | null;
   /** Whether its configuration file already is the wanted one. */
   configUpToDate: boolean;
+  /** Whether its service runs (a stopped agent on the wanted version is started again). */
+  active: boolean;
+  /** False when SSH could not reach it: it cannot be upgraded and counts as unhealthy. */
+  reachable: boolean;
   healthy: boolean;
   /** `failed`: its upgrade failed and it still runs the new release; `rolled-back`: it was restored. */
   failure: 'failed' | 'rolled-back' | null;
@@ -34,11 +38,11 @@ export interface PlannerInput {
 export type RolloutStep =
   | { kind: 'upgrade'; hosts: string[] }
   | { kind: 'rollback'; host: string }
-  | { kind: 'halt'; code: 'HealthCheckFailed' | 'QuorumAtRisk'; reason: string }
+  | { kind: 'halt'; code: 'HealthCheckFailed' | 'QuorumAtRisk' | 'HostUnreachable'; reason: string }
   | { kind: 'done' };
 
 export function isUpToDate(host: PlannerHost, wantedVersion: string): boolean {
-  return host.version === wantedVersion && host.configUpToDate;
+  return host.version === wantedVersion && host.configUpToDate && host.active;
 }
 
 /**
@@ -71,8 +75,16 @@ export function planNextStep(input: PlannerInput): RolloutStep {
   }
   const pending = byName.filter((host) => !isUpToDate(host, input.wantedVersion));
   if (pending.length === 0) return { kind: 'done' };
+  const reachable = pending.filter((host) => host.reachable);
+  if (reachable.length === 0) {
+    return {
+      kind: 'halt',
+      code: 'HostUnreachable',
+      reason: `${pending.map((host) => host.name).join(', ')} still to upgrade but unreachable over SSH`,
+    };
+  }
   // Hosts already down first: upgrading them cannot cost a quorum and may restore one.
-  const ordered = [...pending.filter((host) => !host.healthy), ...pending.filter((host) => host.healthy)];
+  const ordered = [...reachable.filter((host) => !host.healthy), ...reachable.filter((host) => host.healthy)];
   const batch = new Set<string>();
   for (const host of ordered) {
     if (batch.size >= input.maxParallelHosts) break;

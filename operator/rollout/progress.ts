@@ -15,6 +15,7 @@ export type RolloutProgressDetail =
   | { kind: 'rollout-started'; version: string; hostCount: number }
   | { kind: 'host-observed'; host: string; version: string | null; configUpToDate: boolean; healthy: boolean }
   | { kind: 'host-phase'; host: string; phase: RolloutPhase; detail: string }
+  | { kind: 'host-unreachable'; host: string; message: string }
   | { kind: 'host-unchanged'; host: string; version: string }
   | { kind: 'host-upgraded'; host: string; fromVersion: string | null; version: string; durationMs: number }
   | { kind: 'host-failed'; host: string; code: string; message: string }
@@ -33,6 +34,8 @@ export function formatProgress(event: RolloutProgress): string {
       return `${prefix}: ${event.host} runs ${event.version ?? 'nothing'}${event.configUpToDate ? '' : ' (config differs)'}, ${event.healthy ? 'healthy' : 'unhealthy'}`;
     case 'host-phase':
       return `${prefix}: ${event.host} ${event.phase}: ${event.detail}`;
+    case 'host-unreachable':
+      return `${prefix}: ${event.host} unreachable: ${event.message}`;
     case 'host-unchanged':
       return `${prefix}: ${event.host} already runs ${event.version}, nothing to do`;
     case 'host-upgraded':

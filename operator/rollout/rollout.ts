@@ -2,6 +2,7 @@
 // number of connections at once), observes what each runs, then asks the planner for the next
 // step and executes it, until the planner says done or halt. Each step is reported as a
 // RolloutProgress event and a log line.
+import assert from 'node:assert/strict';
 import type { AgentBundle } from '../bundle/build.ts';
 import { type AdminCredentials, type AgentSettings, validateAgentSettings } from './agent-config.ts';
 import {
@@ -18,7 +19,7 @@ import {
 import { RolloutError } from './errors.ts';
 import { type HealthCheck, s3HealthCheck } from './health.ts';
 import { type HostLayout, hostLayout } from './host-layout.ts';
-import { type PlannerHost, type PlannerReplicaSet, planNextStep } from './planner.ts';
+import { isUpToDate, type PlannerHost, type PlannerReplicaSet, planNextStep } from './planner.ts';
 import { formatProgress, type RolloutProgress, type RolloutProgressDetail } from './progress.ts';
 import { type ServiceManager, systemdServiceManager } from './service-manager.ts';
 import { DEFAULT_SSH_TIMEOUTS, type SshCredentials, SshSession, type SshTimeouts } from './ssh.ts';
@@ -70,7 +71,10 @@ const DEFAULT_QUORUM = 2;
 const DEFAULT_MAX_CONCURRENT_CONNECTIONS = 8;
 const DEFAULT_HEALTH_WAIT: HealthWait = { timeoutMs: 60_000, intervalMs: 500 };
 
-/** Runs `work` over `items`, at most `limit` at a time. */
+/**
+ * Runs `work` over `items`, at most `limit` at a time. After a failure no new item starts, and the
+ * first error is thrown only once the items in flight have settled, so nothing outlives the call.
+ */
 export async function mapBounded<Item, Result>(
   items: readonly Item[],
   limit: number,
@@ -78,18 +82,26 @@ export async function mapBounded<Item, Result>(
 ): Promise<Result[]> {
   const results: Result[] = new Array(items.length);
   let next = 0;
+  let firstError: { error: unknown } | null = null;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && firstError === null) {
       const index = next++;
-      results[index] = await work(items[index]);
+      try {
+        results[index] = await work(items[index]);
+      } catch (error) {
+        firstError ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (firstError !== null) throw (firstError as { error: unknown }).error;
   return results;
 }
 
 interface HostState {
-  context: HostContext;
+  name: string;
+  /** Null when the host could not be reached over SSH. */
+  context: HostContext | null;
   observed: ObservedHost;
   planner: PlannerHost;
 }
@@ -137,7 +149,15 @@ export async function rolloutRegion(
       rollout.hosts,
       options.maxConcurrentConnections ?? DEFAULT_MAX_CONCURRENT_CONNECTIONS,
       async (host) => {
-        const state = await connectAndObserve(rollout, host, options, clock, emit, sessions);
+        const state = await connectAndObserve(rollout, host, options, clock, emit, sessions).catch(
+          (error) => {
+            // A pinned key that does not match may be an attack: stop everything. Anything else makes
+            // the host unreachable, which the planner treats as down.
+            if (error instanceof RolloutError && error.code === 'HostKeyMismatch') throw error;
+            emit({ kind: 'host-unreachable', host: host.name, message: (error as Error).message });
+            return unreachableState(host.name);
+          },
+        );
         emit({
           kind: 'host-observed',
           host: host.name,
@@ -148,11 +168,11 @@ export async function rolloutRegion(
         return state;
       },
     );
-    const byName = new Map(states.map((state) => [state.context.name, state]));
+    const byName = new Map(states.map((state) => [state.name, state]));
     for (const state of states) {
-      if (state.planner.version === version && state.planner.configUpToDate && state.planner.healthy) {
-        result.unchanged.push(state.context.name);
-        emit({ kind: 'host-unchanged', host: state.context.name, version });
+      if (isUpToDate(state.planner, version) && state.planner.healthy) {
+        result.unchanged.push(state.name);
+        emit({ kind: 'host-unchanged', host: state.name, version });
       }
     }
     // Each step upgrades or rolls back at least one host, or ends the loop.
@@ -174,6 +194,7 @@ export async function rolloutRegion(
       }
       if (step.kind === 'rollback') {
         const state = byName.get(step.host)!;
+        assert.ok(state.context !== null, 'only a reached host can fail its upgrade');
         const healthy = await rollbackHost(state.context, state.observed).catch(() => false);
         state.planner = {
           ...state.planner,
@@ -205,13 +226,16 @@ async function upgradeOne(
   result: RolloutResult,
 ): Promise<void> {
   const started = clock.now();
-  const name = state.context.name;
+  const name = state.name;
+  const context = state.context;
+  assert.ok(context !== null, 'the planner upgrades only reachable hosts');
   try {
-    await upgradeHost(state.context, bundle, state.observed);
+    await upgradeHost(context, bundle, state.observed);
     state.planner = {
       ...state.planner,
       version: bundle.manifest.version,
       configUpToDate: true,
+      active: true,
       healthy: true,
     };
     result.upgraded.push(name);
@@ -269,13 +293,33 @@ async function connectAndObserve(
   const healthy =
     observed.active && (await context.healthCheck({ name: host.name, endpoint: host.endpoint })).healthy;
   return {
+    name: host.name,
     context,
     observed,
     planner: {
       name: host.name,
       version: observed.version,
       configUpToDate: observed.configText === wantedConfigText(context),
+      active: observed.active,
+      reachable: true,
       healthy,
+      failure: null,
+    },
+  };
+}
+
+function unreachableState(name: string): HostState {
+  return {
+    name,
+    context: null,
+    observed: { version: null, configText: null, active: false },
+    planner: {
+      name,
+      version: null,
+      configUpToDate: false,
+      active: false,
+      reachable: false,
+      healthy: false,
       failure: null,
     },
   };

@@ -9,14 +9,19 @@ import {
 const NEW = '0.2.0+bbbbbbbbbbbb';
 const OLD = '0.1.0+aaaaaaaaaaaa';
 
-/** A host in shorthand: `old`/`new`/`none`, `down` for unhealthy, `failed`/`rolled-back`, `stale-config`. */
+/**
+ * A host in shorthand: `old`/`new`/`none`, `down` (unhealthy), `stopped` (service not running, so
+ * unhealthy), `unreachable` (over SSH, so unhealthy), `failed`/`rolled-back`, `stale-config`.
+ */
 function host(name: string, ...traits: string[]): PlannerHost {
   const version = traits.includes('new') ? NEW : traits.includes('none') ? null : OLD;
   return {
     name,
     version,
     configUpToDate: !traits.includes('stale-config'),
-    healthy: !traits.includes('down') && version !== null,
+    active: version !== null && !traits.includes('stopped'),
+    reachable: !traits.includes('unreachable'),
+    healthy: !['down', 'stopped', 'unreachable'].some((trait) => traits.includes(trait)) && version !== null,
     failure: traits.includes('failed') ? 'failed' : traits.includes('rolled-back') ? 'rolled-back' : null,
   };
 }
@@ -71,6 +76,30 @@ const rows: Row[] = [
     scenario: 'a member already upgraded is down: going on would drop the set below quorum, so halt',
     hosts: [host('a', 'new', 'down'), host('b'), host('c')],
     expected: { kind: 'halt', code: 'QuorumAtRisk' },
+  },
+  {
+    scenario: 'wanted version but its agent stopped: it is started again, before the healthy ones',
+    hosts: [host('a', 'new'), host('b', 'new', 'stopped'), host('c')],
+    expected: { kind: 'upgrade', hosts: ['b'] },
+  },
+  {
+    scenario: 'a member unreachable over SSH: the others of its set wait, the rollout halts on quorum',
+    hosts: [host('a'), host('b', 'unreachable'), host('c')],
+    expected: { kind: 'halt', code: 'QuorumAtRisk' },
+  },
+  {
+    scenario: 'the only host left to upgrade is unreachable: halt, it cannot be reached',
+    hosts: [host('a', 'new'), host('b', 'new'), host('c', 'unreachable')],
+    expected: { kind: 'halt', code: 'HostUnreachable' },
+  },
+  {
+    scenario: 'an unreachable host in another replica set does not block this one',
+    hosts: ['a', 'b', 'c', 'd', 'e'].map((name) => host(name)).concat(host('f', 'unreachable')),
+    sets: [
+      { id: 'a+b+c', hosts: ['a', 'b', 'c'] },
+      { id: 'd+e+f', hosts: ['d', 'e', 'f'] },
+    ],
+    expected: { kind: 'upgrade', hosts: ['a'] },
   },
   {
     scenario: 'a host failed its health check: roll it back',
@@ -137,7 +166,7 @@ for (const row of rows) {
     });
     if (row.expected.kind === 'halt') {
       t.is(step.kind, 'halt');
-      t.is(step.kind === 'halt' ? step.code : null, row.expected.code);
+      t.is(step.kind === 'halt' ? (step.code as string) : null, row.expected.code);
     } else {
       t.deepEqual(step, row.expected);
     }
