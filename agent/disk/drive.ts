@@ -55,6 +55,7 @@ export type DriveOperation =
   | 'list'
   | 'syncDirectory'
   | 'freeSpace'
+  | 'syncFileSystem'
   | 'checkOnline';
 
 export interface Drive {
@@ -67,8 +68,12 @@ export interface Drive {
    * unless `durable` is false (scratch directories that a crash may lose).
    */
   ensureDirectory(path: string, options?: { durable?: boolean }): Promise<void>;
-  /** Creates a new file (it must not exist) with these bytes, fsynced; the name is not made durable. */
-  writeFile(path: string, data: Uint8Array): Promise<void>;
+  /**
+   * Creates a new file (it must not exist) with these bytes, fsynced; the name is not made durable.
+   * `replace`: an existing file is truncated and rewritten in place instead. `sync: false`: no
+   * fsync (the caller makes it durable later, e.g. with syncFileSystem).
+   */
+  writeFile(path: string, data: Uint8Array, options?: { replace?: boolean; sync?: boolean }): Promise<void>;
   /** Replaces the file atomically and durably: temp file, write, fsync, rename, fsync the directory. */
   writeFileAtomic(path: string, data: Uint8Array): Promise<void>;
   /** Opens a new file (it must not exist) for streaming writes. */
@@ -91,6 +96,11 @@ export interface Drive {
   list(path: string): Promise<string[]>;
   /** fsyncs a directory, making the creations, renames and removals in it durable. */
   syncDirectory(path: string): Promise<void>;
+  /**
+   * syncfs(2): everything written, created, renamed or removed on the drive's file system so far
+   * reaches stable storage, in one call instead of one fsync per file and directory.
+   */
+  syncFileSystem(): Promise<void>;
   /** Free and total bytes of the file system holding the drive (statfs). */
   freeSpace(): Promise<DriveSpace>;
 }

@@ -124,9 +124,13 @@ export class FaultyDrive implements Drive {
     await this.inner.ensureDirectory(path, options);
   }
 
-  async writeFile(path: string, data: Uint8Array): Promise<void> {
+  async writeFile(
+    path: string,
+    data: Uint8Array,
+    options?: { replace?: boolean; sync?: boolean },
+  ): Promise<void> {
     const corrupt = this.#failIfAsked('writeFile', path);
-    await this.inner.writeFile(path, corrupt ? this.#flipBit(data) : data);
+    await this.inner.writeFile(path, corrupt ? this.#flipBit(data) : data, options);
   }
 
   async writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
@@ -201,6 +205,11 @@ export class FaultyDrive implements Drive {
   async syncDirectory(path: string): Promise<void> {
     this.#failIfAsked('syncDirectory', path);
     await this.inner.syncDirectory(path);
+  }
+
+  async syncFileSystem(): Promise<void> {
+    this.#failIfAsked('syncFileSystem', '');
+    await this.inner.syncFileSystem();
   }
 
   async freeSpace(): Promise<DriveSpace> {

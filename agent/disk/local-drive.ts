@@ -9,6 +9,7 @@
 // also reached disk. For that an explicit fsync() on a file descriptor for the directory is
 // also needed."
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import {
@@ -24,8 +25,49 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
+import { promisify } from 'node:util';
 import type { AppendLog, Drive, DriveEntryStat, DriveSpace, FileWriter } from './drive.ts';
 import { DriveError, toDriveError } from './errors.ts';
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * syncfs(2) for drive roots. Node has no binding for it; GNU coreutils' `sync --file-system` is
+ * exactly that call, once per path given (and exits non-zero if one fails). A process costs tens
+ * of milliseconds of CPU, so requests are coalesced: those made while a run is in progress all go
+ * in the next run, one process for every drive (group commit, again).
+ */
+class FileSystemSyncs {
+  #waiting: { root: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  #running = false;
+
+  request(root: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ root, resolve, reject });
+      if (!this.#running) {
+        this.#running = true;
+        // Let the other drives of the same pass, which ask in the same turn, join this run.
+        setImmediate(() => void this.#run());
+      }
+    });
+  }
+
+  async #run(): Promise<void> {
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting;
+      this.#waiting = [];
+      try {
+        await execFileAsync('sync', ['--file-system', ...new Set(batch.map((entry) => entry.root))]);
+        for (const entry of batch) entry.resolve();
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+      }
+    }
+    this.#running = false;
+  }
+}
+
+const fileSystemSyncs = new FileSystemSyncs();
 
 export class LocalDrive implements Drive {
   readonly description: string;
@@ -94,9 +136,9 @@ export class LocalDrive implements Drive {
     });
   }
 
-  writeFile(path: string, data: Uint8Array): Promise<void> {
+  writeFile(path: string, data: Uint8Array, options?: { replace?: boolean; sync?: boolean }): Promise<void> {
     const absolute = this.#resolve(path);
-    return this.#call(() => writeAndSync(absolute, data));
+    return this.#call(() => writeAndSync(absolute, data, options));
   }
 
   writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
@@ -186,6 +228,10 @@ export class LocalDrive implements Drive {
   syncDirectory(path: string): Promise<void> {
     const absolute = this.#resolve(path);
     return this.#call(() => syncDirectoryAt(absolute));
+  }
+
+  syncFileSystem(): Promise<void> {
+    return this.#call(() => fileSystemSyncs.request(this.#root));
   }
 
   freeSpace(): Promise<DriveSpace> {
@@ -292,15 +338,20 @@ function skipBytes(chunks: Uint8Array[], count: number): Uint8Array[] {
   return rest;
 }
 
-async function writeAndSync(absolute: string, data: Uint8Array): Promise<void> {
-  const handle = await open(absolute, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+async function writeAndSync(
+  absolute: string,
+  data: Uint8Array,
+  options?: { replace?: boolean; sync?: boolean },
+): Promise<void> {
+  const exclusive = options?.replace ? constants.O_TRUNC : constants.O_EXCL;
+  const handle = await open(absolute, constants.O_WRONLY | constants.O_CREAT | exclusive);
   try {
     let written = 0;
     while (written < data.byteLength) {
       const { bytesWritten } = await handle.write(data, written, data.byteLength - written);
       written += bytesWritten;
     }
-    await handle.sync();
+    if (options?.sync !== false) await handle.sync();
   } catch (error) {
     await handle.close().catch(() => {});
     await unlink(absolute).catch(() => {});

@@ -41,7 +41,9 @@ export function temporaryPath(name: string): string {
 
 /**
  * Commits a version on one drive. `withShardFile`: tmp/<name>/shard holds this drive's shard
- * file (absent for inline versions and for metadata-only updates).
+ * file (absent for inline versions and for metadata-only updates). `keepPrevious`: an overwrite
+ * keeps the record it replaces inside the new one. `removeOtherShards`: the commit replaces a
+ * write whose shard file must go (the second pass of an overwrite, the undo of a failed one).
  */
 export async function commitOnDrive(
   ctx: SetContext,
@@ -50,7 +52,7 @@ export async function commitOnDrive(
   record: VersionRecord,
   inlinePayload: Uint8Array,
   withShardFile: boolean,
-  options?: { keepPrevious?: boolean },
+  options?: { keepPrevious?: boolean; removeOtherShards?: boolean },
 ): Promise<PreviousVersion | null> {
   const drive = ctx.drives[driveIndex];
   const staging = temporaryPath(temporaryName);
@@ -79,9 +81,13 @@ export async function commitOnDrive(
   }
   const address = { bucket: record.bucket, key: record.key, versionId: record.versionId };
   await ctx.journals[driveIndex].append({ kind: 'record', directory, address, recordBytes });
-  // Committed. What follows is tidying: if it fails, heal or the startup cleanup finish it.
-  const keep = [record.dataId, ...(previous ? [previous.record.dataId] : [])];
-  await removeUnreferencedShards(drive, directory, keep).catch(() => {});
+  // Committed. What follows is tidying: if it fails, heal or the startup cleanup finish it. Only
+  // a commit that replaces another write can leave a shard file behind (a small write to a new
+  // address, the common case, skips the directory listing).
+  if (withShardFile || previous !== null || options?.removeOtherShards) {
+    const keep = [record.dataId, ...(previous ? [previous.record.dataId] : [])];
+    await removeUnreferencedShards(drive, directory, keep).catch(() => {});
+  }
   if (withShardFile) await drive.remove(staging).catch(() => {});
   return previous;
 }

@@ -342,7 +342,9 @@ export class ErasureSet {
         .filter((entry) => entry.previous !== null)
         .map((entry) => {
           const payload = writer.inlinePayload(entry.driveIndex);
-          return commitOnDrive(ctx, entry.driveIndex, ctx.randomUUID(), record, payload, false);
+          return commitOnDrive(ctx, entry.driveIndex, ctx.randomUUID(), record, payload, false, {
+            removeOtherShards: true,
+          });
         }),
     );
     if (committed.length < ctx.driveCount || dropped.some((result) => result.status === 'rejected')) {
@@ -488,7 +490,9 @@ async function undoCommit(ctx: SetContext, record: VersionRecord, entry: Committ
     return;
   }
   const payload = Buffer.from(entry.previous.inlinePayloadBase64, 'base64');
-  await commitOnDrive(ctx, entry.driveIndex, ctx.randomUUID(), entry.previous.record, payload, false);
+  await commitOnDrive(ctx, entry.driveIndex, ctx.randomUUID(), entry.previous.record, payload, false, {
+    removeOtherShards: true,
+  });
 }
 
 /** True when a drive that answers holds a missing, stale or unreadable copy of the record. */

@@ -73,15 +73,28 @@ export class VersionWriter {
     }));
     // Room for k shards of a full block, so the data shards are views of the block, no copy.
     this.#blockCapacityBytes = ctx.dataShards * Math.ceil(ctx.blockSizeBytes / ctx.dataShards);
-    this.#stripe = this.#newStripe();
+    // A small version never needs a full block: start with room for an inline one and grow to a
+    // full stripe only if the body goes past it (most S3 objects in a backup are not small, but
+    // many small ones must not each cost a 1.5 MiB allocation).
+    const inlineCapacityBytes = ctx.dataShards * Math.ceil(ctx.inlineThresholdBytes / ctx.dataShards);
+    this.#stripe = this.#newStripe(
+      Math.min(this.#blockCapacityBytes, Math.max(ctx.dataShards, inlineCapacityBytes)),
+    );
   }
 
-  #newStripe(): Stripe {
-    const fullShardBytes = this.#blockCapacityBytes / this.#ctx.dataShards;
+  #newStripe(capacityBytes = this.#blockCapacityBytes): Stripe {
+    const shardBytes = capacityBytes / this.#ctx.dataShards;
     return {
-      block: new Uint8Array(this.#blockCapacityBytes),
-      parity: Array.from({ length: this.#ctx.parityShards }, () => new Uint8Array(fullShardBytes)),
+      block: new Uint8Array(capacityBytes),
+      parity: Array.from({ length: this.#ctx.parityShards }, () => new Uint8Array(shardBytes)),
     };
+  }
+
+  /** Replaces a small first stripe by a full one, keeping the bytes already in it. */
+  #growStripe(): void {
+    const full = this.#newStripe();
+    full.block.set(this.#stripe.block.subarray(0, this.#blockFilledBytes));
+    this.#stripe = full;
   }
 
   get sizeBytes(): number {
@@ -106,6 +119,7 @@ export class VersionWriter {
     while (offset < chunk.byteLength) {
       const room = this.#ctx.blockSizeBytes - this.#blockFilledBytes;
       const take = Math.min(room, chunk.byteLength - offset);
+      if (this.#blockFilledBytes + take > this.#stripe.block.byteLength) this.#growStripe();
       this.#stripe.block.set(chunk.subarray(offset, offset + take), this.#blockFilledBytes);
       this.#blockFilledBytes += take;
       this.#sizeBytes += take;
