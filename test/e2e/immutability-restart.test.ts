@@ -8,11 +8,14 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetObjectLockConfigurationCommand,
   GetObjectRetentionCommand,
   PutObjectLockConfigurationCommand,
   PutObjectRetentionCommand,
 } from '@aws-sdk/client-s3';
 import test from 'ava';
+import { adminRequest } from '../../agent/admin/admin-client.ts';
+import { signAdminRequest } from '../../agent/admin/admin-signature.ts';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
 import {
   assertIntact,
@@ -176,5 +179,48 @@ test('encryption at rest: no 32-byte stretch of an object is found in any file t
     return probes.some((probe) => content.includes(probe));
   });
   t.deepEqual(leaking, []);
+  s3.destroy();
+});
+
+test('operator API: no admin route deletes a bucket or version, suspends versioning or turns Object Lock off', async (t) => {
+  const directory = dataDirectory(t);
+  const adminKey = 'operator-key-for-lock-tests-0123456789abcdef';
+  const agent = await startAgent({
+    dataDirectory: directory,
+    arguments: ['--admin-port', '0'],
+    environment: { COFFRE_ADMIN_KEY: adminKey },
+  });
+  t.teardown(() => agent.stop());
+  const adminEndpoint = /admin API:\s+(\S+)/.exec(agent.output())![1];
+  const s3 = clientFor(agent);
+  await s3.send(new CreateBucketCommand({ Bucket: 'vault', ObjectLockEnabledForBucket: true }));
+  const lock = { mode: 'COMPLIANCE' as const, until: daysAhead(1) };
+  const version = await putLocked(s3, 'vault', 'block', lock);
+  const tenantId = 'default';
+  const suspended = await adminRequest(adminEndpoint, adminKey, 'PUT', '/v1/buckets/vault', {
+    tenantId,
+    versioning: 'Suspended',
+    objectLockEnabled: false,
+  });
+  t.is(suspended.status, 409);
+  const unlocked = await adminRequest(adminEndpoint, adminKey, 'PUT', '/v1/buckets/vault', {
+    tenantId,
+    objectLockEnabled: false,
+  });
+  t.is(unlocked.status, 200);
+  const configuration = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: 'vault' }));
+  t.is(configuration.ObjectLockConfiguration?.ObjectLockEnabled, 'Enabled');
+  for (const target of [
+    '/v1/buckets/vault',
+    `/v1/buckets/vault/objects/block?versionId=${version.versionId}`,
+  ]) {
+    const attempt = await fetch(`${adminEndpoint}${target}`, {
+      method: 'DELETE',
+      headers: signAdminRequest(adminKey, { method: 'DELETE', target }),
+    });
+    t.true(attempt.status === 404 || attempt.status === 405, `${target}: ${attempt.status}`);
+  }
+  await tryEveryDelete(t, s3, version);
+  await assertIntact(t, s3, version, lock);
   s3.destroy();
 });
