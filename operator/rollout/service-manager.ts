@@ -1,6 +1,7 @@
 // What starts and stops the agent on a host. Production hosts run systemd; the test hosts (sshd
 // on 127.0.0.1, no systemd) use a small control script with a pidfile. Both are real commands sent
 // over the real SSH connection, so the rollout code around them is the same.
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { type AgentSettings, writablePaths } from './agent-config.ts';
 import type { HostLayout } from './host-layout.ts';
@@ -23,13 +24,15 @@ export interface ServiceManager {
   isActive(session: SshSession, context: ServiceContext): Promise<boolean>;
 }
 
-/** Writes a file atomically: a temporary file in the same directory, then a rename over the target. */
+/**
+ * Writes a file atomically: a fresh temporary name in the same directory (so no stale file can be
+ * in the way), then chmod and a rename over the target in one round trip.
+ */
 export async function writeRemoteFile(session: SshSession, file: string, contents: string, mode: number) {
-  const temporary = `${file}.tmp-rollout`;
-  await session.run(shellCommand('rm', '-f', temporary));
+  const temporary = `${file}.tmp-${randomUUID()}`;
   await session.writeFile(temporary, contents, mode);
   await session.run(
-    `chmod ${mode.toString(8)} ${shellQuote(temporary)} && mv -f ${shellQuote(temporary)} ${shellQuote(file)}`,
+    `${shellCommand('chmod', mode.toString(8), temporary)} && ${shellCommand('mv', '-f', temporary, file)}`,
   );
 }
 
