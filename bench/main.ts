@@ -7,6 +7,7 @@ const suites = [
   'listing',
   'object-writes',
   'crypto',
+  'lock',
   's3-objects',
   's3',
   'usage-ledger',
