@@ -157,7 +157,7 @@ export function createAdminHandler(options: AdminServerOptions) {
     } catch (error) {
       if (error instanceof AdminAuthError) {
         // A refused call to the operator's own API is a security event: kept like the tenants' ones.
-        options.audit
+        await options.audit
           ?.append({
             atMs: options.clock(),
             tenantId: operatorAuditTenant,

@@ -54,38 +54,66 @@ export class RequestObserver {
     this.#options = options;
   }
 
-  /** Watches one request; the facts object is read when its response is done. */
+  /**
+   * Watches one request; the facts object is read when its response ends. A request that changed
+   * something or was refused is written to the audit log BEFORE the end of its response is sent:
+   * the client never sees the success of a change that the log could miss after a crash.
+   */
   watch(
     request: IncomingMessage,
     response: ServerResponse,
     context: RequestContext,
     facts: RequestFacts,
   ): void {
+    let audited = false;
+    const auditNow = (): Promise<void> => {
+      if (audited || !this.#options.audit) return Promise.resolve();
+      audited = true;
+      const refused = response.statusCode === 401 || response.statusCode === 403;
+      if (!refused && !mutates(facts.operation)) return Promise.resolve();
+      return this.#audit(request, response, context, facts);
+    };
+    if (this.#options.audit) {
+      const end = response.end.bind(response) as (...parts: unknown[]) => ServerResponse;
+      // Holding end() holds the last bytes (or the headers of an empty answer) until the record is
+      // on stable storage; a failed append is counted and logged, and the answer still goes out.
+      (response as unknown as { end: (...parts: unknown[]) => ServerResponse }).end = (...parts) => {
+        auditNow().then(() => end(...parts));
+        return response;
+      };
+    }
     let done = false;
     const finish = () => {
       if (done) return;
       done = true;
-      const status = response.statusCode;
-      // Not counted by listening to the body (that would consume it): a body read whole is the size
-      // it declared (the payload size for aws-chunked ones); one left unread counts nothing.
-      const declared = Number(
-        request.headers['x-amz-decoded-content-length'] ?? request.headers['content-length'] ?? 0,
-      );
-      const bytesIn = request.complete && Number.isSafeInteger(declared) ? declared : 0;
-      const bytesOut = Number(response.getHeader('content-length') ?? 0) || 0;
-      this.#options.metrics?.observeRequest({
-        operation: facts.operation,
-        status,
-        durationSeconds: Math.max(0, this.#options.clock() - context.startedAtMs) / 1000,
-        bytesIn,
-        bytesOut: request.method === 'HEAD' ? 0 : bytesOut,
-      });
-      const refused = status === 401 || status === 403;
-      if (this.#options.audit && (refused || mutates(facts.operation)))
-        this.#audit(request, response, context, facts);
+      // A response cut before its end (the client went away) is still audited.
+      void auditNow();
+      this.#observeMetrics(request, response, context, facts);
     };
     response.once('finish', finish);
     response.once('close', finish);
+  }
+
+  #observeMetrics(
+    request: IncomingMessage,
+    response: ServerResponse,
+    context: RequestContext,
+    facts: RequestFacts,
+  ): void {
+    // Not counted by listening to the body (that would consume it): a body read whole is the size
+    // it declared (the payload size for aws-chunked ones); one left unread counts nothing.
+    const declared = Number(
+      request.headers['x-amz-decoded-content-length'] ?? request.headers['content-length'] ?? 0,
+    );
+    const bytesIn = request.complete && Number.isSafeInteger(declared) ? declared : 0;
+    const bytesOut = Number(response.getHeader('content-length') ?? 0) || 0;
+    this.#options.metrics?.observeRequest({
+      operation: facts.operation,
+      status: response.statusCode,
+      durationSeconds: Math.max(0, this.#options.clock() - context.startedAtMs) / 1000,
+      bytesIn,
+      bytesOut: request.method === 'HEAD' ? 0 : bytesOut,
+    });
   }
 
   #audit(
@@ -93,7 +121,7 @@ export class RequestObserver {
     response: ServerResponse,
     context: RequestContext,
     facts: RequestFacts,
-  ): void {
+  ): Promise<void> {
     const accessKeyId = facts.caller?.accessKeyId ?? claimedAccessKeyId(request);
     // A refused signature still names a key: the attempt goes to that key's tenant.
     const tenantId =
@@ -118,9 +146,12 @@ export class RequestObserver {
       status: response.statusCode,
       errorCode: facts.errorCode,
     };
-    this.#options.audit?.append(event).catch((error: unknown) => {
-      this.#options.metrics?.countAuditFailure();
-      this.#options.onAuditFailure?.(error);
-    });
+    return (this.#options.audit as AuditLog).append(event).then(
+      () => {},
+      (error: unknown) => {
+        this.#options.metrics?.countAuditFailure();
+        this.#options.onAuditFailure?.(error);
+      },
+    );
   }
 }

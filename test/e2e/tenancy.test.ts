@@ -495,21 +495,14 @@ test.serial(
     );
     const isForged = (record: AuditRecord) =>
       record.operation === 'PUT /globex-secrets/forged?x-id=PutObject';
+    // A record is on stable storage before its response ends: the export right after has it.
     const exportLines = async (tenant: string) => {
-      // Audit records are appended once the response is sent: give the last one a moment to land.
-      for (let attempt = 0; attempt < 50; attempt += 1) {
-        const exported = await admin<string>('GET', `/v1/tenants/${tenant}/audit`);
-        const records = exported.text
-          .trim()
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as AuditRecord);
-        if (records.some((record) => isForged(record) || record.key === 'metered')) {
-          if (tenant !== 'globex' || records.some(isForged)) return records;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      return [];
+      const exported = await admin<string>('GET', `/v1/tenants/${tenant}/audit`);
+      return exported.text
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as AuditRecord);
     };
     const globexRecords = await exportLines('globex');
     const put = globexRecords.find((record) => record.key === 'audited.txt');
