@@ -16,6 +16,7 @@ const debianPackages: Record<string, string> = {
   // The agent rollout tests: a real sshd per simulated host, and `systemd-analyze verify` of the unit.
   'openssh-server': '/usr/sbin/sshd',
   systemd: '/usr/bin/systemd-analyze',
+  openssl: '/usr/bin/openssl',
   // Object Lock tests move the agent's clock (LD_PRELOAD libfaketime) without touching the host's.
   faketime: '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
 };
