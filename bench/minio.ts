@@ -3,7 +3,7 @@
 // ~/.cache/coffre/go, outside the repository: neither MinIO's code nor its binary is ever committed.
 // `node bench/minio.ts [VERSION]` builds it (default: latest) and prints the binary's path;
 // bench/s3-load.ts uses the binary when it is there.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,13 @@ const goPath = path.join(goRoot, 'path');
 export function minioBinary(): string | null {
   const binary = path.join(goPath, 'bin', 'minio');
   return existsSync(binary) ? binary : null;
+}
+
+/** The module version `go install` resolved (a binary built by `go install` records it), or why not. */
+export function minioVersion(binary: string): string {
+  const shown = spawnSync('go', ['version', '-m', binary], { encoding: 'utf8' });
+  const module = /^\s+mod\s+(\S+)\s+(\S+)/m.exec(shown.stdout ?? '');
+  return module ? `${module[1]}@${module[2]} (${binary})` : `unknown version (${binary})`;
 }
 
 /** Builds MinIO at low priority (nice 10: the machine is shared); resolves with its path. */

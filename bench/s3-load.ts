@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { minioBinary } from './minio.ts';
+import { minioBinary, minioVersion } from './minio.ts';
 import { runBigUpload } from './s3-load/big-upload.ts';
 import { createBucket } from './s3-load/bucket-ops.ts';
 import type { CellResult } from './s3-load/cell.ts';
@@ -265,9 +265,13 @@ export async function run(): Promise<void> {
   try {
     await fitToDisk(options, root, notes);
     const agentMain = await agentEntry(options.agentCommit, root);
-    notes.push(
-      `agent: ${options.agentCommit ? `committed revision ${describeRevision(options.agentCommit)}` : `work tree at ${describeRevision('HEAD')} (with uncommitted edits, if any)`}`,
-    );
+    if (options.servers.includes('coffre')) {
+      notes.push(
+        `agent: ${options.agentCommit ? `committed revision ${describeRevision(options.agentCommit)}` : `work tree at ${describeRevision('HEAD')} (with uncommitted edits, if any)`}`,
+      );
+    }
+    const minio = minioBinary();
+    if (options.servers.includes('minio') && minio) notes.push(`minio: ${minioVersion(minio)}`);
     console.log(
       `S3 load (${new Date().toISOString()}), ${options.durationMs / 1000} s per cell, servers: ${options.servers.join(', ')}`,
     );
