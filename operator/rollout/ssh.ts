@@ -72,8 +72,15 @@ export class SshSession {
     const client = new Client();
     let presentedFingerprint: string | null = null;
     return new Promise((resolve, reject) => {
-      client.once('ready', () => resolve(new SshSession(target, client, timeouts)));
-      client.once('error', (error) => {
+      let connected = false;
+      client.once('ready', () => {
+        connected = true;
+        resolve(new SshSession(target, client, timeouts));
+      });
+      client.on('error', (error) => {
+        // After the handshake, a lost connection shows up as the failure of the command in flight
+        // (its channel closes); this listener only keeps the error from crashing the process.
+        if (connected) return;
         client.end();
         if (presentedFingerprint !== null && presentedFingerprint !== target.hostKeySha256) {
           reject(
@@ -108,7 +115,7 @@ export class SshSession {
   exec(command: string, options: { timeoutMs?: number; stdin?: string } = {}): Promise<CommandResult> {
     const timeoutMs = options.timeoutMs ?? this.timeouts.commandTimeoutMs;
     return new Promise((resolve, reject) => {
-      this.#client.exec(command, (error: Error | undefined, channel: ClientChannel) => {
+      const onChannel = (error: Error | undefined, channel: ClientChannel) => {
         if (error) {
           reject(new RolloutError('CommandFailed', `${command}: ${error.message}`, this.target.name));
           return;
@@ -132,7 +139,15 @@ export class SshSession {
           resolve({ exitCode: exitCode ?? null, stdout, stderr });
         });
         channel.end(options.stdin ?? '');
-      });
+      };
+      try {
+        this.#client.exec(command, onChannel);
+      } catch (error) {
+        // ssh2 throws at once when the connection is already gone.
+        reject(
+          new RolloutError('SshConnectFailed', `${command}: ${(error as Error).message}`, this.target.name),
+        );
+      }
     });
   }
 
