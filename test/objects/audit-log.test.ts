@@ -1,7 +1,7 @@
 // The audit log: hash-chained, append-only, per tenant; the verify command finds any edited,
 // removed, reordered or truncated record, and a clean log (or its export) verifies.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -67,6 +67,8 @@ test('audit log: records are chained in order, one file per tenant, and a clean 
     [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
   );
   t.is(records[1].previousHash, records[0].hash);
+  // Read-only on disk: only the agent's open descriptor appends.
+  t.is((await stat(paths.log)).mode & 0o777, 0o440);
   t.like(records[2], {
     operation: 'DeleteObject',
     status: 403,

@@ -5,7 +5,7 @@
 // log cut short after it is detected. The agent never rewrites or deletes a log: there is no call
 // for it; exports stream the lines as they are, for an auditor to verify with the same command.
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -31,6 +31,9 @@ interface TenantLog {
   pending: { event: AuditEvent; settle: (outcome: AuditRecord | Error) => void }[];
   flushing: Promise<void> | null;
 }
+
+/** Audit files are read-only once created (the chain, not the mode, is what proves them intact). */
+const logFileMode = 0o440;
 
 /** The tail read at open to find a log's last record: far more than one record. */
 const tailBytes = 64 * 1024;
@@ -98,7 +101,7 @@ export class AuditLog {
     const checkpoint: AuditCheckpoint = { tenantId, ...log.last, atMs: Date.now() };
     const file = this.paths(tenantId).checkpoint;
     const temporary = `${file}.tmp`;
-    const handle = await open(temporary, 'w');
+    const handle = await open(temporary, 'w', logFileMode);
     try {
       await handle.writeFile(`${JSON.stringify(checkpoint)}\n`);
       await handle.sync();
@@ -137,7 +140,13 @@ export class AuditLog {
   async #openTenant(tenantId: string): Promise<TenantLog> {
     await mkdir(this.#directory, { recursive: true });
     const file = this.paths(tenantId).log;
-    const handle = await open(file, 'a+');
+    // The file is read-only between runs: the owner may reopen it for appending, then it is
+    // read-only again for everyone, even the agent's own user; only this descriptor appends.
+    await chmod(file, 0o640).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+    });
+    const handle = await open(file, 'a+', logFileMode);
+    await handle.chmod(logFileMode);
     const { size } = await handle.stat();
     const start = Math.max(0, size - tailBytes);
     const tail = Buffer.alloc(size - start);
