@@ -4,7 +4,13 @@ import type { HybridLogicalClock } from './hybrid-logical-clock.ts';
 import type { KeyedMutex, KeyedSharedLock } from './keyed-mutex.ts';
 import type { ObjectIndex } from './object-index.ts';
 import type { BucketRecord } from './records.ts';
-import type { ErasureSetContract, StoredVersion, VersionAddress, WriteSummary } from './store.ts';
+import type {
+  ErasureSetContract,
+  StoredVersion,
+  VersionAddress,
+  WriteSummary,
+  WriteVersionOptions,
+} from './store.ts';
 
 /** A new object version about to be committed (delete markers included), under its key lock. */
 export interface VersionAdmission {
@@ -115,6 +121,8 @@ export async function writeIndexed(
     indexCommitted: (stored: StoredVersion) => void;
     /** Commit that transaction durably: needed when indexCommitted records intents (schedules deletions). */
     durableCommit?: boolean;
+    /** Whose key encrypts the version (encryption at rest); default: its bucket owner's. */
+    keySource?: WriteVersionOptions['keySource'];
   },
 ): Promise<StoredVersion> {
   const intentId = await context.index.recordIntent('write', address);
@@ -123,6 +131,7 @@ export async function writeIndexed(
   try {
     stored = await context.store.writeVersion(address, body, {
       signal: options.signal,
+      keySource: options.keySource,
       finalize: async (summary) => {
         try {
           return await options.finalize(summary);

@@ -2,6 +2,7 @@
 // version (or part); nothing is buffered whole. Metadata and tags are copied or replaced as the
 // x-amz-metadata-directive and x-amz-tagging-directive headers say.
 
+import type { CustomerKey } from '../crypto/customer-key.ts';
 import { ObjectError } from './errors.ts';
 import type { Multipart } from './multipart.ts';
 import type { Objects, VersionAttributes, WriteConditions } from './objects.ts';
@@ -26,6 +27,8 @@ export interface CopyObjectInput extends VersionAttributes, WriteConditions {
   /** COPY (default) keeps the source's tags; REPLACE takes this request's. */
   taggingDirective?: 'COPY' | 'REPLACE';
   signal?: AbortSignal;
+  /** SSE-C: the source version's customer key (x-amz-copy-source-server-side-encryption-customer-key). */
+  sourceCustomerKey?: CustomerKey | null;
 }
 
 export interface CopyObjectResult {
@@ -55,7 +58,11 @@ export class Copies {
     const replaceMetadata = input.metadataDirective === 'REPLACE';
     const sameObject = input.source.bucket === input.bucket && input.source.key === input.key;
     const changesSomething =
-      replaceMetadata || input.storageClass !== undefined || input.encryption !== undefined;
+      replaceMetadata ||
+      input.storageClass !== undefined ||
+      input.encryption !== undefined ||
+      Boolean(input.customerKey) ||
+      Boolean(input.sourceCustomerKey);
     if (sameObject && !changesSomething) {
       // S3 refuses a copy onto itself that changes nothing.
       throw new ObjectError(
@@ -64,7 +71,11 @@ export class Copies {
         input.source,
       );
     }
-    const { body } = await this.#objects.get({ ...input.source, versionId: source.versionId });
+    const { body } = await this.#objects.get({
+      ...input.source,
+      versionId: source.versionId,
+      customerKey: input.sourceCustomerKey,
+    });
     const version = await this.#objects.commit({
       bucket: input.bucket,
       key: input.key,
@@ -76,7 +87,10 @@ export class Copies {
       userMetadata: replaceMetadata ? (input.userMetadata ?? {}) : source.userMetadata,
       tags: input.taggingDirective === 'REPLACE' ? (input.tags ?? {}) : source.tags,
       storageClass: input.storageClass ?? source.storageClass,
-      encryption: input.encryption ?? source.encryption,
+      // The copy is encrypted anew: under the destination's SSE-C key if one is given, else the
+      // tenant's key (a source's SSE-C key never carries over).
+      encryption: input.encryption,
+      customerKey: input.customerKey,
       // The protocol layer decides whether the source's checksum still describes the copy.
       checksum: input.checksum ?? null,
       retention: input.retention,
@@ -96,8 +110,14 @@ export class Copies {
     uploadId: string;
     partNumber: number;
     signal?: AbortSignal;
+    sourceCustomerKey?: CustomerKey | null;
+    customerKey?: CustomerKey | null;
   }): Promise<{ part: PartRecord; sourceVersionId: string }> {
-    const { version, body } = await this.#objects.get({ ...input.source, range: input.range });
+    const { version, body } = await this.#objects.get({
+      ...input.source,
+      range: input.range,
+      customerKey: input.sourceCustomerKey,
+    });
     const part = await this.#multipart.uploadPart({
       bucket: input.bucket,
       key: input.key,
@@ -105,6 +125,7 @@ export class Copies {
       partNumber: input.partNumber,
       body,
       signal: input.signal,
+      customerKey: input.customerKey,
     });
     return { part, sourceVersionId: version.versionId };
   }

@@ -10,7 +10,6 @@
 // Ranged reads fetch only the whole chunks that cover the range.
 
 import { plaintextSizeFor } from '../crypto/chunked-aead.ts';
-import type { CustomerKey } from '../crypto/customer-key.ts';
 import { CryptoError } from '../crypto/errors.ts';
 import {
   type EncryptionEnvelope,
@@ -21,6 +20,7 @@ import {
 import type {
   ByteRange,
   ErasureSetContract,
+  ReadVersionOptions,
   StoredVersion,
   VersionAddress,
   WriteVersionOptions,
@@ -29,15 +29,11 @@ import type {
 /** The store-metadata property that holds a version's encryption envelope. */
 export const envelopeProperty = 'coffre.encryption';
 
-export interface EncryptedWriteOptions extends WriteVersionOptions {
-  /** Whose key wraps this version's data key (default: `keySourceOf(address)`). */
-  keySource?: KeySource;
-}
+/** `keySource` chooses whose key wraps the data key (default: `keySourceOf(address)`). */
+export type EncryptedWriteOptions = WriteVersionOptions;
 
-export interface EncryptedReadOptions {
-  /** SSE-C: the customer's key, required for a version written with one. */
-  customerKey?: CustomerKey | null;
-}
+/** SSE-C: the customer's key, required for a version written with one. */
+export type EncryptedReadOptions = ReadVersionOptions;
 
 export interface EncryptedStoreOptions {
   encryption: ObjectEncryption;

@@ -3,7 +3,7 @@
 // of the parts' bytes); reading the object streams the parts one after another.
 import assert from 'node:assert/strict';
 import { ObjectError } from './errors.ts';
-import type { ByteRange, ErasureSetContract, VersionAddress } from './store.ts';
+import type { ByteRange, ErasureSetContract, ReadVersionOptions, VersionAddress } from './store.ts';
 
 const manifestMagic = 'coffre.multipart-manifest';
 const manifestFormatVersion = 1;
@@ -57,6 +57,7 @@ export async function* readManifestRange(
   store: ErasureSetContract,
   manifest: Manifest,
   range: ByteRange,
+  options: ReadVersionOptions = {},
 ): AsyncIterable<Uint8Array> {
   let partStartBytes = 0;
   const rangeEndBytes = range.offsetBytes + range.lengthBytes;
@@ -69,6 +70,7 @@ export async function* readManifestRange(
       const { body } = await store.readVersion(
         part.address,
         whole ? undefined : { offsetBytes, lengthBytes },
+        options,
       );
       yield* body;
     }

@@ -3,6 +3,7 @@
 // no byte is copied. The upload lock serialises complete, abort and part commits of one upload;
 // part bodies still upload in parallel.
 import { createHash } from 'node:crypto';
+import type { CustomerKey } from '../crypto/customer-key.ts';
 import {
   bodyOf,
   enterMutation,
@@ -55,6 +56,8 @@ export interface UploadPartInput {
   checksum?: ChecksumRecord | null;
   verify?: (summary: WrittenBodySummary) => void | Promise<void>;
   signal?: AbortSignal;
+  /** SSE-C: the upload's customer key, which every part must present (never stored). */
+  customerKey?: CustomerKey | null;
 }
 
 export interface CompleteUploadInput extends WriteConditions {
@@ -137,7 +140,9 @@ export class Multipart {
         `Part number must be an integer between 1 and ${maximumParts}, inclusive`,
       );
     }
-    this.#requireUpload(input);
+    const upload = this.#requireUpload(input);
+    assertPartCustomerKey(upload, input.customerKey);
+    const owner = this.#objects.assertBucket(input.bucket).ownerTenantId;
     const address = {
       bucket: systemBucket,
       key: systemKeys.part(input.uploadId, input.partNumber),
@@ -150,6 +155,8 @@ export class Multipart {
     try {
       await writeIndexed(this.#context, address, hashingInto(input.body, md5), {
         signal: input.signal,
+        // A part is the tenant's data: its key, not the system's, so offboarding shreds it too.
+        keySource: { tenantId: owner, customerKey: input.customerKey ?? null },
         finalize: async ({ sizeBytes }) => {
           const summary = { sizeBytes, md5Hex: md5.digest('hex') };
           await input.verify?.(summary);
@@ -454,4 +461,18 @@ async function* hashingInto(
     hash.update(chunk);
     yield chunk;
   }
+}
+
+/**
+ * S3 UploadPart under SSE-C: an upload created with a customer key needs that key on every part
+ * (and one created without refuses one): "the provided encryption parameters did not match".
+ */
+function assertPartCustomerKey(upload: UploadRecord, customerKey: CustomerKey | null | undefined): void {
+  const expectedMd5 = upload.encryption?.algorithm === 'SSE-C' ? upload.encryption.customerKeyMd5 : undefined;
+  if ((customerKey?.keyMd5 ?? undefined) === expectedMd5) return;
+  throw new ObjectError(
+    'InvalidRequest',
+    'The provided encryption parameters did not match the ones used originally.',
+    { bucket: upload.bucket, key: upload.key, uploadId: upload.uploadId },
+  );
 }

@@ -3,6 +3,7 @@
 // a per-key lock is held only around the commit, so S3's "latest version" and conditional writes
 // are decided against a stable state while bodies of one key still upload in parallel.
 import { createHash, type Hash } from 'node:crypto';
+import type { CustomerKey } from '../crypto/customer-key.ts';
 import type { Buckets } from './buckets.ts';
 import {
   deleteIndexed,
@@ -53,6 +54,8 @@ export interface VersionAttributes {
   retention?: Retention | null;
   legalHold?: boolean;
   encryption?: EncryptionRecord | null;
+  /** SSE-C: the customer's key for this version (a per-request secret, never stored). */
+  customerKey?: CustomerKey | null;
 }
 
 export interface WriteConditions {
@@ -78,6 +81,8 @@ export interface GetObjectInput {
   key: string;
   versionId?: string;
   range?: RangeRequest;
+  /** SSE-C: the key the version was written with (required for such a version, refused otherwise). */
+  customerKey?: CustomerKey | null;
 }
 
 export interface GetObjectResult {
@@ -166,6 +171,9 @@ export class Objects {
     try {
       await writeIndexed(this.#context, address, hashing(plan.body, md5), {
         signal: plan.signal,
+        keySource: plan.customerKey
+          ? { tenantId: bucketAtStart.ownerTenantId, customerKey: plan.customerKey }
+          : undefined,
         durableCommit: plan.indexAlso !== undefined,
         finalize: async (stored) => {
           const summary = { sizeBytes: stored.sizeBytes, md5Hex: md5.digest('hex') };
@@ -202,7 +210,7 @@ export class Objects {
             multipart: plan.multipart ?? null,
             retention,
             legalHold: plan.legalHold === true,
-            encryption: plan.encryption ?? null,
+            encryption: encryptionRecordOf(plan),
           };
           return toMetadata({ kind: 'object-version', record });
         },
@@ -232,19 +240,28 @@ export class Objects {
   }
 
   /** S3 HeadObject: the version's record, NoSuchKey / NoSuchVersion / MethodNotAllowed as S3 answers. */
-  head(input: { bucket: string; key: string; versionId?: string }): ObjectVersionRecord {
-    return structuredClone(this.resolve(input).record);
+  head(input: {
+    bucket: string;
+    key: string;
+    versionId?: string;
+    customerKey?: CustomerKey | null;
+  }): ObjectVersionRecord {
+    const record = this.resolve(input).record;
+    assertCustomerKeyFor(record, input.customerKey);
+    return structuredClone(record);
   }
 
   async get(input: GetObjectInput): Promise<GetObjectResult> {
     const indexed = this.resolve(input);
     const record = indexed.record;
+    assertCustomerKeyFor(record, input.customerKey);
+    const readOptions = { customerKey: input.customerKey ?? null };
     const range = input.range === undefined ? null : resolveRange(input.range, record.sizeBytes);
     const address = { bucket: record.bucket, key: record.key, versionId: indexed.storeVersionId };
     if (record.multipart !== null) {
       const manifest = await readManifest(this.#context.store, address);
       const whole = { offsetBytes: 0, lengthBytes: record.sizeBytes };
-      const body = readManifestRange(this.#context.store, manifest, range ?? whole);
+      const body = readManifestRange(this.#context.store, manifest, range ?? whole, readOptions);
       return {
         version: structuredClone(record),
         body,
@@ -252,7 +269,7 @@ export class Objects {
       };
     }
     const { body } = await this.#context.store
-      .readVersion(address, range ?? undefined)
+      .readVersion(address, range ?? undefined, readOptions)
       .catch((error: unknown) => {
         // The index is a cache: a version it still shows may be gone from the store (a lost race
         // with a delete). Answer as S3 would for a missing version rather than with a store error.
@@ -454,6 +471,46 @@ function assertVersionId(input: { bucket: string; key: string; versionId?: strin
   if (input.versionId === undefined || input.versionId === 'null' || isHybridTimestamp(input.versionId))
     return;
   throw new ObjectError('InvalidArgument', 'Invalid version id specified', input);
+}
+
+/** How a new version is encrypted at rest: under its SSE-C key, or the tenant's key (AES256). */
+function encryptionRecordOf(plan: CommitPlan): EncryptionRecord | null {
+  if (plan.isDeleteMarker) return null;
+  if (plan.customerKey) return { algorithm: 'SSE-C', customerKeyMd5: plan.customerKey.keyMd5 };
+  return plan.encryption ?? { algorithm: 'AES256' };
+}
+
+/**
+ * SSE-C reads, as S3 answers them: a version written with a customer key needs that key
+ * (InvalidRequest without one, AccessDenied with another), and a key on any other version is
+ * InvalidRequest. The key's MD5 is compared here; the data key's authenticated wrap under the
+ * customer key checks it again when the bytes are read.
+ */
+export function assertCustomerKeyFor(
+  record: ObjectVersionRecord,
+  customerKey: CustomerKey | null | undefined,
+): void {
+  const details = { bucket: record.bucket, key: record.key, versionId: record.versionId };
+  if (record.encryption?.algorithm === 'SSE-C') {
+    if (!customerKey) {
+      throw new ObjectError(
+        'InvalidRequest',
+        'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.',
+        details,
+      );
+    }
+    if (customerKey.keyMd5 !== record.encryption.customerKeyMd5) {
+      throw new ObjectError('AccessDenied', 'Access Denied', details);
+    }
+    return;
+  }
+  if (customerKey) {
+    throw new ObjectError(
+      'InvalidRequest',
+      'The encryption parameters are not applicable to this object.',
+      details,
+    );
+  }
 }
 
 async function* hashing(body: AsyncIterable<Uint8Array>, hash: Hash): AsyncIterable<Uint8Array> {

@@ -1,6 +1,8 @@
 // The part of the shard store's API (agent/shards/) that the object layer uses. It is written as
 // a structural interface so the layer depends on the contract, not on one implementation: the
 // real erasure set satisfies it, and so does the in-memory twin used beside it in unit tests.
+import type { CustomerKey } from '../crypto/customer-key.ts';
+import type { KeySource } from '../crypto/object-encryption.ts';
 
 export interface VersionAddress {
   bucket: string;
@@ -26,6 +28,16 @@ export interface WriteVersionOptions {
    */
   finalize: (summary: WriteSummary) => Promise<Record<string, unknown>> | Record<string, unknown>;
   signal?: AbortSignal;
+  /**
+   * Encryption at rest (EncryptedStore): whose key wraps this version's data key, when not the
+   * default of its address (the bucket owner's tenant); with SSE-C, the customer's key.
+   */
+  keySource?: KeySource;
+}
+
+/** Encryption at rest: SSE-C reads need the customer's key (never stored). */
+export interface ReadVersionOptions {
+  customerKey?: CustomerKey | null;
 }
 
 export interface ByteRange {
@@ -44,6 +56,7 @@ export interface ErasureSetContract {
   readVersion(
     address: VersionAddress,
     range?: ByteRange,
+    options?: ReadVersionOptions,
   ): Promise<{ version: StoredVersion; body: AsyncIterable<Uint8Array> }>;
   updateMetadata(
     address: VersionAddress,
