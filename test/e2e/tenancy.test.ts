@@ -1,8 +1,11 @@
 // Tenants, keys, quotas, usage, metrics and audit through the real agent: the operator drives the
 // signed admin API, tenants use the AWS SDK for JavaScript v3. One agent for the file.
 
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -27,8 +30,9 @@ import test from 'ava';
 import { adminRequest } from '../../agent/admin/admin-client.ts';
 import { signAdminRequest } from '../../agent/admin/admin-signature.ts';
 import type { AuditRecord } from '../../agent/objects/audit/audit-chain.ts';
-import type { TenantUsage } from '../../agent/objects/usage-ledger.ts';
-import { type AgentProcess, startAgent } from '../support/agent-process.ts';
+import { parisDay, type TenantUsage } from '../../agent/objects/usage-ledger.ts';
+import { contractInput, seller } from '../billing/fixtures.ts';
+import { type AgentProcess, repositoryRoot, startAgent } from '../support/agent-process.ts';
 
 const adminKey = 'operator-key-for-tests-0123456789abcdef-xyz';
 let agent: AgentProcess;
@@ -540,5 +544,40 @@ test.serial(
     );
     t.true(verification.body.ok);
     t.is(verification.body.records, acmeRecords.length);
+  },
+);
+
+test.serial(
+  'billing: the invoice command bills the current Paris month from the agent ledger (peak, not the level after deletes)',
+  async (t) => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'coffre-invoice-'));
+    t.teardown(() => rm(directory, { recursive: true, force: true }));
+    const month = `${parisDay(Date.now()).slice(0, 7)}-01`;
+    const contractFile = path.join(directory, 'contract.json');
+    const sellerFile = path.join(directory, 'seller.json');
+    await writeFile(
+      contractFile,
+      JSON.stringify(contractInput({ periodicity: 'monthly', startDate: month, committedTerabytes: 0 })),
+    );
+    await writeFile(sellerFile, JSON.stringify(seller));
+    const peaks = await admin<{ peakBytes: number }>('GET', '/v1/tenants/usage-tenant/peaks');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(repositoryRoot, 'operator/usage/invoice-command.ts'),
+        ...['--admin', adminEndpoint, '--tenant', 'usage-tenant', '--contract', contractFile],
+        ...['--seller', sellerFile, '--period', '0', '--number', 'F-2026-0999'],
+        ...['--issued', month, '--due', month],
+      ],
+      { env: { ...process.env, COFFRE_ADMIN_KEY: adminKey } },
+    );
+    const invoice = JSON.parse(stdout) as {
+      peakStoredBytes: string;
+      lines: { kind: string; quantityTerabytes: number; amountExcludingTaxCents: number }[];
+    };
+    // The usage test above reached 3800 bytes + 5 MiB + 10 and then deleted a version.
+    t.is(invoice.peakStoredBytes, String(3800 + 5 * 1024 * 1024 + 10));
+    t.is(Number(invoice.peakStoredBytes), peaks.body.peakBytes);
+    t.like(invoice.lines[1], { kind: 'consumption', quantityTerabytes: 1, amountExcludingTaxCents: 2300 });
   },
 );
