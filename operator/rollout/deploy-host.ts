@@ -223,6 +223,13 @@ export async function rollbackHost(host: HostContext, observed: ObservedHost): P
     await host.serviceManager.stop(host.session, host);
     return false;
   }
+  const now = await observeHost(host);
+  if (now.version === observed.version && now.configText === observed.configText && now.active) {
+    // The upgrade failed before it changed anything that runs (an upload or a checksum): the
+    // agent was never restarted, so it is left alone.
+    host.reportPhase('rollback', `nothing to undo, still on releases/${observed.version}`);
+    return (await waitForHealth(host)).healthy;
+  }
   host.reportPhase('rollback', `current -> releases/${observed.version}`);
   if (observed.configText !== null) await writeConfiguration(host, observed.configText);
   await switchCurrent(host, observed.version);

@@ -1,4 +1,4 @@
-import { mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -192,6 +192,28 @@ test.serial('host key not the pinned one: the rollout halts before touching any 
   t.deepEqual(hosts.map(currentRelease), releases);
   t.deepEqual(hosts.map(agentPid), pids);
 });
+
+test.serial(
+  "an archive whose SHA-256 is not the manifest's: nothing is unpacked, the agent is not restarted, halted",
+  async (t) => {
+    const pids = hosts.map(agentPid);
+    const releases = hosts.map(currentRelease);
+    const tampered: AgentBundle = {
+      ...upgrade,
+      manifest: { ...upgrade.manifest, version: '0.0.0+tampered', archiveSha256: '0'.repeat(64) },
+    };
+    const events: RolloutProgress[] = [];
+    const result = await rolloutRegion(regionWith(tampered), options(events));
+    t.is(result.outcome, 'halted');
+    t.is(result.failure?.code, 'ChecksumMismatch');
+    t.is(result.failure?.host, 'a');
+    t.false(existsSync(path.join(hosts[0].layout.releasesDirectory, '0.0.0+tampered')));
+    t.deepEqual(readdirSync(hosts[0].layout.incomingDirectory), []);
+    t.deepEqual(hosts.map(currentRelease), releases);
+    t.deepEqual(hosts.map(agentPid), pids);
+    t.deepEqual(result.rolledBack, ['a']);
+  },
+);
 
 test.serial(
   'rolling upgrade: a stopped agent is started first, then one host at a time, data kept',
