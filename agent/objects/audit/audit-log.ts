@@ -1,11 +1,11 @@
 // The per-tenant audit logs: one append-only file of hash-chained JSON lines per tenant
 // (audit-chain.ts), in the agent's data directory. An append resolves once its line is fsynced;
-// appends arriving together share one write and one fsync. Every `checkpointEvery` records a
-// checkpoint (the last sequence and hash) is replaced atomically and durably beside the log, so a
-// log cut short after it is detected. The agent never rewrites or deletes a log: there is no call
+// appends arriving together share one write and one fsync. Every `checkpointEvery` records, and
+// `checkpointIntervalMs` after any record not yet covered, a checkpoint (the last sequence and
+// hash) is replaced atomically and durably beside the log, so a log cut short after it is detected. The agent never rewrites or deletes a log: there is no call
 // for it; exports stream the lines as they are, for an auditor to verify with the same command.
 import { createReadStream } from 'node:fs';
-import { chmod, type FileHandle, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -22,12 +22,17 @@ export interface AuditLogOptions {
   directory: string;
   /** Records between two checkpoints (default 100). */
   checkpointEvery?: number;
+  /** The longest a record stays without a checkpoint covering it (default 5 s). */
+  checkpointIntervalMs?: number;
 }
 
 interface TenantLog {
   handle: FileHandle;
   last: { sequence: number; hash: string };
   sinceCheckpoint: number;
+  /** Checkpoints of one log are written one after the other (they share a temporary file). */
+  checkpointing: Promise<void>;
+  checkpointTimer: NodeJS.Timeout | null;
   pending: { event: AuditEvent; settle: (outcome: AuditRecord | Error) => void }[];
   flushing: Promise<void> | null;
 }
@@ -41,11 +46,13 @@ const tailBytes = 64 * 1024;
 export class AuditLog {
   readonly #directory: string;
   readonly #checkpointEvery: number;
+  readonly #checkpointIntervalMs: number;
   readonly #tenants = new Map<string, Promise<TenantLog>>();
 
   constructor(options: AuditLogOptions) {
     this.#directory = options.directory;
     this.#checkpointEvery = options.checkpointEvery ?? 100;
+    this.#checkpointIntervalMs = options.checkpointIntervalMs ?? 5000;
   }
 
   /** The log and checkpoint files of a tenant (the id is URI-encoded into a file name). */
@@ -88,19 +95,34 @@ export class AuditLog {
       }
       log.last = { sequence: last.sequence, hash: last.hash };
       log.sinceCheckpoint += records.length;
-      if (log.sinceCheckpoint >= this.#checkpointEvery) {
-        // The records are durable already; a failed checkpoint is retried after the next batch.
-        await this.#checkpoint(tenantId, log).catch(() => {});
+      if (log.sinceCheckpoint >= this.#checkpointEvery) await this.#scheduleCheckpoint(tenantId, log);
+      else if (log.checkpointTimer === null) {
+        log.checkpointTimer = setTimeout(
+          () => void this.#scheduleCheckpoint(tenantId, log),
+          this.#checkpointIntervalMs,
+        );
+        log.checkpointTimer.unref();
       }
       for (const [index, entry] of batch.entries()) entry.settle(records[index]);
     }
     log.flushing = null;
   }
 
+  /** The records are durable already: a failed checkpoint is only retried with the next records. */
+  #scheduleCheckpoint(tenantId: string, log: TenantLog): Promise<void> {
+    if (log.checkpointTimer !== null) clearTimeout(log.checkpointTimer);
+    log.checkpointTimer = null;
+    log.checkpointing = log.checkpointing.then(() => this.#checkpoint(tenantId, log)).catch(() => {});
+    return log.checkpointing;
+  }
+
   async #checkpoint(tenantId: string, log: TenantLog): Promise<void> {
-    const checkpoint: AuditCheckpoint = { tenantId, ...log.last, atMs: Date.now() };
+    const covered = { ...log.last };
+    const checkpoint: AuditCheckpoint = { tenantId, ...covered, atMs: Date.now() };
     const file = this.paths(tenantId).checkpoint;
     const temporary = `${file}.tmp`;
+    // A temporary file left by a crash is read-only like the rest: it goes first.
+    await rm(temporary, { force: true });
     const handle = await open(temporary, 'w', logFileMode);
     try {
       await handle.writeFile(`${JSON.stringify(checkpoint)}\n`);
@@ -115,7 +137,7 @@ export class AuditLog {
     } finally {
       await directory.close();
     }
-    log.sinceCheckpoint = 0;
+    if (log.last.sequence === covered.sequence) log.sinceCheckpoint = 0;
   }
 
   /** Writes a checkpoint for every open log now (at shutdown). */
@@ -123,7 +145,7 @@ export class AuditLog {
     for (const [tenantId, opening] of this.#tenants) {
       const log = await opening;
       await log.flushing;
-      if (log.last.sequence > 0) await this.#checkpoint(tenantId, log);
+      if (log.last.sequence > 0) await this.#scheduleCheckpoint(tenantId, log);
     }
   }
 
@@ -165,7 +187,15 @@ export class AuditLog {
       const record = JSON.parse(lastLine) as AuditRecord;
       last = { sequence: record.sequence, hash: record.hash };
     }
-    return { handle, last, sinceCheckpoint: 0, pending: [], flushing: null };
+    return {
+      handle,
+      last,
+      sinceCheckpoint: 0,
+      pending: [],
+      flushing: null,
+      checkpointing: Promise.resolve(),
+      checkpointTimer: null,
+    };
   }
 
   /** The tenant's records as JSON lines, exactly as stored (an export for an auditor). */
