@@ -363,7 +363,18 @@ export const adminRoutes: AdminRoute[] = [
     handle: async (call, dependencies) => {
       requireTenant(dependencies, call.params.tenantId);
       if (!dependencies.audit) throw new AdminRequestError(404, 'NoAudit', 'the audit log is not enabled');
-      return { status: 200, json: await dependencies.audit.verify(call.params.tenantId) };
+      // The operator may hold its own anchor (a sequence and hash it read earlier and kept off the
+      // host): the log must still contain that record, whatever happened to the local checkpoint.
+      const sequence = call.query.get('sequence');
+      const hash = call.query.get('hash');
+      let anchor: { sequence: number; hash: string } | undefined;
+      if (sequence !== null || hash !== null) {
+        if (!Number.isSafeInteger(Number(sequence)) || !/^[0-9a-f]{64}$/.test(hash ?? '')) {
+          throw invalid('sequence is a record number and hash its 64 hex digits');
+        }
+        anchor = { sequence: Number(sequence), hash: hash as string };
+      }
+      return { status: 200, json: await dependencies.audit.verify(call.params.tenantId, anchor) };
     },
   },
   { method: 'PUT', path: '/v1/buckets/{bucket}', mutates: true, handle: putBucket },

@@ -544,6 +544,19 @@ test.serial(
     );
     t.true(verification.body.ok);
     t.is(verification.body.records, acmeRecords.length);
+    // An anchor the operator kept (a record it saw) must still be in the log; an unknown one is not.
+    const seen = acmeRecords[2];
+    const anchored = await admin<{ ok: boolean }>(
+      'GET',
+      `/v1/tenants/acme/audit/verification?sequence=${seen.sequence}&hash=${seen.hash}`,
+    );
+    t.true(anchored.body.ok);
+    const forgedAnchor = await admin<{ ok: boolean; problems: { problem: string }[] }>(
+      'GET',
+      `/v1/tenants/acme/audit/verification?sequence=${seen.sequence}&hash=${'0'.repeat(64)}`,
+    );
+    t.false(forgedAnchor.body.ok);
+    t.is(forgedAnchor.body.problems[0].problem, 'truncated');
   },
 );
 

@@ -220,9 +220,23 @@ export class AuditLog {
     }
   }
 
-  async verify(tenantId: string): Promise<AuditVerification> {
+  /**
+   * Checks the tenant's log against its chain and its checkpoint, and also against `anchor` (a
+   * record the caller saw earlier, kept elsewhere) when given.
+   */
+  async verify(tenantId: string, anchor?: { sequence: number; hash: string }): Promise<AuditVerification> {
     const paths = this.paths(tenantId);
-    return verifyAuditFile(paths.log, { checkpointFile: paths.checkpoint, tenantId });
+    const local = await verifyAuditFile(paths.log, { checkpointFile: paths.checkpoint, tenantId });
+    if (anchor === undefined) return local;
+    const anchored = await verifyAuditFile(paths.log, {
+      tenantId,
+      checkpoint: { tenantId, ...anchor, atMs: 0 },
+    });
+    const problems = [
+      ...local.problems,
+      ...anchored.problems.filter((problem) => problem.problem === 'truncated'),
+    ];
+    return { ...local, ok: problems.length === 0, problems };
   }
 
   async close(): Promise<void> {
@@ -235,9 +249,9 @@ export class AuditLog {
 /** Verifies a log file, streaming; with its checkpoint file when there is one. */
 export async function verifyAuditFile(
   logFile: string,
-  options: { checkpointFile?: string; tenantId?: string } = {},
+  options: { checkpointFile?: string; checkpoint?: AuditCheckpoint; tenantId?: string } = {},
 ): Promise<AuditVerification> {
-  let checkpoint: AuditCheckpoint | undefined;
+  let checkpoint = options.checkpoint;
   if (options.checkpointFile) {
     try {
       checkpoint = JSON.parse(await readFile(options.checkpointFile, 'utf8')) as AuditCheckpoint;
