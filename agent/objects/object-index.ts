@@ -364,7 +364,10 @@ export class ObjectIndex {
   }
 
   clearIntent(id: number): void {
-    if (this.#inTransaction === null) return this.transaction(() => this.clearIntent(id));
+    if (this.#inTransaction === null) {
+      this.transaction(() => this.clearIntent(id));
+      return;
+    }
     this.statement('DELETE FROM intents WHERE id = ?').run(id);
   }
 
