@@ -56,6 +56,7 @@ export type DriveOperation =
   | 'syncDirectory'
   | 'freeSpace'
   | 'syncFileSystem'
+  | 'writeFiles'
   | 'checkOnline';
 
 export interface Drive {
@@ -96,6 +97,12 @@ export interface Drive {
   list(path: string): Promise<string[]>;
   /** fsyncs a directory, making the creations, renames and removals in it durable. */
   syncDirectory(path: string): Promise<void>;
+  /**
+   * Writes many small files in one call, each created or truncated and rewritten in place,
+   * creating missing parent directories (never a missing root); nothing is fsynced: the caller
+   * makes them durable with syncFileSystem. A crash may leave any of them partial.
+   */
+  writeFiles(files: readonly { path: string; data: Uint8Array }[]): Promise<void>;
   /**
    * syncfs(2): everything written, created, renamed or removed on the drive's file system so far
    * reaches stable storage, in one call instead of one fsync per file and directory.

@@ -207,6 +207,15 @@ export class FaultyDrive implements Drive {
     await this.inner.syncDirectory(path);
   }
 
+  async writeFiles(files: readonly { path: string; data: Uint8Array }[]): Promise<void> {
+    const corrupt = this.#failIfAsked('writeFiles', files.map((file) => file.path).join('\n'));
+    if (!corrupt || files.length === 0) return this.inner.writeFiles(files);
+    const chosen = Math.floor(this.#random() * files.length);
+    await this.inner.writeFiles(
+      files.map((file, index) => (index === chosen ? { ...file, data: this.#flipBit(file.data) } : file)),
+    );
+  }
+
   async syncFileSystem(): Promise<void> {
     this.#failIfAsked('syncFileSystem', '');
     await this.inner.syncFileSystem();

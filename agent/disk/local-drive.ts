@@ -26,8 +26,10 @@ import {
 } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import type { AppendLog, Drive, DriveEntryStat, DriveSpace, FileWriter } from './drive.ts';
 import { DriveError, toDriveError } from './errors.ts';
+import type { FileBatchRequest, FileBatchResponse } from './file-batch-worker.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -68,6 +70,48 @@ class FileSystemSyncs {
 }
 
 const fileSystemSyncs = new FileSystemSyncs();
+
+/** The worker thread that writes batches of small files (file-batch-worker.ts), started on first use. */
+class FileBatches {
+  #worker: Worker | undefined;
+  #nextId = 1;
+  readonly #waiting = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>();
+
+  write(root: string, files: FileBatchRequest['files']): Promise<void> {
+    const worker = this.#start();
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      // Keep the process alive while a batch is being written, not otherwise.
+      worker.ref();
+      worker.postMessage({ id, root, files } satisfies FileBatchRequest);
+    });
+  }
+
+  #start(): Worker {
+    if (this.#worker !== undefined) return this.#worker;
+    const worker = new Worker(new URL('./file-batch-worker.ts', import.meta.url));
+    worker.unref();
+    worker.on('message', (response: FileBatchResponse) => {
+      const waiter = this.#waiting.get(response.id);
+      this.#waiting.delete(response.id);
+      if (this.#waiting.size === 0) worker.unref();
+      if (response.error === undefined) waiter?.resolve();
+      else waiter?.reject(Object.assign(new Error(response.error.message), { code: response.error.code }));
+    });
+    const fail = (error: unknown) => {
+      this.#worker = undefined;
+      for (const waiter of this.#waiting.values()) waiter.reject(error);
+      this.#waiting.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`file batch worker exited with ${code}`)));
+    this.#worker = worker;
+    return worker;
+  }
+}
+
+const fileBatches = new FileBatches();
 
 export class LocalDrive implements Drive {
   readonly description: string;
@@ -228,6 +272,11 @@ export class LocalDrive implements Drive {
   syncDirectory(path: string): Promise<void> {
     const absolute = this.#resolve(path);
     return this.#call(() => syncDirectoryAt(absolute));
+  }
+
+  writeFiles(files: readonly { path: string; data: Uint8Array }[]): Promise<void> {
+    const absolute = files.map((file) => ({ path: this.#resolve(file.path), data: file.data }));
+    return this.#call(() => fileBatches.write(this.#root, absolute));
   }
 
   syncFileSystem(): Promise<void> {

@@ -65,8 +65,10 @@ export interface JournalSettings {
    * checkpoint pass first; default 64 MiB.
    */
   maxJournaledBytes: number;
-  /** Named bound on record files written at once per drive by a checkpoint; default 32. */
+  /** Named bound on version directories removed at once per drive by a checkpoint; default 32. */
   maxConcurrentApplies: number;
+  /** Named bound on record files written in one batch by a checkpoint; default 256. */
+  maxFilesPerBatch: number;
 }
 
 export interface StoredVersion {
@@ -118,6 +120,7 @@ const journalDefaults: JournalSettings = {
   checkpointTriggerBytes: 16 * 1024 * 1024,
   maxJournaledBytes: 64 * 1024 * 1024,
   maxConcurrentApplies: 32,
+  maxFilesPerBatch: 256,
 };
 
 export async function openErasureSet(options: ErasureSetOptions): Promise<ErasureSet> {
@@ -182,6 +185,7 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     intervalMs: settings.checkpointIntervalMs,
     indexedBytesTrigger: settings.checkpointTriggerBytes,
     maxConcurrentApplies: settings.maxConcurrentApplies,
+    maxFilesPerBatch: settings.maxFilesPerBatch,
   });
   // What the journals replayed goes to the record files soon.
   if (journals.some((journal) => journal.hasWork)) checkpointer.noteCommitted();

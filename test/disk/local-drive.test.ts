@@ -122,3 +122,42 @@ test('local drive: on a full file system writes are DISK_FULL and the partial fi
   const space = await drive.freeSpace();
   t.true(space.freeBytes > 900 * 1024, 'the space of the failed writes came back');
 });
+
+test('local drive: an append log grows by each append, syncData keeps it open, and it must be a new file', async (t) => {
+  const { drive } = await makeDrive(t);
+  await drive.ensureDirectory('journal');
+  const log = await drive.openAppendLog('journal/1.log');
+  await log.append([Buffer.from('ab'), Buffer.from('c')]);
+  await log.syncData();
+  await log.append([Buffer.from('de')]);
+  await log.syncData();
+  t.is(Buffer.from(await drive.readFile('journal/1.log')).toString(), 'abcde');
+  await log.close();
+  await log.close();
+  const error = await t.throwsAsync<DriveError>(drive.openAppendLog('journal/1.log'));
+  t.truthy(error, 'opening a log that exists fails');
+});
+
+test('local drive: writeFiles creates or rewrites many files in place with their parents, and syncFileSystem answers', async (t) => {
+  const { drive } = await makeDrive(t);
+  await drive.writeFiles([
+    { path: 'a/b/c/one', data: Buffer.from('first version, longer') },
+    { path: 'a/b/d/two', data: Buffer.from('2') },
+  ]);
+  await drive.writeFiles([{ path: 'a/b/c/one', data: Buffer.from('1') }]);
+  t.is(Buffer.from(await drive.readFile('a/b/c/one')).toString(), '1', 'truncated and rewritten');
+  t.is(Buffer.from(await drive.readFile('a/b/d/two')).toString(), '2');
+  await drive.syncFileSystem();
+  await Promise.all([drive.syncFileSystem(), drive.syncFileSystem()]);
+  t.throws(() => drive.writeFiles([{ path: '../escape', data: Buffer.from('x') }]), { message: /escapes/ });
+});
+
+test('local drive: writeFiles on a drive whose directory is gone is DRIVE_OFFLINE and does not recreate it', async (t) => {
+  const { drive, root } = await makeDrive(t);
+  await rm(root, { recursive: true });
+  const error = await t.throwsAsync<DriveError>(
+    drive.writeFiles([{ path: 'x/y/meta', data: Buffer.from('1') }]),
+  );
+  t.is(error?.code, 'DRIVE_OFFLINE');
+  await t.throwsAsync(stat(root));
+});
