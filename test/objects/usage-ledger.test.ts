@@ -350,3 +350,21 @@ test('peaks copy: after the index file is lost and rebuilt from the drives, the 
     [['2026-03-10', 5000, 10]],
   );
 });
+
+test('crash: a version the store committed before the index followed is counted when the next open replays its intent', async (t) => {
+  const harness = await openLedgerHarness(t);
+  await harness.layer.buckets.create({ name: 'crash-bucket', ownerTenantId: 'acme' });
+  await put(harness.layer, 'crash-bucket', 'before', 100);
+  harness.store.afterCommit = () => {
+    throw new Error('crash after the store committed');
+  };
+  await t.throwsAsync(put(harness.layer, 'crash-bucket', 'survivor', 250), {
+    message: 'crash after the store committed',
+  });
+  harness.store.afterCommit = null;
+  t.is(harness.layer.usage.bucketUsage('crash-bucket').storedBytes, 100, 'not counted before the restart');
+  const reopened = await harness.reopen();
+  t.like(reopened.usage.bucketUsage('crash-bucket'), { storedBytes: 350, currentCount: 2 });
+  assertMatchesRecomputation(t, reopened);
+  t.is(reopened.usage.peakOf('acme', { fromDay: '2026-03-01', toDay: '2026-04-01' }), 350);
+});
