@@ -238,6 +238,13 @@ test.serial(
     t.deepEqual(order, ['switch a', 'up a', 'switch b', 'up b', 'switch c', 'up c']);
     // a runs it already and b kept it from its failed attempt: only c needs the upload.
     t.is(events.filter((event) => event.kind === 'host-phase' && event.phase === 'upload').length, 1);
+    // Each host keeps the release it runs and the one it ran before: a ran the new one already.
+    const releasesOf = (host: TestHost) =>
+      readdirSync(host.layout.releasesDirectory)
+        .filter((entry) => !entry.startsWith('.'))
+        .sort();
+    t.deepEqual(releasesOf(hosts[0]), [upgrade.manifest.version]);
+    t.deepEqual(releasesOf(hosts[2]), [bundle.manifest.version, upgrade.manifest.version].sort());
     const client = s3Client(hosts[0]);
     try {
       const answer = await client.send(new GetObjectCommand({ Bucket: 'rolled-out', Key: 'hello.txt' }));
