@@ -18,6 +18,7 @@ import { sendEmpty, sendXml } from '../responses.ts';
 import { type CompletedPart, parseCompleteMultipartUpload, type XmlChildren, xmlDocument } from '../xml.ts';
 import { ownerChildren, readConfigurationXml } from './bucket-common.ts';
 import { readWriteConditions } from './object-attributes.ts';
+import { encryptionHeaders } from './server-side-encryption.ts';
 import { quoteEtag, versionIdHeader } from './version-headers.ts';
 
 /** Every part of an upload, in part number order, paging through the layer's bounded listing. */
@@ -133,6 +134,7 @@ export const handleCompleteMultipartUpload: OperationHandler<'CompleteMultipartU
       ...context.commonHeaders,
       'x-amz-version-id': versionIdHeader(record.versionId, undefined, context.bucketRecord?.versioning),
       ...(record.checksum === null ? {} : { 'x-amz-checksum-type': record.checksum.type }),
+      ...encryptionHeaders(record.encryption),
     },
   );
 };

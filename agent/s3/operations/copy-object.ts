@@ -17,6 +17,7 @@ import {
   readWriteConditions,
 } from './object-attributes.ts';
 import { clientGoneSignal } from './put-object.ts';
+import { encryptionHeaders, readCopySourceCustomerKey, readCustomerKey } from './server-side-encryption.ts';
 import { quoteEtag, versionIdHeader } from './version-headers.ts';
 
 function readDirective(context: OperationContext, header: string, what: string): 'COPY' | 'REPLACE' {
@@ -55,6 +56,8 @@ export const handleCopyObject: OperationHandler<'CopyObject'> = async (context, 
     ...readObjectLockHeaders(context),
     ...readWriteConditions(context),
     signal: clientGoneSignal(context),
+    customerKey: readCustomerKey(context),
+    sourceCustomerKey: readCopySourceCustomerKey(context),
   });
   sendXml(
     context.response,
@@ -73,6 +76,7 @@ export const handleCopyObject: OperationHandler<'CopyObject'> = async (context, 
       ...context.commonHeaders,
       'x-amz-version-id': versionIdHeader(version.versionId, undefined, context.bucketRecord?.versioning),
       'x-amz-copy-source-version-id': versionIdHeader(sourceVersionId, endpoint.copySource.versionId),
+      ...encryptionHeaders(version.encryption),
     },
   );
 };

@@ -6,6 +6,7 @@ import type { CopySource } from '../endpoint.ts';
 import { S3Error, toS3Error } from '../errors.ts';
 import type { OperationContext } from '../operation-context.ts';
 import { evaluateReadConditions } from './read-conditions.ts';
+import { readCopySourceCustomerKey } from './server-side-encryption.ts';
 
 /** The source version a copy reads, after the tenant check and the copy-source conditions. */
 export function resolveCopySource(context: OperationContext, source: CopySource): ObjectVersionRecord {
@@ -17,7 +18,7 @@ export function resolveCopySource(context: OperationContext, source: CopySource)
   }
   // Another tenant's bucket is AccessDenied, never NoSuchBucket: a tenant cannot learn it exists.
   if (ownerTenantId !== context.caller.tenantId) throw new S3Error('AccessDenied');
-  const record = context.layer.objects.head(source);
+  const record = context.layer.objects.head({ ...source, customerKey: readCopySourceCustomerKey(context) });
   const outcome = evaluateReadConditions(
     {
       ifMatch: context.header('x-amz-copy-source-if-match'),

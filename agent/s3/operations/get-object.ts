@@ -10,6 +10,7 @@ import { discardRequestBody } from '../request-body.ts';
 import { type ResponseHeaders, sendEmpty, sendStream } from '../responses.ts';
 import { parseQuery } from '../sigv4-canonical.ts';
 import { evaluateReadConditions } from './read-conditions.ts';
+import { readCustomerKey } from './server-side-encryption.ts';
 import { quoteEtag, versionHeaders, versionIdHeader } from './version-headers.ts';
 
 /**
@@ -93,7 +94,8 @@ async function readObject(
 ): Promise<void> {
   if (!context.request.complete) await discardRequestBody(context.request);
   const address = { bucket: endpoint.bucket, key: endpoint.key, versionId: endpoint.versionId };
-  const record = context.layer.objects.head(address);
+  const customerKey = readCustomerKey(context);
+  const record = context.layer.objects.head({ ...address, customerKey });
   const outcome = evaluateReadConditions(
     {
       ifMatch: context.header('if-match'),
@@ -120,7 +122,7 @@ async function readObject(
     return;
   }
   const range = await requestedRange(context, endpoint, record);
-  const pinned = { ...address, versionId: record.versionId, range };
+  const pinned = { ...address, versionId: record.versionId, range, customerKey };
   const checksumMode = context.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
   const headers: ResponseHeaders = {
     ...context.commonHeaders,

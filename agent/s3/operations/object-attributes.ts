@@ -5,6 +5,7 @@
 import type { Retention, SystemHeaders, Tags } from '../../objects/records.ts';
 import { S3Error } from '../errors.ts';
 import type { OperationContext } from '../operation-context.ts';
+import { encryptionAttributes } from './server-side-encryption.ts';
 
 /**
  * "Within the PUT request header, the user-defined metadata is limited to 2 KB in size. The size of
@@ -227,6 +228,7 @@ export function readWriteAttributes(context: OperationContext) {
     tags: readTaggingHeader(context),
     storageClass: readStorageClass(context),
     ...readObjectLockHeaders(context),
+    ...encryptionAttributes(context),
   };
 }
 

@@ -10,6 +10,7 @@ import type { OperationContext, OperationHandler } from '../operation-context.ts
 import { openRequestBody } from '../request-body.ts';
 import { sendEmpty } from '../responses.ts';
 import { hasObjectLockHeaders, readWriteAttributes, readWriteConditions } from './object-attributes.ts';
+import { encryptionHeaders } from './server-side-encryption.ts';
 import { checksumHeaders, quoteEtag, versionIdHeader } from './version-headers.ts';
 
 /** An AbortSignal that fires when the client goes away before its request body was fully read. */
@@ -83,5 +84,6 @@ export const handlePutObject: OperationHandler<'PutObject'> = async (context, en
     ETag: quoteEtag(record.etag),
     'x-amz-version-id': versionIdHeader(record.versionId, undefined, context.bucketRecord?.versioning),
     ...checksumHeaders(record.checksum),
+    ...encryptionHeaders(record.encryption),
   });
 };

@@ -13,6 +13,7 @@ import { xmlDocument } from '../xml.ts';
 import { resolveCopySource } from './copy-source.ts';
 import { readWriteAttributes } from './object-attributes.ts';
 import { checksumRecordOf, clientGoneSignal } from './put-object.ts';
+import { encryptionHeaders, readCopySourceCustomerKey, readCustomerKey } from './server-side-encryption.ts';
 import { checksumHeaders, httpDate, quoteEtag, versionIdHeader } from './version-headers.ts';
 
 type UploadChecksum = { algorithm?: ChecksumRecord['algorithm']; type?: ChecksumRecord['type'] };
@@ -76,6 +77,7 @@ export const handleCreateMultipartUpload: OperationHandler<'CreateMultipartUploa
       ...context.commonHeaders,
       'x-amz-checksum-algorithm': checksum.algorithm,
       'x-amz-checksum-type': checksum.type,
+      ...encryptionHeaders(upload.encryption),
     },
   );
 };
@@ -92,6 +94,7 @@ export const handleUploadPart: OperationHandler<'UploadPart'> = async (context, 
     body: body.bytes,
     checksum: null as ChecksumRecord | null,
     signal: clientGoneSignal(context),
+    customerKey: readCustomerKey(context),
     verify: async () => {
       input.checksum = checksumRecordOf(await body.finish());
     },
@@ -126,6 +129,8 @@ export const handleUploadPartCopy: OperationHandler<'UploadPartCopy'> = async (c
     uploadId: endpoint.uploadId,
     partNumber: endpoint.partNumber,
     signal: clientGoneSignal(context),
+    customerKey: readCustomerKey(context),
+    sourceCustomerKey: readCopySourceCustomerKey(context),
   });
   sendXml(
     context.response,

@@ -4,6 +4,7 @@
 import type { ChecksumRecord, ObjectVersionRecord } from '../../objects/records.ts';
 import { checksumHeaderName } from '../checksums.ts';
 import type { ResponseHeaders } from '../responses.ts';
+import { encryptionHeaders } from './server-side-encryption.ts';
 
 /** S3's Content-Type for objects stored without one. */
 export const defaultContentType = 'binary/octet-stream';
@@ -75,5 +76,6 @@ export function versionHeaders(record: ObjectVersionRecord, options: VersionHead
     headers['x-amz-mp-parts-count'] = record.multipart.partCount;
   }
   if (options.withChecksum) Object.assign(headers, checksumHeaders(record.checksum));
+  if (!record.isDeleteMarker) Object.assign(headers, encryptionHeaders(record.encryption));
   return headers;
 }
