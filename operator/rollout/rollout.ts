@@ -18,7 +18,7 @@ import {
 } from './deploy-host.ts';
 import { RolloutError } from './errors.ts';
 import { type HealthCheck, s3HealthCheck } from './health.ts';
-import { type HostLayout, hostLayout } from './host-layout.ts';
+import { hostLayout } from './host-layout.ts';
 import { isUpToDate, type PlannerHost, type PlannerReplicaSet, planNextStep } from './planner.ts';
 import { formatProgress, type RolloutProgress, type RolloutProgressDetail } from './progress.ts';
 import { type ServiceManager, systemdServiceManager } from './service-manager.ts';
@@ -106,9 +106,20 @@ interface HostState {
   planner: PlannerHost;
 }
 
+/** What one call of rolloutRegion carries from step to step. */
+interface Run {
+  rollout: RegionRollout;
+  options: RolloutOptions;
+  clock: Clock;
+  result: RolloutResult;
+  sessions: SshSession[];
+  emit(detail: RolloutProgressDetail): void;
+}
+
 function errorDetails(error: unknown, host: string | null) {
-  if (error instanceof RolloutError)
+  if (error instanceof RolloutError) {
     return { host: error.host ?? host, code: error.code, message: error.message };
+  }
   return { host, code: 'Unexpected', message: (error as Error).message ?? String(error) };
 }
 
@@ -118,167 +129,149 @@ export async function rolloutRegion(
 ): Promise<RolloutResult> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? ((line: string) => console.log(line));
-  const emit = (detail: RolloutProgressDetail) => {
-    const event = {
-      ...detail,
-      region: rollout.region,
-      time: new Date(clock.now()).toISOString(),
-    } as RolloutProgress;
-    log(formatProgress(event));
-    options.onProgress?.(event);
-  };
   const version = rollout.bundle.manifest.version;
-  const result: RolloutResult = {
-    outcome: 'halted',
-    version,
-    upgraded: [],
-    unchanged: [],
-    rolledBack: [],
-    failure: null,
+  const run: Run = {
+    rollout,
+    options,
+    clock,
+    result: { outcome: 'halted', version, upgraded: [], unchanged: [], rolledBack: [], failure: null },
+    sessions: [],
+    emit(detail) {
+      const time = new Date(clock.now()).toISOString();
+      const event = { ...detail, region: rollout.region, time } as RolloutProgress;
+      log(formatProgress(event));
+      options.onProgress?.(event);
+    },
   };
-  const halt = (failure: RolloutResult['failure'] & {}) => {
-    result.failure = failure;
-    emit({ kind: 'rollout-halted', code: failure.code, message: failure.message });
-    return result;
-  };
-  emit({ kind: 'rollout-started', version, hostCount: rollout.hosts.length });
-  const sessions: SshSession[] = [];
+  run.emit({ kind: 'rollout-started', version, hostCount: rollout.hosts.length });
   try {
     for (const host of rollout.hosts) validateAgentSettings(host.name, host.agent);
-    const states = await mapBounded(
-      rollout.hosts,
-      options.maxConcurrentConnections ?? DEFAULT_MAX_CONCURRENT_CONNECTIONS,
-      async (host) => {
-        const state = await connectAndObserve(rollout, host, options, clock, emit, sessions).catch(
-          (error) => {
-            // A pinned key that does not match may be an attack: stop everything. Anything else makes
-            // the host unreachable, which the planner treats as down.
-            if (error instanceof RolloutError && error.code === 'HostKeyMismatch') throw error;
-            emit({ kind: 'host-unreachable', host: host.name, message: (error as Error).message });
-            return unreachableState(host.name);
-          },
-        );
-        emit({
-          kind: 'host-observed',
-          host: host.name,
-          version: state.observed.version,
-          configUpToDate: state.planner.configUpToDate,
-          healthy: state.planner.healthy,
-        });
-        return state;
-      },
-    );
-    const byName = new Map(states.map((state) => [state.name, state]));
-    for (const state of states) {
-      if (isUpToDate(state.planner, version) && state.planner.healthy) {
-        result.unchanged.push(state.name);
-        emit({ kind: 'host-unchanged', host: state.name, version });
-      }
-    }
-    // Each step upgrades or rolls back at least one host, or ends the loop.
-    for (let steps = 0; steps <= 2 * states.length; steps += 1) {
-      const step = planNextStep({
-        wantedVersion: version,
-        hosts: states.map((state) => state.planner),
-        replicaSets: rollout.replicaSets,
-        quorum: options.quorum ?? DEFAULT_QUORUM,
-        maxParallelHosts: options.maxParallelHosts ?? 1,
-      });
-      if (step.kind === 'done') {
-        result.outcome = 'completed';
-        emit({ kind: 'rollout-completed', version, upgraded: result.upgraded, unchanged: result.unchanged });
-        return result;
-      }
-      if (step.kind === 'halt') {
-        return halt(result.failure ?? { host: null, code: step.code, message: step.reason });
-      }
-      if (step.kind === 'rollback') {
-        const state = byName.get(step.host)!;
-        assert.ok(state.context !== null, 'only a reached host can fail its upgrade');
-        const healthy = await rollbackHost(state.context, state.observed).catch(() => false);
-        state.planner = {
-          ...state.planner,
-          version: state.observed.version,
-          healthy,
-          failure: 'rolled-back',
-        };
-        result.rolledBack.push(step.host);
-        emit({ kind: 'host-rolled-back', host: step.host, version: state.observed.version, healthy });
-        continue;
-      }
-      await Promise.all(
-        step.hosts.map((name) => upgradeOne(byName.get(name)!, rollout.bundle, clock, emit, result)),
-      );
-    }
-    throw new Error('the rollout planner did not converge');
+    const states = await observeAll(run);
+    return await followPlan(run, states);
   } catch (error) {
-    return halt(errorDetails(error, null));
+    return halt(run, errorDetails(error, null));
   } finally {
-    for (const session of sessions) session.close();
+    for (const session of run.sessions) session.close();
   }
 }
 
-async function upgradeOne(
-  state: HostState,
-  bundle: AgentBundle,
-  clock: Clock,
-  emit: (detail: RolloutProgressDetail) => void,
-  result: RolloutResult,
-): Promise<void> {
-  const started = clock.now();
-  const name = state.name;
+function halt(run: Run, failure: NonNullable<RolloutResult['failure']>): RolloutResult {
+  run.result.failure = failure;
+  run.emit({ kind: 'rollout-halted', code: failure.code, message: failure.message });
+  return run.result;
+}
+
+/** Connects to every host (a bounded number at a time) and observes what it runs. */
+async function observeAll(run: Run): Promise<HostState[]> {
+  const limit = run.options.maxConcurrentConnections ?? DEFAULT_MAX_CONCURRENT_CONNECTIONS;
+  const states = await mapBounded(run.rollout.hosts, limit, async (host) => {
+    const state = await connectAndObserve(run, host).catch((error) => {
+      // A pinned key that does not match may be an attack: stop everything. Anything else makes the
+      // host unreachable, which the planner treats as down.
+      if (error instanceof RolloutError && error.code === 'HostKeyMismatch') throw error;
+      run.emit({ kind: 'host-unreachable', host: host.name, message: (error as Error).message });
+      return unreachableState(host.name);
+    });
+    const { version } = state.observed;
+    const { configUpToDate, healthy } = state.planner;
+    run.emit({ kind: 'host-observed', host: host.name, version, configUpToDate, healthy });
+    return state;
+  });
+  const wanted = run.rollout.bundle.manifest.version;
+  for (const state of states) {
+    if (isUpToDate(state.planner, wanted) && state.planner.healthy) {
+      run.result.unchanged.push(state.name);
+      run.emit({ kind: 'host-unchanged', host: state.name, version: wanted });
+    }
+  }
+  return states;
+}
+
+/** Asks the planner for the next step and executes it, until done or halt. */
+async function followPlan(run: Run, states: HostState[]): Promise<RolloutResult> {
+  const byName = new Map(states.map((state) => [state.name, state]));
+  const version = run.rollout.bundle.manifest.version;
+  // Each step upgrades or rolls back at least one host, or ends the loop.
+  for (let steps = 0; steps <= 2 * states.length; steps += 1) {
+    const step = planNextStep({
+      wantedVersion: version,
+      hosts: states.map((state) => state.planner),
+      replicaSets: run.rollout.replicaSets,
+      quorum: run.options.quorum ?? DEFAULT_QUORUM,
+      maxParallelHosts: run.options.maxParallelHosts ?? 1,
+    });
+    switch (step.kind) {
+      case 'done':
+        run.result.outcome = 'completed';
+        run.emit({
+          kind: 'rollout-completed',
+          version,
+          upgraded: run.result.upgraded,
+          unchanged: run.result.unchanged,
+        });
+        return run.result;
+      case 'halt':
+        return halt(run, run.result.failure ?? { host: null, code: step.code, message: step.reason });
+      case 'rollback':
+        await rollbackOne(run, byName.get(step.host)!);
+        break;
+      case 'upgrade':
+        await Promise.all(step.hosts.map((name) => upgradeOne(run, byName.get(name)!)));
+        break;
+    }
+  }
+  throw new Error('the rollout planner did not converge');
+}
+
+async function rollbackOne(run: Run, state: HostState): Promise<void> {
+  const context = state.context;
+  assert.ok(context !== null, 'only a reached host can fail its upgrade');
+  const healthy = await rollbackHost(context, state.observed).catch((error) => {
+    const failure = errorDetails(error, state.name);
+    run.emit({
+      kind: 'host-failed',
+      host: state.name,
+      code: failure.code,
+      message: `rollback: ${failure.message}`,
+    });
+    return false;
+  });
+  state.planner = { ...state.planner, version: state.observed.version, healthy, failure: 'rolled-back' };
+  run.result.rolledBack.push(state.name);
+  run.emit({ kind: 'host-rolled-back', host: state.name, version: state.observed.version, healthy });
+}
+
+async function upgradeOne(run: Run, state: HostState): Promise<void> {
+  const started = run.clock.now();
   const context = state.context;
   assert.ok(context !== null, 'the planner upgrades only reachable hosts');
+  const version = run.rollout.bundle.manifest.version;
   try {
-    await upgradeHost(context, bundle, state.observed);
-    state.planner = {
-      ...state.planner,
-      version: bundle.manifest.version,
-      configUpToDate: true,
-      active: true,
-      healthy: true,
-    };
-    result.upgraded.push(name);
-    emit({
+    await upgradeHost(context, run.rollout.bundle, state.observed);
+    state.planner = { ...state.planner, version, configUpToDate: true, active: true, healthy: true };
+    run.result.upgraded.push(state.name);
+    run.emit({
       kind: 'host-upgraded',
-      host: name,
+      host: state.name,
       fromVersion: state.observed.version,
-      version: bundle.manifest.version,
-      durationMs: clock.now() - started,
+      version,
+      durationMs: run.clock.now() - started,
     });
   } catch (error) {
-    const failure = errorDetails(error, name);
-    result.failure ??= failure;
+    const failure = errorDetails(error, state.name);
+    run.result.failure ??= failure;
     state.planner = { ...state.planner, healthy: false, failure: 'failed' };
-    emit({ kind: 'host-failed', host: name, code: failure.code, message: failure.message });
+    run.emit({ kind: 'host-failed', host: state.name, code: failure.code, message: failure.message });
   }
 }
 
-async function connectAndObserve(
-  rollout: RegionRollout,
-  host: RolloutHost,
-  options: RolloutOptions,
-  clock: Clock,
-  emit: (detail: RolloutProgressDetail) => void,
-  sessions: SshSession[],
-): Promise<HostState> {
-  emit({
-    kind: 'host-phase',
-    host: host.name,
-    phase: 'connect',
-    detail: `${host.ssh.username}@${host.ssh.address}:${host.ssh.port}`,
-  });
-  const session = await SshSession.connect({ name: host.name, ...host.ssh }, rollout.sshCredentials, {
-    ...DEFAULT_SSH_TIMEOUTS,
-    ...options.sshTimeouts,
-  });
-  sessions.push(session);
-  const layout: HostLayout = hostLayout(host.installRoot, host.configDirectory);
-  const context: HostContext = {
+function hostContext(run: Run, host: RolloutHost, session: SshSession): HostContext {
+  const { options, rollout } = run;
+  return {
     name: host.name,
     endpoint: host.endpoint,
     session,
-    layout,
+    layout: hostLayout(host.installRoot, host.configDirectory),
     settings: host.agent,
     credentials: rollout.adminCredentials,
     serviceManager: options.serviceManager ?? systemdServiceManager(),
@@ -286,9 +279,25 @@ async function connectAndObserve(
       options.healthCheck ??
       s3HealthCheck({ credentials: rollout.adminCredentials, region: host.agent.region }),
     healthWait: { ...DEFAULT_HEALTH_WAIT, ...options.healthWait },
-    clock,
-    reportPhase: (phase, detail) => emit({ kind: 'host-phase', host: host.name, phase, detail }),
+    clock: run.clock,
+    reportPhase: (phase, detail) => run.emit({ kind: 'host-phase', host: host.name, phase, detail }),
   };
+}
+
+async function connectAndObserve(run: Run, host: RolloutHost): Promise<HostState> {
+  const { address, port, username } = host.ssh;
+  run.emit({
+    kind: 'host-phase',
+    host: host.name,
+    phase: 'connect',
+    detail: `${username}@${address}:${port}`,
+  });
+  const session = await SshSession.connect({ name: host.name, ...host.ssh }, run.rollout.sshCredentials, {
+    ...DEFAULT_SSH_TIMEOUTS,
+    ...run.options.sshTimeouts,
+  });
+  run.sessions.push(session);
+  const context = hostContext(run, host, session);
   const observed = await observeHost(context);
   const healthy =
     observed.active && (await context.healthCheck({ name: host.name, endpoint: host.endpoint })).healthy;
