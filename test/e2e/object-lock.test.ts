@@ -25,6 +25,7 @@ import {
 import anyTest, { type TestFn } from 'ava';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
 import { assertIntact, clientFor, daysAhead, expectS3Error, putLocked } from './object-lock-support.ts';
+import { signedRequest } from './signed-request.ts';
 
 const test = anyTest as TestFn<{ agent: AgentProcess; s3: S3Client }>;
 
@@ -375,4 +376,31 @@ test('lock headers on a bucket without Object Lock are refused (InvalidRequest)'
     'InvalidRequest',
     400,
   );
+});
+
+test('PutObjectRetention and PutObjectLegalHold without Content-MD5 or a checksum are InvalidRequest', async (t) => {
+  const { s3, agent } = t.context;
+  const bucket = await lockedBucket(s3);
+  const lock = { mode: 'COMPLIANCE' as const, until: daysAhead(1) };
+  const version = await putLocked(s3, bucket, 'unsummed', lock);
+  for (const [query, body] of [
+    [
+      'retention',
+      `<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>${daysAhead(9).toISOString()}</RetainUntilDate></Retention>`,
+    ],
+    ['legal-hold', '<LegalHold><Status>ON</Status></LegalHold>'],
+  ]) {
+    const response = await signedRequest({
+      endpoint: agent.endpoint,
+      accessKeyId: agent.accessKeyId,
+      secretAccessKey: agent.secretAccessKey,
+      method: 'PUT',
+      path: `/${bucket}/unsummed`,
+      query: { [query]: '', versionId: version.versionId },
+      body,
+    });
+    t.is(response.status, 400, query);
+    t.regex(response.text, /<Code>InvalidRequest<\/Code>/);
+  }
+  await assertIntact(t, s3, version, lock);
 });

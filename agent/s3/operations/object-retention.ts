@@ -8,7 +8,7 @@ import type { OperationHandler } from '../operation-context.ts';
 import { discardRequestBody } from '../request-body.ts';
 import { sendEmpty, sendXml } from '../responses.ts';
 import { parseLegalHold, parseRetention, xmlDocument } from '../xml.ts';
-import { readConfigurationXml } from './bucket-common.ts';
+import { readConfigurationXml, requireBodyIntegrityHeader } from './bucket-common.ts';
 import { governanceBypassOf } from './delete-object.ts';
 import { versionIdHeader } from './version-headers.ts';
 
@@ -32,6 +32,8 @@ export const handleGetObjectRetention: OperationHandler<'GetObjectRetention'> = 
 };
 
 export const handlePutObjectRetention: OperationHandler<'PutObjectRetention'> = async (context, endpoint) => {
+  // S3 marks PutObjectRetention and PutObjectLegalHold "checksum required": Content-MD5 or x-amz-checksum-*.
+  requireBodyIntegrityHeader(context);
   const { mode, retainUntilDate } = parseRetention(await readConfigurationXml(context));
   if (retainUntilDate.getTime() <= context.clock()) {
     throw new S3Error('InvalidArgument', {
@@ -62,6 +64,7 @@ export const handleGetObjectLegalHold: OperationHandler<'GetObjectLegalHold'> = 
 };
 
 export const handlePutObjectLegalHold: OperationHandler<'PutObjectLegalHold'> = async (context, endpoint) => {
+  requireBodyIntegrityHeader(context);
   const { status } = parseLegalHold(await readConfigurationXml(context));
   const { versionId } = await context.layer.lockState.putLegalHold(endpoint, status === 'ON');
   sendEmpty(context.response, 200, {
