@@ -43,15 +43,27 @@ export function generateClientKey(directory: string): ClientKey {
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/**
+ * A free port below the kernel's ephemeral range (32768 and up on Linux), for a server that starts
+ * later: a port the kernel picked for listen(0) could meanwhile be given to an outgoing connection.
+ */
+export async function freePortBelowEphemeralRange(): Promise<number> {
+  const lowest = 20_000;
+  const highest = 32_000;
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = lowest + Math.floor(Math.random() * (highest - lowest));
+    const server = net.createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
+  throw new Error('no free port below the ephemeral range after 100 tries');
 }
-
-export { freePort };
 
 function waitForListening(child: ChildProcess, output: () => string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -75,7 +87,7 @@ export async function startSshServer(directory: string, authorizedKeys: string[]
   keygen(hostKey);
   const authorizedKeysFile = path.join(directory, 'authorized_keys');
   writeFileSync(authorizedKeysFile, `${authorizedKeys.join('\n')}\n`, { mode: 0o600 });
-  const port = await freePort();
+  const port = await freePortBelowEphemeralRange();
   const configFile = path.join(directory, 'sshd_config');
   writeFileSync(
     configFile,
