@@ -1,6 +1,7 @@
 // Immutability across what happens to a host: the agent restarted on its data, and the host clock
 // set back two years (the agent run under libfaketime, the client signing at the same false time).
 // Neither releases a locked version. And the drives hold only ciphertext.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,7 @@ import {
   type LockedVersion,
   putLocked,
 } from './object-lock-support.ts';
+import { signedRequest } from './signed-request.ts';
 
 const libfaketime = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 const clockBackDays = 730;
@@ -92,6 +94,50 @@ test('restart: after the agent is stopped and started again on its data, locked 
   await tryEveryDelete(t, s3, held);
   await assertIntact(t, s3, compliant, lock);
   await assertIntact(t, s3, held);
+  s3.destroy();
+});
+
+test('restart with the listing index lost: it is rebuilt from the encrypted drives and every lock holds', async (t) => {
+  const directory = dataDirectory(t);
+  let agent = await agentOn(directory);
+  let s3 = clientFor(agent);
+  await s3.send(new CreateBucketCommand({ Bucket: 'vault', ObjectLockEnabledForBucket: true }));
+  const lock = { mode: 'COMPLIANCE' as const, until: daysAhead(1) };
+  const compliant = await putLocked(s3, 'vault', 'deep/prefix/block', lock, { sizeBytes: 300_000 });
+  s3.destroy();
+  await agent.stop();
+  for (const suffix of ['', '-wal', '-shm'])
+    rmSync(path.join(directory, `index.sqlite${suffix}`), { force: true });
+  agent = await agentOn(directory);
+  t.teardown(() => agent.stop());
+  t.regex(agent.output(), /listing index: rebuilt/);
+  s3 = clientFor(agent);
+  await tryEveryDelete(t, s3, compliant);
+  await assertIntact(t, s3, compliant, lock);
+  s3.destroy();
+});
+
+test('a PUT naming the locked version id does not overwrite it: the version reads back identical', async (t) => {
+  const directory = dataDirectory(t);
+  const agent = await agentOn(directory);
+  t.teardown(() => agent.stop());
+  const s3 = clientFor(agent);
+  await s3.send(new CreateBucketCommand({ Bucket: 'vault', ObjectLockEnabledForBucket: true }));
+  const lock = { mode: 'COMPLIANCE' as const, until: daysAhead(1) };
+  const version = await putLocked(s3, 'vault', 'block', lock);
+  const body = 'overwritten?';
+  const response = await signedRequest({
+    endpoint: agent.endpoint,
+    accessKeyId: agent.accessKeyId,
+    secretAccessKey: agent.secretAccessKey,
+    method: 'PUT',
+    path: '/vault/block',
+    query: { versionId: version.versionId },
+    headers: { 'content-md5': createHash('md5').update(body).digest('base64') },
+    body,
+  });
+  t.not(response.headers.get('x-amz-version-id'), version.versionId, `status ${response.status}`);
+  await assertIntact(t, s3, version, lock);
   s3.destroy();
 });
 
