@@ -404,3 +404,71 @@ test('PutObjectRetention and PutObjectLegalHold without Content-MD5 or a checksu
   }
   await assertIntact(t, s3, version, lock);
 });
+
+test('lock headers on CopyObject and CreateMultipartUpload lock the new version as on PutObject', async (t) => {
+  const { s3 } = t.context;
+  const bucket = await lockedBucket(s3);
+  const lock = { mode: 'COMPLIANCE' as const, until: daysAhead(2) };
+  const source = await putLocked(s3, bucket, 'source', null);
+  const copied = await s3.send(
+    new CopyObjectCommand({
+      Bucket: bucket,
+      Key: 'copied',
+      CopySource: `${bucket}/source`,
+      ObjectLockMode: lock.mode,
+      ObjectLockRetainUntilDate: lock.until,
+    }),
+  );
+  const upload = await s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket: bucket,
+      Key: 'assembled',
+      ObjectLockMode: lock.mode,
+      ObjectLockRetainUntilDate: lock.until,
+      ChecksumAlgorithm: 'CRC32',
+    }),
+  );
+  const partBytes = randomBytes(2000);
+  const part = await s3.send(
+    new UploadPartCommand({
+      Bucket: bucket,
+      Key: 'assembled',
+      UploadId: upload.UploadId,
+      PartNumber: 1,
+      Body: partBytes,
+      ChecksumAlgorithm: 'CRC32',
+    }),
+  );
+  const completed = await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: 'assembled',
+      UploadId: upload.UploadId,
+      MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag, ChecksumCRC32: part.ChecksumCRC32 }] },
+    }),
+  );
+  for (const [key, versionId] of [
+    ['copied', copied.VersionId!],
+    ['assembled', completed.VersionId!],
+  ]) {
+    const retention = await s3.send(
+      new GetObjectRetentionCommand({ Bucket: bucket, Key: key, VersionId: versionId }),
+    );
+    t.is(retention.Retention?.Mode, 'COMPLIANCE');
+    t.is(retention.Retention?.RetainUntilDate?.getTime(), lock.until.getTime());
+    await expectS3Error(
+      t,
+      s3.send(
+        new DeleteObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          VersionId: versionId,
+          BypassGovernanceRetention: true,
+        }),
+      ),
+      'AccessDenied',
+      403,
+    );
+  }
+  await assertIntact(t, s3, { ...source, key: 'copied', versionId: copied.VersionId! }, lock);
+});
