@@ -38,7 +38,8 @@ function runWriterUntilKilled(
     child.stderr.on('data', (chunk) => {
       errors += chunk;
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': only then has everything the child printed been read.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (signal === 'SIGKILL') resolve(output);
       else reject(new Error(`writer exited with ${code ?? signal}: ${errors}`));
