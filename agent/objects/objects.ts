@@ -27,6 +27,7 @@ import {
   type BucketRecord,
   type ChecksumRecord,
   type EncryptionRecord,
+  fromMetadata,
   type ObjectVersionRecord,
   type Retention,
   type SystemHeaders,
@@ -380,12 +381,26 @@ export class Objects {
         return input.versionId === undefined
           ? { isDeleteMarker: false }
           : { versionId, isDeleteMarker: false };
-      assertDeletable(indexed.record, this.#context.clock(), input.bypassGovernanceRetention === true);
+      const nowMs = this.#context.clock();
+      const bypass = input.bypassGovernanceRetention === true;
+      assertDeletable(indexed.record, nowMs, bypass);
       const address = { bucket: input.bucket, key: input.key, versionId: indexed.storeVersionId };
+      await this.#assertStoreRecordDeletable(address, nowMs, bypass);
       await this.removeStoreData(address, indexed);
       const result = { isDeleteMarker: indexed.record.isDeleteMarker };
       return input.versionId === undefined ? result : { ...result, versionId };
     }
+  }
+
+  /**
+   * The index is a cache: the lock that decides a deletion is read again from the store's own
+   * record, the durable one. An index that lags (a crash between a retention extension in the store
+   * and its index update) or was edited on disk cannot release a version.
+   */
+  async #assertStoreRecordDeletable(address: VersionAddress, nowMs: number, bypass: boolean): Promise<void> {
+    const stored = await this.#context.store.statVersion(address);
+    const entry = stored === null ? null : fromMetadata(stored.metadata);
+    if (entry?.kind === 'object-version') assertDeletable(entry.record, nowMs, bypass);
   }
 
   /** Unindexes a version and deletes its store data (and a multipart version's parts). */
