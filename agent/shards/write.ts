@@ -22,6 +22,9 @@ export interface CommittedDrive {
   previous: PreviousVersion | null;
 }
 
+/** The first stripe of a write: enough for most small versions; it doubles as the body grows. */
+const firstStripeBytes = 16 * 1024;
+
 /** One block's buffers: the data (k shards, views of `block`) and m parity shards. */
 interface Stripe {
   block: Uint8Array;
@@ -73,13 +76,14 @@ export class VersionWriter {
     }));
     // Room for k shards of a full block, so the data shards are views of the block, no copy.
     this.#blockCapacityBytes = ctx.dataShards * Math.ceil(ctx.blockSizeBytes / ctx.dataShards);
-    // A small version never needs a full block: start with room for an inline one and grow to a
-    // full stripe only if the body goes past it (most S3 objects in a backup are not small, but
-    // many small ones must not each cost a 1.5 MiB allocation).
-    const inlineCapacityBytes = ctx.dataShards * Math.ceil(ctx.inlineThresholdBytes / ctx.dataShards);
-    this.#stripe = this.#newStripe(
-      Math.min(this.#blockCapacityBytes, Math.max(ctx.dataShards, inlineCapacityBytes)),
-    );
+    // A small version never needs a full block: start small and double as the body grows, up to
+    // a full stripe (many small versions must not each cost a 1.5 MiB allocation).
+    this.#stripe = this.#newStripe(this.#roundToShards(Math.min(this.#blockCapacityBytes, firstStripeBytes)));
+  }
+
+  /** The smallest multiple of k at least `bytes` (so that k shards are views of the block). */
+  #roundToShards(bytes: number): number {
+    return this.#ctx.dataShards * Math.ceil(bytes / this.#ctx.dataShards);
   }
 
   #newStripe(capacityBytes = this.#blockCapacityBytes): Stripe {
@@ -90,11 +94,14 @@ export class VersionWriter {
     };
   }
 
-  /** Replaces a small first stripe by a full one, keeping the bytes already in it. */
-  #growStripe(): void {
-    const full = this.#newStripe();
-    full.block.set(this.#stripe.block.subarray(0, this.#blockFilledBytes));
-    this.#stripe = full;
+  /** Replaces a small stripe by one at least `neededBytes` big, keeping the bytes already in it. */
+  #growStripe(neededBytes: number): void {
+    const capacityBytes = this.#roundToShards(
+      Math.min(this.#blockCapacityBytes, Math.max(neededBytes, 2 * this.#stripe.block.byteLength)),
+    );
+    const grown = this.#newStripe(capacityBytes);
+    grown.block.set(this.#stripe.block.subarray(0, this.#blockFilledBytes));
+    this.#stripe = grown;
   }
 
   get sizeBytes(): number {
@@ -119,7 +126,9 @@ export class VersionWriter {
     while (offset < chunk.byteLength) {
       const room = this.#ctx.blockSizeBytes - this.#blockFilledBytes;
       const take = Math.min(room, chunk.byteLength - offset);
-      if (this.#blockFilledBytes + take > this.#stripe.block.byteLength) this.#growStripe();
+      if (this.#blockFilledBytes + take > this.#stripe.block.byteLength) {
+        this.#growStripe(this.#blockFilledBytes + take);
+      }
       this.#stripe.block.set(chunk.subarray(offset, offset + take), this.#blockFilledBytes);
       this.#blockFilledBytes += take;
       this.#sizeBytes += take;
