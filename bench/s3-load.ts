@@ -17,15 +17,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { minioBinary, minioVersion } from './minio.ts';
-import { runBigUpload } from './s3-load/big-upload.ts';
 import { createBucket } from './s3-load/bucket-ops.ts';
-import type { CellResult } from './s3-load/cell.ts';
 import { measureClientCost } from './s3-load/client-cost.ts';
-import { runListing } from './s3-load/listing.ts';
-import { runPutGetMatrix, sizeLabel } from './s3-load/matrix.ts';
-import { runMixed } from './s3-load/mixed.ts';
+import { sizeLabel } from './s3-load/matrix.ts';
 import { PayloadPool } from './s3-load/payload.ts';
 import * as report from './s3-load/report.ts';
+import { runServerSteps, type ServerRunOptions } from './s3-load/server-steps.ts';
 import { type BenchServer, startCoffre, startMinio } from './s3-load/servers.ts';
 import { SignedS3Client } from './s3-load/signed-client.ts';
 
@@ -34,21 +31,14 @@ const mebibyte = 1024 * 1024;
 const gibibyte = 1024 * mebibyte;
 const steps = ['client-cost', 'matrix', 'mixed', 'list', 'big'] as const;
 
-interface LoadOptions {
-  durationMs: number;
+interface LoadOptions extends ServerRunOptions {
   /** Bench the agent as committed at this revision (a `git archive` copy) instead of the work tree. */
   agentCommit: string | null;
-  listFillTimeLimitMs: number;
   /** Write the servers' figures to this JSON file. */
   saveFile: string | null;
   /** Add the servers' figures saved by an earlier run (--save) to the side-by-side table. */
   compareFile: string | null;
   servers: string[];
-  listKeys: number;
-  bigUploadBytes: number;
-  steps: Set<string>;
-  sizesBytes: number[];
-  concurrencies: number[];
 }
 
 function readOptions(): LoadOptions {
@@ -164,97 +154,47 @@ async function benchServer(
 ): Promise<report.ServerReport> {
   const server = await startServer(name, agentMain, directory);
   const client = new SignedS3Client(server.target, Math.max(...options.concurrencies, 64));
-  const cells: CellResult[] = [];
-  const result: report.ServerReport = {
-    server: name,
-    version: '',
-    cells,
-    mixedCounts: null,
-    listing: null,
-    bigUpload: null,
-    etagIsMd5: null,
-    notes: [],
-  };
-  const onCell = (cell: CellResult) => {
-    cells.push(cell);
-    console.log(
-      `  ${name} ${cell.label} c${cell.concurrency}: ${(cell.medianBytesPerSecond / 1e6).toFixed(0)} MB/s median, ${cell.objectsPerSecond.toFixed(0)} obj/s, p50 ${cell.p50Ms.toFixed(2)} ms, p99 ${cell.p99Ms.toFixed(2)} ms, peak RSS ${(cell.serverPeakRssBytes / mebibyte).toFixed(0)} MiB, ${cell.errors} errors${cell.firstError ? ` (${cell.firstError.slice(0, 200)})` : ''}`,
-    );
-  };
-  const bucket = 'bench';
-  // A failed step is reported with the server's last words and the run goes on to the next.
-  const step = async (label: string, work: () => Promise<void>) => {
-    try {
-      await work();
-    } catch (error) {
-      const message = `${label} failed: ${(error as Error).message.slice(0, 400)}`;
-      result.notes.push(message);
-      console.log(`  ${name} ${message}\n  server output (last lines):\n${server.output().slice(-2000)}`);
-    }
-  };
-  const base = { client, bucket, serverPid: server.pid, pool };
   try {
-    await createBucket(client, bucket);
-    await step('ETag check', async () => {
-      result.etagIsMd5 = await etagIsMd5(client, bucket, pool);
-    });
-    if (options.steps.has('big') && options.bigUploadBytes > 0) {
-      await step('big upload', async () => {
-        result.bigUpload = await runBigUpload({ ...base, objectBytes: options.bigUploadBytes });
-        console.log(`  ${name} ${report.describeBigUpload(result.bigUpload)}`);
-      });
-    }
-    if (options.steps.has('matrix')) {
-      await step('PUT/GET matrix', () =>
-        runPutGetMatrix({
-          ...base,
-          sizesBytes: options.sizesBytes,
-          concurrencies: options.concurrencies,
-          durationMs: options.durationMs,
-          maximumOperationsPerCell: 200_000,
-          storedBytesBound: 2 * gibibyte,
-          onCell,
-        }),
-      );
-    }
-    if (options.steps.has('mixed')) {
-      await step('mixed', async () => {
-        const mixed = await runMixed({
-          ...base,
-          objectBytes: mebibyte,
-          prefilledObjects: 500,
-          concurrency: 16,
-          durationMs: options.durationMs,
-          maximumOperations: 200_000,
-          seed: 1,
-        });
-        result.mixedCounts = mixed.counts;
-        onCell(mixed.total);
-        console.log(`  ${name} mixed operation counts: ${JSON.stringify(mixed.counts)}`);
-      });
-    }
-    if (options.steps.has('list') && options.listKeys > 0) {
-      await step('listing', async () => {
-        await createBucket(client, 'bench-list');
-        const listing = await runListing({
-          ...base,
-          bucket: 'bench-list',
-          keyCount: options.listKeys,
-          objectBytes: 64,
-          fillConcurrency: 64,
-          fillTimeLimitMs: options.listFillTimeLimitMs,
-          durationMs: options.durationMs,
-          pageKeys: 1000,
-        });
-        result.listing = listing;
-        console.log(`  ${name} ${report.describeListing(listing).replace(/\n/g, `\n  ${name} `)}`);
-      });
-    }
+    return await runServerSteps(server, client, options, pool, () => etagIsMd5(client, 'bench', pool));
   } finally {
     client.close();
     await server.stop();
   }
-  return result;
+}
+
+/** Starts an agent of its own for the SDK-or-raw comparison and prints both clients' CPU cost. */
+async function compareClients(agentMain: string, directory: string, pool: PayloadPool, durationMs: number) {
+  await mkdir(directory);
+  const server = await startCoffre(agentMain, directory);
+  const client = new SignedS3Client(server.target, 16);
+  try {
+    await createBucket(client, 'bench');
+    const costs = await measureClientCost({
+      target: server.target,
+      rawClient: client,
+      bucket: 'bench',
+      serverPid: server.pid,
+      pool,
+      durationMs: Math.min(durationMs, 3000),
+    });
+    console.log('\nClient CPU per request (the load generator uses the raw signed client, the cheaper):');
+    console.log(report.describeClientCost(costs));
+  } finally {
+    client.close();
+    await server.stop();
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+function printReports(reports: report.ServerReport[]): void {
+  for (const item of reports) {
+    console.log(`\n### ${item.server}: cells (MB = 10^6 bytes)\n`);
+    console.log(report.cellTable(item.cells));
+    if (item.listing) console.log(`\nListObjectsV2:\n${report.describeListing(item.listing)}`);
+    if (item.bigUpload) console.log(`\nBig upload: ${report.describeBigUpload(item.bigUpload)}`);
+    console.log(`\nGoals:\n${report.goals(item)}`);
+    for (const note of item.notes) console.log(`NOTE: ${note}`);
+  }
 }
 
 export async function run(): Promise<void> {
@@ -279,27 +219,7 @@ export async function run(): Promise<void> {
     for (const note of notes) console.log(note);
     const pool = new PayloadPool();
     if (options.steps.has('client-cost') && options.servers.includes('coffre')) {
-      const directory = path.join(root, 'client-cost');
-      await mkdir(directory);
-      const server = await startCoffre(agentMain, directory);
-      const client = new SignedS3Client(server.target, 16);
-      try {
-        await createBucket(client, 'bench');
-        const costs = await measureClientCost({
-          target: server.target,
-          rawClient: client,
-          bucket: 'bench',
-          serverPid: server.pid,
-          pool,
-          durationMs: Math.min(options.durationMs, 3000),
-        });
-        console.log('\nClient CPU per request (the load generator uses the raw signed client, the cheaper):');
-        console.log(report.describeClientCost(costs));
-      } finally {
-        client.close();
-        await server.stop();
-        await rm(directory, { recursive: true, force: true });
-      }
+      await compareClients(agentMain, path.join(root, 'client-cost'), pool, options.durationMs);
     }
     for (const name of options.servers) {
       const directory = path.join(root, name);
@@ -311,14 +231,7 @@ export async function run(): Promise<void> {
         await rm(directory, { recursive: true, force: true });
       }
     }
-    for (const item of reports) {
-      console.log(`\n### ${item.server}: cells (MB = 10^6 bytes)\n`);
-      console.log(report.cellTable(item.cells));
-      if (item.listing) console.log(`\nListObjectsV2:\n${report.describeListing(item.listing)}`);
-      if (item.bigUpload) console.log(`\nBig upload: ${report.describeBigUpload(item.bigUpload)}`);
-      console.log(`\nGoals:\n${report.goals(item)}`);
-      for (const note of item.notes) console.log(`NOTE: ${note}`);
-    }
+    printReports(reports);
     console.log(`\nat the end: ${report.md5Reference()}`);
     if (options.saveFile) await writeFile(options.saveFile, JSON.stringify(reports, null, 1));
     if (options.compareFile) {

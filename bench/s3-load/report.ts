@@ -10,7 +10,6 @@ import type { ListingResult } from './listing.ts';
 
 export interface ServerReport {
   server: string;
-  version: string;
   cells: CellResult[];
   mixedCounts: Record<string, number> | null;
   listing: ListingResult | null;
