@@ -5,7 +5,18 @@
 // change gives a new one; a build is cached under os.tmpdir() by that version.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { lstat, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -53,6 +64,8 @@ export interface BuildBundleOptions {
    * so they give a distinct version: tests use it to make an "upgrade" from the same sources.
    */
   extraFiles?: Record<string, string>;
+  /** How many built bundles the cache keeps, the newest; default 8 (about 50 MB each). */
+  cachedBundlesKept?: number;
 }
 
 export function defaultBundleCacheDirectory(): string {
@@ -164,12 +177,40 @@ export async function buildAgentBundle(options: BuildBundleOptions): Promise<Age
     const snapshot = await snapshotSources(root, options.extraFiles ?? {});
     const directory = path.join(options.cacheDirectory ?? defaultBundleCacheDirectory(), snapshot.version);
     const cached = await cachedBundle(directory);
-    if (cached !== null) return cached;
+    if (cached !== null) {
+      // A bundle in use counts as new, so the cache pruning keeps it.
+      const now = new Date();
+      await utimes(directory, now, now);
+      return cached;
+    }
     const built = await buildInto(root, directory, snapshot, options.extraFiles ?? {});
-    if (built !== null) return built;
+    if (built !== null) {
+      const kept = options.cachedBundlesKept ?? DEFAULT_CACHED_BUNDLES_KEPT;
+      await pruneBundleCache(path.dirname(directory), built.manifest.version, kept);
+      return built;
+    }
     if (attempt >= MAXIMUM_BUILD_ATTEMPTS) {
       throw new BundleError('SourcesChanging', `agent sources changed during ${attempt} builds in a row`);
     }
+  }
+}
+
+const DEFAULT_CACHED_BUNDLES_KEPT = 8;
+
+/** Removes the oldest finished bundles beyond `kept`; builds in progress are left alone. */
+async function pruneBundleCache(cacheDirectory: string, justBuilt: string, kept: number): Promise<void> {
+  const entries = await readdir(cacheDirectory, { withFileTypes: true });
+  const finished = await Promise.all(
+    entries
+      .filter((entry) => entry.isDirectory() && !entry.name.includes('.build-') && entry.name !== justBuilt)
+      .map(async (entry) => ({
+        name: entry.name,
+        modifiedMs: (await stat(path.join(cacheDirectory, entry.name))).mtimeMs,
+      })),
+  );
+  finished.sort((left, right) => right.modifiedMs - left.modifiedMs);
+  for (const stale of finished.slice(Math.max(0, kept - 1))) {
+    await rm(path.join(cacheDirectory, stale.name), { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import test from 'ava';
 import { list } from 'tar';
 import { type AgentBundle, buildAgentBundle, readBundleManifest } from '../../operator/bundle/build.ts';
@@ -85,4 +87,21 @@ test('bundle: the same sources give the cached bundle; an extra file gives a new
     extraFiles: { 'RELEASE-NOTES': 'rollout test upgrade\n' },
   });
   t.not(other.manifest.version, again.manifest.version);
+});
+
+test('bundle cache: only the newest bundles are kept', async (t) => {
+  const cacheDirectory = mkdtempSync(path.join(os.tmpdir(), 'coffre-bundle-cache-'));
+  try {
+    const first = await buildAgentBundle({ repositoryRoot, cacheDirectory, cachedBundlesKept: 1 });
+    const second = await buildAgentBundle({
+      repositoryRoot,
+      cacheDirectory,
+      cachedBundlesKept: 1,
+      extraFiles: { 'RELEASE-NOTES': 'cache pruning test\n' },
+    });
+    t.not(first.manifest.version, second.manifest.version);
+    t.deepEqual(readdirSync(cacheDirectory), [second.manifest.version]);
+  } finally {
+    rmSync(cacheDirectory, { recursive: true, force: true });
+  }
 });
