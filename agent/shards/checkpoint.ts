@@ -40,6 +40,8 @@ export class Checkpointer {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | null = null;
   #stopped = false;
+  /** After a failed pass (a drive offline), passes wait for the timer instead of running back to back. */
+  #lastPassFailed = false;
 
   constructor(ctx: SetContext, options: CheckpointOptions) {
     this.#ctx = ctx;
@@ -49,9 +51,11 @@ export class Checkpointer {
   /** Called after each durable journal batch: start a pass now, or soon. */
   noteCommitted(): void {
     if (this.#stopped) return;
-    const urgent = this.#ctx.journals.some(
-      (journal) => journal.sealedSegments > 0 || journal.indexedBytes >= this.#options.indexedBytesTrigger,
-    );
+    const urgent =
+      !this.#lastPassFailed &&
+      this.#ctx.journals.some(
+        (journal) => journal.sealedSegments > 0 || journal.indexedBytes >= this.#options.indexedBytesTrigger,
+      );
     if (urgent && this.#running === null) {
       void this.run().catch(() => {});
       return;
@@ -72,6 +76,10 @@ export class Checkpointer {
     this.#running = pass;
     try {
       await pass;
+      this.#lastPassFailed = false;
+    } catch (error) {
+      this.#lastPassFailed = true;
+      throw error;
     } finally {
       this.#running = null;
     }

@@ -15,7 +15,7 @@
 // Drive format file ("format", one per drive):
 //   0  magic "COFFREDF"        8  format version u16 (1)   10 reserved u16   12 JSON length u32
 //   16 JSON (DriveFormat)      last 4 bytes: CRC-32 of everything before them
-// All integers are big-endian.
+// All integers are big-endian. The drives' journal segments are described in journal-format.ts.
 import { crc32 } from 'node:zlib';
 import { StoreError } from './errors.ts';
 
