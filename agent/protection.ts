@@ -50,15 +50,23 @@ async function masterKeyProvider(
   };
 }
 
+/**
+ * `keyDirectories`: where else the tenant keys are kept (the drives): losing them would lose every
+ * object, so each drive holds a copy, as well as the data directory.
+ */
 export async function openProtection(
   dataDirectory: string,
   environment: NodeJS.ProcessEnv,
+  keyDirectories: string[] = [],
 ): Promise<Protection> {
   const drive = new LocalDrive(dataDirectory);
   const retentionClock = await RetentionClock.open({ drive });
   retentionClock.start();
   const masterKey = await masterKeyProvider(dataDirectory, environment);
-  const keyring = new TenantKeyring({ provider: masterKey.provider, drive });
+  const keyring = new TenantKeyring({
+    provider: masterKey.provider,
+    drive: [drive, ...keyDirectories.map((directory) => new LocalDrive(directory))],
+  });
   return {
     retentionClock,
     encryption: new ObjectEncryption({ keyring }),

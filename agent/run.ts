@@ -49,7 +49,7 @@ async function start(config: AgentConfig): Promise<RunningAgent> {
     dataShards: config.drives.length - config.parityShards,
     parityShards: config.parityShards,
   });
-  const protection = await openProtection(config.dataDirectory, process.env);
+  const protection = await openProtection(config.dataDirectory, process.env, config.drives);
   const layer = await openObjectLayer({
     store,
     indexPath: path.join(config.dataDirectory, 'index.sqlite'),

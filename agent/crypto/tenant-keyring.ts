@@ -4,7 +4,9 @@
 // tenant's keys at offboarding makes all its data unreadable at once.
 //
 // Each tenant's keys live in one small file (magic, format version), replaced atomically and
-// durably. Opened tenant keys are cached, so a PUT costs no master-key (KMS) call.
+// durably, on every drive given: losing a tenant's keys would lose all its data, so they are kept
+// as many times as there are drives (a copy that is missing, damaged or does not open is skipped
+// on read). Opened tenant keys are cached, so a PUT costs no master-key (KMS) call.
 import { randomBytes } from 'node:crypto';
 import type { Drive } from '../disk/index.ts';
 import { isDriveError } from '../disk/index.ts';
@@ -38,8 +40,11 @@ export interface TenantWrappedKey {
 
 export interface TenantKeyringOptions {
   provider: KeyProvider;
-  /** A directory of the agent's own (the tenant key files go under tenant-keys/). */
-  drive: Drive;
+  /**
+   * Directories of the agent's own (the tenant key files go under tenant-keys/ in each): the data
+   * directory and every drive, so the keys outlive the loss of any of them.
+   */
+  drive: Drive | Drive[];
   clock?: () => number;
   random?: (size: number) => Buffer;
 }
@@ -54,7 +59,7 @@ function tenantKeyContext(tenantId: string, keyId: string): string {
 
 export class TenantKeyring {
   readonly #provider: KeyProvider;
-  readonly #drive: Drive;
+  readonly #drives: Drive[];
   readonly #clock: () => number;
   readonly #random: (size: number) => Buffer;
   /** One load or creation per tenant at a time; later calls reuse the result. */
@@ -62,7 +67,8 @@ export class TenantKeyring {
 
   constructor(options: TenantKeyringOptions) {
     this.#provider = options.provider;
-    this.#drive = options.drive;
+    this.#drives = Array.isArray(options.drive) ? options.drive : [options.drive];
+    if (this.#drives.length === 0) throw new RangeError('a tenant keyring needs at least one drive');
     this.#clock = options.clock ?? Date.now;
     this.#random = options.random ?? randomBytes;
   }
@@ -131,19 +137,21 @@ export class TenantKeyring {
     const opened = await this.#opened.get(tenantId)?.catch(() => null);
     for (const key of opened?.keys.values() ?? []) key.fill(0);
     this.#opened.delete(tenantId);
-    await this.#drive.remove(fileNameOf(tenantId));
+    for (const drive of this.#drives) await drive.remove(fileNameOf(tenantId));
   }
 
   async tenantIds(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await this.#drive.list(directory);
-    } catch (error) {
-      if (isDriveError(error, 'NOT_FOUND')) return [];
-      throw error;
+    const names = new Set<string>();
+    for (const drive of this.#drives) {
+      try {
+        for (const name of await drive.list(directory)) names.add(name);
+      } catch (error) {
+        if (!isDriveError(error)) throw error;
+      }
     }
-    return names
+    return [...names]
       .filter((name) => name.endsWith('.json'))
+      .sort()
       .map((name) => Buffer.from(name.slice(0, -'.json'.length), 'hex').toString('utf8'));
   }
 
@@ -158,16 +166,39 @@ export class TenantKeyring {
     return opening;
   }
 
+  /** The first copy that reads, parses and opens; a new key only when no drive has any copy. */
   async #load(tenantId: string, create: boolean): Promise<OpenedTenantKeys> {
-    let bytes: Uint8Array;
-    try {
-      bytes = await this.#drive.readFile(fileNameOf(tenantId));
-    } catch (error) {
-      if (!isDriveError(error, 'NOT_FOUND')) throw error;
-      if (!create) throw new CryptoError('KEY_NOT_FOUND', `tenant ${tenantId} has no keys`);
-      return this.#create(tenantId);
+    let found = false;
+    let failure: unknown = null;
+    for (const drive of this.#drives) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await drive.readFile(fileNameOf(tenantId));
+      } catch (error) {
+        if (!isDriveError(error)) throw error;
+        if (!isDriveError(error, 'NOT_FOUND')) failure ??= error;
+        continue;
+      }
+      found = true;
+      try {
+        return await this.#parse(tenantId, bytes);
+      } catch (error) {
+        failure ??= error;
+      }
     }
-    const file = JSON.parse(Buffer.from(bytes).toString('utf8')) as TenantKeysFile;
+    // Never create over a copy that exists but does not open: that would orphan the tenant's data.
+    if (found || failure !== null) throw failure;
+    if (!create) throw new CryptoError('KEY_NOT_FOUND', `tenant ${tenantId} has no keys`);
+    return this.#create(tenantId);
+  }
+
+  async #parse(tenantId: string, bytes: Uint8Array): Promise<OpenedTenantKeys> {
+    let file: TenantKeysFile;
+    try {
+      file = JSON.parse(Buffer.from(bytes).toString('utf8')) as TenantKeysFile;
+    } catch {
+      throw new CryptoError('UNKNOWN_FORMAT', `${fileNameOf(tenantId)} is not JSON`);
+    }
     if (file.magic !== fileMagic || file.formatVersion !== fileFormatVersion || file.tenantId !== tenantId) {
       throw new CryptoError('UNKNOWN_FORMAT', `${fileNameOf(tenantId)} is not a version 1 tenant keys file`);
     }
@@ -193,8 +224,20 @@ export class TenantKeyring {
     return { file, keys: new Map([[keyId, key]]) };
   }
 
+  /** Writes every copy; succeeds when all drives took it, or all but offline ones and at least one. */
   async #save(file: TenantKeysFile): Promise<void> {
-    await this.#drive.ensureDirectory(directory);
-    await this.#drive.writeFileAtomic(fileNameOf(file.tenantId), Buffer.from(`${JSON.stringify(file)}\n`));
+    const bytes = Buffer.from(`${JSON.stringify(file)}\n`);
+    let written = 0;
+    for (const drive of this.#drives) {
+      try {
+        await drive.ensureDirectory(directory);
+        await drive.writeFileAtomic(fileNameOf(file.tenantId), bytes);
+        written += 1;
+      } catch (error) {
+        if (!isDriveError(error, 'DRIVE_OFFLINE')) throw error;
+      }
+    }
+    if (written === 0)
+      throw new CryptoError('KEY_NOT_FOUND', `no drive online to keep tenant ${file.tenantId}'s keys`);
   }
 }

@@ -235,3 +235,32 @@ test('ranged reads through the envelope: a range decrypts from only the stored b
   t.true(isCryptoError(error, 'TAMPERED'));
   t.deepEqual(bytes, plaintext.subarray(4321, 6000));
 });
+
+test('tenant keys are kept on every drive: a lost or damaged copy is skipped, a damaged one is never replaced by a new key', async (t) => {
+  const drives = [await temporaryDrive(t), await temporaryDrive(t), await temporaryDrive(t)];
+  const master = randomBytes(32);
+  const keyring = new TenantKeyring({ provider: new LocalKeyProvider([master]), drive: drives });
+  const encryption = new ObjectEncryption({ keyring, chunkSizeBytes: 1024 });
+  const plaintext = randomBytes(3000);
+  const stored = await sealBytes(encryption, plaintext, { tenantId: 'acme' });
+  const name = `tenant-keys/${(await drives[0].list('tenant-keys'))[0]}`;
+  for (const drive of drives) t.truthy(await drive.readFile(name));
+  // The first copy is lost, the second damaged: the third opens the objects.
+  await drives[0].remove(name);
+  await drives[1].writeFileAtomic(name, Buffer.from('{"magic":"garbage"}'));
+  const survivor = new TenantKeyring({ provider: new LocalKeyProvider([master]), drive: drives });
+  t.deepEqual(
+    await openBytes(new ObjectEncryption({ keyring: survivor }), stored, plaintext.length),
+    plaintext,
+  );
+  // With only the damaged copy left, opening fails and no new key is created over it.
+  await drives[2].remove(name);
+  const damaged = new TenantKeyring({ provider: new LocalKeyProvider([master]), drive: drives });
+  t.true(
+    isCryptoError(
+      await t.throwsAsync(damaged.wrapDataKey('acme', randomBytes(32), 'context')),
+      'UNKNOWN_FORMAT',
+    ),
+  );
+  t.deepEqual(Buffer.from(await drives[1].readFile(name)).toString(), '{"magic":"garbage"}');
+});
