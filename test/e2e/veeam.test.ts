@@ -10,6 +10,7 @@ import {
   GetObjectCommand,
   GetObjectRetentionCommand,
   HeadObjectCommand,
+  ListObjectsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutObjectCommand,
@@ -86,6 +87,16 @@ test.serial(
       rolledUp.CommonPrefixes?.map((entry) => entry.Prefix),
       [sosapiFolder],
     );
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: sosapiFolder }));
+    t.deepEqual(
+      versions.Versions?.map((entry) => [entry.Key, entry.VersionId, entry.IsLatest]),
+      [
+        [`${sosapiFolder}capacity.xml`, 'null', true],
+        [`${sosapiFolder}system.xml`, 'null', true],
+      ],
+    );
+    const v1 = await s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: sosapiFolder }));
+    t.is(v1.Contents?.length, 2);
     // A listing of the whole bucket does not show them (tools that mirror a bucket are not confused).
     const whole = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     t.false((whole.Contents ?? []).some((entry) => entry.Key?.startsWith(sosapiFolder)));
