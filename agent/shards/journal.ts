@@ -312,6 +312,18 @@ export class DriveJournal {
     return removed;
   }
 
+  /**
+   * Forgets what this journal knew of its drive, which was replaced: the index described a disk
+   * that is gone. The next use replays whatever the drive holds now (nothing, when it is new).
+   */
+  async reset(): Promise<void> {
+    await this.seal().catch(() => {});
+    this.#index.clear();
+    this.#indexedBytes = 0;
+    this.#sealed.length = 0;
+    this.#replayed = null;
+  }
+
   /** Waits for the batches in flight and closes the segment (entries stay for the next open). */
   async close(): Promise<void> {
     this.#closed = true;

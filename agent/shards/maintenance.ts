@@ -72,6 +72,9 @@ export async function rebuildDriveOf(ctx: SetContext, driveIndex: number): Promi
   } catch (error) {
     throw new StoreError('DRIVE_OFFLINE', `rebuild: ${drive.description} is offline`, { cause: error });
   }
+  // The journal's index describes the disk that was replaced: what the new one holds is what
+  // this rebuild writes.
+  await ctx.journals[driveIndex].reset();
   const setId = await setIdFromOtherDrives(ctx, driveIndex);
   await formatDrive(drive, {
     setId,

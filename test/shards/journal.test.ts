@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import test from 'ava';
@@ -281,4 +281,30 @@ test('checkpoint failure: when a drive cannot sync its files the pass fails, its
     (await filesUnder(roots[4])).filter((path) => path.endsWith('/meta')).length,
     versions.length - 1,
   );
+});
+
+test('rebuild: a drive replaced while the set is open gets back the versions that were only in the journals', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const set = await openErasureSet({ drives, blockSizeBytes: 4096, journal: quiet });
+  t.teardown(() => set.close());
+  const versions = [10, 3000, 9000].map((sizeBytes) => ({
+    address: { bucket: 'r', key: `k${sizeBytes}`, versionId: 'v' },
+    data: patternBytes(sizeBytes, `r${sizeBytes}`),
+  }));
+  for (const { address, data } of versions) await set.writeVersion(address, bodyOf(data), noMetadata);
+  await rm(drives[3], { recursive: true });
+  await mkdir(drives[3]);
+  const report = await set.rebuildDrive(3);
+  t.is(report.versionsChecked, 3);
+  t.is(report.shardsRewritten, 3);
+  await set.checkpoint();
+  t.is((await filesUnder(drives[3])).filter((path) => path.endsWith('/meta')).length, 3);
+  // Drive 3 now carries its share: with two other drives gone, everything still reads.
+  await set.close();
+  await rm(drives[0], { recursive: true });
+  await rm(drives[1], { recursive: true });
+  const degraded = await openErasureSet({ drives, blockSizeBytes: 4096, journal: quiet });
+  t.teardown(() => degraded.close());
+  for (const { address, data } of versions)
+    t.true((await readAll((await degraded.readVersion(address)).body)).equals(data));
 });
