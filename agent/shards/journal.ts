@@ -216,6 +216,11 @@ export class DriveJournal {
     } catch (error) {
       // The segment may now end with part of this batch: never append to it again.
       await this.#sealActive();
+      if (isDriveError(error, 'NOT_FOUND')) {
+        // The segment vanished from a drive that answers (a disk swapped under us): what the
+        // index says of this drive is no longer on it. Start again from what the drive holds.
+        this.#forgetState();
+      }
       for (const pending of batch) pending.reject(error);
       return;
     }
@@ -318,6 +323,10 @@ export class DriveJournal {
    */
   async reset(): Promise<void> {
     await this.seal().catch(() => {});
+    this.#forgetState();
+  }
+
+  #forgetState(): void {
     this.#index.clear();
     this.#indexedBytes = 0;
     this.#sealed.length = 0;

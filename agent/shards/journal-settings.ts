@@ -1,0 +1,38 @@
+// The tunables of the drives' journals and of the checkpointer (see journal.ts, checkpoint.ts).
+
+export interface JournalSettings {
+  /** Named bound on the entries of one journal batch (one writev + one fdatasync); default 256. */
+  maxBatchEntries: number;
+  /** Named bound on the bytes of one journal batch; default 4 MiB. */
+  maxBatchBytes: number;
+  /** A journal segment is sealed at this size; default 8 MiB. */
+  segmentBytes: number;
+  /**
+   * A checkpoint pass runs this long after a change; default 5000 ms. Not sooner: a pass costs
+   * CPU that a burst of small writes would rather have, and versions overwritten or deleted
+   * within the delay never reach the record files at all.
+   */
+  checkpointIntervalMs: number;
+  /** A pass runs at once when a drive's journaled records reach this many bytes; default 16 MiB. */
+  checkpointTriggerBytes: number;
+  /**
+   * Bound on journaled record bytes per drive held in memory: past it, new writes wait for a
+   * checkpoint pass first; default 64 MiB.
+   */
+  maxJournaledBytes: number;
+  /** Named bound on version directories removed at once per drive by a checkpoint; default 32. */
+  maxConcurrentApplies: number;
+  /** Named bound on record files written in one batch by a checkpoint; default 256. */
+  maxFilesPerBatch: number;
+}
+
+export const journalDefaults: JournalSettings = {
+  maxBatchEntries: 256,
+  maxBatchBytes: 4 * 1024 * 1024,
+  segmentBytes: 8 * 1024 * 1024,
+  checkpointIntervalMs: 5000,
+  checkpointTriggerBytes: 16 * 1024 * 1024,
+  maxJournaledBytes: 64 * 1024 * 1024,
+  maxConcurrentApplies: 32,
+  maxFilesPerBatch: 256,
+};
