@@ -42,6 +42,8 @@ export class Checkpointer {
   #stopped = false;
   /** After a failed pass (a drive offline), passes wait for the timer instead of running back to back. */
   #lastPassFailed = false;
+  /** Drives whose part of the last pass failed: a pass cannot shrink their journals for now. */
+  readonly failedDrives = new Set<number>();
 
   constructor(ctx: SetContext, options: CheckpointOptions) {
     this.#ctx = ctx;
@@ -100,6 +102,10 @@ export class Checkpointer {
         await journals[driveIndex].trimUpTo(upTo);
       }),
     );
+    this.failedDrives.clear();
+    synced.forEach((result, driveIndex) => {
+      if (result.status === 'rejected') this.failedDrives.add(driveIndex);
+    });
     const failed = synced.find((result) => result.status === 'rejected');
     if (failed !== undefined) {
       this.#ctx.metrics.checkpointFailures += 1;

@@ -219,7 +219,13 @@ export class ErasureSet {
    * checkpoint takes key locks).
    */
   async #journalRoom(): Promise<void> {
-    if (this.#ctx.journals.every((journal) => journal.indexedBytes <= this.#maxJournaledBytes)) return;
+    // A drive whose part of the last pass failed (offline) takes no new entries either: its
+    // journal does not grow, and waiting for it would only slow every write down.
+    const full = this.#ctx.journals.some(
+      (journal, driveIndex) =>
+        journal.indexedBytes > this.#maxJournaledBytes && !this.#checkpointer.failedDrives.has(driveIndex),
+    );
+    if (!full) return;
     await this.#checkpointer.run().catch(() => {});
   }
 

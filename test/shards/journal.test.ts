@@ -308,3 +308,18 @@ test('rebuild: a drive replaced while the set is open gets back the versions tha
   for (const { address, data } of versions)
     t.true((await readAll((await degraded.readVersion(address)).body)).equals(data));
 });
+
+test('backpressure: past maxJournaledBytes a change first waits for a checkpoint pass, so the journals stay bounded', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const set = await openErasureSet({ drives, journal: { ...quiet, maxJournaledBytes: 1 } });
+  t.teardown(() => set.close());
+  const versions = Array.from({ length: 5 }, (_, index) => ({
+    address: { bucket: 'p', key: `k${index}`, versionId: 'v' },
+    data: patternBytes(500 + index, `p${index}`),
+  }));
+  for (const { address, data } of versions) await set.writeVersion(address, bodyOf(data), noMetadata);
+  // Each write after the first found the journals over the bound and let a pass empty them.
+  t.is(set.metrics.checkpointedEntries, 4 * drives.length);
+  for (const { address, data } of versions)
+    t.true((await readAll((await set.readVersion(address)).body)).equals(data));
+});
