@@ -14,13 +14,18 @@ interface Change {
   deleted?: true;
 }
 
-/** Starts the writer and kills it with SIGKILL `killAfterMs` after it prints `startLine`. */
+/**
+ * Starts the writer and kills it with SIGKILL `killAfterMs` after it has printed `startLine` and at
+ * least `acknowledgedBeforeKill` ACK lines. Waiting for acknowledgements, rather than for time only,
+ * keeps every round meaningful however slow a loaded machine makes the writer.
+ */
 function runWriterUntilKilled(
   seed: number,
   mode: 'mixed' | 'checkpoint',
   drives: string[],
   startLine: string,
   killAfterMs: number,
+  acknowledgedBeforeKill = 0,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [writerScript, String(seed), mode, ...drives], {
@@ -31,7 +36,8 @@ function runWriterUntilKilled(
     let timer: NodeJS.Timeout | undefined;
     child.stdout.on('data', (chunk) => {
       output += chunk;
-      if (timer === undefined && output.includes(startLine)) {
+      const acknowledged = output.split('\nACK ').length - 1 + (output.startsWith('ACK ') ? 1 : 0);
+      if (timer === undefined && output.includes(startLine) && acknowledged >= acknowledgedBeforeKill) {
         timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), killAfterMs);
       }
     });
@@ -124,6 +130,8 @@ function delays(seed: number, fromMs: number, spanMs: number): () => number {
 
 const rounds = 20;
 const roundsPerDriveSet = 5;
+/** Each round kills the writer only after this many acknowledged changes (then after a seeded delay). */
+const acknowledgedPerRound = 11;
 
 test(`journal crash: ${rounds} SIGKILLs amid 24 concurrent small writes, updates and deletes lose no acknowledged change and show no partial one`, async (t) => {
   const nextDelay = delays(20_261_129, 30, 600);
@@ -137,7 +145,9 @@ test(`journal crash: ${rounds} SIGKILLs amid 24 concurrent small writes, updates
       drives = await makeDriveDirectories(t);
       expectations = new Expectations();
     }
-    expectations.read(await runWriterUntilKilled(round + 1, 'mixed', drives, 'START', nextDelay()));
+    expectations.read(
+      await runWriterUntilKilled(round + 1, 'mixed', drives, 'START', nextDelay(), acknowledgedPerRound),
+    );
     await expectations.verify(t, drives, round);
   }
   total += expectations.acknowledged;
