@@ -18,6 +18,8 @@ export interface AgentConfig {
   baseDomain: string | null;
   tls: { certificateFile: string; privateKeyFile: string } | null;
   firstKey: { accessKeyId: string; secretAccessKey: string } | null;
+  /** The scrubber's read rate over the drives; 0 turns it off. */
+  scrubBytesPerSecond: number;
   /** The operator's admin listener (off unless --admin-port is given) and its signing key. */
   admin: { host: string; port: number; key: string; metricsBearerToken: string | null } | null;
 }
@@ -28,10 +30,10 @@ export class ConfigError extends Error {
 
 const usage = `usage: npm start -- [--port N] [--host ADDRESS] [--data DIR] [--drives N] [--parity M]
                      [--drive PATH]... [--config FILE.yaml] [--tls-cert FILE --tls-key FILE]
-                     [--region NAME] [--domain BASE]
+                     [--region NAME] [--domain BASE] [--scrub-rate MB_PER_SECOND]
                      [--admin-port N [--admin-host ADDRESS] [--admin-key-file FILE]]
 environment: COFFRE_PORT, COFFRE_HOST, COFFRE_DATA, COFFRE_DRIVES, COFFRE_PARITY, COFFRE_CONFIG,
-             COFFRE_REGION, COFFRE_DOMAIN, COFFRE_TLS_CERT, COFFRE_TLS_KEY,
+             COFFRE_REGION, COFFRE_DOMAIN, COFFRE_SCRUB_RATE, COFFRE_TLS_CERT, COFFRE_TLS_KEY,
              COFFRE_ACCESS_KEY, COFFRE_SECRET_KEY,
              COFFRE_ADMIN_PORT, COFFRE_ADMIN_HOST, COFFRE_ADMIN_KEY (or COFFRE_ADMIN_KEY_FILE),
              COFFRE_METRICS_TOKEN`;
@@ -118,6 +120,13 @@ export function loadConfig(argv: string[], environment: NodeJS.ProcessEnv): Agen
     drives,
     parityShards,
     region: String(pick(flags.region, environment.COFFRE_REGION, file.region, 'fr-par')),
+    scrubBytesPerSecond:
+      integerIn(
+        'scrub-rate',
+        pick(flags['scrub-rate'], environment.COFFRE_SCRUB_RATE, file['scrub-rate'], 32),
+        0,
+        10_000,
+      ) * 1_000_000,
     baseDomain: (pick(flags.domain, environment.COFFRE_DOMAIN, file.domain) as string | undefined) ?? null,
     tls: certificateFile ? { certificateFile, privateKeyFile } : null,
     firstKey: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : null,
@@ -176,6 +185,7 @@ function parseFlags(argv: string[]) {
       domain: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'scrub-rate': { type: 'string' },
       'admin-port': { type: 'string' },
       'admin-host': { type: 'string' },
       'admin-key-file': { type: 'string' },

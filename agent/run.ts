@@ -8,6 +8,7 @@ import { type AgentConfig, ConfigError, loadConfig } from './config.ts';
 import { LocalDrive } from './disk/index.ts';
 import { describeKernels } from './erasure/index.ts';
 import { listen, type RunningServer } from './http/server.ts';
+import { type Maintenance, startMaintenance } from './maintenance.ts';
 import { Identities } from './objects/identities.ts';
 import { type ObjectLayer, openObjectLayer } from './objects/object-layer.ts';
 import { openProtection, type Protection } from './protection.ts';
@@ -20,6 +21,7 @@ interface RunningAgent {
   store: ErasureSet;
   operatorServices: OperatorServices;
   protection: Protection;
+  maintenance: Maintenance;
 }
 
 async function credentialsFile(
@@ -106,11 +108,19 @@ async function start(config: AgentConfig): Promise<RunningAgent> {
       .filter((line) => line !== '')
       .join('\n'),
   );
-  return { operatorServices, server, layer, store, protection };
+  const maintenance = startMaintenance(store, {
+    parityShards: config.parityShards,
+    scrubBytesPerSecond: config.scrubBytesPerSecond,
+    // A full pass a day at most: the scrubber is a safety net under the reads, which verify too.
+    scrubIntervalMs: 24 * 60 * 60 * 1000,
+    log: (line) => console.log(`coffre: ${line}`),
+  });
+  return { operatorServices, server, layer, store, protection, maintenance };
 }
 
 async function stop(agent: RunningAgent): Promise<void> {
   await agent.server.close();
+  await agent.maintenance.stop();
   await agent.operatorServices.close();
   agent.layer.close();
   await agent.store.close();
