@@ -115,6 +115,15 @@ export class Buckets {
     return structuredClone(this.#require(name).record);
   }
 
+  /**
+   * The bucket's record as held, without the copy head() makes: for the checks on every request that
+   * only read a field of it (the copy was a measurable share of a PutObjectRetention). NoSuchBucket
+   * when absent.
+   */
+  peek(name: string): Readonly<BucketRecord> {
+    return this.#require(name).record;
+  }
+
   location(name: string): string {
     return this.#require(name).record.region;
   }

@@ -235,9 +235,9 @@ export class Objects {
     return structuredClone(record!);
   }
 
-  /** NoSuchBucket unless the bucket exists; returns its record. */
-  assertBucket(bucket: string): BucketRecord {
-    return this.#buckets.head(bucket);
+  /** NoSuchBucket unless the bucket exists; returns its record, to be read, not changed. */
+  assertBucket(bucket: string): Readonly<BucketRecord> {
+    return this.#buckets.peek(bucket);
   }
 
   /** S3 HeadObject: the version's record, NoSuchKey / NoSuchVersion / MethodNotAllowed as S3 answers. */
@@ -319,7 +319,7 @@ export class Objects {
    * MethodNotAllowed, as S3 answers a GET or HEAD of a marker's version id.
    */
   resolve(input: { bucket: string; key: string; versionId?: string }): IndexedVersion {
-    this.#buckets.head(input.bucket);
+    this.#buckets.peek(input.bucket);
     assertVersionId(input);
     const indexed = this.#context.index.getVersion(input.bucket, input.key, input.versionId);
     const details = { bucket: input.bucket, key: input.key, versionId: input.versionId };
