@@ -10,6 +10,7 @@ import { isObjectError } from '../objects/errors.ts';
 import type { Identities, KeyRole } from '../objects/identities.ts';
 import type { ObjectLayer } from '../objects/object-layer.ts';
 import type { Quotas } from '../objects/quotas.ts';
+import type { BucketRecord, DefaultRetention } from '../objects/records.ts';
 import { parisDay } from '../objects/usage-ledger.ts';
 
 export interface AdminDependencies {
@@ -109,6 +110,7 @@ function bucketView(dependencies: AdminDependencies, name: string) {
     tenantId: record.ownerTenantId,
     versioning: record.versioning,
     objectLockEnabled: record.objectLock.enabled,
+    defaultRetention: record.objectLock.defaultRetention,
     quotaBytes: dependencies.quotas.quotaOfBucket(name),
     usage: dependencies.layer.usage.bucketUsage(name),
   };
@@ -180,6 +182,7 @@ async function putBucket(call: AdminCall, dependencies: AdminDependencies): Prom
     throw invalid('objectLockEnabled is true or false');
   }
   const quotaBytes = quotaField(body, 'quotaBytes');
+  const defaultRetention = defaultRetentionField(body);
   const { buckets } = dependencies.layer;
   let existing = buckets.list(tenantId).find((bucket) => bucket.name === name);
   try {
@@ -198,6 +201,7 @@ async function putBucket(call: AdminCall, dependencies: AdminDependencies): Prom
     }
     if (versioning !== undefined && existing.versioning !== versioning)
       await buckets.setVersioning(name, versioning);
+    if (defaultRetention !== undefined) await putDefaultRetention(dependencies, existing, defaultRetention);
   } catch (error) {
     if (isObjectError(error)) {
       const status = error.code === 'InvalidBucketName' ? 400 : 409;
@@ -207,6 +211,49 @@ async function putBucket(call: AdminCall, dependencies: AdminDependencies): Prom
   }
   if (quotaBytes !== undefined) await dependencies.quotas.setBucketQuota(name, quotaBytes);
   return { status: 200, json: bucketView(dependencies, name) };
+}
+
+/** `defaultRetention`: S3's ObjectLockConfiguration Rule.DefaultRetention, or null for none. */
+function defaultRetentionField(body: Record<string, unknown>): DefaultRetention | null | undefined {
+  const value = body.defaultRetention;
+  if (value === undefined || value === null) return value as undefined | null;
+  const { mode, days, years } = objectBody(value);
+  const period = (number: unknown) =>
+    number === undefined || (Number.isSafeInteger(number) && (number as number) > 0);
+  if (
+    (mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') ||
+    (days === undefined) === (years === undefined) ||
+    !period(days) ||
+    !period(years)
+  ) {
+    throw invalid(
+      'defaultRetention is { mode: GOVERNANCE | COMPLIANCE, days or years: a positive whole number }',
+    );
+  }
+  return {
+    mode,
+    ...(days === undefined ? {} : { days: days as number }),
+    ...(years === undefined ? {} : { years: years as number }),
+  };
+}
+
+async function putDefaultRetention(
+  dependencies: AdminDependencies,
+  bucket: BucketRecord,
+  defaultRetention: DefaultRetention | null,
+): Promise<void> {
+  // Setting a default retention on a bucket without Object Lock would turn Object Lock on as a
+  // side effect (S3's PutObjectLockConfiguration does); this route only converges settings.
+  if (!bucket.objectLock.enabled) {
+    if (defaultRetention === null) return;
+    throw new AdminRequestError(
+      409,
+      'InvalidBucketState',
+      'a default retention needs a bucket created with Object Lock',
+    );
+  }
+  if (JSON.stringify(bucket.objectLock.defaultRetention) === JSON.stringify(defaultRetention)) return;
+  await dependencies.layer.buckets.setObjectLockConfiguration(bucket.name, defaultRetention);
 }
 
 export const adminRoutes: AdminRoute[] = [
