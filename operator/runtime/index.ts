@@ -25,6 +25,7 @@ export {
   resourceClient,
   resourcePath,
   type SecretReader,
+  type SecretValue,
   secretReader,
 } from './kube.ts';
 export {
@@ -36,7 +37,13 @@ export {
   type LeaseRecord,
   type LeaseStore,
 } from './leader-election.ts';
-export { type ControllerSpec, Manager, type ManagerOptions, type WatchSource } from './manager.ts';
+export {
+  type ControllerSpec,
+  Manager,
+  type ManagerOptions,
+  type WatchSource,
+  whenChanged,
+} from './manager.ts';
 export {
   maximumQueuedKeys,
   type ReconcileKey,

@@ -15,7 +15,7 @@ export interface ResourceKind {
 }
 
 /** A custom resource as the API server returns it. */
-export interface CustomResource<Spec = Record<string, unknown>, Status = Record<string, unknown>> {
+export interface CustomResource<Spec = unknown, Status = object> {
   apiVersion: string;
   kind: string;
   metadata: k8s.V1ObjectMeta & { name: string };
@@ -24,19 +24,32 @@ export interface CustomResource<Spec = Record<string, unknown>, Status = Record<
 }
 
 /** Cluster-scoped custom resources of one kind. */
-export interface ResourceClient<Resource extends CustomResource = CustomResource> {
+// biome-ignore lint/suspicious/noExplicitAny: a client of any kind of custom resource.
+export interface ResourceClient<Resource extends CustomResource<any, any> = CustomResource> {
   readonly kind: ResourceKind;
   list(): Promise<{ items: Resource[]; metadata?: { resourceVersion?: string } }>;
   get(name: string): Promise<Resource | null>;
-  /** Merge-patches the status subresource (the spec is never written by the operator). */
-  patchStatus(name: string, status: Record<string, unknown>): Promise<void>;
-  /** Sets metadata.finalizers, failing with a conflict if the resource changed since `resourceVersion`. */
-  setFinalizers(name: string, finalizers: string[], resourceVersion: string): Promise<void>;
+  /**
+   * Merge-patches the status subresource (the spec is never written by the operator); returns the
+   * resource's new resourceVersion.
+   */
+  patchStatus(name: string, status: object): Promise<string>;
+  /**
+   * Sets metadata.finalizers, failing with a conflict (409) if the resource changed since
+   * `resourceVersion`; returns the new resourceVersion.
+   */
+  setFinalizers(name: string, finalizers: string[], resourceVersion: string): Promise<string>;
+}
+
+export interface SecretValue {
+  value: string;
+  /** Changes whenever the Secret does: lets a controller push a secret again only when it changed. */
+  resourceVersion: string;
 }
 
 export interface SecretReader {
   /** The decoded value of one key of a Secret, or null when the Secret or the key is missing. */
-  read(namespace: string, name: string, key: string): Promise<string | null>;
+  read(namespace: string, name: string, key: string): Promise<SecretValue | null>;
 }
 
 export interface EventInput {
@@ -53,7 +66,8 @@ export interface EventRecorder {
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
-export function resourceClient<Resource extends CustomResource>(
+// biome-ignore lint/suspicious/noExplicitAny: a client of any kind of custom resource.
+export function resourceClient<Resource extends CustomResource<any, any>>(
   kubeConfig: k8s.KubeConfig,
   kind: ResourceKind,
 ): ResourceClient<Resource> {
@@ -71,13 +85,18 @@ export function resourceClient<Resource extends CustomResource>(
       }
     },
     patchStatus: async (name, status) => {
-      await api.patchClusterCustomObjectStatus({ ...base, name, body: { status } }, mergePatch);
+      const patched = await api.patchClusterCustomObjectStatus(
+        { ...base, name, body: { status } },
+        mergePatch,
+      );
+      return (patched as Resource).metadata.resourceVersion ?? '';
     },
     setFinalizers: async (name, finalizers, resourceVersion) => {
-      await api.patchClusterCustomObject(
+      const patched = await api.patchClusterCustomObject(
         { ...base, name, body: { metadata: { finalizers, resourceVersion } } },
         mergePatch,
       );
+      return (patched as Resource).metadata.resourceVersion ?? '';
     },
   };
 }
@@ -94,8 +113,11 @@ export function secretReader(kubeConfig: k8s.KubeConfig): SecretReader {
       try {
         const secret = await api.readNamespacedSecret({ namespace, name });
         const encoded = secret.data?.[key];
-        if (encoded !== undefined) return Buffer.from(encoded, 'base64').toString('utf8');
-        return secret.stringData?.[key] ?? null;
+        if (encoded === undefined) return null;
+        return {
+          value: Buffer.from(encoded, 'base64').toString('utf8'),
+          resourceVersion: secret.metadata?.resourceVersion ?? '',
+        };
       } catch (error) {
         if (kubernetesStatus(error) === 404) return null;
         throw error;

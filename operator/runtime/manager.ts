@@ -5,7 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { BackoffSettings } from './backoff.ts';
 import { type Clock, systemClock } from './clock.ts';
-import type { ResourceInformer } from './informer.ts';
+import type { ChangeVerb, ResourceInformer } from './informer.ts';
 import { LeaderElector, type LeaseStore } from './leader-election.ts';
 import { type ReconcileKey, WorkQueue } from './work-queue.ts';
 
@@ -13,7 +13,7 @@ export interface WatchSource {
   // biome-ignore lint/suspicious/noExplicitAny: informers of any resource type are accepted.
   informer: ResourceInformer<any>;
   /** The controller's keys to reconcile when `object` changes (its own name, or its owner's). */
-  keysOf: (object: KubernetesObject) => string[];
+  keysOf: (object: KubernetesObject, verb: ChangeVerb) => string[];
 }
 
 export interface ControllerSpec {
@@ -68,8 +68,8 @@ export class Manager {
       this.queues.set(controller.name, queue);
       for (const source of controller.sources) {
         this.#informers.add(source.informer);
-        source.informer.onChange((object) => {
-          for (const key of source.keysOf(object)) queue.add(key);
+        source.informer.onChange((object, verb) => {
+          for (const key of source.keysOf(object, verb)) queue.add(key);
         });
       }
     }
@@ -110,7 +110,8 @@ export class Manager {
     for (const controller of this.#options.controllers) {
       const queue = this.queues.get(controller.name)!;
       const own = controller.sources[0];
-      for (const object of own?.informer.list() ?? []) for (const key of own.keysOf(object)) queue.add(key);
+      for (const object of own?.informer.list() ?? [])
+        for (const key of own.keysOf(object, 'add')) queue.add(key);
       queue.start();
     }
   }
@@ -119,4 +120,37 @@ export class Manager {
     this.#leading = false;
     for (const queue of this.queues.values()) void queue.stop();
   }
+}
+
+/**
+ * A `keysOf` wrapper that queues an object only when something a reconciler acts on changed: its
+ * generation (the spec), its deletion, its finalizers or its Ready condition, as controller-runtime's
+ * GenerationChangedPredicate does. Without it, each status write would wake the reconciler that
+ * wrote it, and a status carrying a time would loop.
+ */
+export function whenChanged(
+  keysOf: (object: KubernetesObject, verb: ChangeVerb) => string[],
+): (object: KubernetesObject, verb: ChangeVerb) => string[] {
+  const seen = new Map<string, string>();
+  return (object, verb) => {
+    const metadata = object.metadata ?? {};
+    const key = `${metadata.namespace ?? ''}/${metadata.name ?? ''}`;
+    if (verb === 'delete') {
+      seen.delete(key);
+      return keysOf(object, verb);
+    }
+    const conditions = (object as { status?: { conditions?: { type: string; status: string }[] } }).status
+      ?.conditions;
+    const readiness = conditions?.find((condition) => condition.type === 'Ready')?.status ?? '';
+    const signature = JSON.stringify([
+      metadata.uid,
+      metadata.generation,
+      metadata.deletionTimestamp ?? null,
+      metadata.finalizers ?? [],
+      readiness,
+    ]);
+    if (seen.get(key) === signature) return [];
+    seen.set(key, signature);
+    return keysOf(object, verb);
+  };
 }

@@ -1,0 +1,132 @@
+// The operator's custom resources (operator/crds/*.yaml) as TypeScript types: what a platform
+// engineer declares (spec) and what the operator reports (status).
+import type { Condition } from '../runtime/conditions.ts';
+import type { CustomResource, ResourceKind } from '../runtime/kube.ts';
+
+export const group = 'coffre.infofy.fr';
+export const version = 'v1alpha1';
+
+export const tenantKind: ResourceKind = { group, version, kind: 'Tenant', plural: 'tenants' };
+export const bucketKind: ResourceKind = { group, version, kind: 'Bucket', plural: 'buckets' };
+export const retentionPolicyKind: ResourceKind = {
+  group,
+  version,
+  kind: 'RetentionPolicy',
+  plural: 'retentionpolicies',
+};
+export const regionKind: ResourceKind = { group, version, kind: 'Region', plural: 'regions' };
+
+/** The finalizer the operator puts on resources whose deletion needs work on the agents. */
+export const finalizerName = 'coffre.infofy.fr/agents';
+
+/** The one condition every kind reports, as kubectl wait --for=condition=Ready expects. */
+export const readyCondition = 'Ready';
+
+export type KeyRole = 'full' | 'read-only' | 'write-only';
+export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+export interface SecretKeyReference {
+  namespace: string;
+  name: string;
+  /** Default secretAccessKey. */
+  key?: string;
+}
+
+export interface TenantAccessKeySpec {
+  accessKeyId: string;
+  role: KeyRole;
+  enabled?: boolean;
+  secretRef: SecretKeyReference;
+}
+
+export interface TenantContractSpec {
+  contractNumber: string;
+  company: {
+    name: string;
+    siren: string;
+    siret?: string;
+    vatNumber?: string;
+    address: { lines: string[]; postalCode: string; city: string; country: string };
+  };
+  representativeName: string;
+  committedTerabytes: number;
+  periodicity?: 'annual' | 'monthly';
+  priceCentsPerTerabyteMonth?: number;
+  startDate: string;
+  syntecIndexAtSignature: string;
+}
+
+export interface TenantSpec {
+  displayName: string;
+  quotaBytes?: number;
+  contract: TenantContractSpec;
+  accessKeys?: TenantAccessKeySpec[];
+}
+
+export interface TenantKeyStatus {
+  accessKeyId: string;
+  role: KeyRole;
+  enabled: boolean;
+  /** The resourceVersion of the Secret whose value was last pushed (never the secret itself). */
+  secretResourceVersion?: string;
+}
+
+export interface TenantUsageStatus {
+  storedBytes: number;
+  retainedBytes: number;
+  /** Stored bytes in started To (10^12 bytes), as the general terms bill them. */
+  billedTerabytes: number;
+  currentMonthPeakBytes: number;
+  currentMonthBilledTerabytes: number;
+  measuredAt: string;
+}
+
+export interface TenantStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  usage?: TenantUsageStatus;
+  buckets?: string[];
+  accessKeys?: TenantKeyStatus[];
+}
+
+export type TenantResource = CustomResource<TenantSpec, TenantStatus>;
+
+export interface BucketSpec {
+  tenantRef: { name: string };
+  versioning?: 'Enabled' | 'Suspended';
+  objectLock?: boolean;
+  quotaBytes?: number;
+}
+
+export interface DefaultRetention {
+  mode: RetentionMode;
+  days?: number;
+  years?: number;
+}
+
+export interface BucketStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  versioning?: string;
+  objectLockEnabled?: boolean;
+  quotaBytes?: number | null;
+  storedBytes?: number;
+  defaultRetention?: DefaultRetention | null;
+}
+
+export type BucketResource = CustomResource<BucketSpec, BucketStatus>;
+
+export interface RetentionPolicySpec {
+  bucketRef: { name: string };
+  mode: RetentionMode;
+  days?: number;
+  years?: number;
+}
+
+export interface RetentionPolicyStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  appliedRetention?: DefaultRetention | null;
+}
+
+export type RetentionPolicyResource = CustomResource<RetentionPolicySpec, RetentionPolicyStatus>;

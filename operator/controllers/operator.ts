@@ -1,0 +1,167 @@
+// Wires the Tenant, Bucket and RetentionPolicy controllers to a cluster: one informer per kind
+// (shared), the clients, Events, Secrets, leader election, and the Manager that runs them.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { type Clock, systemClock } from '../runtime/clock.ts';
+import { ResourceInformer } from '../runtime/informer.ts';
+import {
+  eventRecorder,
+  leaseStore,
+  type ResourceKind,
+  resourceClient,
+  resourcePath,
+  secretReader,
+} from '../runtime/kube.ts';
+import { type ControllerSpec, Manager, whenChanged } from '../runtime/manager.ts';
+import type { AgentAdmin } from './agent-admin.ts';
+import { reconcileBucketKey } from './bucket-controller.ts';
+import type { ControllerContext, KindAccess } from './context.ts';
+import {
+  type BucketResource,
+  bucketKind,
+  type RetentionPolicyResource,
+  retentionPolicyKind,
+  type TenantResource,
+  tenantKind,
+} from './kinds.ts';
+import { reconcileRetentionPolicyKey } from './retention-controller.ts';
+import { reconcileTenantKey } from './tenant-controller.ts';
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  admin: AgentAdmin;
+  clock?: Clock;
+  /** Leader election on a Lease; null runs without (a single replica). */
+  leaderElection?: {
+    namespace: string;
+    leaseName: string;
+    identity?: string;
+    leaseDurationMs?: number;
+    renewDeadlineMs?: number;
+    retryPeriodMs?: number;
+  } | null;
+  /** Where Events about these cluster-scoped resources go (default "default"). */
+  eventNamespace?: string;
+  workersPerController?: number;
+  log?: (line: string) => void;
+  randomSecret?: () => string;
+}
+
+export interface Operator {
+  readonly manager: Manager;
+  readonly context: ControllerContext;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const operatorComponent = 'coffre-operator';
+
+function kindAccess<Resource extends TenantResource | BucketResource | RetentionPolicyResource>(
+  options: OperatorOptions,
+  kind: ResourceKind,
+): KindAccess<Resource> & { informer: ResourceInformer<Resource & KubernetesObject> } {
+  const client = resourceClient<Resource>(options.kubeConfig, kind);
+  const informer = new ResourceInformer<Resource & KubernetesObject>({
+    kubeConfig: options.kubeConfig,
+    path: resourcePath(kind),
+    list: async () => (await client.list()) as { items: (Resource & KubernetesObject)[] },
+    clock: options.clock,
+    log: options.log,
+  });
+  return { client, informer, cache: { get: (name) => informer.get(name), list: () => informer.list() } };
+}
+
+const nameOf = (object: KubernetesObject) => [object.metadata?.name ?? ''];
+
+export function createOperator(options: OperatorOptions): Operator {
+  const clock = options.clock ?? systemClock;
+  const tenants = kindAccess<TenantResource>(options, tenantKind);
+  const buckets = kindAccess<BucketResource>(options, bucketKind);
+  const retentionPolicies = kindAccess<RetentionPolicyResource>(options, retentionPolicyKind);
+  const context: ControllerContext = {
+    tenants,
+    buckets,
+    retentionPolicies,
+    admin: options.admin,
+    secrets: secretReader(options.kubeConfig),
+    events: eventRecorder(options.kubeConfig, operatorComponent, {
+      namespace: options.eventNamespace,
+      nowMs: () => clock.nowMs(),
+    }),
+    clock,
+    randomSecret: options.randomSecret ?? (() => randomBytes(30).toString('base64url')),
+  };
+  const bucketsOfTenant = (tenant: KubernetesObject) =>
+    buckets.informer
+      .list()
+      .filter((bucket) => bucket.spec.tenantRef.name === tenant.metadata?.name)
+      .map((bucket) => bucket.metadata.name);
+  const policiesOfBucket = (bucketName: string) =>
+    retentionPolicies.informer
+      .list()
+      .filter((policy) => policy.spec.bucketRef.name === bucketName)
+      .map((policy) => policy.metadata.name);
+  const workers = options.workersPerController;
+  const controllers: ControllerSpec[] = [
+    {
+      name: 'tenant',
+      reconcile: (name) => reconcileTenantKey(context, name),
+      workers,
+      sources: [
+        { informer: tenants.informer, keysOf: whenChanged(nameOf) },
+        // A Bucket created or deleted changes whether a Tenant's deletion may proceed.
+        {
+          informer: buckets.informer,
+          keysOf: whenChanged((bucket) => [(bucket as BucketResource).spec.tenantRef.name]),
+        },
+      ],
+    },
+    {
+      name: 'bucket',
+      reconcile: (name) => reconcileBucketKey(context, name),
+      workers,
+      sources: [
+        { informer: buckets.informer, keysOf: whenChanged(nameOf) },
+        // A Tenant becoming Ready lets its waiting buckets be created.
+        { informer: tenants.informer, keysOf: whenChanged(bucketsOfTenant) },
+      ],
+    },
+    {
+      name: 'retentionpolicy',
+      reconcile: (name) => reconcileRetentionPolicyKey(context, name),
+      workers,
+      sources: [
+        {
+          informer: retentionPolicies.informer,
+          // The other policies of the same bucket: one of them may now apply (Conflict resolved).
+          keysOf: whenChanged((policy) =>
+            policiesOfBucket((policy as RetentionPolicyResource).spec.bucketRef.name).concat(nameOf(policy)),
+          ),
+        },
+        {
+          informer: buckets.informer,
+          keysOf: whenChanged((bucket) => policiesOfBucket(bucket.metadata?.name ?? '')),
+        },
+      ],
+    },
+  ];
+  const election = options.leaderElection;
+  const manager = new Manager({
+    controllers,
+    clock,
+    log: options.log,
+    leaderElection:
+      election === null || election === undefined
+        ? undefined
+        : {
+            identity:
+              election.identity ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+            store: leaseStore(options.kubeConfig, election.namespace, election.leaseName),
+            leaseDurationMs: election.leaseDurationMs,
+            renewDeadlineMs: election.renewDeadlineMs,
+            retryPeriodMs: election.retryPeriodMs,
+          },
+  });
+  return { manager, context, start: () => manager.start(), stop: () => manager.stop() };
+}

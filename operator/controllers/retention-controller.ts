@@ -1,0 +1,51 @@
+// The RetentionPolicy controller's executor over the pure reconciler in retention-reconcile.ts.
+import type { ReconcileResult } from '../runtime/work-queue.ts';
+import type { ControllerContext } from './context.ts';
+import { executePlan } from './execute.ts';
+import type { RetentionPolicyResource } from './kinds.ts';
+import {
+  type RetentionAction,
+  type RetentionObserved,
+  reconcileRetentionPolicy,
+} from './retention-reconcile.ts';
+
+export async function observeRetentionPolicy(
+  context: ControllerContext,
+  policy: RetentionPolicyResource,
+): Promise<RetentionObserved> {
+  const bucketName = policy.spec.bucketRef.name;
+  return {
+    nowMs: context.clock.nowMs(),
+    bucket: context.buckets.cache.get(bucketName),
+    agentBucket: await context.admin.getBucket(bucketName),
+    otherPolicies: context.retentionPolicies.cache
+      .list()
+      .filter(
+        (other) => other.spec.bucketRef.name === bucketName && other.metadata.name !== policy.metadata.name,
+      ),
+  };
+}
+
+export async function runRetentionAction(context: ControllerContext, action: RetentionAction): Promise<void> {
+  await context.admin.putBucket(action.bucket, {
+    tenantId: action.tenantId,
+    defaultRetention: action.defaultRetention,
+  });
+}
+
+export async function reconcileRetentionPolicyKey(
+  context: ControllerContext,
+  name: string,
+): Promise<ReconcileResult | undefined> {
+  const policy = context.retentionPolicies.cache.get(name);
+  if (policy === undefined) return undefined;
+  return executePlan({
+    resource: policy,
+    client: context.retentionPolicies.client,
+    events: context.events,
+    clock: context.clock,
+    observe: (resource) => observeRetentionPolicy(context, resource),
+    plan: reconcileRetentionPolicy,
+    run: (action) => runRetentionAction(context, action),
+  });
+}
