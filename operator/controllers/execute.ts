@@ -45,33 +45,38 @@ export async function executePlan<Resource extends CustomResource<any, any>, Obs
   const { client } = options;
   let resource = options.resource;
   const events: PlannedEvent[] = [];
-  let plan = options.plan(resource, await options.observe(resource));
+  // Observing or acting on the agents may fail: the Ready condition says so before the retry.
+  const guarded = async <Value>(step: () => Promise<Value>): Promise<Value> => {
+    try {
+      return await step();
+    } catch (caught) {
+      const error = asTerminal(caught);
+      await reportFailure(options, resource, error);
+      throw error;
+    }
+  };
+  let plan = options.plan(resource, await guarded(() => options.observe(resource)));
   if (plan.finalizer === 'add') {
-    await client.setFinalizers(
+    const finalizers = withFinalizer(resource, finalizerName);
+    const resourceVersion = await client.setFinalizers(
       resource.metadata.name,
-      withFinalizer(resource, finalizerName),
+      finalizers,
       resource.metadata.resourceVersion!,
     );
-    resource = {
-      ...resource,
-      metadata: { ...resource.metadata, finalizers: withFinalizer(resource, finalizerName) },
-    };
+    resource = { ...resource, metadata: { ...resource.metadata, finalizers, resourceVersion } };
   }
   for (let pass = 1; plan.actions.length > 0; pass += 1) {
     if (pass > maximumPasses) {
       await writeStatus(options, resource, plan.status, events);
       return { requeueAfterMs: unconvergedRetryMs };
     }
-    try {
-      for (const action of plan.actions) await options.run(action);
-    } catch (caught) {
-      const error = asTerminal(caught);
-      await reportFailure(options, resource, error);
-      throw error;
-    }
+    const actions = plan.actions;
+    await guarded(async () => {
+      for (const action of actions) await options.run(action);
+    });
     events.push(...plan.events);
     resource = { ...resource, status: plan.status };
-    plan = options.plan(resource, await options.observe(resource));
+    plan = options.plan(resource, await guarded(() => options.observe(resource)));
   }
   events.push(...plan.events);
   await writeStatus(options, resource, plan.status, events);
