@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { buildNativeKernel } from './build-native.ts';
+import { ensureKubeApiserver } from './kube-apiserver.ts';
 import { awsCommand, pythonClientsDirectory, pythonClientsPython } from './test-clients.ts';
 
 /** Debian package -> a file whose presence shows it is installed. */
@@ -19,6 +20,8 @@ const debianPackages: Record<string, string> = {
   openssl: '/usr/bin/openssl',
   // Object Lock tests move the agent's clock (LD_PRELOAD libfaketime) without touching the host's.
   faketime: '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
+  // The operator tests run a real control plane: etcd from Debian, kube-apiserver built below.
+  'etcd-server': '/usr/bin/etcd',
 };
 
 /** Python S3 clients: awscli v1 and boto3, current releases, with their default trailing checksums. */
@@ -58,3 +61,5 @@ if (missing.length > 0) {
 }
 installPythonClients();
 await buildNativeKernel({ quiet: true });
+// Built from the Go module proxy on a fresh machine (20 minutes or more on 2 cores), cached after.
+await ensureKubeApiserver();
