@@ -41,7 +41,11 @@ export class WorkQueue {
   #idleWaiters: (() => void)[] = [];
 
   constructor(options: WorkQueueOptions) {
-    this.#options = { workers: 2, backoff: defaultBackoff, ...options };
+    this.#options = {
+      ...options,
+      workers: options.workers ?? 2,
+      backoff: options.backoff ?? defaultBackoff,
+    };
     if (!Number.isSafeInteger(this.#options.workers) || this.#options.workers < 1) {
       throw new RangeError('workers is 1 or more');
     }

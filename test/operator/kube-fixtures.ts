@@ -1,0 +1,101 @@
+// Helpers for the operator's end-to-end tests against a real kube-apiserver: apply the CRDs of
+// operator/crds, create resources, and wait for a condition with a generous timeout.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import * as k8s from '@kubernetes/client-node';
+import { group, version } from '../../operator/controllers/kinds.ts';
+import { repositoryRoot } from '../support/agent-process.ts';
+
+export const crdDirectory = path.join(repositoryRoot, 'operator', 'crds');
+const pollIntervalMs = 200;
+
+export async function waitFor<Value>(
+  what: string,
+  probe: () => Promise<Value | undefined | null | false>,
+  timeoutMs = 90_000,
+): Promise<Value> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== null && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await delay(pollIntervalMs);
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/** Creates every CRD in operator/crds and waits until the API server serves each one. */
+export async function applyCrds(kubeConfig: k8s.KubeConfig): Promise<string[]> {
+  const api = kubeConfig.makeApiClient(k8s.ApiextensionsV1Api);
+  const names: string[] = [];
+  for (const file of readdirSync(crdDirectory)
+    .filter((name) => name.endsWith('.yaml'))
+    .sort()) {
+    // loadYaml maps the manifest onto the client's typed model (x-kubernetes-validations ->
+    // xKubernetesValidations, enum -> _enum); a plain parse would be sent without those fields.
+    const body = k8s.loadYaml<k8s.V1CustomResourceDefinition>(
+      readFileSync(path.join(crdDirectory, file), 'utf8'),
+    );
+    await api.createCustomResourceDefinition({ body });
+    names.push(body.metadata!.name!);
+  }
+  for (const name of names) {
+    await waitFor(`CRD ${name} established`, async () => {
+      const crd = await api.readCustomResourceDefinition({ name });
+      return crd.status?.conditions?.some(
+        (condition) => condition.type === 'Established' && condition.status === 'True',
+      );
+    });
+  }
+  return names;
+}
+
+export function customObjects(kubeConfig: k8s.KubeConfig) {
+  const api = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  return {
+    create: (plural: string, body: object) => api.createClusterCustomObject({ group, version, plural, body }),
+    get: async (plural: string, name: string) => {
+      try {
+        return (await api.getClusterCustomObject({ group, version, plural, name })) as {
+          metadata: k8s.V1ObjectMeta;
+          status?: {
+            conditions?: { type: string; status: string; reason: string; message: string }[];
+          } & Record<string, unknown>;
+        };
+      } catch (error) {
+        if ((error as { code?: number }).code === 404) return null;
+        throw error;
+      }
+    },
+    delete: (plural: string, name: string) => api.deleteClusterCustomObject({ group, version, plural, name }),
+  };
+}
+
+export type CustomObjects = ReturnType<typeof customObjects>;
+
+/** Waits until the resource's Ready condition has `status` (and `reason`, when given). */
+export async function waitForReady(
+  objects: CustomObjects,
+  plural: string,
+  name: string,
+  expected: { status: 'True' | 'False'; reason?: string } = { status: 'True' },
+) {
+  return waitFor(
+    `${plural}/${name} Ready=${expected.status}${expected.reason ? ` (${expected.reason})` : ''}`,
+    async () => {
+      const object = await objects.get(plural, name);
+      const ready = object?.status?.conditions?.find((condition) => condition.type === 'Ready');
+      if (
+        ready?.status === expected.status &&
+        (expected.reason === undefined || ready.reason === expected.reason)
+      )
+        return object;
+      return undefined;
+    },
+  );
+}
