@@ -155,7 +155,10 @@ function decide(
     },
     rolledOut: waitingForStack,
   };
-  if (stack === null) return deploy;
+  // An operator that restarted remembers nothing: it runs pulumi up again, which finds nothing to
+  // change, without telling the region is being provisioned when it was for this generation.
+  if (stack === null)
+    return { ...deploy, ...stillTrue(region, 'provisioned', deploy.provisioned, deploy.rolledOut) };
   if (stack.outcome.kind === 'failed') {
     const waitedMs = observed.nowMs - stack.atMs;
     if (waitedMs >= deployRetryMs) return deploy;
@@ -193,7 +196,8 @@ function decide(
       message: `agent ${version} to ${outputs.hosts.length} hosts, ${region.spec.rollout?.maxParallelHosts ?? 1} at a time`,
     },
   };
-  if (rollout === null) return rollOut;
+  if (rollout === null)
+    return { ...rollOut, ...stillTrue(region, 'rolledOut', provisioned, rollOut.rolledOut) };
   const ageMs = observed.nowMs - rollout.atMs;
   if (rollout.result.outcome === 'completed') {
     const done: Verdict = { status: 'True', reason: 'Completed', message: `agent ${version} on every host` };
@@ -218,6 +222,32 @@ function decide(
     },
     requeueAfterMs: haltedRolloutRetryMs - ageMs,
   };
+}
+
+/**
+ * The verdicts to report while an action only re-checks what was already True for this generation
+ * (and, for the rollout, this agent version): the previous conditions, unchanged.
+ */
+function stillTrue(
+  region: RegionResource,
+  from: 'provisioned' | 'rolledOut',
+  provisioned: Verdict,
+  rolledOut: Verdict,
+): { provisioned: Verdict; rolledOut: Verdict } {
+  const current = (type: string): Verdict | null => {
+    const condition = findCondition(region.status?.conditions, type);
+    if (condition?.status !== 'True' || condition.observedGeneration !== region.metadata.generation)
+      return null;
+    return { status: condition.status, reason: condition.reason, message: condition.message };
+  };
+  const wasProvisioned = current(provisionedCondition);
+  const wasRolledOut =
+    region.status?.agentVersion === region.spec.agentVersion ? current(rolledOutCondition) : null;
+  if (from === 'provisioned' && wasProvisioned !== null) {
+    return { provisioned: wasProvisioned, rolledOut: wasRolledOut ?? rolledOut };
+  }
+  if (from === 'rolledOut' && wasRolledOut !== null) return { provisioned, rolledOut: wasRolledOut };
+  return { provisioned, rolledOut };
 }
 
 function finish(region: RegionResource, observed: RegionObserved, decision: Decision): RegionPlan {

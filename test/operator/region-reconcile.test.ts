@@ -209,3 +209,29 @@ test('a region being deleted: nothing is destroyed or rolled out', (t) => {
   t.deepEqual(plan.actions, []);
   t.is(plan.finalizer, 'keep');
 });
+
+test('an operator that restarted (nothing remembered) re-runs pulumi up and the rollout without flipping a Ready region', (t) => {
+  const first = reconcileRegion(
+    region(),
+    observed({ stack: deployed, rolloutTarget: ready, rollout: rolloutRecord({}) }),
+  );
+  const restarted = reconcileRegion(region({ status: first.status }), observed({ nowMs: nowMs + 5_000 }));
+  t.is(restarted.actions[0]?.type, 'deployStack');
+  t.deepEqual(restarted.events, []);
+  t.deepEqual(restarted.status.conditions, first.status.conditions);
+  const redeployed = reconcileRegion(
+    region({ status: first.status }),
+    observed({ nowMs: nowMs + 6_000, stack: deployed, rolloutTarget: ready }),
+  );
+  t.deepEqual(redeployed.actions, [{ type: 'rollout', rolloutKey: 'rollout-1' }]);
+  t.deepEqual(redeployed.events, []);
+  // A new agent version is a real change: the rollout is reported as in progress.
+  const upgrade = reconcileRegion(
+    region({ status: first.status, spec: { agentVersion: '0.2.0+0123456789ab' } }),
+    observed({ nowMs: nowMs + 6_000, stack: deployed, rolloutTarget: ready }),
+  );
+  t.like(
+    upgrade.status.conditions?.find((condition) => condition.type === 'RolledOut'),
+    { status: 'Unknown', reason: 'RollingOut' },
+  );
+});
