@@ -1,0 +1,132 @@
+// The Region controller run by the operator's Manager against a real kube-apiserver: the informer
+// sees the Region, the work queue reconciles it, and a Region waiting on a Secret looks again by
+// itself once the Secret exists. The deployer is a fake (no Pulumi CLI here); no host is reached,
+// since the rollout waits on the Secrets (the rollout over SSH is in region-controller.test.ts).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import * as k8s from '@kubernetes/client-node';
+import anyTest, { type TestFn } from 'ava';
+import { parse } from 'yaml';
+import { regionKind } from '../../operator/controllers/kinds.ts';
+import type { RegionResource } from '../../operator/controllers/region-kinds.ts';
+import { regionController } from '../../operator/controllers/region-operator.ts';
+import { Manager } from '../../operator/runtime/manager.ts';
+import type { RegionDeployer } from '../../stacks/deployer.ts';
+import type { RegionConfig } from '../../stacks/region-config.ts';
+import { repositoryRoot } from '../support/agent-process.ts';
+import { type KubeCluster, startKubeCluster } from '../support/kube-cluster.ts';
+import { regionSpec, stackOutputs } from './region-fixtures.ts';
+
+const test = anyTest as TestFn<{ cluster: KubeCluster }>;
+
+test.before(async (t) => {
+  t.context.cluster = await startKubeCluster();
+});
+
+test.after.always(async (t) => {
+  await t.context.cluster?.stop();
+});
+
+async function waitForCondition(
+  custom: k8s.CustomObjectsApi,
+  name: string,
+  matches: (region: RegionResource) => boolean,
+): Promise<RegionResource> {
+  let region: RegionResource | undefined;
+  for (let attempt = 0; attempt < 600; attempt += 1) {
+    region = (await custom.getClusterCustomObject({
+      group: regionKind.group,
+      version: regionKind.version,
+      plural: regionKind.plural,
+      name,
+    })) as RegionResource;
+    if (matches(region)) return region;
+    await delay(100);
+  }
+  throw new Error(`Region ${name} never matched; last status ${JSON.stringify(region?.status)}`);
+}
+
+const rolledOut = (region: RegionResource) =>
+  region.status?.conditions?.find((condition) => condition.type === 'RolledOut');
+
+test('the Manager reconciles a new Region: provisioned, then waiting on its Secrets, and it looks again once one exists', async (t) => {
+  const kubeConfig = t.context.cluster.kubeConfig();
+  const definition = parse(
+    readFileSync(path.join(repositoryRoot, 'operator', 'crds', 'region.yaml'), 'utf8'),
+  );
+  await kubeConfig.makeApiClient(k8s.ApiextensionsV1Api).createCustomResourceDefinition({ body: definition });
+  const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  const body = {
+    apiVersion: `${regionKind.group}/${regionKind.version}`,
+    kind: 'Region',
+    metadata: { name: 'fr-gra' },
+    spec: regionSpec,
+  };
+  for (let attempt = 0; ; attempt += 1) {
+    // A new CRD is served a moment after it is created.
+    const created = await custom
+      .createClusterCustomObject({
+        group: regionKind.group,
+        version: regionKind.version,
+        plural: regionKind.plural,
+        body,
+      })
+      .then(() => true)
+      .catch((error) => (attempt < 300 ? false : Promise.reject(error)));
+    if (created) break;
+    await delay(100);
+  }
+  const upCalls: RegionConfig[] = [];
+  const deployer: RegionDeployer = {
+    preview: async () => ({ changes: { create: 3 } }),
+    up: async (config) => {
+      upCalls.push(config);
+      return stackOutputs(
+        config.hosts.map((host, index) => ({ ...host, address: `198.51.100.${index + 1}` })),
+      );
+    },
+  };
+  const region = regionController({ kubeConfig, deployer, bundles: async () => null, log: () => {} });
+  const manager = new Manager({ controllers: [region.spec] });
+  await manager.start();
+  try {
+    const waiting = await waitForCondition(
+      custom,
+      'fr-gra',
+      (candidate) => rolledOut(candidate)?.reason === 'SecretMissing',
+    );
+    t.like(
+      waiting.status?.conditions?.find((condition) => condition.type === 'Provisioned'),
+      { status: 'True', reason: 'Provisioned' },
+    );
+    t.like(rolledOut(waiting), { status: 'False' });
+    t.regex(rolledOut(waiting)?.message ?? '', /SSH private key/);
+    t.deepEqual(
+      waiting.status?.hosts?.map((host) => host.name),
+      ['fr-gra-1', 'fr-gra-2', 'fr-gra-3'],
+    );
+    t.is(upCalls.length, 1);
+
+    const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'coffre-system' } } });
+    await core.createNamespacedSecret({
+      namespace: 'coffre-system',
+      body: { metadata: { name: 'rollout-ssh' }, stringData: { 'ssh-privatekey': 'a key' } },
+    });
+    // No watch on Secrets: the Region's own requeue finds the Secret and the next thing missing.
+    const next = await waitForCondition(custom, 'fr-gra', (candidate) =>
+      /admin credentials/.test(rolledOut(candidate)?.message ?? ''),
+    );
+    t.like(rolledOut(next), { status: 'False', reason: 'SecretMissing' });
+    t.is(upCalls.length, 1, 'the stack is not deployed again for an unchanged spec');
+    const events = await core.listNamespacedEvent({
+      namespace: 'default',
+      fieldSelector: 'involvedObject.name=fr-gra',
+    });
+    t.true(events.items.some((event) => event.reason === 'Provisioned' && event.type === 'Normal'));
+    t.true(events.items.some((event) => event.reason === 'SecretMissing' && event.type === 'Warning'));
+  } finally {
+    await manager.stop();
+  }
+});
