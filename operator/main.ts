@@ -7,12 +7,15 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { httpAgentAdmin } from './controllers/agent-admin.ts';
 import { createOperator } from './controllers/operator.ts';
+import { createRegionOperator, pulumiRegionDeployer } from './controllers/region-operator.ts';
 import { loadKubeConfig } from './runtime/kube.ts';
 
 const usage = `usage: node operator/main.ts --admin-endpoint URL [--admin-key-file FILE]
        [--lease-namespace NS] [--lease-name NAME] [--identity ID] [--no-leader-election]
-       [--event-namespace NS]
-environment: KUBECONFIG, COFFRE_ADMIN_ENDPOINT, COFFRE_ADMIN_KEY, COFFRE_ADMIN_KEY_FILE, POD_NAMESPACE`;
+       [--event-namespace NS] [--regions]
+environment: KUBECONFIG, COFFRE_ADMIN_ENDPOINT, COFFRE_ADMIN_KEY, COFFRE_ADMIN_KEY_FILE, POD_NAMESPACE;
+  with --regions (the Region controller: pulumi up through the Automation API, then the agent
+  rollout over SSH; it needs the Pulumi CLI): OVH_* credentials and PULUMI_* state backend`;
 
 function fail(message: string): never {
   console.error(`${message}\n${usage}`);
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     identity: { type: 'string' },
     'no-leader-election': { type: 'boolean', default: false },
     'event-namespace': { type: 'string' },
+    regions: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
   strict: true,
@@ -58,12 +62,29 @@ const operator = createOperator({
   log,
 });
 
+// The Region controller under a Lease of its own (<lease-name>-regions), beside the others.
+const regions = values.regions
+  ? createRegionOperator({
+      kubeConfig: loadKubeConfig(),
+      deployer: pulumiRegionDeployer(process.env),
+      leaderElection: values['no-leader-election']
+        ? null
+        : {
+            namespace: values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
+            leaseName: `${values['lease-name']}-regions`,
+            identity: values.identity,
+          },
+      eventNamespace: values['event-namespace'],
+      log,
+    })
+  : null;
+
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   log(`${signal}: stopping`);
-  await operator.stop();
+  await Promise.all([operator.stop(), regions?.stop()]);
   log('stopped');
   process.exit(0);
 };
@@ -71,6 +92,7 @@ process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 
 await operator.start();
+await regions?.start();
 log(
   `operator started (${values['no-leader-election'] ? 'no leader election' : `lease ${values['lease-name']}`})`,
 );
