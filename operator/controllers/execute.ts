@@ -80,19 +80,30 @@ export async function executePlan<Resource extends CustomResource<any, any>, Obs
   }
   events.push(...plan.events);
   await writeStatus(options, resource, plan.status, events);
-  if (plan.finalizer === 'remove') {
-    try {
-      await client.setFinalizers(
-        resource.metadata.name,
-        withoutFinalizer(resource, finalizerName),
-        options.resource.metadata.resourceVersion!,
-      );
-    } catch (error) {
-      if (kubernetesStatus(error) !== 404) throw error;
-    }
-  }
+  if (plan.finalizer === 'remove') await removeFinalizer(client, resource.metadata.name);
   if (plan.terminal !== undefined) throw new TerminalError(plan.terminal.reason, plan.terminal.message);
   return { requeueAfterMs: plan.requeueAfterMs };
+}
+
+/**
+ * Removes our finalizer from the resource as the API server holds it now: the cached copy is
+ * older than the status just written, and a stale resourceVersion would only earn a conflict.
+ */
+async function removeFinalizer<Resource extends CustomResource<unknown, object>>(
+  client: ResourceClient<Resource>,
+  name: string,
+): Promise<void> {
+  const current = await client.get(name);
+  if (current === null || !(current.metadata.finalizers ?? []).includes(finalizerName)) return;
+  try {
+    await client.setFinalizers(
+      name,
+      withoutFinalizer(current, finalizerName),
+      current.metadata.resourceVersion!,
+    );
+  } catch (error) {
+    if (kubernetesStatus(error) !== 404) throw error;
+  }
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: any kind of custom resource.

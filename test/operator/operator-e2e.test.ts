@@ -166,6 +166,7 @@ test.serial(
       kubeConfig,
       admin: httpAgentAdmin(adminEndpoint, adminKey),
       leaderElection: null,
+      log: (line) => t.log(line),
     });
     t.teardown(() => operator.stop());
     await operator.start();
@@ -232,6 +233,7 @@ test.serial(
       kubeConfig,
       admin: httpAgentAdmin(adminEndpoint, adminKey),
       leaderElection: null,
+      log: (line) => t.log(line),
     });
     t.teardown(() => operator.stop());
     await operator.start();
