@@ -7,12 +7,16 @@ import { existsSync, rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 
 const indexMagic = 'coffre.objects.index';
-const indexFormatVersion = '1';
+// 2: buckets are keyed by id (per-tenant namespaces); a version 1 index is rebuilt from the store.
+const indexFormatVersion = '2';
 
 const schema = `
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- A bucket's id (BucketRecord.id) is the "bucket" of every other table; its S3 name is unique
+-- only within its owner's namespace.
 CREATE TABLE buckets (
-  name TEXT PRIMARY KEY, owner_tenant_id TEXT NOT NULL, store_version_id TEXT NOT NULL, record TEXT NOT NULL
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, owner_tenant_id TEXT NOT NULL, store_version_id TEXT NOT NULL,
+  record TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX buckets_by_owner ON buckets (owner_tenant_id, name);
 -- Keys are BLOBs of their UTF-8 bytes: SQLite compares BLOBs with memcmp, which is the byte order
