@@ -343,12 +343,15 @@ export class UsageLedger {
     );
   }
 
-  /** The same figures recomputed from the index tables, per bucket (for checks and tests). */
-  recomputed(): BucketUsage[] {
+  /** The same figures recomputed from the index tables, per bucket id (for checks and tests). */
+  recomputed(): { bucketId: string; usage: BucketUsage }[] {
     const rows = this.#index.statement(recomputeUsageSql).all() as UsageRow[];
     return rows.map((row) => ({
-      bucket: bucketNameOfId(row.bucket),
-      ...figuresOf(row, this.#retained(row.bucket, this.#clock())),
+      bucketId: row.bucket,
+      usage: {
+        bucket: bucketNameOfId(row.bucket),
+        ...figuresOf(row, this.#retained(row.bucket, this.#clock())),
+      },
     }));
   }
 }

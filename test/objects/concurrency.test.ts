@@ -34,7 +34,7 @@ test('delete bucket while a put streams its body: the bucket goes, the put fails
   await harness.layer.buckets.delete(bucketIdOf(tenant, 'racy'));
   open();
   t.true(isObjectError(await t.throwsAsync(put), 'NoSuchBucket'));
-  t.is([...harness.memory!.entries.keys()].filter((key) => key.startsWith('["racy"')).length, 0);
+  t.is([...harness.memory!.entries.keys()].filter((key) => key.startsWith('["tenant-a/racy"')).length, 0);
 });
 
 test('puts of different keys commit in parallel; puts of one key keep newest-last order', async (t) => {

@@ -83,12 +83,12 @@ for (const kind of storeKinds) {
   test(`index file deleted (${kind} store): the next open rebuilds it from the store with the same listings`, async (t) => {
     const harness = await openHarness(t, kind);
     await populate(harness);
-    const before = snapshot(harness, ['plain', 'versioned']);
+    const before = snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]);
     harness.layer.close();
     for (const suffix of ['', '-wal', '-shm']) await rm(`${harness.indexPath}${suffix}`, { force: true });
     await harness.reopen();
     t.is(harness.layer.openRebuildReason, 'the index file is missing');
-    t.deepEqual(snapshot(harness, ['plain', 'versioned']), before);
+    t.deepEqual(snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]), before);
     t.is(
       await readText(
         (await harness.layer.objects.get({ bucket: bucketIdOf(tenant, 'versioned'), key: 'multi' })).body,
@@ -101,35 +101,35 @@ for (const kind of storeKinds) {
 test('index file corrupt: the open detects it and rebuilds the same listings', async (t) => {
   const harness = await openHarness(t);
   await populate(harness);
-  const before = snapshot(harness, ['plain', 'versioned']);
+  const before = snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]);
   harness.layer.close();
   for (const suffix of ['-wal', '-shm']) await rm(`${harness.indexPath}${suffix}`, { force: true });
   await writeFile(harness.indexPath, Buffer.alloc(8192, 0x5a));
   await harness.reopen();
   t.regex(harness.layer.openRebuildReason ?? '', /cannot be read|integrity|not a Coffre/);
-  t.deepEqual(snapshot(harness, ['plain', 'versioned']), before);
+  t.deepEqual(snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]), before);
 });
 
 test('index left half-rebuilt (complete flag unset): the open rebuilds it', async (t) => {
   const harness = await openHarness(t);
   await populate(harness);
-  const before = snapshot(harness, ['plain', 'versioned']);
+  const before = snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]);
   harness.layer.close();
   const database = new DatabaseSync(harness.indexPath);
   database.exec("DELETE FROM versions; UPDATE meta SET value = '0' WHERE name = 'complete'");
   database.close();
   await harness.reopen();
   t.is(harness.layer.openRebuildReason, 'the last index rebuild did not finish');
-  t.deepEqual(snapshot(harness, ['plain', 'versioned']), before);
+  t.deepEqual(snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]), before);
 });
 
 test('index missing an entry the store has: rebuildIndex() puts it back', async (t) => {
   const harness = await openHarness(t);
   await populate(harness);
-  const before = snapshot(harness, ['plain', 'versioned']);
+  const before = snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]);
   const database = new DatabaseSync(harness.indexPath);
   database.exec(
-    "DELETE FROM versions WHERE bucket = 'plain'; DELETE FROM current_objects WHERE bucket = 'plain'",
+    "DELETE FROM versions WHERE bucket = 'tenant-a/plain'; DELETE FROM current_objects WHERE bucket = 'tenant-a/plain'",
   );
   database.close();
   t.is(
@@ -139,7 +139,7 @@ test('index missing an entry the store has: rebuildIndex() puts it back', async 
   );
   const report = await harness.layer.rebuildIndex();
   t.true(report.versions > 0);
-  t.deepEqual(snapshot(harness, ['plain', 'versioned']), before);
+  t.deepEqual(snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]), before);
 });
 
 for (const kind of storeKinds) {
@@ -260,7 +260,10 @@ test('two "null" versions of one key in the store (a crash mid-replacement): the
     other.objects.put({ bucket: bucketIdOf(tenant, 'plain'), key: 'k', body: bodyOf('newer') }),
   );
   other.close();
-  t.is([...harness.memory!.entries.keys()].filter((key) => key.startsWith('["plain","k"')).length, 2);
+  t.is(
+    [...harness.memory!.entries.keys()].filter((key) => key.startsWith('["tenant-a/plain","k"')).length,
+    2,
+  );
   await harness.reopen();
   await harness.layer.rebuildIndex();
   t.is(
@@ -268,7 +271,10 @@ test('two "null" versions of one key in the store (a crash mid-replacement): the
     'newer',
   );
   t.is(harness.layer.listing.listObjectVersions({ bucket: bucketIdOf(tenant, 'plain') }).versions.length, 1);
-  t.is([...harness.memory!.entries.keys()].filter((key) => key.startsWith('["plain","k"')).length, 1);
+  t.is(
+    [...harness.memory!.entries.keys()].filter((key) => key.startsWith('["tenant-a/plain","k"')).length,
+    1,
+  );
 });
 
 test('crash before the store deleted a version, then a full rebuild: the unfinished deletion is redone first, nothing comes back', async (t) => {

@@ -59,7 +59,7 @@ for (const kind of storeKinds) {
   test(`ListObjectsV2 prefix and delimiter table (${kind} store): Contents and CommonPrefixes as S3 returns them`, async (t) => {
     const harness = await openHarness(t, kind);
     await createBucket(harness, 'tree');
-    await putKeys(harness, 'tree', treeKeys);
+    await putKeys(harness, bucketIdOf(tenant, 'tree'), treeKeys);
     for (const { prefix, delimiter, keys, prefixes } of prefixDelimiterCases) {
       const result = harness.layer.listing.listObjectsV2({
         bucket: bucketIdOf(tenant, 'tree'),
@@ -114,7 +114,7 @@ const awkwardKeys = [
 test('keys with "../", "%", "+", spaces and non-ASCII list in UTF-8 byte order (not UTF-16 order)', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'odd');
-  await putKeys(harness, 'odd', awkwardKeys);
+  await putKeys(harness, bucketIdOf(tenant, 'odd'), awkwardKeys);
   const listed = harness.layer.listing
     .listObjectsV2({ bucket: bucketIdOf(tenant, 'odd') })
     .contents.map((entry) => entry.key);
@@ -164,7 +164,7 @@ test('pagination over many pages returns every key exactly once, in order (v2 to
     for (let file = 0; file < 25; file += 1) keys.push(`dir${String(folder).padStart(2, '0')}/file-${file}`);
   }
   keys.push(...awkwardKeys);
-  await putKeys(harness, 'many', keys);
+  await putKeys(harness, bucketIdOf(tenant, 'many'), keys);
   const expected = [...keys].sort(utf8Order);
   for (const maxKeys of [1, 7, 100, 1000]) {
     const { names, pages } = pageV2(harness.layer, { bucket: bucketIdOf(tenant, 'many'), maxKeys });
@@ -204,7 +204,7 @@ test('pagination over many pages returns every key exactly once, in order (v2 to
 test('start-after and marker: listing resumes strictly after them; a marker equal to a common prefix skips it', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'tree');
-  await putKeys(harness, 'tree', treeKeys);
+  await putKeys(harness, bucketIdOf(tenant, 'tree'), treeKeys);
   const afterDocs = harness.layer.listing.listObjectsV2({
     bucket: bucketIdOf(tenant, 'tree'),
     startAfter: 'docs/2024/jan.pdf',
@@ -235,7 +235,7 @@ test('start-after and marker: listing resumes strictly after them; a marker equa
 test('max-keys: 0 returns nothing, above 1000 is capped at 1000, negative is InvalidArgument; a bad token is refused', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'tree');
-  await putKeys(harness, 'tree', treeKeys);
+  await putKeys(harness, bucketIdOf(tenant, 'tree'), treeKeys);
   const none = harness.layer.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'tree'), maxKeys: 0 });
   t.is(none.keyCount, 0);
   t.false(none.isTruncated);
@@ -347,7 +347,7 @@ test('ListObjectVersions pages by key-marker and version-id-marker through every
 test('a folder whose keys are all deleted (delete markers on top) is not listed as a common prefix', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'ver', { versioning: 'Enabled' });
-  await putKeys(harness, 'ver', ['gone/a', 'gone/b', 'kept/a']);
+  await putKeys(harness, bucketIdOf(tenant, 'ver'), ['gone/a', 'gone/b', 'kept/a']);
   await harness.layer.objects.delete({ bucket: bucketIdOf(tenant, 'ver'), key: 'gone/a' });
   await harness.layer.objects.delete({ bucket: bucketIdOf(tenant, 'ver'), key: 'gone/b' });
   t.deepEqual(

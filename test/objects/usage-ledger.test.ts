@@ -57,8 +57,8 @@ const put = (layer: ObjectLayer, bucket: string, key: string, sizeBytes: number,
   layer.objects.put({ bucket, key, body: bodyOf(patternBytes(sizeBytes, seed)) });
 
 function assertMatchesRecomputation(t: ExecutionContext, layer: ObjectLayer): void {
-  for (const expected of layer.usage.recomputed()) {
-    t.deepEqual(layer.usage.bucketUsage(expected.bucket), expected, `bucket ${expected.bucket}`);
+  for (const { bucketId, usage } of layer.usage.recomputed()) {
+    t.deepEqual(layer.usage.bucketUsage(bucketId), usage, `bucket ${bucketId}`);
   }
 }
 
@@ -66,9 +66,9 @@ test('versioned bucket: overwrites keep noncurrent bytes, delete markers weigh n
   const { layer } = await openLedgerHarness(t);
   await layer.buckets.create({ name: 'backups', ownerTenantId: 'acme' });
   await layer.buckets.setVersioning(bucketIdOf('acme', 'backups'), 'Enabled');
-  await put(layer, 'backups', 'a', 100);
-  const second = await put(layer, 'backups', 'a', 250);
-  await put(layer, 'backups', 'bucket-quota', 40);
+  await put(layer, bucketIdOf('acme', 'backups'), 'a', 100);
+  const second = await put(layer, bucketIdOf('acme', 'backups'), 'a', 250);
+  await put(layer, bucketIdOf('acme', 'backups'), 'bucket-quota', 40);
   await layer.objects.delete({ bucket: bucketIdOf('acme', 'backups'), key: 'bucket-quota' });
   let usage = layer.usage.bucketUsage(bucketIdOf('acme', 'backups'));
   t.like(usage, {
@@ -104,8 +104,8 @@ test('versioned bucket: overwrites keep noncurrent bytes, delete markers weigh n
 test('unversioned bucket: an overwrite replaces the bytes, a delete frees them', async (t) => {
   const { layer } = await openLedgerHarness(t);
   await layer.buckets.create({ name: 'plain', ownerTenantId: 'acme' });
-  await put(layer, 'plain', 'x', 1000);
-  await put(layer, 'plain', 'x', 300);
+  await put(layer, bucketIdOf('acme', 'plain'), 'x', 1000);
+  await put(layer, bucketIdOf('acme', 'plain'), 'x', 300);
   t.like(layer.usage.bucketUsage(bucketIdOf('acme', 'plain')), {
     storedBytes: 300,
     currentCount: 1,
@@ -202,7 +202,7 @@ test('retention: versions under a future retain-until date or a legal hold are r
     body: bodyOf(patternBytes(32, 2)),
     legalHold: true,
   });
-  await put(layer, 'locked', 'free', 8);
+  await put(layer, bucketIdOf('acme', 'locked'), 'free', 8);
   t.like(layer.usage.bucketUsage(bucketIdOf('acme', 'locked')), {
     storedBytes: 104,
     retainedBytes: 96,
@@ -216,12 +216,12 @@ test('peaks: the highest level of each Paris day is kept after deletes, and a pe
   const { layer, clock } = await openLedgerHarness(t);
   await layer.buckets.create({ name: 'peak-bucket', ownerTenantId: 'acme' });
   clock.set(Date.UTC(2026, 2, 31, 12)); // 31 March, Paris
-  await put(layer, 'peak-bucket', 'a', 5000);
+  await put(layer, bucketIdOf('acme', 'peak-bucket'), 'a', 5000);
   await layer.objects.delete({ bucket: bucketIdOf('acme', 'peak-bucket'), key: 'a' });
-  await put(layer, 'peak-bucket', 'bucket-quota', 700);
+  await put(layer, bucketIdOf('acme', 'peak-bucket'), 'bucket-quota', 700);
   clock.set(Date.UTC(2026, 2, 31, 22, 30)); // 00:30 on 1 April in Paris (summer time)
   t.is(parisDay(clock.now()), '2026-04-01');
-  await put(layer, 'peak-bucket', 'concurrent-bucket', 100);
+  await put(layer, bucketIdOf('acme', 'peak-bucket'), 'concurrent-bucket', 100);
   const peaks = layer.usage.dailyPeaks('acme');
   t.deepEqual(
     peaks.map((peak) => [peak.day, peak.peakBytes, peak.lastBytes]),
@@ -241,8 +241,8 @@ test('rebuild: the ledger is rebuilt with the index to the same figures, and pea
   const { layer } = harness;
   await layer.buckets.create({ name: 'rebuilt-bucket', ownerTenantId: 'acme' });
   await layer.buckets.setVersioning(bucketIdOf('acme', 'rebuilt-bucket'), 'Enabled');
-  await put(layer, 'rebuilt-bucket', 'a', 10);
-  await put(layer, 'rebuilt-bucket', 'a', 20);
+  await put(layer, bucketIdOf('acme', 'rebuilt-bucket'), 'a', 10);
+  await put(layer, bucketIdOf('acme', 'rebuilt-bucket'), 'a', 20);
   await layer.objects.delete({ bucket: bucketIdOf('acme', 'rebuilt-bucket'), key: 'a' });
   const upload = await layer.multipart.create({ bucket: bucketIdOf('acme', 'rebuilt-bucket'), key: 'm' });
   await layer.multipart.uploadPart({
@@ -270,19 +270,19 @@ test('quota: a tenant quota refuses the commit that would exceed it with QuotaEx
   const { layer, quotas, store } = await openLedgerHarness(t);
   await layer.buckets.create({ name: 'quota-bucket', ownerTenantId: 'acme' });
   await quotas.setTenantQuota('acme', 1000);
-  await put(layer, 'quota-bucket', 'fits', 600);
+  await put(layer, bucketIdOf('acme', 'quota-bucket'), 'fits', 600);
   const storedBefore = store.entries.size;
-  const error = await t.throwsAsync(put(layer, 'quota-bucket', 'too-much', 401));
+  const error = await t.throwsAsync(put(layer, bucketIdOf('acme', 'quota-bucket'), 'too-much', 401));
   t.true(isObjectError(error, 'QuotaExceeded'));
   t.is(store.entries.size, storedBefore);
   t.throws(() => layer.objects.head({ bucket: bucketIdOf('acme', 'quota-bucket'), key: 'too-much' }), {
     message: /does not exist/,
   });
-  await put(layer, 'quota-bucket', 'exactly', 400);
+  await put(layer, bucketIdOf('acme', 'quota-bucket'), 'exactly', 400);
   t.is(layer.usage.usageOf('acme').storedBytes, 1000);
   t.is(layer.admission.remainingBytesOfTenant('acme'), 0);
   // Overwriting in an unversioned bucket only adds the difference.
-  await put(layer, 'quota-bucket', 'fits', 500);
+  await put(layer, bucketIdOf('acme', 'quota-bucket'), 'fits', 500);
   t.is(layer.usage.usageOf('acme').storedBytes, 900);
 });
 
@@ -290,7 +290,7 @@ test('quota: a bucket quota, parts of multipart uploads and copies all count; th
   const { layer, quotas } = await openLedgerHarness(t);
   await layer.buckets.create({ name: 'bucket-quota', ownerTenantId: 'acme' });
   await quotas.setBucketQuota(bucketIdOf('acme', 'bucket-quota'), 300);
-  await put(layer, 'bucket-quota', 'one', 200);
+  await put(layer, bucketIdOf('acme', 'bucket-quota'), 'one', 200);
   t.throws(() => layer.admission.precheck(bucketIdOf('acme', 'bucket-quota'), 101), {
     code: 'QuotaExceeded',
   } as never);
@@ -321,7 +321,9 @@ test('quota: uploads committing at the same time cannot together overshoot it', 
   await layer.buckets.create({ name: 'concurrent-bucket', ownerTenantId: 'acme' });
   await quotas.setTenantQuota('acme', 1000);
   const results = await Promise.allSettled(
-    Array.from({ length: 8 }, (_, index) => put(layer, 'concurrent-bucket', `k${index}`, 300, index)),
+    Array.from({ length: 8 }, (_, index) =>
+      put(layer, bucketIdOf('acme', 'concurrent-bucket'), `k${index}`, 300, index),
+    ),
   );
   const accepted = results.filter((result) => result.status === 'fulfilled').length;
   t.is(accepted, 3);
@@ -336,18 +338,20 @@ test('write-only key: an overwrite of an existing object in an unversioned bucke
   await layer.buckets.create({ name: 'unversioned-bucket', ownerTenantId: 'acme' });
   await layer.buckets.create({ name: 'versioned-bucket', ownerTenantId: 'acme' });
   await layer.buckets.setVersioning(bucketIdOf('acme', 'versioned-bucket'), 'Enabled');
-  await put(layer, 'unversioned-bucket', 'existing', 10, 1);
-  await put(layer, 'versioned-bucket', 'existing', 10, 1);
+  await put(layer, bucketIdOf('acme', 'unversioned-bucket'), 'existing', 10, 1);
+  await put(layer, bucketIdOf('acme', 'versioned-bucket'), 'existing', 10, 1);
   const asWriteOnly = <T>(work: () => Promise<T>) =>
     callerScope.run({ tenantId: 'acme', accessKeyId: 'BACKUPJOBKEY0000', role: 'write-only' }, work);
-  const overwrite = asWriteOnly(() => put(layer, 'unversioned-bucket', 'existing', 5, 2));
+  const overwrite = asWriteOnly(() => put(layer, bucketIdOf('acme', 'unversioned-bucket'), 'existing', 5, 2));
   t.true(isObjectError(await t.throwsAsync(overwrite), 'AccessDenied'));
   t.is(
     layer.objects.head({ bucket: bucketIdOf('acme', 'unversioned-bucket'), key: 'existing' }).sizeBytes,
     10,
   );
-  await t.notThrowsAsync(asWriteOnly(() => put(layer, 'unversioned-bucket', 'new', 5)));
-  await t.notThrowsAsync(asWriteOnly(() => put(layer, 'versioned-bucket', 'existing', 5, 2)));
+  await t.notThrowsAsync(asWriteOnly(() => put(layer, bucketIdOf('acme', 'unversioned-bucket'), 'new', 5)));
+  await t.notThrowsAsync(
+    asWriteOnly(() => put(layer, bucketIdOf('acme', 'versioned-bucket'), 'existing', 5, 2)),
+  );
   const copy = asWriteOnly(() =>
     layer.copies.copyObject({
       source: { bucket: bucketIdOf('acme', 'unversioned-bucket'), key: 'new' },
@@ -359,7 +363,7 @@ test('write-only key: an overwrite of an existing object in an unversioned bucke
   // A full key may still overwrite.
   await t.notThrowsAsync(
     callerScope.run({ tenantId: 'acme', accessKeyId: 'FULLKEY000000000', role: 'full' }, () =>
-      put(layer, 'unversioned-bucket', 'existing', 7, 3),
+      put(layer, bucketIdOf('acme', 'unversioned-bucket'), 'existing', 7, 3),
     ),
   );
 });
@@ -368,9 +372,9 @@ test('peaks copy: after the index file is lost and rebuilt from the drives, the 
   const harness = await openLedgerHarness(t);
   const ownDrive = new LocalDrive(path.dirname(harness.indexPath));
   await harness.layer.buckets.create({ name: 'copied-bucket', ownerTenantId: 'acme' });
-  await put(harness.layer, 'copied-bucket', 'big', 5000);
+  await put(harness.layer, bucketIdOf('acme', 'copied-bucket'), 'big', 5000);
   await harness.layer.objects.delete({ bucket: bucketIdOf('acme', 'copied-bucket'), key: 'big' });
-  await put(harness.layer, 'copied-bucket', 'small', 10);
+  await put(harness.layer, bucketIdOf('acme', 'copied-bucket'), 'small', 10);
   await saveUsagePeaks(ownDrive, harness.layer.usage);
   harness.layer.close();
   await rm(harness.indexPath);
@@ -391,11 +395,11 @@ test('peaks copy: after the index file is lost and rebuilt from the drives, the 
 test('crash: a version the store committed before the index followed is counted when the next open replays its intent', async (t) => {
   const harness = await openLedgerHarness(t);
   await harness.layer.buckets.create({ name: 'crash-bucket', ownerTenantId: 'acme' });
-  await put(harness.layer, 'crash-bucket', 'before', 100);
+  await put(harness.layer, bucketIdOf('acme', 'crash-bucket'), 'before', 100);
   harness.store.afterCommit = () => {
     throw new Error('crash after the store committed');
   };
-  await t.throwsAsync(put(harness.layer, 'crash-bucket', 'survivor', 250), {
+  await t.throwsAsync(put(harness.layer, bucketIdOf('acme', 'crash-bucket'), 'survivor', 250), {
     message: 'crash after the store committed',
   });
   harness.store.afterCommit = null;
