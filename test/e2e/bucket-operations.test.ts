@@ -192,9 +192,10 @@ test('CreateBucket: the agent region is accepted as LocationConstraint, another 
   await expectS3Error(t, s3.send(new HeadBucketCommand({ Bucket: 'cb-elsewhere' })), 'NotFound', 404);
 });
 
-test('CreateBucket: the same name again is BucketAlreadyOwnedByYou for its owner and BucketAlreadyExists for another tenant', async (t) => {
+test('CreateBucket: the same name again is BucketAlreadyOwnedByYou for its owner; for another tenant it is a bucket of its own (names are per tenant)', async (t) => {
   const { s3, otherTenant } = t.context;
   await s3.send(new CreateBucketCommand({ Bucket: 'cb-taken' }));
+  await s3.send(new PutObjectCommand({ Bucket: 'cb-taken', Key: 'first', Body: 'of the first tenant' }));
   const own = await expectS3Error(
     t,
     s3.send(new CreateBucketCommand({ Bucket: 'cb-taken' })),
@@ -202,25 +203,25 @@ test('CreateBucket: the same name again is BucketAlreadyOwnedByYou for its owner
     409,
   );
   t.is(own.message, 'Your previous request to create the named bucket succeeded and you already own it.');
-  await expectS3Error(
-    t,
-    otherTenant.send(new CreateBucketCommand({ Bucket: 'cb-taken' })),
-    'BucketAlreadyExists',
-    409,
-  );
-  // The other tenant can neither see nor use it: a HEAD answers 403 without a body.
+  // Before it creates its own, the other tenant is told what it would be told of a free name: the
+  // first tenant's bucket is not in its namespace. A HEAD answers 404 without a body.
   const headRaw = await signedRequest({
     endpoint: t.context.agent.endpoint,
     ...otherKey,
     method: 'HEAD',
     path: '/cb-taken',
   });
-  t.is(headRaw.status, 403);
-  await expectS3Error(
-    t,
-    otherTenant.send(new ListObjectsV2Command({ Bucket: 'cb-taken' })),
-    'AccessDenied',
-    403,
+  t.is(headRaw.status, 404);
+  t.is(headRaw.text, '');
+  await expectS3Error(t, otherTenant.send(new ListObjectsV2Command({ Bucket: 'cb-taken' })), 'NoSuchBucket', 404);
+  const created = await otherTenant.send(new CreateBucketCommand({ Bucket: 'cb-taken' }));
+  t.is(created.Location, '/cb-taken');
+  const listing = await otherTenant.send(new ListObjectsV2Command({ Bucket: 'cb-taken' }));
+  t.is(listing.KeyCount, 0);
+  const firstListing = await s3.send(new ListObjectsV2Command({ Bucket: 'cb-taken' }));
+  t.deepEqual(
+    (firstListing.Contents ?? []).map((object) => object.Key),
+    ['first'],
   );
 });
 
