@@ -21,6 +21,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
+  PutBucketCorsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
@@ -286,7 +287,11 @@ test.serial(
         'CopyObject (source)',
         (bucket) =>
           acme.send(
-            new CopyObjectCommand({ Bucket: 'acme-isolation', Key: 'stolen', CopySource: `${bucket}/plan.txt` }),
+            new CopyObjectCommand({
+              Bucket: 'acme-isolation',
+              Key: 'stolen',
+              CopySource: `${bucket}/plan.txt`,
+            }),
           ),
       ],
       [
@@ -440,6 +445,34 @@ test.serial(
       globexUsage.body.buckets.map((bucket) => bucket.bucket),
       ['globex-secrets'],
     );
+  },
+);
+
+test.serial(
+  'CORS preflight (no credentials, so no namespace): answered only from a bucket whose rules allow it; any other refusal is the same as for a free name',
+  async (t) => {
+    const globex = client(keys.globexFull);
+    await globex.send(
+      new PutBucketCorsCommand({
+        Bucket: 'globex-secrets',
+        CORSConfiguration: {
+          CORSRules: [{ AllowedOrigins: ['https://app.globex.example'], AllowedMethods: ['GET'] }],
+        },
+      }),
+    );
+    const preflight = async (bucket: string, origin: string) => {
+      const response = await fetch(`${agent.endpoint}/${bucket}/plan.txt`, {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' },
+      });
+      // Resource (the path asked), RequestId and HostId come last and differ by request.
+      return { status: response.status, text: (await response.text()).replace(/<Resource>.*$/s, '') };
+    };
+    // What globex published to browsers, anyone may see.
+    t.is((await preflight('globex-secrets', 'https://app.globex.example')).status, 200);
+    const refused = await preflight('globex-secrets', 'https://acme.example');
+    t.is(refused.status, 403);
+    t.deepEqual(refused, await preflight('no-tenant-has-this-bucket', 'https://acme.example'));
   },
 );
 

@@ -15,7 +15,8 @@ import { readCopySourceCustomerKey } from './server-side-encryption.ts';
  */
 export function resolveCopySource(context: OperationContext, source: CopySource): ObjectVersionRecord {
   const sourceBucket = context.layer.buckets.find(context.caller.tenantId, source.bucket);
-  if (sourceBucket === undefined) throw new S3Error('NoSuchBucket', { elements: { BucketName: source.bucket } });
+  if (sourceBucket === undefined)
+    throw new S3Error('NoSuchBucket', { elements: { BucketName: source.bucket } });
   const record = context.layer.objects.head({
     ...source,
     bucket: sourceBucket.id,

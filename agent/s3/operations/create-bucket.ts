@@ -55,7 +55,10 @@ export const handleCreateBucket: OperationHandler<'CreateBucket'> = async (conte
     // succeeded and you already own it." Another tenant's bucket of this name is no obstacle, so
     // BucketAlreadyExists (which would tell that it exists) is never the answer.
     if ((error as { code?: unknown }).code === 'BucketAlreadyOwnedByYou') {
-      throw new S3Error('BucketAlreadyOwnedByYou', { elements: { BucketName: endpoint.bucket }, cause: error });
+      throw new S3Error('BucketAlreadyOwnedByYou', {
+        elements: { BucketName: endpoint.bucket },
+        cause: error,
+      });
     }
     throw error;
   }
