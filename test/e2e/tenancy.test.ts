@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
@@ -21,6 +22,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
+  ListPartsCommand,
   PutBucketCorsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -397,6 +399,37 @@ test.serial(
     );
     t.true(acmeNames.includes('globex-secrets') && acmeNames.includes('acme-isolation'));
     t.deepEqual(globexNames, ['globex-secrets']);
+    // globex's upload id means nothing in acme's bucket of the same name: the same answer as an
+    // upload acme aborted.
+    const globexUploads = await globex.send(new ListMultipartUploadsCommand({ Bucket: 'globex-secrets' }));
+    const globexUploadId = globexUploads.Uploads?.[0]?.UploadId;
+    t.truthy(globexUploadId);
+    const aborted = await acme.send(
+      new CreateMultipartUploadCommand({ Bucket: 'globex-secrets', Key: 'big.tar' }),
+    );
+    await acme.send(
+      new AbortMultipartUploadCommand({
+        Bucket: 'globex-secrets',
+        Key: 'big.tar',
+        UploadId: aborted.UploadId,
+      }),
+    );
+    for (const uploadId of [globexUploadId, aborted.UploadId]) {
+      const part = acme.send(
+        new UploadPartCommand({
+          Bucket: 'globex-secrets',
+          Key: 'big.tar',
+          UploadId: uploadId,
+          PartNumber: 1,
+          Body: 'p',
+        }),
+      );
+      t.is(await errorName(part), 'NoSuchUpload');
+      const parts = acme.send(
+        new ListPartsCommand({ Bucket: 'globex-secrets', Key: 'big.tar', UploadId: uploadId }),
+      );
+      t.is(await errorName(parts), 'NoSuchUpload');
+    }
     // A multipart upload answers with the S3 name too.
     const upload = await acme.send(new CreateMultipartUploadCommand({ Bucket: 'globex-secrets', Key: 'mp' }));
     t.is(upload.Bucket, 'globex-secrets');
