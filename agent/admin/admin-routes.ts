@@ -104,7 +104,10 @@ function requireBucket(dependencies: AdminDependencies, tenantId: string, name: 
   return record;
 }
 
-function bucketView(dependencies: AdminDependencies, record: { id: string; name: string; ownerTenantId: string }) {
+function bucketView(
+  dependencies: AdminDependencies,
+  record: { id: string; name: string; ownerTenantId: string },
+) {
   const current = dependencies.layer.buckets.head(record.id);
   return {
     name: current.name,

@@ -61,6 +61,8 @@ export class Buckets {
    * not in this namespace and is never found here (a tenant cannot learn that it exists).
    */
   find(tenantId: string, name: string): Readonly<BucketRecord> | undefined {
+    // No bucket name contains '/' (assertBucketName): such a name, from any caller, finds nothing.
+    if (name.includes('/') || tenantId.length === 0 || tenantId.includes('/')) return undefined;
     const entry = this.#records.get(bucketIdOf(tenantId, name)) ?? this.#records.get(name);
     // A bare-name id is a bucket from when names were global (record format 1): it is in its owner's
     // namespace only.
@@ -72,7 +74,9 @@ export class Buckets {
    * credentials and so names no tenant.
    */
   named(name: string): Readonly<BucketRecord>[] {
-    return [...this.#records.values()].filter((entry) => entry.record.name === name).map((entry) => entry.record);
+    return [...this.#records.values()]
+      .filter((entry) => entry.record.name === name)
+      .map((entry) => entry.record);
   }
 
   /** The id of the tenant's bucket of that S3 name; NoSuchBucket when it has none. */

@@ -57,6 +57,9 @@ test('namespaces: two tenants each have a bucket of one name, independent; a ten
   t.is(harness.layer.buckets.find('tenant-a', 'taken')?.id, mine.id);
   t.is(harness.layer.buckets.find('tenant-b', 'taken')?.id, theirs.id);
   t.is(harness.layer.buckets.find('tenant-c', 'taken'), undefined);
+  // An id is no name: another tenant's bucket cannot be reached by spelling its id.
+  t.is(harness.layer.buckets.find('tenant-a', 'tenant-b/taken'), undefined);
+  t.is(harness.layer.buckets.find('tenant-a/taken', 'taken'), undefined);
   const missing = t.throws(() => harness.layer.buckets.resolve('tenant-c', 'taken'));
   t.true(isObjectError(missing, 'NoSuchBucket'));
   t.like(missing, { details: { bucket: 'taken' } });
