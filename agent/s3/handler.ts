@@ -1,6 +1,6 @@
 // The S3 request pipeline: authenticate (SigV4), parse the one Endpoint the request asks for,
-// authorise the caller for it (role, tenant owning the bucket), dispatch to its handler, and turn
-// anything thrown into the S3 error AWS would send.
+// authorise the caller for it (its key's role), find the bucket it names in the caller's own
+// namespace, dispatch to its handler, and turn anything thrown into the S3 error AWS would send.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext, RequestHandler } from '../http/server.ts';
 import type { AgentMetrics } from '../metrics/agent-metrics.ts';
