@@ -94,7 +94,7 @@ test('unversioned bucket: a second put replaces the "null" version and the old d
     listing.versions.map((version) => [version.versionId, version.isLatest]),
     [['null', true]],
   );
-  t.is([...harness.memory!.entries.keys()].filter((key) => key.startsWith('["bkt"')).length, 1);
+  t.is([...harness.memory!.entries.keys()].filter((key) => key.startsWith('["tenant-a/bkt"')).length, 1);
 });
 
 test('versioning Enabled: every put is a new version, newest first, each readable by its id', async (t) => {
