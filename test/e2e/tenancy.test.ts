@@ -35,6 +35,7 @@ import { adminRequest } from '../../agent/admin/admin-client.ts';
 import { signAdminRequest } from '../../agent/admin/admin-signature.ts';
 import type { AuditRecord } from '../../agent/objects/audit/audit-chain.ts';
 import { parisDay, type TenantUsage } from '../../agent/objects/usage-ledger.ts';
+import { sosapiCapacityKey } from '../../agent/s3/operations/sosapi.ts';
 import { contractInput, seller } from '../billing/fixtures.ts';
 import { type AgentProcess, repositoryRoot, startAgent } from '../support/agent-process.ts';
 import { errorCode, type RawResponse, rawRequest } from './raw-http.ts';
@@ -461,6 +462,21 @@ test.serial(
     });
     t.is(errorCode(missingKey), 'NoSuchKey');
     t.false(missingKey?.text.includes('acme/'));
+    // A quota on globex's bucket is globex's alone: Veeam's capacity.xml in acme's bucket of the same
+    // name does not show it (nor does the admin API).
+    t.is(
+      (await admin('PUT', '/v1/tenants/globex/buckets/globex-secrets', { quotaBytes: 777_777 })).status,
+      200,
+    );
+    const capacityOf = async (s3: S3Client) => {
+      const document = await s3.send(
+        new GetObjectCommand({ Bucket: 'globex-secrets', Key: sosapiCapacityKey }),
+      );
+      return /<Capacity>(\d+)<\/Capacity>/.exec((await document.Body?.transformToString()) ?? '')?.[1];
+    };
+    t.is(await capacityOf(globex), '777777');
+    t.not(await capacityOf(acme), '777777');
+    t.like((await admin('GET', '/v1/tenants/acme/buckets/globex-secrets')).body, { quotaBytes: null });
     // acme empties and deletes its bucket; globex's is untouched.
     const versions = await acme.send(new ListObjectVersionsCommand({ Bucket: 'globex-secrets' }));
     for (const version of [...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])]) {
