@@ -364,6 +364,29 @@ test.serial(
 );
 
 test.serial(
+  "roles: a read-only or write-only key, and an unsigned request, get AccessDenied for what the role forbids, on another tenant's bucket, a free name and its own alike",
+  async (t) => {
+    const readOnly = client(keys.acmeReadOnly);
+    const writeOnly = client(keys.acmeWriteOnly);
+    for (const bucket of ['globex-secrets', 'no-tenant-has-this-bucket', 'acme-isolation']) {
+      t.is(
+        await errorName(readOnly.send(new PutObjectCommand({ Bucket: bucket, Key: 'r', Body: 'r' }))),
+        'AccessDenied',
+        bucket,
+      );
+      t.is(
+        await errorName(writeOnly.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'plan.txt' }))),
+        'AccessDenied',
+        bucket,
+      );
+      const unsigned = await fetch(`${agent.endpoint}/${bucket}/plan.txt`);
+      t.is(unsigned.status, 403, bucket);
+      t.regex(await unsigned.text(), /<Code>AccessDenied<\/Code>/, bucket);
+    }
+  },
+);
+
+test.serial(
   'namespaces: two tenants each create a bucket of the same name and each sees only its own (CreateBucket, ListBuckets, objects, versioning, deletion)',
   async (t) => {
     const globex = client(keys.globexFull);
