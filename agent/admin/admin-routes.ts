@@ -104,11 +104,9 @@ function requireBucket(dependencies: AdminDependencies, tenantId: string, name: 
   return record;
 }
 
-function bucketView(
-  dependencies: AdminDependencies,
-  record: { id: string; name: string; ownerTenantId: string },
-) {
-  const current = dependencies.layer.buckets.head(record.id);
+/** A bucket as the admin API shows it, by bucket id (see requireBucket). */
+function bucketView(dependencies: AdminDependencies, bucketId: string) {
+  const current = dependencies.layer.buckets.head(bucketId);
   return {
     name: current.name,
     tenantId: current.ownerTenantId,
@@ -214,7 +212,7 @@ async function putBucket(call: AdminCall, dependencies: AdminDependencies): Prom
     throw error;
   }
   if (quotaBytes !== undefined) await dependencies.quotas.setBucketQuota(existing.id, quotaBytes);
-  return { status: 200, json: bucketView(dependencies, existing) };
+  return { status: 200, json: bucketView(dependencies, existing.id) };
 }
 
 export const adminRoutes: AdminRoute[] = [
@@ -392,7 +390,7 @@ export const adminRoutes: AdminRoute[] = [
     handle: async (call, dependencies) => {
       requireTenant(dependencies, call.params.tenantId);
       const records = dependencies.layer.buckets.list(call.params.tenantId);
-      return { status: 200, json: { buckets: records.map((record) => bucketView(dependencies, record)) } };
+      return { status: 200, json: { buckets: records.map((record) => bucketView(dependencies, record.id)) } };
     },
   },
   { method: 'PUT', path: '/v1/tenants/{tenantId}/buckets/{bucket}', mutates: true, handle: putBucket },
@@ -402,7 +400,10 @@ export const adminRoutes: AdminRoute[] = [
     mutates: false,
     handle: async (call, dependencies) => ({
       status: 200,
-      json: bucketView(dependencies, requireBucket(dependencies, call.params.tenantId, call.params.bucket)),
+      json: bucketView(
+        dependencies,
+        requireBucket(dependencies, call.params.tenantId, call.params.bucket).id,
+      ),
     }),
   },
 ];
