@@ -1,12 +1,13 @@
 // Buckets: create, delete, list per tenant, and their configuration (versioning, Object Lock,
 // CORS, tags). Each tenant has its own namespace of bucket names: a bucket is found by (tenant,
 // name) (find, resolve) and is then known by its id (`<tenant>/<name>`, see bucketIdOf), which every
-// other method and the rest of the layer take. Each bucket's record is a small metadata-only version
-// in the shard store itself (system bucket ".coffre", key "buckets/<id>"), so bucket configuration has the same erasure
-// coding, bitrot checks and repair as the data it governs, and the listing index can be rebuilt
-// from the store alone: a separate SQLite file would be one more thing to back up and a single
-// point of loss. Updates use the store's cheap metadata update (no data rewrite). The index keeps
-// a copy for fast lookups, and this class keeps the few bucket records in memory.
+// other method and the rest of the layer take. Each bucket's record is a small metadata-only
+// version in the shard store itself (system bucket ".coffre", key "buckets/<id>"), so bucket
+// configuration has the same erasure coding, bitrot checks and repair as the data it governs, and
+// the listing index can be rebuilt from the store alone: a separate SQLite file would be one more
+// thing to back up and a single point of loss. Updates use the store's cheap metadata update (no
+// data rewrite). The index keeps a copy for fast lookups, and this class keeps the few bucket
+// records in memory.
 import {
   deleteIndexed,
   emptyBody,
