@@ -55,10 +55,28 @@ CREATE TABLE intents (
 );
 `;
 
+/** A tenant's daily usage peak (usage-ledger.ts DailyPeak), carried out of an index being replaced. */
+export interface CarriedDailyPeak {
+  tenantId: string;
+  day: string;
+  peakBytes: number;
+  peakAtMs: number;
+  lastBytes: number;
+  lastAtMs: number;
+}
+
+const anotherFormatVersion = 'the index has another format version';
+
 export interface OpenedIndex {
   database: DatabaseSync;
   /** Why the index must be rebuilt from the store, or null when it can be trusted. */
   rebuildReason: string | null;
+  /**
+   * The daily usage peaks of a sound index of another format version, which is replaced: unlike the
+   * rest of the index they cannot be recomputed from the store (they are billing history), so they
+   * go into the new one (UsageLedger.mergeDailyPeaks). Empty otherwise.
+   */
+  carriedDailyPeaks: CarriedDailyPeak[];
 }
 
 function configure(database: DatabaseSync): void {
@@ -106,16 +124,17 @@ function inspect(database: DatabaseSync): { reason: string; reusable: boolean } 
   }
   if (meta.get('magic') !== indexMagic)
     return { reason: 'the index file is not a Coffre object index', reusable: false };
-  if (meta.get('format_version') !== indexFormatVersion) {
-    return { reason: 'the index has another format version', reusable: false };
-  }
+  if (meta.get('format_version') !== indexFormatVersion)
+    return { reason: anotherFormatVersion, reusable: false };
   if (meta.get('complete') !== '1')
     return { reason: 'the last index rebuild did not finish', reusable: true };
   return null;
 }
 
 export function openIndexDatabase(path: string): OpenedIndex {
-  if (!existsSync(path)) return { database: createFresh(path), rebuildReason: 'the index file is missing' };
+  if (!existsSync(path)) {
+    return { database: createFresh(path), rebuildReason: 'the index file is missing', carriedDailyPeaks: [] };
+  }
   let database: DatabaseSync | undefined;
   let verdict: { reason: string; reusable: boolean } | null;
   try {
@@ -127,10 +146,26 @@ export function openIndexDatabase(path: string): OpenedIndex {
   }
   if (database !== undefined && (verdict === null || verdict.reusable)) {
     setClosedCleanly(database, false);
-    return { database, rebuildReason: verdict?.reason ?? null };
+    return { database, rebuildReason: verdict?.reason ?? null, carriedDailyPeaks: [] };
   }
+  const carriedDailyPeaks =
+    database !== undefined && verdict?.reason === anotherFormatVersion ? readDailyPeaks(database) : [];
   database?.close();
-  return { database: createFresh(path), rebuildReason: verdict?.reason ?? null };
+  return { database: createFresh(path), rebuildReason: verdict?.reason ?? null, carriedDailyPeaks };
+}
+
+/** The usage ledger's daily peaks of an index (none when it has no ledger). */
+function readDailyPeaks(database: DatabaseSync): CarriedDailyPeak[] {
+  const hasPeaks = database
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usage_daily_peaks'")
+    .get();
+  if (hasPeaks === undefined) return [];
+  return database
+    .prepare(
+      `SELECT tenant_id AS tenantId, day, peak_bytes AS peakBytes, peak_at_ms AS peakAtMs,
+         last_bytes AS lastBytes, last_at_ms AS lastAtMs FROM usage_daily_peaks ORDER BY tenant_id, day`,
+    )
+    .all() as unknown as CarriedDailyPeak[];
 }
 
 /** Records whether the index was closed cleanly (set at close, cleared while it is open). */

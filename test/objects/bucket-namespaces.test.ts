@@ -11,11 +11,14 @@ import { isObjectError } from '../../agent/objects/errors.ts';
 import { openObjectLayer } from '../../agent/objects/object-layer.ts';
 import { Quotas } from '../../agent/objects/quotas.ts';
 import { fromMetadata, recordFormatVersion, toMetadata } from '../../agent/objects/records.ts';
+import { parisDay } from '../../agent/objects/usage-ledger.ts';
 import { openErasureSet } from '../../agent/shards/index.ts';
 import { globalNamesSample as sample } from './fixtures/make-global-names-sample.ts';
 import { bodyOf, readText } from './helpers.ts';
 
 const sampleDirectory = join(import.meta.dirname, 'fixtures', 'global-names-v1');
+/** The clock the sample was written at (make-global-names-sample.ts). */
+const sampleClockMs = 1_764_000_000_000;
 
 /** A copy of the frozen sample (the store and index are written to), with its old index or without. */
 async function openSample(t: ExecutionContext, options: { keepOldIndex: boolean }) {
@@ -77,6 +80,13 @@ for (const keepOldIndex of [true, false]) {
       parts: parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag })),
     });
     t.is(await readText((await layer.objects.get({ bucket: id, key: upload.key })).body), sample.acmePart);
+    // The daily peaks of the old index are billing history: they come across with it, and only then.
+    const sampleDay = parisDay(sampleClockMs);
+    const acmePeaks = layer.usage.dailyPeaks('acme').filter((peak) => peak.day === sampleDay);
+    t.deepEqual(
+      acmePeaks.map((peak) => peak.peakBytes),
+      keepOldIndex ? [sample.acmeObject.body.length + sample.acmePart.length] : [],
+    );
     t.like(layer.usage.usageOf('acme'), {
       currentBytes: sample.acmeObject.body.length + sample.acmePart.length,
       buckets: [{ bucket: sample.acmeBucket }],
