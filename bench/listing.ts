@@ -33,7 +33,9 @@ function keyOf(index: number): string {
 }
 
 function bucketRecord(name: string): BucketRecord {
+  // The id is the bare name (a bucket of the global-names era): the rows below are keyed by it.
   return {
+    id: name,
     name,
     ownerTenantId: 'bench',
     createdMs: 0,

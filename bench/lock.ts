@@ -57,11 +57,13 @@ async function layerRetentions(): Promise<void> {
     encryption: protection.encryption,
   });
   try {
-    await layer.buckets.create({ name: 'locked', ownerTenantId: 'bench', objectLockEnabled: true });
+    const bucket = (
+      await layer.buckets.create({ name: 'locked', ownerTenantId: 'bench', objectLockEnabled: true })
+    ).id;
     let untilMs = Date.now() + 30 * dayMs;
     for (let index = 0; index < 96; index += 1) {
       await layer.objects.put({
-        bucket: 'locked',
+        bucket,
         key: `block-${index}`,
         body: (async function* () {
           yield randomBytes(4096);
@@ -73,7 +75,7 @@ async function layerRetentions(): Promise<void> {
     await inParallel(retentionCalls, retentionConcurrency, async (index) => {
       untilMs += 1000;
       await layer.lockState.putRetention(
-        { bucket: 'locked', key: `block-${index % 96}` },
+        { bucket, key: `block-${index % 96}` },
         { mode: 'COMPLIANCE', retainUntilMs: untilMs },
       );
     });

@@ -14,6 +14,7 @@ import { UsageLedger } from '../agent/objects/usage-ledger.ts';
 const count = Number(process.env.BENCH_USAGE_LEDGER ?? 20_000);
 
 const bucket: BucketRecord = {
+  id: 'bench',
   name: 'bench',
   ownerTenantId: 'tenant',
   createdMs: 0,

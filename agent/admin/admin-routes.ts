@@ -96,23 +96,26 @@ function tenantView(dependencies: AdminDependencies, tenantId: string) {
   };
 }
 
-function bucketView(dependencies: AdminDependencies, name: string) {
-  let record: ReturnType<ObjectLayer['buckets']['head']>;
-  try {
-    record = dependencies.layer.buckets.head(name);
-  } catch (error) {
-    if (isObjectError(error, 'NoSuchBucket'))
-      throw new AdminRequestError(404, 'NoSuchBucket', `no bucket ${name}`);
-    throw error;
-  }
+/** The tenant's bucket of that name (buckets are per tenant: another tenant's is not found). */
+function requireBucket(dependencies: AdminDependencies, tenantId: string, name: string) {
+  requireTenant(dependencies, tenantId);
+  const record = dependencies.layer.buckets.find(tenantId, name);
+  if (record === undefined)
+    throw new AdminRequestError(404, 'NoSuchBucket', `tenant ${tenantId} has no bucket ${name}`);
+  return record;
+}
+
+/** A bucket as the admin API shows it, by bucket id (see requireBucket). */
+function bucketView(dependencies: AdminDependencies, bucketId: string) {
+  const current = dependencies.layer.buckets.head(bucketId);
   return {
-    name: record.name,
-    tenantId: record.ownerTenantId,
-    versioning: record.versioning,
-    objectLockEnabled: record.objectLock.enabled,
-    defaultRetention: record.objectLock.defaultRetention,
-    quotaBytes: dependencies.quotas.quotaOfBucket(name),
-    usage: dependencies.layer.usage.bucketUsage(name),
+    name: current.name,
+    tenantId: current.ownerTenantId,
+    versioning: current.versioning,
+    objectLockEnabled: current.objectLock.enabled,
+    defaultRetention: current.objectLock.defaultRetention,
+    quotaBytes: dependencies.quotas.quotaOfBucket(current.id),
+    usage: dependencies.layer.usage.bucketUsage(current.id),
   };
 }
 
@@ -171,10 +174,12 @@ function withoutSecret<Key extends { secretAccessKey: string }>(key: Key): Omit<
 
 async function putBucket(call: AdminCall, dependencies: AdminDependencies): Promise<AdminAnswer> {
   const body = objectBody(call.body);
-  const name = call.params.bucket;
-  const { tenantId, versioning, objectLockEnabled } = body;
-  if (typeof tenantId !== 'string') throw invalid('tenantId is required');
+  const { tenantId, bucket: name } = call.params;
   requireTenant(dependencies, tenantId);
+  const { versioning, objectLockEnabled } = body;
+  if (body.tenantId !== undefined && body.tenantId !== tenantId) {
+    throw invalid('the bucket belongs to the tenant of the path; tenantId, if given, must be the same');
+  }
   if (versioning !== undefined && versioning !== 'Enabled' && versioning !== 'Suspended') {
     throw invalid('versioning is Enabled or Suspended');
   }
@@ -184,7 +189,8 @@ async function putBucket(call: AdminCall, dependencies: AdminDependencies): Prom
   const quotaBytes = quotaField(body, 'quotaBytes');
   const defaultRetention = defaultRetentionField(body);
   const { buckets } = dependencies.layer;
-  let existing = buckets.list(tenantId).find((bucket) => bucket.name === name);
+  // Names are per tenant: only this tenant's namespace is looked at.
+  let existing = buckets.find(tenantId, name);
   try {
     if (existing === undefined) {
       existing = await buckets.create({
@@ -200,7 +206,7 @@ async function putBucket(call: AdminCall, dependencies: AdminDependencies): Prom
       );
     }
     if (versioning !== undefined && existing.versioning !== versioning)
-      await buckets.setVersioning(name, versioning);
+      await buckets.setVersioning(existing.id, versioning);
     if (defaultRetention !== undefined) await putDefaultRetention(dependencies, existing, defaultRetention);
   } catch (error) {
     if (isObjectError(error)) {
@@ -209,8 +215,8 @@ async function putBucket(call: AdminCall, dependencies: AdminDependencies): Prom
     }
     throw error;
   }
-  if (quotaBytes !== undefined) await dependencies.quotas.setBucketQuota(name, quotaBytes);
-  return { status: 200, json: bucketView(dependencies, name) };
+  if (quotaBytes !== undefined) await dependencies.quotas.setBucketQuota(existing.id, quotaBytes);
+  return { status: 200, json: bucketView(dependencies, existing.id) };
 }
 
 /** `defaultRetention`: S3's ObjectLockConfiguration Rule.DefaultRetention, or null for none. */
@@ -253,7 +259,7 @@ async function putDefaultRetention(
     );
   }
   if (JSON.stringify(bucket.objectLock.defaultRetention) === JSON.stringify(defaultRetention)) return;
-  await dependencies.layer.buckets.setObjectLockConfiguration(bucket.name, defaultRetention);
+  await dependencies.layer.buckets.setObjectLockConfiguration(bucket.id, defaultRetention);
 }
 
 export const adminRoutes: AdminRoute[] = [
@@ -424,14 +430,27 @@ export const adminRoutes: AdminRoute[] = [
       return { status: 200, json: await dependencies.audit.verify(call.params.tenantId, anchor) };
     },
   },
-  { method: 'PUT', path: '/v1/buckets/{bucket}', mutates: true, handle: putBucket },
   {
     method: 'GET',
-    path: '/v1/buckets/{bucket}',
+    path: '/v1/tenants/{tenantId}/buckets',
+    mutates: false,
+    handle: async (call, dependencies) => {
+      requireTenant(dependencies, call.params.tenantId);
+      const records = dependencies.layer.buckets.list(call.params.tenantId);
+      return { status: 200, json: { buckets: records.map((record) => bucketView(dependencies, record.id)) } };
+    },
+  },
+  { method: 'PUT', path: '/v1/tenants/{tenantId}/buckets/{bucket}', mutates: true, handle: putBucket },
+  {
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/buckets/{bucket}',
     mutates: false,
     handle: async (call, dependencies) => ({
       status: 200,
-      json: bucketView(dependencies, call.params.bucket),
+      json: bucketView(
+        dependencies,
+        requireBucket(dependencies, call.params.tenantId, call.params.bucket).id,
+      ),
     }),
   },
 ];

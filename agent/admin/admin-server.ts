@@ -201,8 +201,8 @@ async function auditAdminCall(
   status: number,
 ): Promise<void> {
   if (!options.audit) return;
-  const bodyTenant = (call.body as { tenantId?: unknown } | undefined)?.tenantId;
-  const tenantId = call.params.tenantId ?? (typeof bodyTenant === 'string' ? bodyTenant : undefined);
+  // Every route that changes something names its tenant in its path (buckets are per tenant).
+  const tenantId = call.params.tenantId;
   if (tenantId === undefined) return;
   await options.audit.append({
     atMs: options.clock(),

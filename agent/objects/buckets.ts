@@ -1,10 +1,13 @@
 // Buckets: create, delete, list per tenant, and their configuration (versioning, Object Lock,
-// CORS, tags). Each bucket's record is a small metadata-only version in the shard store itself
-// (system bucket ".coffre", key "buckets/<name>"), so bucket configuration has the same erasure
-// coding, bitrot checks and repair as the data it governs, and the listing index can be rebuilt
-// from the store alone: a separate SQLite file would be one more thing to back up and a single
-// point of loss. Updates use the store's cheap metadata update (no data rewrite). The index keeps
-// a copy for fast lookups, and this class keeps the few bucket records in memory.
+// CORS, tags). Each tenant has its own namespace of bucket names: a bucket is found by (tenant,
+// name) (find, resolve) and is then known by its id (`<tenant>/<name>`, see bucketIdOf), which every
+// other method and the rest of the layer take. Each bucket's record is a small metadata-only
+// version in the shard store itself (system bucket ".coffre", key "buckets/<id>"), so bucket
+// configuration has the same erasure coding, bitrot checks and repair as the data it governs, and
+// the listing index can be rebuilt from the store alone: a separate SQLite file would be one more
+// thing to back up and a single point of loss. Updates use the store's cheap metadata update (no
+// data rewrite). The index keeps a copy for fast lookups, and this class keeps the few bucket
+// records in memory.
 import {
   deleteIndexed,
   emptyBody,
@@ -16,6 +19,8 @@ import {
 import { ObjectError } from './errors.ts';
 import {
   type BucketRecord,
+  bucketIdOf,
+  bucketNameOfId,
   type CorsRule,
   type DefaultRetention,
   fromMetadata,
@@ -39,6 +44,7 @@ export interface CreateBucketInput {
 
 export class Buckets {
   readonly #context: LayerContext;
+  /** By bucket id. */
   readonly #records = new Map<string, { record: BucketRecord; storeVersionId: string }>();
 
   constructor(context: LayerContext) {
@@ -48,22 +54,53 @@ export class Buckets {
   /** Loads the bucket records from the index (after open or a rebuild). */
   reload(): void {
     this.#records.clear();
-    for (const entry of this.#context.index.allBuckets()) this.#records.set(entry.record.name, entry);
+    for (const entry of this.#context.index.allBuckets()) this.#records.set(entry.record.id, entry);
+  }
+
+  /**
+   * The tenant's bucket of that S3 name, or undefined: another tenant's bucket of the same name is
+   * not in this namespace and is never found here (a tenant cannot learn that it exists).
+   */
+  find(tenantId: string, name: string): Readonly<BucketRecord> | undefined {
+    // No bucket name contains '/' (assertBucketName): such a name, from any caller, finds nothing.
+    if (name.includes('/') || tenantId.length === 0 || tenantId.includes('/')) return undefined;
+    const entry = this.#records.get(bucketIdOf(tenantId, name)) ?? this.#records.get(name);
+    // A bare-name id is a bucket from when names were global (record format 1): it is in its owner's
+    // namespace only.
+    return entry?.record.ownerTenantId === tenantId && entry.record.name === name ? entry.record : undefined;
+  }
+
+  /**
+   * The buckets of this S3 name in every namespace: only for a CORS preflight, which carries no
+   * credentials and so names no tenant.
+   */
+  named(name: string): Readonly<BucketRecord>[] {
+    return [...this.#records.values()]
+      .filter((entry) => entry.record.name === name)
+      .map((entry) => entry.record);
+  }
+
+  /** The id of the tenant's bucket of that S3 name; NoSuchBucket when it has none. */
+  resolve(tenantId: string, name: string): string {
+    const record = this.find(tenantId, name);
+    if (record === undefined)
+      throw new ObjectError('NoSuchBucket', 'The specified bucket does not exist', { bucket: name });
+    return record.id;
   }
 
   async create(input: CreateBucketInput): Promise<BucketRecord> {
     assertBucketName(input.name);
-    return withMutation(this.#context, input.name, 'exclusive', async () => {
-      const existing = this.#records.get(input.name);
-      if (existing !== undefined) {
-        // S3: BucketAlreadyOwnedByYou when the caller owns it, BucketAlreadyExists otherwise.
-        const code =
-          existing.record.ownerTenantId === input.ownerTenantId
-            ? 'BucketAlreadyOwnedByYou'
-            : 'BucketAlreadyExists';
-        throw new ObjectError(code, 'The requested bucket name is not available.', { bucket: input.name });
+    const id = bucketIdOf(input.ownerTenantId, input.name);
+    return withMutation(this.#context, id, 'exclusive', async () => {
+      // Only the tenant's own namespace is looked at: another tenant's bucket of this name is no
+      // obstacle (S3 would answer BucketAlreadyExists, and so tell that it exists).
+      if (this.find(input.ownerTenantId, input.name) !== undefined) {
+        throw new ObjectError('BucketAlreadyOwnedByYou', 'The requested bucket name is not available.', {
+          bucket: input.name,
+        });
       }
       const record: BucketRecord = {
+        id,
         name: input.name,
         ownerTenantId: input.ownerTenantId,
         createdMs: this.#context.clock(),
@@ -75,30 +112,33 @@ export class Buckets {
       };
       const address = {
         bucket: systemBucket,
-        key: systemKeys.bucket(input.name),
+        key: systemKeys.bucket(id),
         versionId: this.#context.hybridClock.next(),
       };
       await writeIndexed(this.#context, address, emptyBody(), {
         finalize: async () => toMetadata({ kind: 'bucket', record }),
         indexCommitted: () => this.#context.index.putBucket(record, address.versionId),
       });
-      this.#records.set(record.name, { record, storeVersionId: address.versionId });
+      this.#records.set(record.id, { record, storeVersionId: address.versionId });
       return structuredClone(record);
     });
   }
 
-  /** S3 DeleteBucket: only an empty bucket (no versions, delete markers or uploads) can go. */
-  async delete(name: string): Promise<void> {
-    await withMutation(this.#context, name, 'exclusive', async () => {
-      const entry = this.#require(name);
-      if (this.#context.index.bucketHasEntries(name)) {
+  /**
+   * S3 DeleteBucket: only an empty bucket (no versions, delete markers or uploads) can go. This and
+   * the methods below take the bucket's id (resolve).
+   */
+  async delete(id: string): Promise<void> {
+    await withMutation(this.#context, id, 'exclusive', async () => {
+      const entry = this.#require(id);
+      if (this.#context.index.bucketHasEntries(id)) {
         throw new ObjectError('BucketNotEmpty', 'The bucket you tried to delete is not empty', {
-          bucket: name,
+          bucket: id,
         });
       }
-      const address = this.#address(name, entry.storeVersionId);
-      await deleteIndexed(this.#context, [address], () => this.#context.index.removeBucket(name));
-      this.#records.delete(name);
+      const address = this.#address(id, entry.storeVersionId);
+      await deleteIndexed(this.#context, [address], () => this.#context.index.removeBucket(id));
+      this.#records.delete(id);
     });
   }
 
@@ -110,9 +150,9 @@ export class Buckets {
       .sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
   }
 
-  /** S3 HeadBucket; NoSuchBucket when absent. */
-  head(name: string): BucketRecord {
-    return structuredClone(this.#require(name).record);
+  /** The bucket of this id (S3 HeadBucket, after resolve); NoSuchBucket when absent. */
+  head(id: string): BucketRecord {
+    return structuredClone(this.#require(id).record);
   }
 
   /**
@@ -120,22 +160,22 @@ export class Buckets {
    * only read a field of it (the copy was a measurable share of a PutObjectRetention). NoSuchBucket
    * when absent.
    */
-  peek(name: string): Readonly<BucketRecord> {
-    return this.#require(name).record;
+  peek(id: string): Readonly<BucketRecord> {
+    return this.#require(id).record;
   }
 
-  location(name: string): string {
-    return this.#require(name).record.region;
+  location(id: string): string {
+    return this.#require(id).record.region;
   }
 
-  async setVersioning(name: string, state: 'Enabled' | 'Suspended'): Promise<BucketRecord> {
-    return this.#update(name, (record) => {
+  async setVersioning(id: string, state: 'Enabled' | 'Suspended'): Promise<BucketRecord> {
+    return this.#update(id, (record) => {
       // S3: "You cannot suspend versioning on a bucket that has Object Lock enabled."
       if (state === 'Suspended' && record.objectLock.enabled) {
         throw new ObjectError(
           'InvalidBucketState',
           'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.',
-          { bucket: name },
+          { bucket: id },
         );
       }
       record.versioning = state;
@@ -143,17 +183,17 @@ export class Buckets {
   }
 
   async setObjectLockConfiguration(
-    name: string,
+    id: string,
     defaultRetention: DefaultRetention | null,
   ): Promise<BucketRecord> {
-    return this.#update(name, (record) => {
+    return this.#update(id, (record) => {
       if (!record.objectLock.enabled) {
         // Enabling Object Lock on an existing bucket needs versioning on, as in S3.
         if (record.versioning !== 'Enabled') {
           throw new ObjectError(
             'InvalidBucketState',
             'Versioning must be Enabled on the bucket to apply an Object Lock configuration',
-            { bucket: name },
+            { bucket: id },
           );
         }
         record.objectLock.enabled = true;
@@ -163,74 +203,76 @@ export class Buckets {
     });
   }
 
-  getObjectLockConfiguration(name: string): BucketRecord['objectLock'] {
-    const record = this.#require(name).record;
+  getObjectLockConfiguration(id: string): BucketRecord['objectLock'] {
+    const record = this.#require(id).record;
     if (!record.objectLock.enabled) {
       throw new ObjectError(
         'ObjectLockConfigurationNotFoundError',
         'Object Lock configuration does not exist for this bucket',
-        { bucket: name },
+        { bucket: id },
       );
     }
     return structuredClone(record.objectLock);
   }
 
-  async setCors(name: string, rules: CorsRule[] | null): Promise<BucketRecord> {
-    return this.#update(name, (record) => {
+  async setCors(id: string, rules: CorsRule[] | null): Promise<BucketRecord> {
+    return this.#update(id, (record) => {
       record.cors = rules;
     });
   }
 
-  getCors(name: string): CorsRule[] {
-    const rules = this.#require(name).record.cors;
+  getCors(id: string): CorsRule[] {
+    const rules = this.#require(id).record.cors;
     if (rules === null)
       throw new ObjectError('NoSuchCORSConfiguration', 'The CORS configuration does not exist', {
-        bucket: name,
+        bucket: id,
       });
     return structuredClone(rules);
   }
 
-  async setTags(name: string, tags: Tags | null): Promise<BucketRecord> {
+  async setTags(id: string, tags: Tags | null): Promise<BucketRecord> {
     if (tags !== null) assertTags(tags, maximumBucketTags);
-    return this.#update(name, (record) => {
+    return this.#update(id, (record) => {
       record.tags = tags;
     });
   }
 
-  getTags(name: string): Tags {
-    const tags = this.#require(name).record.tags;
-    if (tags === null) throw new ObjectError('NoSuchTagSet', 'The TagSet does not exist', { bucket: name });
+  getTags(id: string): Tags {
+    const tags = this.#require(id).record.tags;
+    if (tags === null) throw new ObjectError('NoSuchTagSet', 'The TagSet does not exist', { bucket: id });
     return structuredClone(tags);
   }
 
-  #require(name: string): { record: BucketRecord; storeVersionId: string } {
-    const entry = this.#records.get(name);
+  #require(id: string): { record: BucketRecord; storeVersionId: string } {
+    const entry = this.#records.get(id);
     if (entry === undefined)
-      throw new ObjectError('NoSuchBucket', 'The specified bucket does not exist', { bucket: name });
+      throw new ObjectError('NoSuchBucket', 'The specified bucket does not exist', {
+        bucket: bucketNameOfId(id),
+      });
     return entry;
   }
 
-  #address(name: string, storeVersionId: string): VersionAddress {
-    return { bucket: systemBucket, key: systemKeys.bucket(name), versionId: storeVersionId };
+  #address(id: string, storeVersionId: string): VersionAddress {
+    return { bucket: systemBucket, key: systemKeys.bucket(id), versionId: storeVersionId };
   }
 
-  async #update(name: string, change: (record: BucketRecord) => void): Promise<BucketRecord> {
-    return withMutation(this.#context, name, 'exclusive', async () => {
-      const entry = this.#require(name);
+  async #update(id: string, change: (record: BucketRecord) => void): Promise<BucketRecord> {
+    return withMutation(this.#context, id, 'exclusive', async () => {
+      const entry = this.#require(id);
       const record = structuredClone(entry.record);
       change(record);
       const stored = await updateIndexed(
         this.#context,
-        this.#address(name, entry.storeVersionId),
+        this.#address(id, entry.storeVersionId),
         (old) => {
           const decoded = fromMetadata(old);
           if (decoded?.kind !== 'bucket')
-            throw new Error(`store version of bucket ${name} holds no bucket record`);
+            throw new Error(`store version of bucket ${id} holds no bucket record`);
           return { ...old, ...toMetadata({ kind: 'bucket', record }) };
         },
         (updated) => this.#context.index.putBucket(record, updated.address.versionId),
       );
-      this.#records.set(name, { record, storeVersionId: stored.address.versionId });
+      this.#records.set(id, { record, storeVersionId: stored.address.versionId });
       return structuredClone(record);
     });
   }

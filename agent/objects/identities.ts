@@ -108,6 +108,10 @@ export class Identities {
   }
 
   async putTenant(tenant: { id: string; displayName: string }): Promise<TenantRecord> {
+    // A tenant id names its bucket namespace inside bucket ids (`<tenantId>/<name>`, records.ts).
+    if (tenant.id.length === 0 || tenant.id.includes('/')) {
+      throw new IdentityError(`a tenant id is not empty and has no '/' (got ${JSON.stringify(tenant.id)})`);
+    }
     const existing = this.#tenants.get(tenant.id);
     const record = { ...tenant, createdAtMs: existing?.createdAtMs ?? this.#clock() };
     this.#tenants.set(record.id, record);

@@ -7,12 +7,16 @@ import { existsSync, rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 
 const indexMagic = 'coffre.objects.index';
-const indexFormatVersion = '1';
+// 2: buckets are keyed by id (per-tenant namespaces); a version 1 index is rebuilt from the store.
+const indexFormatVersion = '2';
 
 const schema = `
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- A bucket's id (BucketRecord.id) is the "bucket" of every other table; its S3 name is unique
+-- only within its owner's namespace.
 CREATE TABLE buckets (
-  name TEXT PRIMARY KEY, owner_tenant_id TEXT NOT NULL, store_version_id TEXT NOT NULL, record TEXT NOT NULL
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, owner_tenant_id TEXT NOT NULL, store_version_id TEXT NOT NULL,
+  record TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX buckets_by_owner ON buckets (owner_tenant_id, name);
 -- Keys are BLOBs of their UTF-8 bytes: SQLite compares BLOBs with memcmp, which is the byte order
@@ -51,10 +55,28 @@ CREATE TABLE intents (
 );
 `;
 
+/** A tenant's daily usage peak (usage-ledger.ts DailyPeak), carried out of an index being replaced. */
+export interface CarriedDailyPeak {
+  tenantId: string;
+  day: string;
+  peakBytes: number;
+  peakAtMs: number;
+  lastBytes: number;
+  lastAtMs: number;
+}
+
+const anotherFormatVersion = 'the index has another format version';
+
 export interface OpenedIndex {
   database: DatabaseSync;
   /** Why the index must be rebuilt from the store, or null when it can be trusted. */
   rebuildReason: string | null;
+  /**
+   * The daily usage peaks of a sound index of another format version, which is replaced: unlike the
+   * rest of the index they cannot be recomputed from the store (they are billing history), so they
+   * go into the new one (UsageLedger.mergeDailyPeaks). Empty otherwise.
+   */
+  carriedDailyPeaks: CarriedDailyPeak[];
 }
 
 function configure(database: DatabaseSync): void {
@@ -102,16 +124,17 @@ function inspect(database: DatabaseSync): { reason: string; reusable: boolean } 
   }
   if (meta.get('magic') !== indexMagic)
     return { reason: 'the index file is not a Coffre object index', reusable: false };
-  if (meta.get('format_version') !== indexFormatVersion) {
-    return { reason: 'the index has another format version', reusable: false };
-  }
+  if (meta.get('format_version') !== indexFormatVersion)
+    return { reason: anotherFormatVersion, reusable: false };
   if (meta.get('complete') !== '1')
     return { reason: 'the last index rebuild did not finish', reusable: true };
   return null;
 }
 
 export function openIndexDatabase(path: string): OpenedIndex {
-  if (!existsSync(path)) return { database: createFresh(path), rebuildReason: 'the index file is missing' };
+  if (!existsSync(path)) {
+    return { database: createFresh(path), rebuildReason: 'the index file is missing', carriedDailyPeaks: [] };
+  }
   let database: DatabaseSync | undefined;
   let verdict: { reason: string; reusable: boolean } | null;
   try {
@@ -123,10 +146,26 @@ export function openIndexDatabase(path: string): OpenedIndex {
   }
   if (database !== undefined && (verdict === null || verdict.reusable)) {
     setClosedCleanly(database, false);
-    return { database, rebuildReason: verdict?.reason ?? null };
+    return { database, rebuildReason: verdict?.reason ?? null, carriedDailyPeaks: [] };
   }
+  const carriedDailyPeaks =
+    database !== undefined && verdict?.reason === anotherFormatVersion ? readDailyPeaks(database) : [];
   database?.close();
-  return { database: createFresh(path), rebuildReason: verdict?.reason ?? null };
+  return { database: createFresh(path), rebuildReason: verdict?.reason ?? null, carriedDailyPeaks };
+}
+
+/** The usage ledger's daily peaks of an index (none when it has no ledger). */
+function readDailyPeaks(database: DatabaseSync): CarriedDailyPeak[] {
+  const hasPeaks = database
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usage_daily_peaks'")
+    .get();
+  if (hasPeaks === undefined) return [];
+  return database
+    .prepare(
+      `SELECT tenant_id AS tenantId, day, peak_bytes AS peakBytes, peak_at_ms AS peakAtMs,
+         last_bytes AS lastBytes, last_at_ms AS lastAtMs FROM usage_daily_peaks ORDER BY tenant_id, day`,
+    )
+    .all() as unknown as CarriedDailyPeak[];
 }
 
 /** Records whether the index was closed cleanly (set at close, cleared while it is open). */

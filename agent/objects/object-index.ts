@@ -83,18 +83,18 @@ export class ObjectIndex {
 
   putBucket(record: BucketRecord, storeVersionId: string): void {
     this.statement(
-      `INSERT INTO buckets (name, owner_tenant_id, store_version_id, record) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET owner_tenant_id = excluded.owner_tenant_id,
+      `INSERT INTO buckets (id, name, owner_tenant_id, store_version_id, record) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner_tenant_id = excluded.owner_tenant_id,
          store_version_id = excluded.store_version_id, record = excluded.record`,
-    ).run(record.name, record.ownerTenantId, storeVersionId, JSON.stringify(record));
+    ).run(record.id, record.name, record.ownerTenantId, storeVersionId, JSON.stringify(record));
   }
 
-  removeBucket(name: string): void {
-    this.statement('DELETE FROM buckets WHERE name = ?').run(name);
+  removeBucket(id: string): void {
+    this.statement('DELETE FROM buckets WHERE id = ?').run(id);
   }
 
   allBuckets(): { record: BucketRecord; storeVersionId: string }[] {
-    const rows = this.statement('SELECT record, store_version_id FROM buckets ORDER BY name').all() as {
+    const rows = this.statement('SELECT record, store_version_id FROM buckets ORDER BY id').all() as {
       record: string;
       store_version_id: string;
     }[];

@@ -95,6 +95,7 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
   };
   // The ledger's triggers must be in place before a rebuild or a replay, so those count too.
   const usage = UsageLedger.install(context.index, clock);
+  if (opened.carriedDailyPeaks.length > 0) usage.mergeDailyPeaks(opened.carriedDailyPeaks);
   const admission = new QuotaAdmission({
     ledger: usage,
     quotas: options.quotas ?? Quotas.inMemory(),

@@ -45,7 +45,7 @@ export class QuotaAdmission implements CommitAdmission {
     if (request.isDeleteMarker) return () => {};
     const bucket = request.bucket;
     const replaced =
-      bucket.versioning === 'Enabled' ? null : this.#index.getVersion(bucket.name, request.key, 'null');
+      bucket.versioning === 'Enabled' ? null : this.#index.getVersion(bucket.id, request.key, 'null');
     const replacedObject = replaced !== null && !replaced.record.isDeleteMarker ? replaced.record : null;
     if (replacedObject !== null && currentCaller()?.role === 'write-only') {
       // Without versioning Enabled the new version replaces the "null" one for good: for a key
@@ -53,14 +53,14 @@ export class QuotaAdmission implements CommitAdmission {
       throw new ObjectError(
         'AccessDenied',
         'A write-only key cannot overwrite an existing object in a bucket without versioning.',
-        { bucket: bucket.name, key: request.key },
+        { bucket: bucket.id, key: request.key },
       );
     }
     // A multipart object's bytes were counted as parts; completing moves them (and frees the unused ones).
     const alreadyCounted =
       request.multipartUploadId === null ? 0 : this.#partBytesOfUpload(request.multipartUploadId);
     const addedBytes = request.sizeBytes - alreadyCounted - (replacedObject?.sizeBytes ?? 0);
-    return this.#admit(bucket.ownerTenantId, bucket.name, addedBytes);
+    return this.#admit(bucket.ownerTenantId, bucket.id, addedBytes);
   }
 
   admitPart(request: PartAdmission): () => void {
@@ -117,7 +117,7 @@ export class QuotaAdmission implements CommitAdmission {
   }
 
   #ownerOf(bucket: string): string | null {
-    const row = this.#index.statement('SELECT owner_tenant_id FROM buckets WHERE name = ?').get(bucket) as
+    const row = this.#index.statement('SELECT owner_tenant_id FROM buckets WHERE id = ?').get(bucket) as
       | { owner_tenant_id: string }
       | undefined;
     return row?.owner_tenant_id ?? null;

@@ -6,13 +6,17 @@ import { isDriveError } from '../disk/index.ts';
 
 interface QuotasFile {
   magic: typeof fileMagic;
-  version: typeof fileVersion;
+  version: 1 | typeof fileVersion;
   tenants: Record<string, number>;
+  /** By bucket id (BucketRecord.id); in version 1, by global bucket name. */
   buckets: Record<string, number>;
 }
 
 const fileMagic = 'coffre.quotas';
-const fileVersion = 1;
+// 2: bucket quotas are keyed by bucket id, since bucket names are per tenant. A version 1 file keyed
+// them by global name, which is exactly the id of every bucket created then (BucketRecord.id), so
+// its entries are read unchanged.
+const fileVersion = 2;
 const fileName = 'quotas.json';
 
 export class QuotaSettingError extends Error {
@@ -55,7 +59,7 @@ export class Quotas implements QuotaSource {
       throw error;
     }
     const parsed = JSON.parse(text) as QuotasFile;
-    if (parsed.magic !== fileMagic || parsed.version !== fileVersion) {
+    if (parsed.magic !== fileMagic || (parsed.version !== 1 && parsed.version !== fileVersion)) {
       throw new QuotaSettingError(
         `${drive.description}/${fileName}: not a version ${fileVersion} quotas file`,
       );
@@ -69,8 +73,9 @@ export class Quotas implements QuotaSource {
     return this.#tenants.get(tenantId) ?? null;
   }
 
-  quotaOfBucket(bucket: string): number | null {
-    return this.#buckets.get(bucket) ?? null;
+  /** By bucket id. */
+  quotaOfBucket(bucketId: string): number | null {
+    return this.#buckets.get(bucketId) ?? null;
   }
 
   /** Sets (a number) or removes (null) a tenant's quota; setting the same value again changes nothing. */
@@ -82,11 +87,12 @@ export class Quotas implements QuotaSource {
     await this.#save();
   }
 
-  async setBucketQuota(bucket: string, bytes: number | null): Promise<void> {
+  /** By bucket id: a bucket's quota is set once it exists (the admin API creates it first). */
+  async setBucketQuota(bucketId: string, bytes: number | null): Promise<void> {
     assertQuotaBytes(bytes);
-    if (this.quotaOfBucket(bucket) === bytes) return;
-    if (bytes === null) this.#buckets.delete(bucket);
-    else this.#buckets.set(bucket, bytes);
+    if (this.quotaOfBucket(bucketId) === bytes) return;
+    if (bytes === null) this.#buckets.delete(bucketId);
+    else this.#buckets.set(bucketId, bytes);
     await this.#save();
   }
 

@@ -5,7 +5,12 @@
 import assert from 'node:assert/strict';
 
 export const recordMagic = 'coffre.objects';
-export const recordFormatVersion = 1;
+/**
+ * 2: buckets live in per-tenant namespaces; a bucket record carries its `id`, the store's bucket
+ * string. 1: bucket names were global and a bucket's id was its name (read as such, see fromMetadata).
+ */
+export const recordFormatVersion = 2;
+const readableFormatVersions: readonly unknown[] = [1, 2];
 
 /**
  * The store bucket that holds the layer's own records (bucket configurations, multipart uploads
@@ -41,6 +46,13 @@ export interface CorsRule {
 export type Tags = Record<string, string>;
 
 export interface BucketRecord {
+  /**
+   * The bucket's identity inside the layer: the store's bucket string, the index's and the usage
+   * ledger's key. `<ownerTenantId>/<name>` (see bucketIdOf), or the bare name for a bucket created
+   * when names were global (record format 1), whose versions are stored under that name.
+   */
+  id: string;
+  /** The S3 name, unique within the owner's namespace only: what S3 answers show. */
   name: string;
   ownerTenantId: string;
   createdMs: number;
@@ -146,15 +158,14 @@ export function fromMetadata(metadata: Record<string, unknown>): LayerRecord | n
     | { formatVersion?: unknown; kind?: unknown; record?: unknown }
     | undefined;
   if (wrapped === undefined || typeof wrapped !== 'object' || wrapped === null) return null;
-  // Version 1 is the only format so far; a later format adds its upgrade here.
-  assert.equal(
-    wrapped.formatVersion,
-    recordFormatVersion,
+  assert.ok(
+    readableFormatVersions.includes(wrapped.formatVersion),
     `unknown object record format ${wrapped.formatVersion}`,
   );
   assert.ok(typeof wrapped.record === 'object' && wrapped.record !== null, 'object record without a body');
   switch (wrapped.kind) {
     case 'bucket':
+      return { kind: 'bucket', record: upgradeBucketRecord(wrapped.record as BucketRecord) };
     case 'object-version':
     case 'upload':
     case 'part':
@@ -164,9 +175,35 @@ export function fromMetadata(metadata: Record<string, unknown>): LayerRecord | n
   }
 }
 
+/**
+ * A format 1 bucket record has no id: names were global and its versions are stored under its name,
+ * so its id is its name. Such a bucket stays at that address (its data is not rewritten) and is
+ * still found in its owner's namespace (Buckets.find), so the owner sees no change.
+ */
+function upgradeBucketRecord(record: BucketRecord): BucketRecord {
+  return typeof record.id === 'string' ? record : { ...record, id: record.name };
+}
+
+/**
+ * The id of a bucket created now: its owner's namespace and its S3 name. Neither can contain '/'
+ * (S3 bucket names are letters, digits, '.' and '-'; tenant ids too), so no two (tenant, name)
+ * pairs share an id, and no id of this form equals a format 1 id (a bare name).
+ */
+export function bucketIdOf(tenantId: string, name: string): string {
+  assert.ok(tenantId.length > 0 && !tenantId.includes('/'), `tenant id ${tenantId} cannot own buckets`);
+  assert.ok(!name.includes('/'), `bucket name ${name} contains '/'`);
+  return `${tenantId}/${name}`;
+}
+
+/** The S3 name of a bucket id (either form), for answers and error details. */
+export function bucketNameOfId(id: string): string {
+  return id.slice(id.lastIndexOf('/') + 1);
+}
+
 /** Store keys of the system records. Object versions live at their own bucket and key. */
 export const systemKeys = {
-  bucket: (name: string) => `buckets/${name}`,
+  /** By bucket id: `buckets/<tenant>/<name>`, or `buckets/<name>` for a format 1 bucket. */
+  bucket: (id: string) => `buckets/${id}`,
   upload: (uploadId: string) => `uploads/${uploadId}`,
   part: (uploadId: string, partNumber: number) => `parts/${uploadId}/${String(partNumber).padStart(5, '0')}`,
 };

@@ -173,7 +173,7 @@ END;
 
 -- A deleted bucket is empty: its row of zeros has nothing more to say.
 CREATE TRIGGER IF NOT EXISTS usage_bucket_deleted AFTER DELETE ON buckets BEGIN
-  DELETE FROM usage_buckets WHERE bucket = old.name AND ${usageColumns.map((column) => `${column} = 0`).join(' AND ')};
+  DELETE FROM usage_buckets WHERE bucket = old.id AND ${usageColumns.map((column) => `${column} = 0`).join(' AND ')};
 END;
 `;
 

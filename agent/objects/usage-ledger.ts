@@ -11,6 +11,7 @@
 // erasure-coding overhead are not counted.
 import assert from 'node:assert/strict';
 import type { ObjectIndex } from './object-index.ts';
+import { bucketNameOfId } from './records.ts';
 import {
   recomputeUsageSql,
   type UsageColumn,
@@ -37,6 +38,7 @@ export interface UsageFigures {
 }
 
 export interface BucketUsage extends UsageFigures {
+  /** The bucket's S3 name (its owner's namespace is the tenant the figures are reported under). */
   bucket: string;
 }
 
@@ -173,7 +175,7 @@ export class UsageLedger {
     if (complete?.value !== '1') return;
     const tenants = this.#index
       .statement(
-        `SELECT DISTINCT b.owner_tenant_id AS tenant FROM usage_dirty_buckets d JOIN main.buckets b ON b.name = d.bucket`,
+        `SELECT DISTINCT b.owner_tenant_id AS tenant FROM usage_dirty_buckets d JOIN main.buckets b ON b.id = d.bucket`,
       )
       .all() as { tenant: string }[];
     const nowMs = this.#clock();
@@ -207,7 +209,7 @@ export class UsageLedger {
     const row = this.#index
       .statement(
         `SELECT coalesce(sum(${storedBytesSql}), 0) AS stored FROM usage_buckets u
-         JOIN buckets b ON b.name = u.bucket WHERE b.owner_tenant_id = ?`,
+         JOIN buckets b ON b.id = u.bucket WHERE b.owner_tenant_id = ?`,
       )
       .get(tenantId) as { stored: number };
     return row.stored;
@@ -220,23 +222,27 @@ export class UsageLedger {
     return row?.stored ?? 0;
   }
 
-  /** A bucket's figures now ("under retention" is judged at `nowMs`, default the ledger's clock). */
-  bucketUsage(bucket: string, nowMs: number = this.#clock()): BucketUsage {
-    const row = this.#index.statement('SELECT * FROM usage_buckets WHERE bucket = ?').get(bucket) as
+  /**
+   * A bucket's figures now, by bucket id ("under retention" is judged at `nowMs`, default the
+   * ledger's clock).
+   */
+  bucketUsage(bucketId: string, nowMs: number = this.#clock()): BucketUsage {
+    const row = this.#index.statement('SELECT * FROM usage_buckets WHERE bucket = ?').get(bucketId) as
       | UsageRow
       | undefined;
+    const bucket = bucketNameOfId(bucketId);
     if (row === undefined) return { bucket, ...zeroFigures() };
-    return { bucket, ...figuresOf(row, this.#retained(bucket, nowMs)) };
+    return { bucket, ...figuresOf(row, this.#retained(bucketId, nowMs)) };
   }
 
   /** S3-facing name for engineers building on the ledger (SOSAPI capacity.xml): the tenant's usage now. */
   usageOf(tenantId: string, nowMs: number = this.#clock()): TenantUsage {
-    const names = this.#index
-      .statement('SELECT name FROM buckets WHERE owner_tenant_id = ? ORDER BY name')
-      .all(tenantId) as { name: string }[];
+    const ids = this.#index
+      .statement('SELECT id FROM buckets WHERE owner_tenant_id = ? ORDER BY name')
+      .all(tenantId) as { id: string }[];
     const total: TenantUsage = { tenantId, ...zeroFigures(), buckets: [] };
-    for (const { name } of names) {
-      const bucket = this.bucketUsage(name, nowMs);
+    for (const { id } of ids) {
+      const bucket = this.bucketUsage(id, nowMs);
       total.buckets.push(bucket);
       addFigures(total, bucket);
     }
@@ -337,12 +343,15 @@ export class UsageLedger {
     );
   }
 
-  /** The same figures recomputed from the index tables, per bucket (for checks and tests). */
-  recomputed(): BucketUsage[] {
+  /** The same figures recomputed from the index tables, per bucket id (for checks and tests). */
+  recomputed(): { bucketId: string; usage: BucketUsage }[] {
     const rows = this.#index.statement(recomputeUsageSql).all() as UsageRow[];
     return rows.map((row) => ({
-      bucket: row.bucket,
-      ...figuresOf(row, this.#retained(row.bucket, this.#clock())),
+      bucketId: row.bucket,
+      usage: {
+        bucket: bucketNameOfId(row.bucket),
+        ...figuresOf(row, this.#retained(row.bucket, this.#clock())),
+      },
     }));
   }
 }

@@ -3,6 +3,8 @@
 // Handlers throw `S3Error`; anything else thrown is converted by `toS3Error`, unknown values becoming
 // InternalError, so a client never sees a stack trace and always sees an S3 error document.
 
+import { bucketNameOfId } from '../objects/records.ts';
+
 export interface S3ErrorDefinition {
   readonly status: number;
   readonly message: string;
@@ -299,7 +301,8 @@ function fromLowerLayerDetails(details: LowerLayerDetails): Pick<S3ErrorOptions,
     headers['content-range'] = `bytes */${details.objectSizeBytes}`;
   return {
     elements: {
-      BucketName: text(details.bucket),
+      // The layer names a bucket by its id (`<tenant>/<name>`); S3 answers show only its name.
+      BucketName: typeof details.bucket === 'string' ? bucketNameOfId(details.bucket) : undefined,
       Key: text(details.key),
       VersionId: text(details.versionId),
       UploadId: text(details.uploadId),

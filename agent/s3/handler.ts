@@ -1,6 +1,6 @@
 // The S3 request pipeline: authenticate (SigV4), parse the one Endpoint the request asks for,
-// authorise the caller for it (role, tenant owning the bucket), dispatch to its handler, and turn
-// anything thrown into the S3 error AWS would send.
+// authorise the caller for it (its key's role), find the bucket it names in the caller's own
+// namespace, dispatch to its handler, and turn anything thrown into the S3 error AWS would send.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext, RequestHandler } from '../http/server.ts';
 import type { AgentMetrics } from '../metrics/agent-metrics.ts';
@@ -13,7 +13,11 @@ import { type Endpoint, type Operation, parseEndpoint } from './endpoint.ts';
 import { S3Error, toS3Error } from './errors.ts';
 import type { Caller, OperationContext, OperationHandler } from './operation-context.ts';
 import { bucketOperations } from './operations/bucket-operations.ts';
-import { setActualRequestCorsHeaders } from './operations/cors-rules.ts';
+import {
+  matchCorsRule,
+  parseRequestedHeaders,
+  setActualRequestCorsHeaders,
+} from './operations/cors-rules.ts';
 import { objectOperations } from './operations/object-operations.ts';
 import {
   type SosapiServingOptions,
@@ -119,29 +123,38 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
     return { identity, caller };
   }
 
-  /** A bucket of another tenant is AccessDenied: a tenant cannot learn that it exists. */
+  /**
+   * The bucket the request names, in the namespace of the tenant whose key signed it: another
+   * tenant's bucket of the same name is not addressable at all, so the answer is the one for a name
+   * the caller has no bucket under (NoSuchBucket), and nothing tells the two apart.
+   */
   function authoriseBucket(endpoint: Endpoint, caller: Caller): BucketRecord | undefined {
     const bucket = bucketOf(endpoint);
     if (bucket === undefined) return undefined;
-    let record: BucketRecord;
-    try {
-      record = options.layer.buckets.head(bucket);
-    } catch (error) {
-      throw toS3Error(error);
-    }
-    if (record.ownerTenantId !== caller.tenantId) throw new S3Error('AccessDenied');
+    const record = options.layer.buckets.find(caller.tenantId, bucket);
+    if (record === undefined) throw new S3Error('NoSuchBucket', { elements: { BucketName: bucket } });
     return record;
   }
 
-  function preflightBucket(endpoint: Endpoint): BucketRecord | undefined {
+  /**
+   * A preflight carries no credentials and so names no namespace: it is answered from a bucket of
+   * that name, in any namespace, whose CORS rules allow it. Without such a rule, or without any
+   * bucket of that name, the refusal is the same, so a preflight tells no more than what an owner
+   * chose to publish to browsers (that a bucket of this name accepts this origin and method).
+   */
+  function preflightBucket(endpoint: Endpoint, request: IncomingMessage): BucketRecord | undefined {
     const bucket = bucketOf(endpoint);
-    if (bucket === undefined) return undefined;
-    try {
-      return options.layer.buckets.head(bucket);
-    } catch {
-      // No such bucket: the preflight is refused by the Options handler, without saying why.
-      return undefined;
-    }
+    const origin = firstHeader(request, 'origin');
+    const method = firstHeader(request, 'access-control-request-method');
+    if (bucket === undefined || origin === undefined || method === undefined) return undefined;
+    const preflight = {
+      origin,
+      method,
+      requestedHeaders: parseRequestedHeaders(firstHeader(request, 'access-control-request-headers')),
+    };
+    return options.layer.buckets
+      .named(bucket)
+      .find((record) => record.cors !== null && matchCorsRule(record.cors, preflight) !== undefined);
   }
 
   return async (request: IncomingMessage, response: ServerResponse, requestContext: RequestContext) => {
@@ -165,23 +178,26 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
       if ('bucket' in endpoint) facts.bucket = endpoint.bucket;
       if ('key' in endpoint) facts.key = endpoint.key;
       if (!roleAllows(caller.role, endpoint.operation)) throw new S3Error('AccessDenied');
-      const bucketRecord = preflight ? preflightBucket(endpoint) : authoriseBucket(endpoint, caller);
+      const bucketRecord = preflight ? preflightBucket(endpoint, request) : authoriseBucket(endpoint, caller);
       if (!preflight && bucketRecord) {
         setActualRequestCorsHeaders(response, bucketRecord.cors, firstHeader(request, 'origin'), method);
       }
+      // From here on, the handlers and the object layer know the bucket by its id; answers show
+      // bucketRecord.name.
+      const resolved = bucketRecord === undefined ? endpoint : { ...endpoint, bucket: bucketRecord.id };
       const handler = operations[endpoint.operation] as
         | OperationHandler<typeof endpoint.operation>
         | undefined;
       if (!handler) throw new S3Error('NotImplemented');
       if (!preflight)
-        precheckWrite(options.layer, endpoint, caller, bucketRecord, (name) => firstHeader(request, name));
+        precheckWrite(options.layer, resolved, caller, bucketRecord, (name) => firstHeader(request, name));
       const context: OperationContext = {
         request,
         response,
         requestId: requestContext.requestId,
         identity,
         caller,
-        layer: await withSosapiListing(options.layer, endpoint, bucketRecord, sosapi, clock()),
+        layer: await withSosapiListing(options.layer, resolved, bucketRecord, sosapi, clock()),
         region: options.region,
         clock,
         commonHeaders: commonHeaders(requestContext.requestId),
@@ -189,9 +205,9 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
         header: (name) => firstHeader(request, name),
       };
       // Veeam's SOSAPI documents are virtual objects in every bucket, answered here.
-      if (await serveSosapiObject(context, endpoint, sosapi)) return;
+      if (await serveSosapiObject(context, resolved, sosapi)) return;
       // The caller rides along into the object layer, whose commit checks the key's role.
-      await callerScope.run(caller, () => handler(context, endpoint as never));
+      await callerScope.run(caller, () => handler(context, resolved as never));
     } catch (thrown) {
       const error = toS3Error(thrown);
       facts.errorCode = error.code;

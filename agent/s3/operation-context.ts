@@ -2,6 +2,7 @@
 // who is calling (already authenticated and authorised for the operation), and the object layer.
 // Handlers live in operations/, one file per operation or per small family of them, each exporting
 // `handle<Operation>(context, endpoint)`.
+import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KeyRole } from '../objects/identities.ts';
 import type { ObjectLayer } from '../objects/object-layer.ts';
@@ -31,11 +32,13 @@ export interface OperationContext {
   /** x-amz-request-id, x-amz-id-2 and Server: spread them into every response's headers. */
   readonly commonHeaders: ResponseHeaders;
   /**
-   * The bucket the request names, already checked to exist and to belong to the caller's tenant
-   * (AccessDenied otherwise, NoSuchBucket when it does not exist). Undefined for ListBuckets,
-   * CreateBucket and a preflight OPTIONS.
+   * The bucket the request names, found in the namespace of the caller's tenant (NoSuchBucket
+   * otherwise, whether or not another tenant has a bucket of that name). The endpoint a handler
+   * receives names it by its id (`bucketRecord.id`, what the object layer takes); answers show its S3
+   * name (`bucketRecord.name`). Undefined for ListBuckets and CreateBucket (whose endpoint keeps the
+   * S3 name), and for a preflight OPTIONS without a bucket whose CORS rules allow it.
    */
-  readonly bucketRecord?: BucketRecord;
+  readonly bucketRecord?: Readonly<BucketRecord>;
   /** Headers by lower-case name, first value only. */
   header(name: string): string | undefined;
 }
@@ -46,3 +49,12 @@ export type OperationHandler<Name extends Endpoint['operation']> = (
   context: OperationContext,
   endpoint: OperationOf<Name>,
 ) => Promise<void>;
+
+/**
+ * The S3 name of the bucket the request names, which every answer shows: the endpoint a handler
+ * receives carries the bucket's id instead (see OperationContext.bucketRecord).
+ */
+export function s3BucketName(context: OperationContext): string {
+  assert.ok(context.bucketRecord, 'an operation on a bucket is dispatched with its bucket record');
+  return context.bucketRecord.name;
+}

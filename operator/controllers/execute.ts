@@ -141,7 +141,15 @@ async function reportFailure<Resource extends CustomResource<any, any>, Observed
   resource: Resource,
   error: unknown,
 ): Promise<void> {
-  const reason = isTerminalError(error) ? error.reason : 'AgentUnavailable';
+  // A conflict or a slow cache is the API server's business, not the resource's state: the retry
+  // is enough, and a status saying "False" would be wrong.
+  const kubernetesCode = kubernetesStatus(error);
+  if (kubernetesCode === 409) return;
+  const reason = isTerminalError(error)
+    ? error.reason
+    : kubernetesCode === undefined
+      ? 'AgentUnavailable'
+      : 'KubernetesApiError';
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
   const previous = (resource.status as { conditions?: Condition[] } | undefined)?.conditions;
   const { conditions, events } = ready(

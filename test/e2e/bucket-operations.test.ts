@@ -192,9 +192,10 @@ test('CreateBucket: the agent region is accepted as LocationConstraint, another 
   await expectS3Error(t, s3.send(new HeadBucketCommand({ Bucket: 'cb-elsewhere' })), 'NotFound', 404);
 });
 
-test('CreateBucket: the same name again is BucketAlreadyOwnedByYou for its owner and BucketAlreadyExists for another tenant', async (t) => {
+test('CreateBucket: the same name again is BucketAlreadyOwnedByYou for its owner; for another tenant it is a bucket of its own (names are per tenant)', async (t) => {
   const { s3, otherTenant } = t.context;
   await s3.send(new CreateBucketCommand({ Bucket: 'cb-taken' }));
+  await s3.send(new PutObjectCommand({ Bucket: 'cb-taken', Key: 'first', Body: 'of the first tenant' }));
   const own = await expectS3Error(
     t,
     s3.send(new CreateBucketCommand({ Bucket: 'cb-taken' })),
@@ -202,25 +203,30 @@ test('CreateBucket: the same name again is BucketAlreadyOwnedByYou for its owner
     409,
   );
   t.is(own.message, 'Your previous request to create the named bucket succeeded and you already own it.');
-  await expectS3Error(
-    t,
-    otherTenant.send(new CreateBucketCommand({ Bucket: 'cb-taken' })),
-    'BucketAlreadyExists',
-    409,
-  );
-  // The other tenant can neither see nor use it: a HEAD answers 403 without a body.
+  // Before it creates its own, the other tenant is told what it would be told of a free name: the
+  // first tenant's bucket is not in its namespace. A HEAD answers 404 without a body.
   const headRaw = await signedRequest({
     endpoint: t.context.agent.endpoint,
     ...otherKey,
     method: 'HEAD',
     path: '/cb-taken',
   });
-  t.is(headRaw.status, 403);
+  t.is(headRaw.status, 404);
+  t.is(headRaw.text, '');
   await expectS3Error(
     t,
     otherTenant.send(new ListObjectsV2Command({ Bucket: 'cb-taken' })),
-    'AccessDenied',
-    403,
+    'NoSuchBucket',
+    404,
+  );
+  const created = await otherTenant.send(new CreateBucketCommand({ Bucket: 'cb-taken' }));
+  t.is(created.Location, '/cb-taken');
+  const listing = await otherTenant.send(new ListObjectsV2Command({ Bucket: 'cb-taken' }));
+  t.is(listing.KeyCount, 0);
+  const firstListing = await s3.send(new ListObjectsV2Command({ Bucket: 'cb-taken' }));
+  t.deepEqual(
+    (firstListing.Contents ?? []).map((object) => object.Key),
+    ['first'],
   );
 });
 
@@ -423,7 +429,7 @@ test('CORS preflight: a matching rule answers 200 with its Access-Control header
   t.is(anyOrigin.headers.get('access-control-allow-methods'), 'HEAD');
 });
 
-test('CORS preflight: an origin, method or header no rule allows is 403 AccessForbidden; no CORS at all is 403 too; no Origin is 400', async (t) => {
+test('CORS preflight: an origin, method or header no rule allows is 403 AccessForbidden; no CORS at all, or no bucket, is the same 403; no Origin is 400', async (t) => {
   const { s3 } = t.context;
   await s3.send(new CreateBucketCommand({ Bucket: 'cors-refused' }));
   const notEnabled = await preflight(t, '/cors-refused/a', {
@@ -431,10 +437,18 @@ test('CORS preflight: an origin, method or header no rule allows is 403 AccessFo
     'Access-Control-Request-Method': 'GET',
   });
   t.is(notEnabled.status, 403);
+  // Not S3's "CORS is not enabled for this bucket": a preflight names no tenant, and its refusal must
+  // not tell whether some tenant has a bucket of that name (see handleOptions).
   t.regex(
     notEnabled.text,
-    /<Code>AccessForbidden<\/Code><Message>CORSResponse: CORS is not enabled for this bucket\.<\/Message>/,
+    /<Code>AccessForbidden<\/Code><Message>CORSResponse: This CORS request is not allowed\./,
   );
+  const noBucket = await preflight(t, '/no-bucket-of-this-name/a', {
+    Origin: 'https://app.example.fr',
+    'Access-Control-Request-Method': 'GET',
+  });
+  t.is(noBucket.status, 403);
+  t.is(parseXml(noBucket.text).Error.Message, parseXml(notEnabled.text).Error.Message);
   await s3.send(
     new PutBucketCorsCommand({ Bucket: 'cors-refused', CORSConfiguration: { CORSRules: corsRules } }),
   );

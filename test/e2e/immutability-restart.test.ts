@@ -243,22 +243,32 @@ test('operator API: no admin route deletes a bucket or version, suspends version
   const lock = { mode: 'COMPLIANCE' as const, until: daysAhead(1) };
   const version = await putLocked(s3, 'vault', 'block', lock);
   const tenantId = 'default';
-  const suspended = await adminRequest(adminEndpoint, adminKey, 'PUT', '/v1/buckets/vault', {
-    tenantId,
-    versioning: 'Suspended',
-    objectLockEnabled: false,
-  });
+  const suspended = await adminRequest(
+    adminEndpoint,
+    adminKey,
+    'PUT',
+    `/v1/tenants/${tenantId}/buckets/vault`,
+    {
+      versioning: 'Suspended',
+      objectLockEnabled: false,
+    },
+  );
   t.is(suspended.status, 409);
-  const unlocked = await adminRequest(adminEndpoint, adminKey, 'PUT', '/v1/buckets/vault', {
-    tenantId,
-    objectLockEnabled: false,
-  });
+  const unlocked = await adminRequest(
+    adminEndpoint,
+    adminKey,
+    'PUT',
+    `/v1/tenants/${tenantId}/buckets/vault`,
+    {
+      objectLockEnabled: false,
+    },
+  );
   t.is(unlocked.status, 200);
   const configuration = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: 'vault' }));
   t.is(configuration.ObjectLockConfiguration?.ObjectLockEnabled, 'Enabled');
   for (const target of [
-    '/v1/buckets/vault',
-    `/v1/buckets/vault/objects/block?versionId=${version.versionId}`,
+    `/v1/tenants/${tenantId}/buckets/vault`,
+    `/v1/tenants/${tenantId}/buckets/vault/objects/block?versionId=${version.versionId}`,
   ]) {
     const attempt = await fetch(`${adminEndpoint}${target}`, {
       method: 'DELETE',

@@ -6,7 +6,8 @@ import { isObjectError } from '../../agent/objects/errors.ts';
 import { openIndexDatabase } from '../../agent/objects/index-database.ts';
 import { KeyedMutex, KeyedSharedLock } from '../../agent/objects/keyed-mutex.ts';
 import { ObjectIndex } from '../../agent/objects/object-index.ts';
-import { bodyOf, createBucket, openHarness, readText } from './helpers.ts';
+import { bucketIdOf } from '../../agent/objects/records.ts';
+import { bodyOf, createBucket, openHarness, readText, tenant } from './helpers.ts';
 
 /** A body that yields one chunk, then waits for `gate` before the rest. */
 function pausedBody(gate: Promise<void>, first: string, rest: string): AsyncIterable<Uint8Array> {
@@ -24,12 +25,16 @@ test('delete bucket while a put streams its body: the bucket goes, the put fails
   const gate = new Promise<void>((resolve) => {
     open = resolve;
   });
-  const put = harness.layer.objects.put({ bucket: 'racy', key: 'k', body: pausedBody(gate, 'a', 'b') });
+  const put = harness.layer.objects.put({
+    bucket: bucketIdOf(tenant, 'racy'),
+    key: 'k',
+    body: pausedBody(gate, 'a', 'b'),
+  });
   await new Promise((resolve) => setImmediate(resolve));
-  await harness.layer.buckets.delete('racy');
+  await harness.layer.buckets.delete(bucketIdOf(tenant, 'racy'));
   open();
   t.true(isObjectError(await t.throwsAsync(put), 'NoSuchBucket'));
-  t.is([...harness.memory!.entries.keys()].filter((key) => key.startsWith('["racy"')).length, 0);
+  t.is([...harness.memory!.entries.keys()].filter((key) => key.startsWith('["tenant-a/racy"')).length, 0);
 });
 
 test('puts of different keys commit in parallel; puts of one key keep newest-last order', async (t) => {
@@ -40,24 +45,38 @@ test('puts of different keys commit in parallel; puts of one key keep newest-las
     open = resolve;
   });
   // A put of key "slow" is stuck mid-body; a put of another key still completes.
-  const slow = harness.layer.objects.put({ bucket: 'para', key: 'slow', body: pausedBody(gate, 'x', 'y') });
-  await harness.layer.objects.put({ bucket: 'para', key: 'fast', body: bodyOf('z') });
-  t.is(harness.layer.listing.listObjectsV2({ bucket: 'para' }).keyCount, 1);
+  const slow = harness.layer.objects.put({
+    bucket: bucketIdOf(tenant, 'para'),
+    key: 'slow',
+    body: pausedBody(gate, 'x', 'y'),
+  });
+  await harness.layer.objects.put({ bucket: bucketIdOf(tenant, 'para'), key: 'fast', body: bodyOf('z') });
+  t.is(harness.layer.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'para') }).keyCount, 1);
   open();
   await slow;
   const puts = await Promise.all(
     Array.from({ length: 10 }, (_, index) =>
-      harness.layer.objects.put({ bucket: 'para', key: 'same', body: bodyOf(`body ${index}`) }),
+      harness.layer.objects.put({
+        bucket: bucketIdOf(tenant, 'para'),
+        key: 'same',
+        body: bodyOf(`body ${index}`),
+      }),
     ),
   );
   const bodies = new Map(puts.map((put, index) => [put.versionId, `body ${index}`]));
   const newestId = [...bodies.keys()].sort().at(-1)!;
-  t.is(harness.layer.objects.head({ bucket: 'para', key: 'same' }).versionId, newestId);
+  t.is(harness.layer.objects.head({ bucket: bucketIdOf(tenant, 'para'), key: 'same' }).versionId, newestId);
   t.is(
-    await readText((await harness.layer.objects.get({ bucket: 'para', key: 'same' })).body),
+    await readText(
+      (await harness.layer.objects.get({ bucket: bucketIdOf(tenant, 'para'), key: 'same' })).body,
+    ),
     bodies.get(newestId)!,
   );
-  t.is(harness.layer.listing.listObjectVersions({ bucket: 'para', prefix: 'same' }).versions.length, 10);
+  t.is(
+    harness.layer.listing.listObjectVersions({ bucket: bucketIdOf(tenant, 'para'), prefix: 'same' }).versions
+      .length,
+    10,
+  );
 });
 
 test('rebuildIndex while puts are in flight: every committed put is listed afterwards, none twice', async (t) => {
@@ -65,7 +84,7 @@ test('rebuildIndex while puts are in flight: every committed put is listed after
   await createBucket(harness, 'busy', { versioning: 'Enabled' });
   const puts = Array.from({ length: 30 }, (_, index) =>
     harness.layer.objects.put({
-      bucket: 'busy',
+      bucket: bucketIdOf(tenant, 'busy'),
       key: `k${String(index).padStart(2, '0')}`,
       body: bodyOf('a', 'b', 'c'),
     }),
@@ -73,7 +92,7 @@ test('rebuildIndex while puts are in flight: every committed put is listed after
   const rebuild = harness.layer.rebuildIndex();
   await Promise.all([...puts, rebuild]);
   const listed = harness.layer.listing
-    .listObjectVersions({ bucket: 'busy' })
+    .listObjectVersions({ bucket: bucketIdOf(tenant, 'busy') })
     .versions.map((version) => version.key);
   t.deepEqual(
     listed,
@@ -81,7 +100,9 @@ test('rebuildIndex while puts are in flight: every committed put is listed after
   );
   await harness.layer.rebuildIndex();
   t.deepEqual(
-    harness.layer.listing.listObjectVersions({ bucket: 'busy' }).versions.map((version) => version.key),
+    harness.layer.listing
+      .listObjectVersions({ bucket: bucketIdOf(tenant, 'busy') })
+      .versions.map((version) => version.key),
     listed,
   );
 });
@@ -159,7 +180,11 @@ test('intents asked for in one event-loop turn share one durable (fsynced) commi
 test('closing the layer fails a pending put instead of leaving it hanging', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'group', { versioning: 'Enabled' });
-  const pending = harness.layer.objects.put({ bucket: 'group', key: 'late', body: bodyOf('y') });
+  const pending = harness.layer.objects.put({
+    bucket: bucketIdOf(tenant, 'group'),
+    key: 'late',
+    body: bodyOf('y'),
+  });
   harness.layer.close();
   await t.throwsAsync(pending);
 });

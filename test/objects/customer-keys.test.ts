@@ -6,6 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { type CustomerKey, parseCustomerKey } from '../../agent/crypto/customer-key.ts';
 import { isObjectError } from '../../agent/objects/errors.ts';
 import { openObjectLayer } from '../../agent/objects/object-layer.ts';
+import { bucketIdOf } from '../../agent/objects/records.ts';
 import { openProtection } from '../../agent/protection.ts';
 import { openErasureSet } from '../../agent/shards/index.ts';
 import { bodyOf, patternBytes, readAll } from './helpers.ts';
@@ -49,28 +50,34 @@ test('SSE-C: a version written with a customer key reads back only with it (Inva
   const key = customerKey();
   const bytes = patternBytes(300_000, 1);
   const version = await layer.objects.put({
-    bucket: 'vault',
+    bucket: bucketIdOf('tenant-a', 'vault'),
     key: 'secret',
     body: bodyOf(bytes),
     customerKey: key,
   });
   t.deepEqual(version.encryption, { algorithm: 'SSE-C', customerKeyMd5: key.keyMd5 });
-  const missing = await t.throwsAsync(layer.objects.get({ bucket: 'vault', key: 'secret' }));
+  const missing = await t.throwsAsync(
+    layer.objects.get({ bucket: bucketIdOf('tenant-a', 'vault'), key: 'secret' }),
+  );
   t.true(isObjectError(missing, 'InvalidRequest'));
   t.true(
     isObjectError(
-      t.throws(() => layer.objects.head({ bucket: 'vault', key: 'secret' })),
+      t.throws(() => layer.objects.head({ bucket: bucketIdOf('tenant-a', 'vault'), key: 'secret' })),
       'InvalidRequest',
     ),
   );
   const wrong = await t.throwsAsync(
-    layer.objects.get({ bucket: 'vault', key: 'secret', customerKey: customerKey() }),
+    layer.objects.get({ bucket: bucketIdOf('tenant-a', 'vault'), key: 'secret', customerKey: customerKey() }),
   );
   t.true(isObjectError(wrong, 'AccessDenied'));
-  const got = await layer.objects.get({ bucket: 'vault', key: 'secret', customerKey: key });
+  const got = await layer.objects.get({
+    bucket: bucketIdOf('tenant-a', 'vault'),
+    key: 'secret',
+    customerKey: key,
+  });
   t.deepEqual(await readAll(got.body), bytes);
   const ranged = await layer.objects.get({
-    bucket: 'vault',
+    bucket: bucketIdOf('tenant-a', 'vault'),
     key: 'secret',
     customerKey: key,
     range: { firstByte: 100_000, lastByte: 100_099 },
@@ -80,10 +87,14 @@ test('SSE-C: a version written with a customer key reads back only with it (Inva
 
 test('SSE-C: a key on a version written without one is InvalidRequest; new versions are AES256 at rest', async (t) => {
   const layer = await encryptedLayer(t);
-  const version = await layer.objects.put({ bucket: 'vault', key: 'plain', body: bodyOf('hello') });
+  const version = await layer.objects.put({
+    bucket: bucketIdOf('tenant-a', 'vault'),
+    key: 'plain',
+    body: bodyOf('hello'),
+  });
   t.deepEqual(version.encryption, { algorithm: 'AES256' });
   const error = await t.throwsAsync(
-    layer.objects.get({ bucket: 'vault', key: 'plain', customerKey: customerKey() }),
+    layer.objects.get({ bucket: bucketIdOf('tenant-a', 'vault'), key: 'plain', customerKey: customerKey() }),
   );
   t.true(isObjectError(error, 'InvalidRequest'));
 });
@@ -92,7 +103,7 @@ test('SSE-C multipart: every part needs the upload key; the completed object rea
   const layer = await encryptedLayer(t);
   const key = customerKey();
   const upload = await layer.multipart.create({
-    bucket: 'vault',
+    bucket: bucketIdOf('tenant-a', 'vault'),
     key: 'big',
     encryption: { algorithm: 'SSE-C', customerKeyMd5: key.keyMd5 },
   });
@@ -100,7 +111,7 @@ test('SSE-C multipart: every part needs the upload key; the completed object rea
   const second = patternBytes(1000, 3);
   const withoutKey = await t.throwsAsync(
     layer.multipart.uploadPart({
-      bucket: 'vault',
+      bucket: bucketIdOf('tenant-a', 'vault'),
       key: 'big',
       uploadId: upload.uploadId,
       partNumber: 1,
@@ -115,7 +126,7 @@ test('SSE-C multipart: every part needs the upload key; the completed object rea
   ] as const) {
     parts.push(
       await layer.multipart.uploadPart({
-        bucket: 'vault',
+        bucket: bucketIdOf('tenant-a', 'vault'),
         key: 'big',
         uploadId: upload.uploadId,
         partNumber,
@@ -125,16 +136,23 @@ test('SSE-C multipart: every part needs the upload key; the completed object rea
     );
   }
   const completed = await layer.multipart.complete({
-    bucket: 'vault',
+    bucket: bucketIdOf('tenant-a', 'vault'),
     key: 'big',
     uploadId: upload.uploadId,
     parts: parts.map((part) => ({ partNumber: part.partNumber, etag: part.etag })),
   });
   t.is(completed.encryption?.algorithm, 'SSE-C');
   t.true(
-    isObjectError(await t.throwsAsync(layer.objects.get({ bucket: 'vault', key: 'big' })), 'InvalidRequest'),
+    isObjectError(
+      await t.throwsAsync(layer.objects.get({ bucket: bucketIdOf('tenant-a', 'vault'), key: 'big' })),
+      'InvalidRequest',
+    ),
   );
-  const got = await layer.objects.get({ bucket: 'vault', key: 'big', customerKey: key });
+  const got = await layer.objects.get({
+    bucket: bucketIdOf('tenant-a', 'vault'),
+    key: 'big',
+    customerKey: key,
+  });
   t.deepEqual(await readAll(got.body), Buffer.concat([first, second]));
 });
 
@@ -143,14 +161,23 @@ test('SSE-C copy: the source key opens the source, the copy is under the destina
   const sourceKey = customerKey();
   const destinationKey = customerKey();
   const bytes = patternBytes(70_000, 4);
-  await layer.objects.put({ bucket: 'vault', key: 'source', body: bodyOf(bytes), customerKey: sourceKey });
+  await layer.objects.put({
+    bucket: bucketIdOf('tenant-a', 'vault'),
+    key: 'source',
+    body: bodyOf(bytes),
+    customerKey: sourceKey,
+  });
   const refused = await t.throwsAsync(
-    layer.copies.copyObject({ source: { bucket: 'vault', key: 'source' }, bucket: 'vault', key: 'copy' }),
+    layer.copies.copyObject({
+      source: { bucket: bucketIdOf('tenant-a', 'vault'), key: 'source' },
+      bucket: bucketIdOf('tenant-a', 'vault'),
+      key: 'copy',
+    }),
   );
   t.true(isObjectError(refused, 'InvalidRequest'));
   const rekeyed = await layer.copies.copyObject({
-    source: { bucket: 'vault', key: 'source' },
-    bucket: 'vault',
+    source: { bucket: bucketIdOf('tenant-a', 'vault'), key: 'source' },
+    bucket: bucketIdOf('tenant-a', 'vault'),
     key: 'copy',
     sourceCustomerKey: sourceKey,
     customerKey: destinationKey,
@@ -158,16 +185,27 @@ test('SSE-C copy: the source key opens the source, the copy is under the destina
   t.is(rekeyed.version.encryption?.customerKeyMd5, destinationKey.keyMd5);
   t.deepEqual(
     await readAll(
-      (await layer.objects.get({ bucket: 'vault', key: 'copy', customerKey: destinationKey })).body,
+      (
+        await layer.objects.get({
+          bucket: bucketIdOf('tenant-a', 'vault'),
+          key: 'copy',
+          customerKey: destinationKey,
+        })
+      ).body,
     ),
     bytes,
   );
   const plain = await layer.copies.copyObject({
-    source: { bucket: 'vault', key: 'source' },
-    bucket: 'vault',
+    source: { bucket: bucketIdOf('tenant-a', 'vault'), key: 'source' },
+    bucket: bucketIdOf('tenant-a', 'vault'),
     key: 'plain-copy',
     sourceCustomerKey: sourceKey,
   });
   t.deepEqual(plain.version.encryption, { algorithm: 'AES256' });
-  t.deepEqual(await readAll((await layer.objects.get({ bucket: 'vault', key: 'plain-copy' })).body), bytes);
+  t.deepEqual(
+    await readAll(
+      (await layer.objects.get({ bucket: bucketIdOf('tenant-a', 'vault'), key: 'plain-copy' })).body,
+    ),
+    bytes,
+  );
 });

@@ -108,11 +108,13 @@ export function patternBytes(length: number, seed: number): Buffer {
 
 export const tenant = 'tenant-a';
 
+/** Creates the test tenant's bucket `name`; returns its id, which the rest of the layer takes. */
 export async function createBucket(
   harness: Harness,
   name: string,
   options: { versioning?: 'Enabled' | 'Suspended' } = {},
-) {
-  await harness.layer.buckets.create({ name, ownerTenantId: tenant });
-  if (options.versioning) await harness.layer.buckets.setVersioning(name, options.versioning);
+): Promise<string> {
+  const { id } = await harness.layer.buckets.create({ name, ownerTenantId: tenant });
+  if (options.versioning) await harness.layer.buckets.setVersioning(id, options.versioning);
+  return id;
 }

@@ -90,3 +90,11 @@ test('identities: generated keys are unique and shaped like AWS keys', (t) => {
   t.is(ids.size, 1000);
   t.regex(newSecretAccessKey(), /^[A-Za-z0-9]{40}$/);
 });
+
+test("identities: a tenant id is refused when empty or containing '/', the separator of bucket ids (<tenant>/<name>)", async (t) => {
+  const identities = await Identities.open(new LocalDrive(freshDirectory()));
+  for (const id of ['', 'acme/evil', '/']) {
+    await t.throwsAsync(identities.putTenant({ id, displayName: 'Bad' }), { name: 'IdentityError' }, id);
+  }
+  t.deepEqual(identities.tenants(), []);
+});

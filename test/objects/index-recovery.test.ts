@@ -2,8 +2,9 @@ import { rm, writeFile } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import test from 'ava';
 import { openObjectLayer } from '../../agent/objects/object-layer.ts';
+import { bucketIdOf } from '../../agent/objects/records.ts';
 import type { ErasureSetContract } from '../../agent/objects/store.ts';
-import { bodyOf, createBucket, type Harness, openHarness, readText, storeKinds } from './helpers.ts';
+import { bodyOf, createBucket, type Harness, openHarness, readText, storeKinds, tenant } from './helpers.ts';
 
 /** Everything a client can list, to compare before and after a rebuild. */
 function snapshot(harness: Harness, buckets: string[]) {
@@ -20,26 +21,42 @@ async function populate(harness: Harness): Promise<void> {
   await createBucket(harness, 'plain');
   await createBucket(harness, 'versioned', { versioning: 'Enabled' });
   for (const key of ['a', 'dir/b', 'dir/c', 'été/ü', '../x']) {
-    await harness.layer.objects.put({ bucket: 'plain', key, body: bodyOf(key), tags: { k: key } });
-    await harness.layer.objects.put({ bucket: 'versioned', key, body: bodyOf(`${key}1`) });
-    await harness.layer.objects.put({ bucket: 'versioned', key, body: bodyOf(`${key}2`) });
+    await harness.layer.objects.put({
+      bucket: bucketIdOf(tenant, 'plain'),
+      key,
+      body: bodyOf(key),
+      tags: { k: key },
+    });
+    await harness.layer.objects.put({
+      bucket: bucketIdOf(tenant, 'versioned'),
+      key,
+      body: bodyOf(`${key}1`),
+    });
+    await harness.layer.objects.put({
+      bucket: bucketIdOf(tenant, 'versioned'),
+      key,
+      body: bodyOf(`${key}2`),
+    });
   }
-  await harness.layer.objects.delete({ bucket: 'versioned', key: 'dir/b' });
-  const upload = await harness.layer.multipart.create({ bucket: 'versioned', key: 'multi' });
+  await harness.layer.objects.delete({ bucket: bucketIdOf(tenant, 'versioned'), key: 'dir/b' });
+  const upload = await harness.layer.multipart.create({
+    bucket: bucketIdOf(tenant, 'versioned'),
+    key: 'multi',
+  });
   const part = await harness.layer.multipart.uploadPart({
-    bucket: 'versioned',
+    bucket: bucketIdOf(tenant, 'versioned'),
     key: 'multi',
     uploadId: upload.uploadId,
     partNumber: 1,
     body: bodyOf('m'),
   });
   await harness.layer.multipart.complete({
-    bucket: 'versioned',
+    bucket: bucketIdOf(tenant, 'versioned'),
     key: 'multi',
     uploadId: upload.uploadId,
     parts: [{ partNumber: 1, etag: part.etag }],
   });
-  await harness.layer.multipart.create({ bucket: 'versioned', key: 'pending' });
+  await harness.layer.multipart.create({ bucket: bucketIdOf(tenant, 'versioned'), key: 'pending' });
 }
 
 /** A store that commits writes (or deletes) and then fails as if the process died right after. */
@@ -66,58 +83,63 @@ for (const kind of storeKinds) {
   test(`index file deleted (${kind} store): the next open rebuilds it from the store with the same listings`, async (t) => {
     const harness = await openHarness(t, kind);
     await populate(harness);
-    const before = snapshot(harness, ['plain', 'versioned']);
+    const before = snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]);
     harness.layer.close();
     for (const suffix of ['', '-wal', '-shm']) await rm(`${harness.indexPath}${suffix}`, { force: true });
     await harness.reopen();
     t.is(harness.layer.openRebuildReason, 'the index file is missing');
-    t.deepEqual(snapshot(harness, ['plain', 'versioned']), before);
-    t.is(await readText((await harness.layer.objects.get({ bucket: 'versioned', key: 'multi' })).body), 'm');
+    t.deepEqual(snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]), before);
+    t.is(
+      await readText(
+        (await harness.layer.objects.get({ bucket: bucketIdOf(tenant, 'versioned'), key: 'multi' })).body,
+      ),
+      'm',
+    );
   });
 }
 
 test('index file corrupt: the open detects it and rebuilds the same listings', async (t) => {
   const harness = await openHarness(t);
   await populate(harness);
-  const before = snapshot(harness, ['plain', 'versioned']);
+  const before = snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]);
   harness.layer.close();
   for (const suffix of ['-wal', '-shm']) await rm(`${harness.indexPath}${suffix}`, { force: true });
   await writeFile(harness.indexPath, Buffer.alloc(8192, 0x5a));
   await harness.reopen();
   t.regex(harness.layer.openRebuildReason ?? '', /cannot be read|integrity|not a Coffre/);
-  t.deepEqual(snapshot(harness, ['plain', 'versioned']), before);
+  t.deepEqual(snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]), before);
 });
 
 test('index left half-rebuilt (complete flag unset): the open rebuilds it', async (t) => {
   const harness = await openHarness(t);
   await populate(harness);
-  const before = snapshot(harness, ['plain', 'versioned']);
+  const before = snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]);
   harness.layer.close();
   const database = new DatabaseSync(harness.indexPath);
   database.exec("DELETE FROM versions; UPDATE meta SET value = '0' WHERE name = 'complete'");
   database.close();
   await harness.reopen();
   t.is(harness.layer.openRebuildReason, 'the last index rebuild did not finish');
-  t.deepEqual(snapshot(harness, ['plain', 'versioned']), before);
+  t.deepEqual(snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]), before);
 });
 
 test('index missing an entry the store has: rebuildIndex() puts it back', async (t) => {
   const harness = await openHarness(t);
   await populate(harness);
-  const before = snapshot(harness, ['plain', 'versioned']);
+  const before = snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]);
   const database = new DatabaseSync(harness.indexPath);
   database.exec(
-    "DELETE FROM versions WHERE bucket = 'plain'; DELETE FROM current_objects WHERE bucket = 'plain'",
+    "DELETE FROM versions WHERE bucket = 'tenant-a/plain'; DELETE FROM current_objects WHERE bucket = 'tenant-a/plain'",
   );
   database.close();
   t.is(
-    harness.layer.listing.listObjectsV2({ bucket: 'plain' }).keyCount,
+    harness.layer.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'plain') }).keyCount,
     0,
     'the index lost the bucket’s entries',
   );
   const report = await harness.layer.rebuildIndex();
   t.true(report.versions > 0);
-  t.deepEqual(snapshot(harness, ['plain', 'versioned']), before);
+  t.deepEqual(snapshot(harness, [bucketIdOf(tenant, 'plain'), bucketIdOf(tenant, 'versioned')]), before);
 });
 
 for (const kind of storeKinds) {
@@ -131,21 +153,33 @@ for (const kind of storeKinds) {
       clock: harness.clock.now,
     });
     await t.throwsAsync(
-      crashing.objects.put({ bucket: 'plain', key: 'survivor', body: bodyOf('committed') }),
+      crashing.objects.put({
+        bucket: bucketIdOf(tenant, 'plain'),
+        key: 'survivor',
+        body: bodyOf('committed'),
+      }),
       {
         message: 'crash after the store committed',
       },
     );
-    t.is(crashing.listing.listObjectsV2({ bucket: 'plain' }).keyCount, 0, 'not indexed before the restart');
+    t.is(
+      crashing.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'plain') }).keyCount,
+      0,
+      'not indexed before the restart',
+    );
     crashing.close();
     await harness.reopen();
     t.is(harness.layer.openRebuildReason, null, 'the intent alone repairs it, without a full rebuild');
     t.deepEqual(
-      harness.layer.listing.listObjectsV2({ bucket: 'plain' }).contents.map((entry) => entry.key),
+      harness.layer.listing
+        .listObjectsV2({ bucket: bucketIdOf(tenant, 'plain') })
+        .contents.map((entry) => entry.key),
       ['survivor'],
     );
     t.is(
-      await readText((await harness.layer.objects.get({ bucket: 'plain', key: 'survivor' })).body),
+      await readText(
+        (await harness.layer.objects.get({ bucket: bucketIdOf(tenant, 'plain'), key: 'survivor' })).body,
+      ),
       'committed',
     );
   });
@@ -154,8 +188,8 @@ for (const kind of storeKinds) {
 test('crash after a multipart completion committed its manifest: the next open shows the object and finishes the upload', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'plain');
-  const upload = await harness.layer.multipart.create({ bucket: 'plain', key: 'multi' });
-  const base = { bucket: 'plain', key: 'multi', uploadId: upload.uploadId };
+  const upload = await harness.layer.multipart.create({ bucket: bucketIdOf(tenant, 'plain'), key: 'multi' });
+  const base = { bucket: bucketIdOf(tenant, 'plain'), key: 'multi', uploadId: upload.uploadId };
   const part = await harness.layer.multipart.uploadPart({
     ...base,
     partNumber: 1,
@@ -171,11 +205,13 @@ test('crash after a multipart completion committed its manifest: the next open s
   crashing.close();
   await harness.reopen();
   t.is(
-    await readText((await harness.layer.objects.get({ bucket: 'plain', key: 'multi' })).body),
+    await readText(
+      (await harness.layer.objects.get({ bucket: bucketIdOf(tenant, 'plain'), key: 'multi' })).body,
+    ),
     'parts data',
   );
   t.deepEqual(
-    harness.layer.multipart.listUploads({ bucket: 'plain' }).uploads,
+    harness.layer.multipart.listUploads({ bucket: bucketIdOf(tenant, 'plain') }).uploads,
     [],
     'an abort can no longer take its parts',
   );
@@ -184,15 +220,15 @@ test('crash after a multipart completion committed its manifest: the next open s
 test('crash before the store deleted a version: the object stays gone and the next open finishes the deletion', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'plain');
-  await harness.layer.objects.put({ bucket: 'plain', key: 'doomed', body: bodyOf('x') });
+  await harness.layer.objects.put({ bucket: bucketIdOf(tenant, 'plain'), key: 'doomed', body: bodyOf('x') });
   harness.layer.close();
   const crashing = await openObjectLayer({
     store: crashingAfter(harness.store, 'delete'),
     indexPath: harness.indexPath,
     clock: harness.clock.now,
   });
-  await t.throwsAsync(crashing.objects.delete({ bucket: 'plain', key: 'doomed' }));
-  t.is(crashing.listing.listObjectsV2({ bucket: 'plain' }).keyCount, 0);
+  await t.throwsAsync(crashing.objects.delete({ bucket: bucketIdOf(tenant, 'plain'), key: 'doomed' }));
+  t.is(crashing.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'plain') }).keyCount, 0);
   crashing.close();
   t.is(
     [...harness.memory!.entries.keys()].filter((key) => key.includes('doomed')).length,
@@ -205,13 +241,13 @@ test('crash before the store deleted a version: the object stays gone and the ne
     0,
     'deleted at open',
   );
-  t.is(harness.layer.listing.listObjectsV2({ bucket: 'plain' }).keyCount, 0);
+  t.is(harness.layer.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'plain') }).keyCount, 0);
 });
 
 test('two "null" versions of one key in the store (a crash mid-replacement): the rebuild keeps the newer and deletes the older', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'plain');
-  await harness.layer.objects.put({ bucket: 'plain', key: 'k', body: bodyOf('older') });
+  await harness.layer.objects.put({ bucket: bucketIdOf(tenant, 'plain'), key: 'k', body: bodyOf('older') });
   harness.clock.advance(1000);
   harness.layer.close();
   // Another process (own index) replaces the null version and dies before deleting the old one.
@@ -220,34 +256,45 @@ test('two "null" versions of one key in the store (a crash mid-replacement): the
     indexPath: `${harness.indexPath}.other`,
     clock: harness.clock.now,
   });
-  await t.throwsAsync(other.objects.put({ bucket: 'plain', key: 'k', body: bodyOf('newer') }));
+  await t.throwsAsync(
+    other.objects.put({ bucket: bucketIdOf(tenant, 'plain'), key: 'k', body: bodyOf('newer') }),
+  );
   other.close();
-  t.is([...harness.memory!.entries.keys()].filter((key) => key.startsWith('["plain","k"')).length, 2);
+  t.is(
+    [...harness.memory!.entries.keys()].filter((key) => key.startsWith('["tenant-a/plain","k"')).length,
+    2,
+  );
   await harness.reopen();
   await harness.layer.rebuildIndex();
-  t.is(await readText((await harness.layer.objects.get({ bucket: 'plain', key: 'k' })).body), 'newer');
-  t.is(harness.layer.listing.listObjectVersions({ bucket: 'plain' }).versions.length, 1);
-  t.is([...harness.memory!.entries.keys()].filter((key) => key.startsWith('["plain","k"')).length, 1);
+  t.is(
+    await readText((await harness.layer.objects.get({ bucket: bucketIdOf(tenant, 'plain'), key: 'k' })).body),
+    'newer',
+  );
+  t.is(harness.layer.listing.listObjectVersions({ bucket: bucketIdOf(tenant, 'plain') }).versions.length, 1);
+  t.is(
+    [...harness.memory!.entries.keys()].filter((key) => key.startsWith('["tenant-a/plain","k"')).length,
+    1,
+  );
 });
 
 test('crash before the store deleted a version, then a full rebuild: the unfinished deletion is redone first, nothing comes back', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'plain');
-  await harness.layer.objects.put({ bucket: 'plain', key: 'doomed', body: bodyOf('x') });
+  await harness.layer.objects.put({ bucket: bucketIdOf(tenant, 'plain'), key: 'doomed', body: bodyOf('x') });
   harness.layer.close();
   const crashing = await openObjectLayer({
     store: crashingAfter(harness.store, 'delete'),
     indexPath: harness.indexPath,
     clock: harness.clock.now,
   });
-  await t.throwsAsync(crashing.objects.delete({ bucket: 'plain', key: 'doomed' }));
+  await t.throwsAsync(crashing.objects.delete({ bucket: bucketIdOf(tenant, 'plain'), key: 'doomed' }));
   crashing.close();
   const database = new DatabaseSync(harness.indexPath);
   database.exec("UPDATE meta SET value = '0' WHERE name = 'complete'");
   database.close();
   await harness.reopen();
   t.is(harness.layer.openRebuildReason, 'the last index rebuild did not finish');
-  t.is(harness.layer.listing.listObjectsV2({ bucket: 'plain' }).keyCount, 0);
+  t.is(harness.layer.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'plain') }).keyCount, 0);
   t.is([...harness.memory!.entries.keys()].filter((key) => key.includes('doomed')).length, 0);
 });
 

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { type ObjectVersionRecord, toMetadata } from '../../agent/objects/records.ts';
-import { bodyOf, createBucket, openHarness } from './helpers.ts';
+import { bucketIdOf, type ObjectVersionRecord, toMetadata } from '../../agent/objects/records.ts';
+import { bodyOf, createBucket, openHarness, tenant } from './helpers.ts';
 
 const utf8Order = (left: string, right: string) => Buffer.compare(Buffer.from(left), Buffer.from(right));
 const folderCount = 200;
@@ -8,7 +8,7 @@ const filesPerFolder = 100;
 
 function versionRecord(key: string, sequence: string): ObjectVersionRecord {
   return {
-    bucket: 'scale',
+    bucket: bucketIdOf(tenant, 'scale'),
     key,
     versionId: 'null',
     sequence,
@@ -40,9 +40,13 @@ test('scale: 20,000 keys written to the store, indexed by a rebuild, page out ev
       keys.push(key);
       const sequence = `${(1_000_000 + keys.length).toString(16).padStart(16, '0')}0000c0f1`;
       const record = versionRecord(key, sequence);
-      await harness.store.writeVersion({ bucket: 'scale', key, versionId: sequence }, bodyOf(), {
-        finalize: () => toMetadata({ kind: 'object-version', record }),
-      });
+      await harness.store.writeVersion(
+        { bucket: bucketIdOf(tenant, 'scale'), key, versionId: sequence },
+        bodyOf(),
+        {
+          finalize: () => toMetadata({ kind: 'object-version', record }),
+        },
+      );
     }
   }
   const report = await harness.layer.rebuildIndex();
@@ -53,7 +57,10 @@ test('scale: 20,000 keys written to the store, indexed by a rebuild, page out ev
   let token: string | undefined;
   let pages = 0;
   do {
-    const page = harness.layer.listing.listObjectsV2({ bucket: 'scale', continuationToken: token });
+    const page = harness.layer.listing.listObjectsV2({
+      bucket: bucketIdOf(tenant, 'scale'),
+      continuationToken: token,
+    });
     pages += 1;
     seen.push(...page.contents.map((entry) => entry.key));
     token = page.nextContinuationToken;
@@ -65,7 +72,7 @@ test('scale: 20,000 keys written to the store, indexed by a rebuild, page out ev
   token = undefined;
   do {
     const page = harness.layer.listing.listObjectsV2({
-      bucket: 'scale',
+      bucket: bucketIdOf(tenant, 'scale'),
       delimiter: '/',
       maxKeys: 37,
       continuationToken: token,
@@ -77,7 +84,11 @@ test('scale: 20,000 keys written to the store, indexed by a rebuild, page out ev
   t.deepEqual(folders, [...new Set(expected.map((key) => key.slice(0, key.indexOf('/') + 1)))]);
   t.is(folders.length, folderCount);
 
-  const inFolder = harness.layer.listing.listObjectsV2({ bucket: 'scale', prefix: 'é100/', maxKeys: 10 });
+  const inFolder = harness.layer.listing.listObjectsV2({
+    bucket: bucketIdOf(tenant, 'scale'),
+    prefix: 'é100/',
+    maxKeys: 10,
+  });
   t.deepEqual(
     inFolder.contents.map((entry) => entry.key),
     expected.filter((key) => key.startsWith('é100/')).slice(0, 10),
@@ -85,10 +96,15 @@ test('scale: 20,000 keys written to the store, indexed by a rebuild, page out ev
   t.true(inFolder.isTruncated);
 
   // The layer keeps working on top of the rebuilt index.
-  await harness.layer.objects.put({ bucket: 'scale', key: 'e000/0.dat', body: bodyOf('replaced') });
-  t.is(harness.layer.objects.head({ bucket: 'scale', key: 'e000/0.dat' }).sizeBytes, 8);
+  await harness.layer.objects.put({
+    bucket: bucketIdOf(tenant, 'scale'),
+    key: 'e000/0.dat',
+    body: bodyOf('replaced'),
+  });
+  t.is(harness.layer.objects.head({ bucket: bucketIdOf(tenant, 'scale'), key: 'e000/0.dat' }).sizeBytes, 8);
   t.is(
-    harness.layer.listing.listObjectVersions({ bucket: 'scale', prefix: 'e000/0.dat' }).versions.length,
+    harness.layer.listing.listObjectVersions({ bucket: bucketIdOf(tenant, 'scale'), prefix: 'e000/0.dat' })
+      .versions.length,
     1,
   );
 });

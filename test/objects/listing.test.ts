@@ -1,7 +1,8 @@
 import test from 'ava';
 import { isObjectError } from '../../agent/objects/errors.ts';
 import type { ObjectLayer } from '../../agent/objects/object-layer.ts';
-import { bodyOf, createBucket, type Harness, openHarness, storeKinds } from './helpers.ts';
+import { bucketIdOf } from '../../agent/objects/records.ts';
+import { bodyOf, createBucket, type Harness, openHarness, storeKinds, tenant } from './helpers.ts';
 
 const utf8Order = (left: string, right: string) => Buffer.compare(Buffer.from(left), Buffer.from(right));
 
@@ -58,9 +59,13 @@ for (const kind of storeKinds) {
   test(`ListObjectsV2 prefix and delimiter table (${kind} store): Contents and CommonPrefixes as S3 returns them`, async (t) => {
     const harness = await openHarness(t, kind);
     await createBucket(harness, 'tree');
-    await putKeys(harness, 'tree', treeKeys);
+    await putKeys(harness, bucketIdOf(tenant, 'tree'), treeKeys);
     for (const { prefix, delimiter, keys, prefixes } of prefixDelimiterCases) {
-      const result = harness.layer.listing.listObjectsV2({ bucket: 'tree', prefix, delimiter });
+      const result = harness.layer.listing.listObjectsV2({
+        bucket: bucketIdOf(tenant, 'tree'),
+        prefix,
+        delimiter,
+      });
       const label = JSON.stringify({ prefix, delimiter });
       t.deepEqual(
         result.contents.map((entry) => entry.key),
@@ -77,8 +82,12 @@ for (const kind of storeKinds) {
 test('ListObjectsV2 entries carry size, ETag, last-modified and storage class', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'tree');
-  const put = await harness.layer.objects.put({ bucket: 'tree', key: 'k', body: bodyOf('hello') });
-  t.deepEqual(harness.layer.listing.listObjectsV2({ bucket: 'tree' }).contents, [
+  const put = await harness.layer.objects.put({
+    bucket: bucketIdOf(tenant, 'tree'),
+    key: 'k',
+    body: bodyOf('hello'),
+  });
+  t.deepEqual(harness.layer.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'tree') }).contents, [
     { key: 'k', sizeBytes: 5, etag: put.etag, lastModifiedMs: put.lastModifiedMs, storageClass: 'STANDARD' },
   ]);
 });
@@ -105,14 +114,22 @@ const awkwardKeys = [
 test('keys with "../", "%", "+", spaces and non-ASCII list in UTF-8 byte order (not UTF-16 order)', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'odd');
-  await putKeys(harness, 'odd', awkwardKeys);
-  const listed = harness.layer.listing.listObjectsV2({ bucket: 'odd' }).contents.map((entry) => entry.key);
+  await putKeys(harness, bucketIdOf(tenant, 'odd'), awkwardKeys);
+  const listed = harness.layer.listing
+    .listObjectsV2({ bucket: bucketIdOf(tenant, 'odd') })
+    .contents.map((entry) => entry.key);
   t.deepEqual(listed, [...awkwardKeys].sort(utf8Order));
   // U+FF46 sorts before U+1F600 in UTF-8 bytes, after it in UTF-16 code units.
   t.true(listed.indexOf('ｆｕｌｌ') < listed.indexOf('😀 emoji'));
   for (const key of awkwardKeys)
-    t.is(harness.layer.objects.head({ bucket: 'odd', key }).sizeBytes, Buffer.byteLength(key));
-  const underEmojiPrefix = harness.layer.listing.listObjectsV2({ bucket: 'odd', prefix: '😀' }).contents;
+    t.is(
+      harness.layer.objects.head({ bucket: bucketIdOf(tenant, 'odd'), key }).sizeBytes,
+      Buffer.byteLength(key),
+    );
+  const underEmojiPrefix = harness.layer.listing.listObjectsV2({
+    bucket: bucketIdOf(tenant, 'odd'),
+    prefix: '😀',
+  }).contents;
   t.deepEqual(
     underEmojiPrefix.map((entry) => entry.key),
     ['😀 emoji'],
@@ -147,15 +164,19 @@ test('pagination over many pages returns every key exactly once, in order (v2 to
     for (let file = 0; file < 25; file += 1) keys.push(`dir${String(folder).padStart(2, '0')}/file-${file}`);
   }
   keys.push(...awkwardKeys);
-  await putKeys(harness, 'many', keys);
+  await putKeys(harness, bucketIdOf(tenant, 'many'), keys);
   const expected = [...keys].sort(utf8Order);
   for (const maxKeys of [1, 7, 100, 1000]) {
-    const { names, pages } = pageV2(harness.layer, { bucket: 'many', maxKeys });
+    const { names, pages } = pageV2(harness.layer, { bucket: bucketIdOf(tenant, 'many'), maxKeys });
     t.deepEqual(names, expected, `maxKeys ${maxKeys}`);
     t.is(pages, Math.max(1, Math.ceil(expected.length / maxKeys)));
   }
   // With a delimiter, folders come back as one common prefix each, across page boundaries.
-  const folders = pageV2(harness.layer, { bucket: 'many', delimiter: '/', maxKeys: 3 }).names;
+  const folders = pageV2(harness.layer, {
+    bucket: bucketIdOf(tenant, 'many'),
+    delimiter: '/',
+    maxKeys: 3,
+  }).names;
   const expectedFolders = [
     ...new Set(expected.map((key) => (key.includes('/') ? key.slice(0, key.indexOf('/') + 1) : key))),
   ];
@@ -165,7 +186,12 @@ test('pagination over many pages returns every key exactly once, in order (v2 to
     const seen: string[] = [];
     let marker: string | undefined;
     for (;;) {
-      const page = harness.layer.listing.listObjects({ bucket: 'many', delimiter, maxKeys: 5, marker });
+      const page = harness.layer.listing.listObjects({
+        bucket: bucketIdOf(tenant, 'many'),
+        delimiter,
+        maxKeys: 5,
+        marker,
+      });
       seen.push(...[...page.contents.map((entry) => entry.key), ...page.commonPrefixes].sort(utf8Order));
       if (!page.isTruncated) break;
       t.is(page.nextMarker !== undefined, delimiter !== undefined, 'NextMarker only with a delimiter');
@@ -178,21 +204,28 @@ test('pagination over many pages returns every key exactly once, in order (v2 to
 test('start-after and marker: listing resumes strictly after them; a marker equal to a common prefix skips it', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'tree');
-  await putKeys(harness, 'tree', treeKeys);
-  const afterDocs = harness.layer.listing.listObjectsV2({ bucket: 'tree', startAfter: 'docs/2024/jan.pdf' });
+  await putKeys(harness, bucketIdOf(tenant, 'tree'), treeKeys);
+  const afterDocs = harness.layer.listing.listObjectsV2({
+    bucket: bucketIdOf(tenant, 'tree'),
+    startAfter: 'docs/2024/jan.pdf',
+  });
   t.deepEqual(
     afterDocs.contents.map((entry) => entry.key),
     ['docs/2025/mar.pdf', 'docs/readme.md', 'photos/cat.jpg', 'photos/dog.jpg', 'z'],
   );
-  const afterPrefix = harness.layer.listing.listObjects({ bucket: 'tree', delimiter: '/', marker: 'docs/' });
+  const afterPrefix = harness.layer.listing.listObjects({
+    bucket: bucketIdOf(tenant, 'tree'),
+    delimiter: '/',
+    marker: 'docs/',
+  });
   t.deepEqual(afterPrefix.commonPrefixes, ['photos/']);
   t.deepEqual(
     afterPrefix.contents.map((entry) => entry.key),
     ['z'],
   );
-  const tokenWins = harness.layer.listing.listObjectsV2({ bucket: 'tree', maxKeys: 2 });
+  const tokenWins = harness.layer.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'tree'), maxKeys: 2 });
   const next = harness.layer.listing.listObjectsV2({
-    bucket: 'tree',
+    bucket: bucketIdOf(tenant, 'tree'),
     startAfter: 'photos/',
     continuationToken: tokenWins.nextContinuationToken,
   });
@@ -202,23 +235,33 @@ test('start-after and marker: listing resumes strictly after them; a marker equa
 test('max-keys: 0 returns nothing, above 1000 is capped at 1000, negative is InvalidArgument; a bad token is refused', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'tree');
-  await putKeys(harness, 'tree', treeKeys);
-  const none = harness.layer.listing.listObjectsV2({ bucket: 'tree', maxKeys: 0 });
+  await putKeys(harness, bucketIdOf(tenant, 'tree'), treeKeys);
+  const none = harness.layer.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'tree'), maxKeys: 0 });
   t.is(none.keyCount, 0);
   t.false(none.isTruncated);
   t.is(none.nextContinuationToken, undefined);
-  t.false(harness.layer.listing.listObjectVersions({ bucket: 'tree', maxKeys: 0 }).isTruncated);
-  t.is(harness.layer.listing.listObjectsV2({ bucket: 'tree', maxKeys: 5000 }).keyCount, treeKeys.length);
+  t.false(
+    harness.layer.listing.listObjectVersions({ bucket: bucketIdOf(tenant, 'tree'), maxKeys: 0 }).isTruncated,
+  );
+  t.is(
+    harness.layer.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'tree'), maxKeys: 5000 }).keyCount,
+    treeKeys.length,
+  );
   t.true(
     isObjectError(
-      t.throws(() => harness.layer.listing.listObjectsV2({ bucket: 'tree', maxKeys: -1 })),
+      t.throws(() =>
+        harness.layer.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'tree'), maxKeys: -1 }),
+      ),
       'InvalidArgument',
     ),
   );
   t.true(
     isObjectError(
       t.throws(() =>
-        harness.layer.listing.listObjectsV2({ bucket: 'tree', continuationToken: 'not-a-token!' }),
+        harness.layer.listing.listObjectsV2({
+          bucket: bucketIdOf(tenant, 'tree'),
+          continuationToken: 'not-a-token!',
+        }),
       ),
       'InvalidArgument',
     ),
@@ -239,10 +282,14 @@ test('ListObjectVersions pages by key-marker and version-id-marker through every
     const versions = [];
     for (let index = 0; index < 4; index += 1) {
       if (key === 'gamma' && index === 2) {
-        const marker = await harness.layer.objects.delete({ bucket: 'ver', key });
+        const marker = await harness.layer.objects.delete({ bucket: bucketIdOf(tenant, 'ver'), key });
         versions.push({ key, versionId: marker.versionId!, isDeleteMarker: true });
       } else {
-        const put = await harness.layer.objects.put({ bucket: 'ver', key, body: bodyOf(`${key}${index}`) });
+        const put = await harness.layer.objects.put({
+          bucket: bucketIdOf(tenant, 'ver'),
+          key,
+          body: bodyOf(`${key}${index}`),
+        });
         versions.push({ key, versionId: put.versionId, isDeleteMarker: false });
       }
     }
@@ -255,7 +302,7 @@ test('ListObjectVersions pages by key-marker and version-id-marker through every
     let versionIdMarker: string | undefined;
     for (;;) {
       const page = harness.layer.listing.listObjectVersions({
-        bucket: 'ver',
+        bucket: bucketIdOf(tenant, 'ver'),
         maxKeys,
         keyMarker,
         versionIdMarker,
@@ -278,13 +325,19 @@ test('ListObjectVersions pages by key-marker and version-id-marker through every
       `exactly one latest version per key (maxKeys ${maxKeys})`,
     );
   }
-  const grouped = harness.layer.listing.listObjectVersions({ bucket: 'ver', delimiter: '/' });
+  const grouped = harness.layer.listing.listObjectVersions({
+    bucket: bucketIdOf(tenant, 'ver'),
+    delimiter: '/',
+  });
   t.deepEqual(grouped.commonPrefixes, ['beta/']);
   t.deepEqual([...new Set(grouped.versions.map((version) => version.key))], ['alpha', 'gamma']);
   t.true(
     isObjectError(
       t.throws(() =>
-        harness.layer.listing.listObjectVersions({ bucket: 'ver', versionIdMarker: expected[0].versionId }),
+        harness.layer.listing.listObjectVersions({
+          bucket: bucketIdOf(tenant, 'ver'),
+          versionIdMarker: expected[0].versionId,
+        }),
       ),
       'InvalidArgument',
     ),
@@ -294,33 +347,43 @@ test('ListObjectVersions pages by key-marker and version-id-marker through every
 test('a folder whose keys are all deleted (delete markers on top) is not listed as a common prefix', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'ver', { versioning: 'Enabled' });
-  await putKeys(harness, 'ver', ['gone/a', 'gone/b', 'kept/a']);
-  await harness.layer.objects.delete({ bucket: 'ver', key: 'gone/a' });
-  await harness.layer.objects.delete({ bucket: 'ver', key: 'gone/b' });
-  t.deepEqual(harness.layer.listing.listObjectsV2({ bucket: 'ver', delimiter: '/' }).commonPrefixes, [
-    'kept/',
-  ]);
+  await putKeys(harness, bucketIdOf(tenant, 'ver'), ['gone/a', 'gone/b', 'kept/a']);
+  await harness.layer.objects.delete({ bucket: bucketIdOf(tenant, 'ver'), key: 'gone/a' });
+  await harness.layer.objects.delete({ bucket: bucketIdOf(tenant, 'ver'), key: 'gone/b' });
+  t.deepEqual(
+    harness.layer.listing.listObjectsV2({ bucket: bucketIdOf(tenant, 'ver'), delimiter: '/' }).commonPrefixes,
+    ['kept/'],
+  );
   // ListObjectVersions still shows the folder: it holds versions and delete markers.
-  t.deepEqual(harness.layer.listing.listObjectVersions({ bucket: 'ver', delimiter: '/' }).commonPrefixes, [
-    'gone/',
-    'kept/',
-  ]);
+  t.deepEqual(
+    harness.layer.listing.listObjectVersions({ bucket: bucketIdOf(tenant, 'ver'), delimiter: '/' })
+      .commonPrefixes,
+    ['gone/', 'kept/'],
+  );
 });
 
 test('ListObjectVersions resumes after a "null" version id marker (a Suspended-era version between others)', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'ver', { versioning: 'Enabled' });
-  const first = await harness.layer.objects.put({ bucket: 'ver', key: 'k', body: bodyOf('1') });
-  await harness.layer.buckets.setVersioning('ver', 'Suspended');
-  await harness.layer.objects.put({ bucket: 'ver', key: 'k', body: bodyOf('2') });
-  await harness.layer.buckets.setVersioning('ver', 'Enabled');
-  const third = await harness.layer.objects.put({ bucket: 'ver', key: 'k', body: bodyOf('3') });
+  const first = await harness.layer.objects.put({
+    bucket: bucketIdOf(tenant, 'ver'),
+    key: 'k',
+    body: bodyOf('1'),
+  });
+  await harness.layer.buckets.setVersioning(bucketIdOf(tenant, 'ver'), 'Suspended');
+  await harness.layer.objects.put({ bucket: bucketIdOf(tenant, 'ver'), key: 'k', body: bodyOf('2') });
+  await harness.layer.buckets.setVersioning(bucketIdOf(tenant, 'ver'), 'Enabled');
+  const third = await harness.layer.objects.put({
+    bucket: bucketIdOf(tenant, 'ver'),
+    key: 'k',
+    body: bodyOf('3'),
+  });
   const ids: string[] = [];
   let keyMarker: string | undefined;
   let versionIdMarker: string | undefined;
   for (;;) {
     const page = harness.layer.listing.listObjectVersions({
-      bucket: 'ver',
+      bucket: bucketIdOf(tenant, 'ver'),
       maxKeys: 1,
       keyMarker,
       versionIdMarker,

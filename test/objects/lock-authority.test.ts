@@ -1,6 +1,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import test from 'ava';
 import { isObjectError } from '../../agent/objects/errors.ts';
+import { bucketIdOf } from '../../agent/objects/records.ts';
 import { bodyOf, openHarness, readText, storeKinds, tenant } from './helpers.ts';
 
 for (const kind of storeKinds) {
@@ -9,7 +10,7 @@ for (const kind of storeKinds) {
     const { layer } = harness;
     await layer.buckets.create({ name: 'vault', ownerTenantId: tenant, objectLockEnabled: true });
     const version = await layer.objects.put({
-      bucket: 'vault',
+      bucket: bucketIdOf(tenant, 'vault'),
       key: 'block',
       body: bodyOf('immutable'),
       retention: { mode: 'COMPLIANCE', retainUntilMs: harness.clock.now() + 86_400_000 },
@@ -26,17 +27,25 @@ for (const kind of storeKinds) {
       .prepare('UPDATE versions SET record = ? WHERE version_id = ?')
       .run(JSON.stringify(edited), version.versionId);
     database.close();
-    t.is(layer.objects.head({ bucket: 'vault', key: 'block', versionId: version.versionId }).retention, null);
+    t.is(
+      layer.objects.head({ bucket: bucketIdOf(tenant, 'vault'), key: 'block', versionId: version.versionId })
+        .retention,
+      null,
+    );
     const error = await t.throwsAsync(
       layer.objects.delete({
-        bucket: 'vault',
+        bucket: bucketIdOf(tenant, 'vault'),
         key: 'block',
         versionId: version.versionId,
         bypassGovernanceRetention: true,
       }),
     );
     t.true(isObjectError(error, 'AccessDenied'));
-    const got = await layer.objects.get({ bucket: 'vault', key: 'block', versionId: version.versionId });
+    const got = await layer.objects.get({
+      bucket: bucketIdOf(tenant, 'vault'),
+      key: 'block',
+      versionId: version.versionId,
+    });
     t.is(await readText(got.body), 'immutable');
   });
 }

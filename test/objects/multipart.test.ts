@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import test from 'ava';
 import { isObjectError } from '../../agent/objects/errors.ts';
 import { minimumPartSizeBytes, multipartEtag } from '../../agent/objects/multipart.ts';
+import { bucketIdOf } from '../../agent/objects/records.ts';
 import {
   bodyOf,
   createBucket,
@@ -10,6 +11,7 @@ import {
   patternBytes,
   readAll,
   storeKinds,
+  tenant,
 } from './helpers.ts';
 
 const md5Hex = (data: Buffer) => createHash('md5').update(data).digest('hex');
@@ -17,7 +19,7 @@ const mebibyte = 1024 * 1024;
 
 async function startUpload(harness: Harness, key = 'big.bin') {
   return harness.layer.multipart.create({
-    bucket: 'uploads',
+    bucket: bucketIdOf(tenant, 'uploads'),
     key,
     headers: { contentType: 'application/x-tar' },
   });
@@ -33,7 +35,7 @@ for (const kind of storeKinds) {
     const uploaded = [];
     for (const index of [2, 0, 1]) {
       uploaded[index] = await harness.layer.multipart.uploadPart({
-        bucket: 'uploads',
+        bucket: bucketIdOf(tenant, 'uploads'),
         key: 'big.bin',
         uploadId: upload.uploadId,
         partNumber: index + 1,
@@ -42,7 +44,7 @@ for (const kind of storeKinds) {
       t.is(uploaded[index].etag, md5Hex(parts[index]));
     }
     const listed = harness.layer.multipart.listParts({
-      bucket: 'uploads',
+      bucket: bucketIdOf(tenant, 'uploads'),
       key: 'big.bin',
       uploadId: upload.uploadId,
     });
@@ -51,7 +53,7 @@ for (const kind of storeKinds) {
       parts.map((part, index) => [index + 1, part.length]),
     );
     const completed = await harness.layer.multipart.complete({
-      bucket: 'uploads',
+      bucket: bucketIdOf(tenant, 'uploads'),
       key: 'big.bin',
       uploadId: upload.uploadId,
       parts: uploaded.map((part) => ({ partNumber: part.partNumber, etag: `"${part.etag}"` })),
@@ -67,7 +69,7 @@ for (const kind of storeKinds) {
       t.true(objectData!.data.length < 4096, 'the object version holds a manifest, not a copy of the parts');
     }
     const whole = Buffer.concat(parts);
-    const got = await harness.layer.objects.get({ bucket: 'uploads', key: 'big.bin' });
+    const got = await harness.layer.objects.get({ bucket: bucketIdOf(tenant, 'uploads'), key: 'big.bin' });
     t.true((await readAll(got.body)).equals(whole));
     // A range across the boundary of parts 1 and 2, and one inside the last part.
     for (const range of [
@@ -75,7 +77,11 @@ for (const kind of storeKinds) {
       { firstByte: 4 * mebibyte, lastByte: 10 * mebibyte + 5 },
       { suffixLengthBytes: 1000 },
     ]) {
-      const ranged = await harness.layer.objects.get({ bucket: 'uploads', key: 'big.bin', range });
+      const ranged = await harness.layer.objects.get({
+        bucket: bucketIdOf(tenant, 'uploads'),
+        key: 'big.bin',
+        range,
+      });
       const start = ranged.range!.offsetBytes;
       t.true(
         (await readAll(ranged.body)).equals(whole.subarray(start, start + ranged.range!.lengthBytes)),
@@ -84,25 +90,36 @@ for (const kind of storeKinds) {
     }
     // GetObject ?partNumber=N: where part N lies, then a ranged read of exactly it.
     const second = await harness.layer.objects.partRange({
-      bucket: 'uploads',
+      bucket: bucketIdOf(tenant, 'uploads'),
       key: 'big.bin',
       partNumber: 2,
     });
     t.deepEqual(second, { offsetBytes: 5 * mebibyte, lengthBytes: 5 * mebibyte });
     const secondBytes = await harness.layer.objects.get({
-      bucket: 'uploads',
+      bucket: bucketIdOf(tenant, 'uploads'),
       key: 'big.bin',
       range: { firstByte: second!.offsetBytes, lastByte: second!.offsetBytes + second!.lengthBytes - 1 },
     });
     t.true((await readAll(secondBytes.body)).equals(parts[1]));
-    t.is(await harness.layer.objects.partRange({ bucket: 'uploads', key: 'big.bin', partNumber: 4 }), null);
+    t.is(
+      await harness.layer.objects.partRange({
+        bucket: bucketIdOf(tenant, 'uploads'),
+        key: 'big.bin',
+        partNumber: 4,
+      }),
+      null,
+    );
     t.deepEqual(
-      harness.layer.multipart.listUploads({ bucket: 'uploads' }).uploads,
+      harness.layer.multipart.listUploads({ bucket: bucketIdOf(tenant, 'uploads') }).uploads,
       [],
       'the completed upload is gone',
     );
     const noUpload = t.throws(() =>
-      harness.layer.multipart.listParts({ bucket: 'uploads', key: 'big.bin', uploadId: upload.uploadId }),
+      harness.layer.multipart.listParts({
+        bucket: bucketIdOf(tenant, 'uploads'),
+        key: 'big.bin',
+        uploadId: upload.uploadId,
+      }),
     );
     t.true(isObjectError(noUpload, 'NoSuchUpload'));
   });
@@ -116,7 +133,7 @@ test('complete: parts out of order are InvalidPartOrder; an unknown part or wron
   const etags: string[] = [];
   for (const [index, size] of sizes.entries()) {
     const part = await harness.layer.multipart.uploadPart({
-      bucket: 'uploads',
+      bucket: bucketIdOf(tenant, 'uploads'),
       key: 'big.bin',
       uploadId: upload.uploadId,
       partNumber: index + 1,
@@ -125,7 +142,12 @@ test('complete: parts out of order are InvalidPartOrder; an unknown part or wron
     etags.push(part.etag);
   }
   const complete = (parts: { partNumber: number; etag: string }[]) =>
-    harness.layer.multipart.complete({ bucket: 'uploads', key: 'big.bin', uploadId: upload.uploadId, parts });
+    harness.layer.multipart.complete({
+      bucket: bucketIdOf(tenant, 'uploads'),
+      key: 'big.bin',
+      uploadId: upload.uploadId,
+      parts,
+    });
   const cases: [string, { partNumber: number; etag: string }[], string][] = [
     [
       'descending',
@@ -173,7 +195,9 @@ test('complete: parts out of order are InvalidPartOrder; an unknown part or wron
     { partNumber: 3, etag: etags[2] },
   ]);
   t.is(done.sizeBytes, minimumPartSizeBytes + 2000);
-  const body = await readAll((await harness.layer.objects.get({ bucket: 'uploads', key: 'big.bin' })).body);
+  const body = await readAll(
+    (await harness.layer.objects.get({ bucket: bucketIdOf(tenant, 'uploads'), key: 'big.bin' })).body,
+  );
   t.true(body.equals(Buffer.concat([patternBytes(minimumPartSizeBytes, 0), patternBytes(2000, 2)])));
   t.is(
     [...harness.memory!.entries.keys()].filter((key) => key.includes('parts/')).length,
@@ -186,7 +210,7 @@ test('upload part: re-uploading a part number replaces it; numbers outside 1..10
   const harness = await openHarness(t);
   await createBucket(harness, 'uploads');
   const upload = await startUpload(harness);
-  const base = { bucket: 'uploads', key: 'big.bin', uploadId: upload.uploadId };
+  const base = { bucket: bucketIdOf(tenant, 'uploads'), key: 'big.bin', uploadId: upload.uploadId };
   await harness.layer.multipart.uploadPart({ ...base, partNumber: 1, body: bodyOf('first') });
   const second = await harness.layer.multipart.uploadPart({ ...base, partNumber: 1, body: bodyOf('second') });
   const parts = harness.layer.multipart.listParts(base).parts;
@@ -216,7 +240,13 @@ test('upload part: re-uploading a part number replaces it; numbers outside 1..10
   });
   t.is(completed.etag, `${multipartEtag([second.etag])}`);
   t.is(
-    (await readAll((await harness.layer.objects.get({ bucket: 'uploads', key: 'big.bin' })).body)).toString(),
+    (
+      await readAll(
+        (
+          await harness.layer.objects.get({ bucket: bucketIdOf(tenant, 'uploads'), key: 'big.bin' })
+        ).body,
+      )
+    ).toString(),
     'second',
   );
 });
@@ -225,22 +255,22 @@ test('abort: the upload and all its parts are removed from the index and the sto
   const harness = await openHarness(t);
   await createBucket(harness, 'uploads');
   const upload = await startUpload(harness);
-  const base = { bucket: 'uploads', key: 'big.bin', uploadId: upload.uploadId };
+  const base = { bucket: bucketIdOf(tenant, 'uploads'), key: 'big.bin', uploadId: upload.uploadId };
   for (const partNumber of [1, 2, 3])
     await harness.layer.multipart.uploadPart({ ...base, partNumber, body: bodyOf('p') });
   await harness.layer.multipart.abort(base);
-  t.deepEqual(harness.layer.multipart.listUploads({ bucket: 'uploads' }).uploads, []);
+  t.deepEqual(harness.layer.multipart.listUploads({ bucket: bucketIdOf(tenant, 'uploads') }).uploads, []);
   t.is([...harness.memory!.entries.keys()].filter((key) => key.includes(upload.uploadId)).length, 0);
   t.true(isObjectError(await t.throwsAsync(harness.layer.multipart.abort(base)), 'NoSuchUpload'));
   // Deleting the bucket is now allowed: no objects, no uploads.
-  await t.notThrowsAsync(harness.layer.buckets.delete('uploads'));
+  await t.notThrowsAsync(harness.layer.buckets.delete(bucketIdOf(tenant, 'uploads')));
 });
 
 test('list parts pages by part-number-marker; list uploads pages by key-marker and upload-id-marker and groups by delimiter', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'uploads');
   const upload = await startUpload(harness);
-  const base = { bucket: 'uploads', key: 'big.bin', uploadId: upload.uploadId };
+  const base = { bucket: bucketIdOf(tenant, 'uploads'), key: 'big.bin', uploadId: upload.uploadId };
   for (let partNumber = 1; partNumber <= 7; partNumber += 1) {
     await harness.layer.multipart.uploadPart({ ...base, partNumber, body: bodyOf(`p${partNumber}`) });
   }
@@ -260,7 +290,7 @@ test('list parts pages by part-number-marker; list uploads pages by key-marker a
   let uploadIdMarker: string | undefined;
   for (;;) {
     const page = harness.layer.multipart.listUploads({
-      bucket: 'uploads',
+      bucket: bucketIdOf(tenant, 'uploads'),
       maxUploads: 2,
       keyMarker,
       uploadIdMarker,
@@ -275,7 +305,10 @@ test('list parts pages by part-number-marker; list uploads pages by key-marker a
     uploads.map((entry) => `${entry.key}#${entry.uploadId}`),
     'ordered by key, then by initiation',
   );
-  const grouped = harness.layer.multipart.listUploads({ bucket: 'uploads', delimiter: '/' });
+  const grouped = harness.layer.multipart.listUploads({
+    bucket: bucketIdOf(tenant, 'uploads'),
+    delimiter: '/',
+  });
   t.deepEqual(grouped.commonPrefixes, ['logs/']);
   t.deepEqual(
     grouped.uploads.map((entry) => entry.key),
@@ -286,9 +319,13 @@ test('list parts pages by part-number-marker; list uploads pages by key-marker a
 test('completing onto an existing key in a versioned bucket adds a version; If-None-Match "*" refuses it', async (t) => {
   const harness = await openHarness(t);
   await createBucket(harness, 'uploads', { versioning: 'Enabled' });
-  await harness.layer.objects.put({ bucket: 'uploads', key: 'big.bin', body: bodyOf('old') });
+  await harness.layer.objects.put({
+    bucket: bucketIdOf(tenant, 'uploads'),
+    key: 'big.bin',
+    body: bodyOf('old'),
+  });
   const upload = await startUpload(harness);
-  const base = { bucket: 'uploads', key: 'big.bin', uploadId: upload.uploadId };
+  const base = { bucket: bucketIdOf(tenant, 'uploads'), key: 'big.bin', uploadId: upload.uploadId };
   const part = await harness.layer.multipart.uploadPart({ ...base, partNumber: 1, body: bodyOf('new') });
   const refused = await t.throwsAsync(
     harness.layer.multipart.complete({
@@ -299,10 +336,17 @@ test('completing onto an existing key in a versioned bucket adds a version; If-N
   );
   t.true(isObjectError(refused, 'PreconditionFailed'));
   await harness.layer.multipart.complete({ ...base, parts: [{ partNumber: 1, etag: part.etag }] });
-  t.is(harness.layer.listing.listObjectVersions({ bucket: 'uploads' }).versions.length, 2);
+  t.is(
+    harness.layer.listing.listObjectVersions({ bucket: bucketIdOf(tenant, 'uploads') }).versions.length,
+    2,
+  );
   // Deleting the multipart version by id deletes its parts too.
-  const newest = harness.layer.objects.head({ bucket: 'uploads', key: 'big.bin' });
-  await harness.layer.objects.delete({ bucket: 'uploads', key: 'big.bin', versionId: newest.versionId });
+  const newest = harness.layer.objects.head({ bucket: bucketIdOf(tenant, 'uploads'), key: 'big.bin' });
+  await harness.layer.objects.delete({
+    bucket: bucketIdOf(tenant, 'uploads'),
+    key: 'big.bin',
+    versionId: newest.versionId,
+  });
   t.is([...harness.memory!.entries.keys()].filter((key) => key.includes('parts/')).length, 0);
 });
 
@@ -310,13 +354,17 @@ test('upload part copy: a byte range of an existing object becomes a part', asyn
   const harness = await openHarness(t);
   await createBucket(harness, 'uploads');
   const source = patternBytes(10_000, 9);
-  await harness.layer.objects.put({ bucket: 'uploads', key: 'source', body: bodyOf(source) });
+  await harness.layer.objects.put({
+    bucket: bucketIdOf(tenant, 'uploads'),
+    key: 'source',
+    body: bodyOf(source),
+  });
   const upload = await startUpload(harness);
-  const base = { bucket: 'uploads', key: 'big.bin', uploadId: upload.uploadId };
+  const base = { bucket: bucketIdOf(tenant, 'uploads'), key: 'big.bin', uploadId: upload.uploadId };
   const { part } = await harness.layer.copies.uploadPartCopy({
     ...base,
     partNumber: 1,
-    source: { bucket: 'uploads', key: 'source' },
+    source: { bucket: bucketIdOf(tenant, 'uploads'), key: 'source' },
     range: { firstByte: 100, lastByte: 199 },
   });
   t.is(part.sizeBytes, 100);
@@ -327,7 +375,12 @@ test('two uploads of one part number at once: the one that finishes last is the 
   const harness = await openHarness(t);
   await createBucket(harness, 'uploads');
   const upload = await startUpload(harness);
-  const base = { bucket: 'uploads', key: 'big.bin', uploadId: upload.uploadId, partNumber: 1 };
+  const base = {
+    bucket: bucketIdOf(tenant, 'uploads'),
+    key: 'big.bin',
+    uploadId: upload.uploadId,
+    partNumber: 1,
+  };
   let open!: () => void;
   const gate = new Promise<void>((resolve) => {
     open = resolve;

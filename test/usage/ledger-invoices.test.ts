@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { openObjectLayer } from '../../agent/objects/object-layer.ts';
+import { bucketIdOf } from '../../agent/objects/records.ts';
 import { validateContract } from '../../operator/billing/index.ts';
 import {
   invoiceFromLedger,
@@ -58,10 +59,18 @@ test('ledger invoice: from a real ledger, the peak of the Paris month survives t
   });
   t.teardown(() => layer.close());
   await layer.buckets.create({ name: 'invoiced-bucket', ownerTenantId: 'acme' });
-  await layer.objects.put({ bucket: 'invoiced-bucket', key: 'a', body: bodyOf(patternBytes(4000, 1)) });
+  await layer.objects.put({
+    bucket: bucketIdOf('acme', 'invoiced-bucket'),
+    key: 'a',
+    body: bodyOf(patternBytes(4000, 1)),
+  });
   clock.set(Date.parse('2026-03-20T09:00:00Z'));
-  await layer.objects.delete({ bucket: 'invoiced-bucket', key: 'a' });
-  await layer.objects.put({ bucket: 'invoiced-bucket', key: 'b', body: bodyOf(patternBytes(100, 2)) });
+  await layer.objects.delete({ bucket: bucketIdOf('acme', 'invoiced-bucket'), key: 'a' });
+  await layer.objects.put({
+    bucket: bucketIdOf('acme', 'invoiced-bucket'),
+    key: 'b',
+    body: bodyOf(patternBytes(100, 2)),
+  });
   const days = layer.usage.dailyPeaks('acme');
   t.deepEqual(
     usageSamplesFromLedger(days).map((sample) => Number(sample.storedBytes)),

@@ -42,9 +42,12 @@ export const handleDeleteBucketCors: OperationHandler<'DeleteBucketCors'> = asyn
 
 /**
  * A browser's preflight carries no credentials: it is answered from the bucket's CORS rules alone.
- * S3 answers 400 without Origin or Access-Control-Request-Method, 403 AccessForbidden when the bucket
- * has no CORS configuration or no rule allows the request, and 200 with the Access-Control-* headers
- * of the first matching rule.
+ * S3 answers 400 without Origin or Access-Control-Request-Method, 403 AccessForbidden when no rule
+ * allows the request, and 200 with the Access-Control-* headers of the first matching rule. Unlike
+ * S3, a bucket without CORS configuration is refused with the same words as one whose rules do not
+ * match, and as a name without any bucket: a preflight names no tenant, so it is answered from the
+ * buckets of that name in every namespace (the dispatcher picks one whose rules allow it), and
+ * whatever it refuses must not tell whether some tenant has a bucket of that name.
  */
 export const handleOptions: OperationHandler<'Options'> = async (context, endpoint) => {
   const origin = context.header('origin');
@@ -53,22 +56,17 @@ export const handleOptions: OperationHandler<'Options'> = async (context, endpoi
   if (method === undefined) {
     throw new S3Error('BadRequest', { message: 'Invalid Access-Control-Request-Method: null' });
   }
-  const refusal = {
-    elements: { Method: method, ResourceType: endpoint.key === undefined ? 'BUCKET' : 'OBJECT' },
-  };
-  const rules = context.bucketRecord?.cors;
-  if (!rules) {
-    throw new S3Error('AccessForbidden', {
-      ...refusal,
-      message: 'CORSResponse: CORS is not enabled for this bucket.',
-    });
-  }
   const request = {
     origin,
     method,
     requestedHeaders: parseRequestedHeaders(context.header('access-control-request-headers')),
   };
-  const rule = matchCorsRule(rules, request);
-  if (rule === undefined) throw new S3Error('AccessForbidden', refusal);
+  const rules = context.bucketRecord?.cors;
+  const rule = rules ? matchCorsRule(rules, request) : undefined;
+  if (rule === undefined) {
+    throw new S3Error('AccessForbidden', {
+      elements: { Method: method, ResourceType: endpoint.key === undefined ? 'BUCKET' : 'OBJECT' },
+    });
+  }
   sendEmpty(context.response, 200, { ...context.commonHeaders, ...corsResponseHeaders(rule, request) });
 };

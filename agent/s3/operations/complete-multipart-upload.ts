@@ -12,7 +12,7 @@ import {
   fullObjectChecksumAlgorithms,
 } from '../checksums.ts';
 import { S3Error } from '../errors.ts';
-import type { OperationContext, OperationHandler } from '../operation-context.ts';
+import { type OperationContext, type OperationHandler, s3BucketName } from '../operation-context.ts';
 import { discardRequestBody } from '../request-body.ts';
 import { sendEmpty, sendXml } from '../responses.ts';
 import { type CompletedPart, parseCompleteMultipartUpload, type XmlChildren, xmlDocument } from '../xml.ts';
@@ -124,8 +124,8 @@ export const handleCompleteMultipartUpload: OperationHandler<'CompleteMultipartU
     context.response,
     200,
     xmlDocument('CompleteMultipartUploadResult', [
-      ['Location', locationOf(context, endpoint.bucket, endpoint.key)],
-      ['Bucket', endpoint.bucket],
+      ['Location', locationOf(context, s3BucketName(context), endpoint.key)],
+      ['Bucket', s3BucketName(context)],
       ['Key', endpoint.key],
       ['ETag', quoteEtag(record.etag)],
       ...checksumChildren,
@@ -178,7 +178,7 @@ export const handleListParts: OperationHandler<'ListParts'> = async (context, en
     context.response,
     200,
     xmlDocument('ListPartsResult', [
-      ['Bucket', endpoint.bucket],
+      ['Bucket', s3BucketName(context)],
       ['Key', endpoint.key],
       ['UploadId', endpoint.uploadId],
       ['PartNumberMarker', endpoint.partNumberMarker ?? 0],

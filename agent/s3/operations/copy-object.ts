@@ -42,7 +42,7 @@ export const handleCopyObject: OperationHandler<'CopyObject'> = async (context, 
   const source = resolveCopySource(context, endpoint.copySource);
   const { version, sourceVersionId } = await context.layer.copies.copyObject({
     // The version the conditions were checked against, even if a newer one lands meanwhile.
-    source: { ...endpoint.copySource, versionId: source.versionId },
+    source: { ...endpoint.copySource, bucket: source.bucket, versionId: source.versionId },
     bucket: endpoint.bucket,
     key: endpoint.key,
     metadataDirective,

@@ -1,24 +1,27 @@
-// What CopyObject and UploadPartCopy share: the source must be a bucket of the caller's own tenant
-// (the dispatcher checked only the destination), and the x-amz-copy-source-if-* conditions, which S3
+// What CopyObject and UploadPartCopy share: the source bucket is named in the caller's own
+// namespace, like the destination (the dispatcher resolved only the destination), and the x-amz-copy-source-if-* conditions, which S3
 // evaluates like a conditional GET but answers every failure with 412 PreconditionFailed.
 import type { ObjectVersionRecord } from '../../objects/records.ts';
 import type { CopySource } from '../endpoint.ts';
-import { S3Error, toS3Error } from '../errors.ts';
+import { S3Error } from '../errors.ts';
 import type { OperationContext } from '../operation-context.ts';
 import { evaluateReadConditions } from './read-conditions.ts';
 import { readCopySourceCustomerKey } from './server-side-encryption.ts';
 
-/** The source version a copy reads, after the tenant check and the copy-source conditions. */
+/**
+ * The source version a copy reads, after the copy-source conditions; its `bucket` is the source
+ * bucket's id. A source bucket the caller's tenant has no bucket of that name for is NoSuchBucket,
+ * whether or not another tenant has one (which is not addressable).
+ */
 export function resolveCopySource(context: OperationContext, source: CopySource): ObjectVersionRecord {
-  let ownerTenantId: string;
-  try {
-    ownerTenantId = context.layer.buckets.head(source.bucket).ownerTenantId;
-  } catch (error) {
-    throw toS3Error(error);
-  }
-  // Another tenant's bucket is AccessDenied, never NoSuchBucket: a tenant cannot learn it exists.
-  if (ownerTenantId !== context.caller.tenantId) throw new S3Error('AccessDenied');
-  const record = context.layer.objects.head({ ...source, customerKey: readCopySourceCustomerKey(context) });
+  const sourceBucket = context.layer.buckets.find(context.caller.tenantId, source.bucket);
+  if (sourceBucket === undefined)
+    throw new S3Error('NoSuchBucket', { elements: { BucketName: source.bucket } });
+  const record = context.layer.objects.head({
+    ...source,
+    bucket: sourceBucket.id,
+    customerKey: readCopySourceCustomerKey(context),
+  });
   const outcome = evaluateReadConditions(
     {
       ifMatch: context.header('x-amz-copy-source-if-match'),

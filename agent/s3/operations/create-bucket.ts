@@ -51,12 +51,14 @@ export const handleCreateBucket: OperationHandler<'CreateBucket'> = async (conte
       objectLockEnabled,
     });
   } catch (error) {
-    // S3's own words for each case: the caller's bucket ("Your previous request to create the named
-    // bucket succeeded and you already own it.") or another tenant's ("The requested bucket name is
-    // not available...").
-    const code = (error as { code?: unknown }).code;
-    if (code === 'BucketAlreadyOwnedByYou' || code === 'BucketAlreadyExists') {
-      throw new S3Error(code, { elements: { BucketName: endpoint.bucket }, cause: error });
+    // Only the caller's own namespace counts: "Your previous request to create the named bucket
+    // succeeded and you already own it." Another tenant's bucket of this name is no obstacle, so
+    // BucketAlreadyExists (which would tell that it exists) is never the answer.
+    if ((error as { code?: unknown }).code === 'BucketAlreadyOwnedByYou') {
+      throw new S3Error('BucketAlreadyOwnedByYou', {
+        elements: { BucketName: endpoint.bucket },
+        cause: error,
+      });
     }
     throw error;
   }

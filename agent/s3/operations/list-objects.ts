@@ -2,7 +2,7 @@
 // that contain the delimiter after the prefix rolled up into CommonPrefixes. With encoding-type=url the
 // key-like values (Key, Prefix, Delimiter, markers, StartAfter) come out URL-encoded, as S3 sends them.
 import type { ListedObject, ListObjectsResult, ListObjectsV2Result } from '../../objects/listing.ts';
-import type { OperationContext, OperationHandler } from '../operation-context.ts';
+import { type OperationContext, type OperationHandler, s3BucketName } from '../operation-context.ts';
 import { sendXml } from '../responses.ts';
 import { type XmlChildren, xmlDocument } from '../xml.ts';
 import { listingText, ownerChildren, quotedEtag } from './bucket-common.ts';
@@ -54,7 +54,7 @@ export const handleListObjects: OperationHandler<'ListObjects'> = async (context
           marker: endpoint.marker,
         });
   const xml = xmlDocument('ListBucketResult', [
-    ['Name', endpoint.bucket],
+    ['Name', s3BucketName(context)],
     ['Prefix', listingText(endpoint.prefix, encodingType)],
     ['Marker', listingText(endpoint.marker ?? '', encodingType)],
     // S3 sends NextMarker only when a delimiter was given; without one the last key is the marker.
@@ -83,7 +83,7 @@ export const handleListObjectsV2: OperationHandler<'ListObjectsV2'> = async (con
           continuationToken: endpoint.continuationToken,
         });
   const xml = xmlDocument('ListBucketResult', [
-    ['Name', endpoint.bucket],
+    ['Name', s3BucketName(context)],
     ['Prefix', listingText(endpoint.prefix, encodingType)],
     ['ContinuationToken', endpoint.continuationToken],
     ['NextContinuationToken', result.nextContinuationToken],

@@ -3,7 +3,7 @@
 // key order then by initiation).
 import type { ListedVersion, ListObjectVersionsResult } from '../../objects/listing.ts';
 import type { ListUploadsResult } from '../../objects/multipart.ts';
-import type { OperationContext, OperationHandler } from '../operation-context.ts';
+import { type OperationContext, type OperationHandler, s3BucketName } from '../operation-context.ts';
 import { sendXml } from '../responses.ts';
 import { type XmlChildren, xmlDocument } from '../xml.ts';
 import { listingText, ownerChildren, quotedEtag } from './bucket-common.ts';
@@ -58,7 +58,7 @@ export const handleListObjectVersions: OperationHandler<'ListObjectVersions'> = 
           versionIdMarker: endpoint.versionIdMarker,
         });
   const xml = xmlDocument('ListVersionsResult', [
-    ['Name', endpoint.bucket],
+    ['Name', s3BucketName(context)],
     ['Prefix', listingText(endpoint.prefix, encodingType)],
     ['KeyMarker', listingText(endpoint.keyMarker ?? '', encodingType)],
     ['VersionIdMarker', endpoint.versionIdMarker ?? ''],
@@ -91,7 +91,7 @@ export const handleListMultipartUploads: OperationHandler<'ListMultipartUploads'
           uploadIdMarker: endpoint.uploadIdMarker,
         });
   const xml = xmlDocument('ListMultipartUploadsResult', [
-    ['Bucket', endpoint.bucket],
+    ['Bucket', s3BucketName(context)],
     ['KeyMarker', listingText(endpoint.keyMarker ?? '', encodingType)],
     ['UploadIdMarker', endpoint.uploadIdMarker ?? ''],
     ['NextKeyMarker', listingText(result.nextKeyMarker, encodingType)],

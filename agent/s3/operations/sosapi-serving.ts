@@ -32,11 +32,11 @@ async function capacityOf(
   bucket: BucketRecord,
   options: SosapiServingOptions,
 ): Promise<CapacityFigures> {
-  const bucketQuota = layer.admission.quotaOfBucket(bucket.name);
+  const bucketQuota = layer.admission.quotaOfBucket(bucket.id);
   const quotaBytes = bucketQuota ?? layer.admission.quotaOfTenant(bucket.ownerTenantId);
   const usedBytes =
     bucketQuota !== null
-      ? layer.usage.storedBytesOfBucket(bucket.name)
+      ? layer.usage.storedBytesOfBucket(bucket.id)
       : layer.usage.storedBytesOfTenant(bucket.ownerTenantId);
   const space = quotaBytes === null ? await options.storageSpace?.() : undefined;
   return capacityFigures({

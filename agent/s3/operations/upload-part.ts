@@ -6,7 +6,7 @@ import { maximumPartSizeBytes } from '../../objects/multipart.ts';
 import type { ChecksumRecord } from '../../objects/records.ts';
 import { fullObjectChecksumAlgorithms, isChecksumAlgorithm } from '../checksums.ts';
 import { S3Error } from '../errors.ts';
-import type { OperationHandler } from '../operation-context.ts';
+import { type OperationHandler, s3BucketName } from '../operation-context.ts';
 import { discardRequestBody, openRequestBody } from '../request-body.ts';
 import { sendEmpty, sendXml } from '../responses.ts';
 import { xmlDocument } from '../xml.ts';
@@ -69,7 +69,7 @@ export const handleCreateMultipartUpload: OperationHandler<'CreateMultipartUploa
     context.response,
     200,
     xmlDocument('InitiateMultipartUploadResult', [
-      ['Bucket', endpoint.bucket],
+      ['Bucket', s3BucketName(context)],
       ['Key', endpoint.key],
       ['UploadId', upload.uploadId],
     ]),
@@ -122,7 +122,7 @@ export const handleUploadPartCopy: OperationHandler<'UploadPartCopy'> = async (c
     });
   }
   const { part, sourceVersionId } = await context.layer.copies.uploadPartCopy({
-    source: { ...endpoint.copySource, versionId: source.versionId },
+    source: { ...endpoint.copySource, bucket: source.bucket, versionId: source.versionId },
     range: range === undefined ? undefined : { firstByte: range.first, lastByte: range.last },
     bucket: endpoint.bucket,
     key: endpoint.key,
