@@ -312,12 +312,14 @@ function hostsStatus(region: RegionResource, observed: RegionObserved): Omit<Reg
     return dropUndefined({ ...previous, hosts: region.status?.hosts });
   const rollout = observed.rollout;
   const hosts = stack.outcome.outputs.hosts.map((host) => {
-    const seen = rollout?.hosts[host.name];
+    // Until a rollout looked at a host (after an operator restart, say), what was last reported stands.
+    const reported = region.status?.hosts?.find((candidate) => candidate.name === host.name);
+    const seen = rollout?.hosts[host.name] ?? { version: reported?.agentVersion, healthy: reported?.healthy };
     return dropUndefined({
       name: host.name,
       datacenter: host.datacenter,
-      agentVersion: seen?.version ?? undefined,
-      healthy: seen?.healthy,
+      agentVersion: seen.version ?? undefined,
+      healthy: seen.healthy,
     });
   });
   const versions = new Set(hosts.map((host) => host.agentVersion));

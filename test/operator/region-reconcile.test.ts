@@ -218,13 +218,14 @@ test('an operator that restarted (nothing remembered) re-runs pulumi up and the 
   const restarted = reconcileRegion(region({ status: first.status }), observed({ nowMs: nowMs + 5_000 }));
   t.is(restarted.actions[0]?.type, 'deployStack');
   t.deepEqual(restarted.events, []);
-  t.deepEqual(restarted.status.conditions, first.status.conditions);
+  t.deepEqual(restarted.status, first.status);
   const redeployed = reconcileRegion(
     region({ status: first.status }),
     observed({ nowMs: nowMs + 6_000, stack: deployed, rolloutTarget: ready }),
   );
   t.deepEqual(redeployed.actions, [{ type: 'rollout', rolloutKey: 'rollout-1' }]);
   t.deepEqual(redeployed.events, []);
+  t.deepEqual(redeployed.status, first.status, 'the hosts keep what was last reported of them');
   // A new agent version is a real change: the rollout is reported as in progress.
   const upgrade = reconcileRegion(
     region({ status: first.status, spec: { agentVersion: '0.2.0+0123456789ab' } }),
