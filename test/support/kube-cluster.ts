@@ -38,6 +38,8 @@ export class KubeClusterStartError extends Error {
 interface RunningProcess {
   name: string;
   child: ChildProcess;
+  /** Its orphan guard (see startOrphanGuard), ended by stop() once the process is. */
+  guard: ChildProcess | null;
   exited: Promise<void>;
   output(): string;
 }
@@ -55,7 +57,7 @@ function startProcess(
   guardedDirectory: string | null,
 ): RunningProcess {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  if (child.pid !== undefined) startOrphanGuard(child.pid, guardedDirectory);
+  const guard = child.pid === undefined ? null : startOrphanGuard(child.pid, guardedDirectory);
   let printed = '';
   const keep = (chunk: Buffer): void => {
     printed = (printed + chunk.toString('utf8')).slice(-outputTailChars);
@@ -63,7 +65,7 @@ function startProcess(
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = { name, child, exited, output: () => printed };
+  const running = { name, child, guard, exited, output: () => printed };
   liveProcesses.add(running);
   return running;
 }
@@ -74,11 +76,14 @@ function hasExited(running: RunningProcess): boolean {
 
 /** SIGTERM, then SIGKILL after the grace period; resolves once the process is gone. */
 async function stopProcess(running: RunningProcess): Promise<void> {
-  if (hasExited(running)) return;
-  running.child.kill('SIGTERM');
-  const timer = setTimeout(() => running.child.kill('SIGKILL'), stopGraceMs);
-  await running.exited;
-  clearTimeout(timer);
+  if (!hasExited(running)) {
+    running.child.kill('SIGTERM');
+    const timer = setTimeout(() => running.child.kill('SIGKILL'), stopGraceMs);
+    await running.exited;
+    clearTimeout(timer);
+  }
+  // Its watch is over: without this it would linger up to a second, until its next look.
+  if (running.guard?.exitCode === null && running.guard.signalCode === null) running.guard.kill('SIGTERM');
 }
 
 /**
@@ -86,7 +91,7 @@ async function stopProcess(running: RunningProcess): Promise<void> {
  * once this test process is gone, even if it was itself killed (SIGKILL, an ava timeout) and ran no
  * exit handler; it ends by itself when the process it guards ends.
  */
-function startOrphanGuard(pid: number, directory: string | null): void {
+function startOrphanGuard(pid: number, directory: string | null): ChildProcess {
   const script =
     'parent=$1; pid=$2; dir=$3; ' +
     'while kill -0 "$pid" 2>/dev/null; do kill -0 "$parent" 2>/dev/null || break; sleep 1; done; ' +
@@ -100,6 +105,7 @@ function startOrphanGuard(pid: number, directory: string | null): void {
     },
   );
   guard.unref();
+  return guard;
 }
 
 function openssl(directory: string, args: string[]): void {
