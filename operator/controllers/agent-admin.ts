@@ -1,6 +1,6 @@
 // The agent admin API as the controllers use it (agent/admin/openapi.yaml). Every path the
-// operator calls is written in this file only, so that the coming tenant-scoped bucket routes
-// (/v1/tenants/{tenantId}/buckets/{bucket}) change one place.
+// operator calls is written in this file only, so that a change of route changes one place.
+// Bucket names are per tenant, so every bucket call names its tenant.
 import { signAdminRequest } from '../../agent/admin/admin-signature.ts';
 import type { DefaultRetention, KeyRole } from './kinds.ts';
 
@@ -35,7 +35,6 @@ export interface AgentBucket {
 }
 
 export interface BucketSettings {
-  tenantId: string;
   versioning?: 'Enabled' | 'Suspended';
   objectLockEnabled?: boolean;
   quotaBytes?: number | null;
@@ -57,8 +56,9 @@ export interface AgentAdmin {
     key: { secretAccessKey: string; role: KeyRole; enabled: boolean },
   ): Promise<void>;
   getUsage(tenantId: string): Promise<AgentTenantUsage | null>;
-  getBucket(bucket: string): Promise<AgentBucket | null>;
-  putBucket(bucket: string, settings: BucketSettings): Promise<AgentBucket>;
+  /** The tenant's bucket of that name (bucket names are per tenant), or null. */
+  getBucket(tenantId: string, bucket: string): Promise<AgentBucket | null>;
+  putBucket(tenantId: string, bucket: string, settings: BucketSettings): Promise<AgentBucket>;
 }
 
 /** The agent answered with an error status: `code` is the admin API's error code (NoSuchTenant…). */
@@ -83,7 +83,8 @@ const paths = {
   key: (tenantId: string, accessKeyId: string) =>
     `/v1/tenants/${encodeURIComponent(tenantId)}/keys/${encodeURIComponent(accessKeyId)}`,
   usage: (tenantId: string) => `/v1/tenants/${encodeURIComponent(tenantId)}/usage`,
-  bucket: (_tenantId: string | null, bucket: string) => `/v1/buckets/${encodeURIComponent(bucket)}`,
+  bucket: (tenantId: string, bucket: string) =>
+    `/v1/tenants/${encodeURIComponent(tenantId)}/buckets/${encodeURIComponent(bucket)}`,
 };
 
 export function httpAgentAdmin(
@@ -131,8 +132,8 @@ export function httpAgentAdmin(
       await call('PUT', paths.key(tenantId, accessKeyId), key);
     },
     getUsage: (tenantId) => call<AgentTenantUsage>('GET', paths.usage(tenantId)),
-    getBucket: (bucket) => call<AgentBucket>('GET', paths.bucket(null, bucket)),
-    putBucket: async (bucket, settings) =>
-      (await call<AgentBucket>('PUT', paths.bucket(settings.tenantId, bucket), settings))!,
+    getBucket: (tenantId, bucket) => call<AgentBucket>('GET', paths.bucket(tenantId, bucket)),
+    putBucket: async (tenantId, bucket, settings) =>
+      (await call<AgentBucket>('PUT', paths.bucket(tenantId, bucket), settings))!,
   };
 }

@@ -3,23 +3,33 @@ import type { ReconcileResult } from '../runtime/work-queue.ts';
 import { type BucketAction, type BucketObserved, reconcileBucket } from './bucket-reconcile.ts';
 import type { ControllerContext } from './context.ts';
 import { executePlan } from './execute.ts';
-import type { BucketResource } from './kinds.ts';
+import { type BucketResource, bucketNameOf } from './kinds.ts';
 
 export async function observeBucket(
   context: ControllerContext,
   bucket: BucketResource,
 ): Promise<BucketObserved> {
   const tenantId = bucket.spec.tenantRef.name;
+  const name = bucketNameOf(bucket);
+  const agentHasTenant = (await context.admin.getTenant(tenantId)) !== null;
   return {
     nowMs: context.clock.nowMs(),
     tenant: context.tenants.cache.get(tenantId),
-    agentHasTenant: (await context.admin.getTenant(tenantId)) !== null,
-    agentBucket: await context.admin.getBucket(bucket.metadata.name),
+    agentHasTenant,
+    agentBucket: agentHasTenant ? await context.admin.getBucket(tenantId, name) : null,
+    otherBuckets: context.buckets.cache
+      .list()
+      .filter(
+        (other) =>
+          other.metadata.name !== bucket.metadata.name &&
+          other.spec.tenantRef.name === tenantId &&
+          bucketNameOf(other) === name,
+      ),
   };
 }
 
 export async function runBucketAction(context: ControllerContext, action: BucketAction): Promise<void> {
-  await context.admin.putBucket(action.bucket, action.settings);
+  await context.admin.putBucket(action.tenantId, action.bucket, action.settings);
 }
 
 export async function reconcileBucketKey(

@@ -93,6 +93,8 @@ export type TenantResource = CustomResource<TenantSpec, TenantStatus>;
 
 export interface BucketSpec {
   tenantRef: { name: string };
+  /** The S3 bucket name, unique within the tenant; default metadata.name. */
+  name?: string;
   versioning?: 'Enabled' | 'Suspended';
   objectLock?: boolean;
   quotaBytes?: number;
@@ -116,6 +118,11 @@ export interface BucketStatus {
 
 export type BucketResource = CustomResource<BucketSpec, BucketStatus>;
 
+/** The bucket's S3 name: spec.name, else the resource's name. */
+export function bucketNameOf(bucket: BucketResource): string {
+  return bucket.spec.name ?? bucket.metadata.name;
+}
+
 export interface RetentionPolicySpec {
   bucketRef: { name: string };
   mode: RetentionMode;
@@ -127,6 +134,8 @@ export interface RetentionPolicyStatus {
   observedGeneration?: number;
   conditions?: Condition[];
   appliedRetention?: DefaultRetention | null;
+  /** The agent bucket the retention was applied to (bucket names are per tenant). */
+  appliedTo?: { tenantId: string; bucket: string };
 }
 
 export type RetentionPolicyResource = CustomResource<RetentionPolicySpec, RetentionPolicyStatus>;

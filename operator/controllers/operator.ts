@@ -20,6 +20,7 @@ import type { ControllerContext, KindAccess } from './context.ts';
 import {
   type BucketResource,
   bucketKind,
+  bucketNameOf,
   type RetentionPolicyResource,
   retentionPolicyKind,
   type TenantResource,
@@ -97,6 +98,17 @@ export function createOperator(options: OperatorOptions): Operator {
       .list()
       .filter((bucket) => bucket.spec.tenantRef.name === tenant.metadata?.name)
       .map((bucket) => bucket.metadata.name);
+  const sameBucket = (bucket: BucketResource) =>
+    buckets.informer
+      .list()
+      .filter(
+        (other) =>
+          other.metadata.name !== bucket.metadata.name &&
+          other.spec.tenantRef.name === bucket.spec.tenantRef.name &&
+          bucketNameOf(other) === bucketNameOf(bucket),
+      )
+      .map((other) => other.metadata.name)
+      .concat(bucket.metadata.name);
   const policiesOfBucket = (bucketName: string) =>
     retentionPolicies.informer
       .list()
@@ -122,7 +134,8 @@ export function createOperator(options: OperatorOptions): Operator {
       reconcile: (name) => reconcileBucketKey(context, name),
       workers,
       sources: [
-        { informer: buckets.informer, keysOf: whenChanged(nameOf) },
+        // The other resources naming the same bucket of the same tenant: one may now manage it.
+        { informer: buckets.informer, keysOf: whenChanged((bucket) => sameBucket(bucket as BucketResource)) },
         // A Tenant becoming Ready lets its waiting buckets be created.
         { informer: tenants.informer, keysOf: whenChanged(bucketsOfTenant) },
       ],

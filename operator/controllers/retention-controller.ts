@@ -2,7 +2,7 @@
 import type { ReconcileResult } from '../runtime/work-queue.ts';
 import type { ControllerContext } from './context.ts';
 import { executePlan } from './execute.ts';
-import type { RetentionPolicyResource } from './kinds.ts';
+import { bucketNameOf, type RetentionPolicyResource } from './kinds.ts';
 import {
   type RetentionAction,
   type RetentionObserved,
@@ -14,10 +14,15 @@ export async function observeRetentionPolicy(
   policy: RetentionPolicyResource,
 ): Promise<RetentionObserved> {
   const bucketName = policy.spec.bucketRef.name;
+  const bucket = context.buckets.cache.get(bucketName);
+  const target =
+    bucket === undefined
+      ? policy.status?.appliedTo
+      : { tenantId: bucket.spec.tenantRef.name, bucket: bucketNameOf(bucket) };
   return {
     nowMs: context.clock.nowMs(),
-    bucket: context.buckets.cache.get(bucketName),
-    agentBucket: await context.admin.getBucket(bucketName),
+    bucket,
+    agentBucket: target === undefined ? null : await context.admin.getBucket(target.tenantId, target.bucket),
     otherPolicies: context.retentionPolicies.cache
       .list()
       .filter(
@@ -27,8 +32,7 @@ export async function observeRetentionPolicy(
 }
 
 export async function runRetentionAction(context: ControllerContext, action: RetentionAction): Promise<void> {
-  await context.admin.putBucket(action.bucket, {
-    tenantId: action.tenantId,
+  await context.admin.putBucket(action.tenantId, action.bucket, {
     defaultRetention: action.defaultRetention,
   });
 }

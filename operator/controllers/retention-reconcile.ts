@@ -17,6 +17,10 @@ import { type Plan, type Readiness, ready, resyncIntervalMs, waitingRetryMs } fr
 export interface RetentionObserved {
   nowMs: number;
   bucket: BucketResource | undefined;
+  /**
+   * The agent's bucket the policy applies to: the Bucket resource's, or, once that resource is
+   * gone, the one recorded in status.appliedTo (so a deletion can still clear it).
+   */
   agentBucket: AgentBucket | null;
   /** The other RetentionPolicy resources naming the same bucket. */
   otherPolicies: RetentionPolicyResource[];
@@ -68,7 +72,7 @@ export function reconcileRetentionPolicy(
         ? [
             {
               type: 'putDefaultRetention',
-              bucket: bucketName,
+              bucket: agent.name,
               tenantId: agent.tenantId,
               defaultRetention: null,
             },
@@ -128,7 +132,7 @@ export function reconcileRetentionPolicy(
     : [
         {
           type: 'putDefaultRetention',
-          bucket: bucketName,
+          bucket: agent.name,
           tenantId: agent.tenantId,
           defaultRetention: desired,
         },
@@ -166,6 +170,11 @@ function finish(
       observedGeneration: policy.metadata.generation,
       conditions,
       appliedRetention: observed.agentBucket?.defaultRetention ?? null,
+      ...(observed.agentBucket === null
+        ? policy.status?.appliedTo === undefined
+          ? {}
+          : { appliedTo: policy.status.appliedTo }
+        : { appliedTo: { tenantId: observed.agentBucket.tenantId, bucket: observed.agentBucket.name } }),
     },
     events,
     finalizer: hasFinalizer(policy, finalizerName) ? 'keep' : 'add',

@@ -20,7 +20,7 @@ const agentBucket: AgentBucket = {
 };
 
 function bucketObserved(overrides: Partial<BucketObserved> = {}): BucketObserved {
-  return { nowMs, tenant: tenant(), agentHasTenant: true, agentBucket, ...overrides };
+  return { nowMs, tenant: tenant(), agentHasTenant: true, agentBucket, otherBuckets: [], ...overrides };
 }
 
 const bucketCases: {
@@ -72,12 +72,27 @@ const bucketCases: {
     terminal: false,
   },
   {
-    title: 'the name is taken by another tenant: terminal, nothing is changed on that bucket',
-    resource: bucket(),
-    observed: bucketObserved({ agentBucket: { ...agentBucket, tenantId: 'globex' } }),
+    title:
+      'a second, younger Bucket resource for the same bucket of the same tenant: Conflict, nothing is put',
+    resource: bucket({
+      metadata: { name: 'acme-veeam-copy', creationTimestamp: new Date('2026-11-20T00:00:00Z') },
+      spec: { name: 'acme-veeam' },
+    }),
+    observed: bucketObserved({
+      agentBucket: null,
+      otherBuckets: [bucket({ metadata: { creationTimestamp: new Date('2026-11-01T00:00:00Z') } })],
+    }),
     actions: [],
-    ready: 'False/BucketOwnedByAnotherTenant',
-    terminal: true,
+    ready: 'False/Conflict',
+    terminal: false,
+  },
+  {
+    title: 'spec.name gives the S3 name: a resource acme-backups manages the bucket backups of acme',
+    resource: bucket({ metadata: { name: 'acme-backups' }, spec: { name: 'backups' } }),
+    observed: bucketObserved({ agentBucket: null }),
+    actions: ['putBucket backups tenant=acme versioning=Enabled lock=true quota=null'],
+    ready: 'True/Provisioned',
+    terminal: false,
   },
   {
     title: 'Object Lock asked on an existing bucket without it: terminal (S3 sets it at creation)',
@@ -94,8 +109,8 @@ for (const testCase of bucketCases) {
     const plan = reconcileBucket(testCase.resource, testCase.observed);
     t.deepEqual(
       plan.actions.map(
-        ({ bucket: name, settings }) =>
-          `putBucket ${name} tenant=${settings.tenantId} versioning=${settings.versioning} lock=${settings.objectLockEnabled} quota=${settings.quotaBytes}`,
+        ({ bucket: name, tenantId, settings }) =>
+          `putBucket ${name} tenant=${tenantId} versioning=${settings.versioning} lock=${settings.objectLockEnabled} quota=${settings.quotaBytes}`,
       ),
       testCase.actions,
     );

@@ -77,19 +77,45 @@ test('tenant executor: deletion with no bucket disables the keys with a random s
   t.is(agent.tenants.get('acme')?.quotaBytes, 0);
 });
 
-test('bucket executor: a bucket name owned by another tenant is a terminal error and the bucket is untouched', async (t) => {
+test('bucket executor: two tenants each get their own bucket of the same name (names are per tenant)', async (t) => {
+  const { context, agent, tenants, buckets } = fakeContext(secrets);
+  tenants.put(tenant());
+  tenants.put(tenant({ metadata: { name: 'globex', uid: 'uid-globex' }, spec: { accessKeys: [] } }));
+  await reconcileTenantKey(context, 'acme');
+  await reconcileTenantKey(context, 'globex');
+  buckets.put(bucket({ metadata: { name: 'acme-backups' }, spec: { name: 'backups' } }));
+  buckets.put(
+    bucket({
+      metadata: { name: 'globex-backups', uid: 'uid-globex-backups' },
+      spec: { name: 'backups', tenantRef: { name: 'globex' }, objectLock: false },
+    }),
+  );
+  await reconcileBucketKey(context, 'acme-backups');
+  await reconcileBucketKey(context, 'globex-backups');
+  t.like(agent.buckets.get('acme/backups'), { tenantId: 'acme', objectLockEnabled: true });
+  t.like(agent.buckets.get('globex/backups'), {
+    tenantId: 'globex',
+    objectLockEnabled: false,
+    versioning: 'Enabled',
+  });
+  t.like(buckets.objects.get('globex-backups')?.status?.conditions?.[0], {
+    status: 'True',
+    reason: 'Provisioned',
+  });
+});
+
+test('bucket executor: Object Lock asked for an existing bucket without it is terminal and the bucket is untouched', async (t) => {
   const { context, agent, tenants, buckets } = fakeContext(secrets);
   tenants.put(tenant());
   await agent.putTenant('acme', { displayName: 'ACME', quotaBytes: null });
-  await agent.putTenant('globex', { displayName: 'Globex', quotaBytes: null });
-  await agent.putBucket('acme-veeam', { tenantId: 'globex', objectLockEnabled: true });
+  await agent.putBucket('acme', 'acme-veeam', { versioning: 'Suspended' });
   buckets.put(bucket());
   const error = await t.throwsAsync(reconcileBucketKey(context, 'acme-veeam'));
   t.true(error instanceof TerminalError);
-  t.is(agent.buckets.get('acme-veeam')?.tenantId, 'globex');
+  t.like(agent.buckets.get('acme/acme-veeam'), { objectLockEnabled: false, versioning: 'Suspended' });
   t.like(buckets.objects.get('acme-veeam')?.status?.conditions?.[0], {
     status: 'False',
-    reason: 'BucketOwnedByAnotherTenant',
+    reason: 'ObjectLockOnlyAtCreation',
   });
 });
 
@@ -101,7 +127,7 @@ test('bucket and retention executors: the bucket is created locked, then the pol
   await reconcileTenantKey(context, 'acme');
   await reconcileBucketKey(context, 'acme-veeam');
   await reconcileRetentionPolicyKey(context, 'acme-veeam-30d');
-  t.like(agent.buckets.get('acme-veeam'), {
+  t.like(agent.buckets.get('acme/acme-veeam'), {
     objectLockEnabled: true,
     versioning: 'Enabled',
     defaultRetention: { mode: 'COMPLIANCE', days: 30 },

@@ -77,16 +77,16 @@ export class FakeAgent implements AgentAdmin {
       : null;
   }
 
-  async getBucket(bucket: string) {
-    this.#check(`GET bucket ${bucket}`);
-    return this.buckets.get(bucket) ?? null;
+  async getBucket(tenantId: string, bucket: string) {
+    this.#check(`GET bucket ${tenantId}/${bucket}`);
+    return this.buckets.get(`${tenantId}/${bucket}`) ?? null;
   }
 
-  async putBucket(name: string, settings: BucketSettings) {
-    this.#check(`PUT bucket ${name}`);
-    const existing = this.buckets.get(name);
-    if (existing !== undefined && existing.tenantId !== settings.tenantId)
-      throw new AgentAdminError(409, 'BucketAlreadyExists', 'taken');
+  async putBucket(tenantId: string, name: string, settings: BucketSettings) {
+    this.#check(`PUT bucket ${tenantId}/${name}`);
+    if (!this.tenants.has(tenantId)) throw new AgentAdminError(404, 'NoSuchTenant', `no tenant ${tenantId}`);
+    // Bucket names are per tenant, as on the agent.
+    const existing = this.buckets.get(`${tenantId}/${name}`);
     if (existing !== undefined && settings.objectLockEnabled && !existing.objectLockEnabled) {
       throw new AgentAdminError(
         409,
@@ -96,7 +96,7 @@ export class FakeAgent implements AgentAdmin {
     }
     const bucket: AgentBucket = existing ?? {
       name,
-      tenantId: settings.tenantId,
+      tenantId,
       versioning: settings.objectLockEnabled ? 'Enabled' : 'Unversioned',
       objectLockEnabled: settings.objectLockEnabled === true,
       defaultRetention: null,
@@ -110,7 +110,7 @@ export class FakeAgent implements AgentAdmin {
         throw new AgentAdminError(409, 'InvalidBucketState', 'no Object Lock');
       bucket.defaultRetention = settings.defaultRetention;
     }
-    this.buckets.set(name, bucket);
+    this.buckets.set(`${tenantId}/${name}`, bucket);
     return { ...bucket };
   }
 }

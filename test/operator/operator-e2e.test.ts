@@ -225,7 +225,7 @@ test.serial(
 );
 
 test.serial(
-  'operator: deleting a Tenant waits while a Bucket names it, then disables its key; the bucket and its locked version stay',
+  'operator: a second tenant gets its own bucket of the same name; deleting that Tenant waits while a Bucket names it, then disables its key; the bucket and its locked version stay',
   async (t) => {
     const accessKeyId = 'GLOBEXOPERATORKEY1';
     const secretAccessKey = 'globex-operator-secret-0123456789abcd';
@@ -242,13 +242,14 @@ test.serial(
       apiVersion: 'coffre.infofy.fr/v1alpha1',
       kind: 'Bucket',
       metadata: { name: 'globex-archive' },
-      spec: { tenantRef: { name: 'globex' }, objectLock: true },
+      // The same S3 name as acme's bucket: bucket names are per tenant.
+      spec: { tenantRef: { name: 'globex' }, name: 'acme-veeam', objectLock: true },
     });
     await waitForReady(objects, 'buckets', 'globex-archive');
     const client = s3(accessKeyId, secretAccessKey);
     await client.send(
       new PutObjectCommand({
-        Bucket: 'globex-archive',
+        Bucket: 'acme-veeam',
         Key: 'ledger.db',
         Body: 'locked',
         ObjectLockMode: 'COMPLIANCE',
@@ -271,7 +272,7 @@ test.serial(
     await waitFor('the Tenant to be gone', async () => (await objects.get('tenants', 'globex')) === null);
     const refused = await t.throwsAsync(client.send(new ListBucketsCommand({})));
     t.truthy(refused);
-    const onAgent = await httpAgentAdmin(adminEndpoint, adminKey).getBucket('globex-archive');
+    const onAgent = await httpAgentAdmin(adminEndpoint, adminKey).getBucket('globex', 'acme-veeam');
     t.like(onAgent, { tenantId: 'globex', objectLockEnabled: true });
     t.true((onAgent?.usage.storedBytes ?? 0) > 0, 'the locked version is still stored');
   },

@@ -150,7 +150,13 @@ test('work queue: requeue after reconciles the key again after the delay', async
 test('work queue: an earlier delayed add wins over a later one', async (t) => {
   const clock = new ManualClock();
   let calls = 0;
-  const queue = new WorkQueue({ clock, reconcile: async () => void (calls += 1) });
+  const queue = new WorkQueue({
+    clock,
+    reconcile: async () => {
+      calls += 1;
+      return undefined;
+    },
+  });
   queue.start();
   queue.addAfter('acme', 10_000);
   queue.addAfter('acme', 60_000);
