@@ -73,6 +73,12 @@ export function customObjects(kubeConfig: k8s.KubeConfig) {
       }
     },
     delete: (plural: string, name: string) => api.deleteClusterCustomObject({ group, version, plural, name }),
+    /** A JSON merge patch of the resource (what `kubectl patch --type merge` sends). */
+    patch: (plural: string, name: string, body: object) =>
+      api.patchClusterCustomObject(
+        { group, version, plural, name, body },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      ),
   };
 }
 

@@ -189,6 +189,15 @@ test.serial(
     t.deepEqual(tenant.metadata.finalizers, ['coffre.infofy.fr/agents']);
     t.like(bucket.status, { versioning: 'Enabled', objectLockEnabled: true });
     t.like(policy.status, { appliedRetention: { mode: 'COMPLIANCE', days: 1 } });
+    // The CRD's transition rules: Object Lock stays on and a bucket keeps its tenant.
+    const unlock = await t.throwsAsync(
+      objects.patch('buckets', 'acme-veeam', { spec: { objectLock: false } }),
+    );
+    t.regex(String(unlock?.message), /Object Lock cannot be turned off once on/);
+    const move = await t.throwsAsync(
+      objects.patch('buckets', 'acme-veeam', { spec: { tenantRef: { name: 'globex' } } }),
+    );
+    t.regex(String(move?.message), /a bucket cannot change tenant/);
     const ready = tenant.status?.conditions?.find((condition) => condition.type === 'Ready');
     t.like(ready, { reason: 'Provisioned' });
     t.true(!JSON.stringify(tenant).includes(secretAccessKey), 'the secret never appears in the Tenant');
