@@ -43,6 +43,7 @@ export async function reconcileBucketKey(
     client: context.buckets.client,
     events: context.events,
     clock: context.clock,
+    resyncIntervalMs: context.resyncIntervalMs,
     observe: (resource) => observeBucket(context, resource),
     plan: reconcileBucket,
     run: (action) => runBucketAction(context, action),

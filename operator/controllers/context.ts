@@ -26,4 +26,6 @@ export interface ControllerContext {
   clock: Clock;
   /** A new random secret for a disabled key (randomness injectable, like time). */
   randomSecret: () => string;
+  /** Caps every "requeue after" (default: the reconcilers' own, a minute for a Ready resource). */
+  resyncIntervalMs?: number;
 }

@@ -26,6 +26,8 @@ export interface ExecuteOptions<Resource extends CustomResource<any, any>, Obser
   observe: (resource: Resource) => Promise<Observed>;
   plan: (resource: Resource, observed: Observed) => Plan<Action, NonNullable<Resource['status']>>;
   run: (action: Action) => Promise<void>;
+  /** Caps the plan's requeueAfterMs (a shorter resync: usage figures and Secrets seen sooner). */
+  resyncIntervalMs?: number;
 }
 
 /** Agent answers that retrying cannot change: the request itself is refused. */
@@ -82,7 +84,9 @@ export async function executePlan<Resource extends CustomResource<any, any>, Obs
   await writeStatus(options, resource, plan.status, events);
   if (plan.finalizer === 'remove') await removeFinalizer(client, resource.metadata.name);
   if (plan.terminal !== undefined) throw new TerminalError(plan.terminal.reason, plan.terminal.message);
-  return { requeueAfterMs: plan.requeueAfterMs };
+  const cap = options.resyncIntervalMs;
+  if (cap === undefined || plan.requeueAfterMs === undefined) return { requeueAfterMs: plan.requeueAfterMs };
+  return { requeueAfterMs: Math.min(plan.requeueAfterMs, cap) };
 }
 
 /**

@@ -47,6 +47,8 @@ export interface OperatorOptions {
   workersPerController?: number;
   log?: (line: string) => void;
   randomSecret?: () => string;
+  /** Caps each resource's periodic re-reconcile (default a minute when Ready). */
+  resyncIntervalMs?: number;
 }
 
 export interface Operator {
@@ -92,6 +94,7 @@ export function createOperator(options: OperatorOptions): Operator {
     }),
     clock,
     randomSecret: options.randomSecret ?? (() => randomBytes(30).toString('base64url')),
+    resyncIntervalMs: options.resyncIntervalMs,
   };
   const bucketsOfTenant = (tenant: KubernetesObject) =>
     buckets.informer

@@ -48,6 +48,7 @@ export async function reconcileRetentionPolicyKey(
     client: context.retentionPolicies.client,
     events: context.events,
     clock: context.clock,
+    resyncIntervalMs: context.resyncIntervalMs,
     observe: (resource) => observeRetentionPolicy(context, resource),
     plan: reconcileRetentionPolicy,
     run: (action) => runRetentionAction(context, action),

@@ -69,6 +69,7 @@ export async function reconcileTenantKey(
     client: context.tenants.client,
     events: context.events,
     clock: context.clock,
+    resyncIntervalMs: context.resyncIntervalMs,
     observe: (resource) => observeTenant(context, resource),
     plan: reconcileTenant,
     run: (action) => runTenantAction(context, action),

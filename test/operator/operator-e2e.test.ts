@@ -288,6 +288,55 @@ test.serial(
 );
 
 test.serial(
+  'operator: the Tenant status shows the bytes stored and the billed To; a rotated Secret replaces the key on the agent',
+  async (t) => {
+    const accessKeyId = 'WAYNEOPERATORKEY01';
+    const firstSecret = 'wayne-first-secret-0123456789abcdef';
+    const operator = createOperator({
+      kubeConfig,
+      admin: httpAgentAdmin(adminEndpoint, adminKey),
+      leaderElection: null,
+      // Resync often, so that the usage and the Secret are read again within the test.
+      resyncIntervalMs: 500,
+      log: (line) => t.log(line),
+    });
+    t.teardown(() => operator.stop());
+    await operator.start();
+    await declareTenant('wayne', accessKeyId, firstSecret);
+    await objects.create('buckets', {
+      apiVersion: 'coffre.infofy.fr/v1alpha1',
+      kind: 'Bucket',
+      metadata: { name: 'wayne-backups' },
+      spec: { tenantRef: { name: 'wayne' }, name: 'backups' },
+    });
+    await waitForReady(objects, 'buckets', 'wayne-backups');
+    const body = Buffer.alloc(100_000, 7);
+    await s3(accessKeyId, firstSecret).send(
+      new PutObjectCommand({ Bucket: 'backups', Key: 'disk.img', Body: body }),
+    );
+    const measured = await waitFor('the stored bytes in the Tenant status', async () => {
+      const tenant = await objects.get('tenants', 'wayne');
+      const usage = tenant?.status?.usage as { storedBytes: number; billedTerabytes: number } | undefined;
+      return usage !== undefined && usage.storedBytes >= body.length ? usage : undefined;
+    });
+    t.is(measured.storedBytes, body.length);
+    t.is(measured.billedTerabytes, 1, 'a started To is billed');
+
+    const rotatedSecret = 'wayne-rotated-secret-0123456789abcd';
+    await core.replaceNamespacedSecret({
+      name: 'wayne-keys',
+      namespace: tenantNamespace,
+      body: { metadata: { name: 'wayne-keys' }, stringData: { secretAccessKey: rotatedSecret } },
+    });
+    await waitFor('the rotated secret to work', async () => {
+      await s3(accessKeyId, rotatedSecret).send(new ListBucketsCommand({}));
+      return true;
+    });
+    await t.throwsAsync(s3(accessKeyId, firstSecret).send(new ListBucketsCommand({})));
+  },
+);
+
+test.serial(
   'leader election: of two operators only the Lease holder reconciles; when it stops, the other takes over',
   async (t) => {
     const election = {
