@@ -5,13 +5,21 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { BackoffSettings } from './backoff.ts';
 import { type Clock, systemClock } from './clock.ts';
-import type { ChangeVerb, ResourceInformer } from './informer.ts';
+import type { ChangeListener, ChangeVerb } from './informer.ts';
 import { LeaderElector, type LeaseStore } from './leader-election.ts';
 import { type ReconcileKey, WorkQueue } from './work-queue.ts';
 
+/** What the Manager needs of an informer; ResourceInformer is the real one. */
+export interface SourceInformer {
+  onChange(listener: ChangeListener<KubernetesObject>): void;
+  list(): readonly KubernetesObject[];
+  /** Resolves once the cache holds the first list. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface WatchSource {
-  // biome-ignore lint/suspicious/noExplicitAny: informers of any resource type are accepted.
-  informer: ResourceInformer<any>;
+  informer: SourceInformer;
   /** The controller's keys to reconcile when `object` changes (its own name, or its owner's). */
   keysOf: (object: KubernetesObject, verb: ChangeVerb) => string[];
 }
@@ -44,8 +52,7 @@ export class Manager {
   readonly #options: ManagerOptions;
   readonly #clock: Clock;
   readonly #log: (line: string) => void;
-  // biome-ignore lint/suspicious/noExplicitAny: informers of any resource type are accepted.
-  readonly #informers = new Set<ResourceInformer<any>>();
+  readonly #informers = new Set<SourceInformer>();
   #elector: LeaderElector | null = null;
   #leading = false;
 

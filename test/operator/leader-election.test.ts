@@ -1,35 +1,9 @@
 // Leader election on a Lease, over an in-memory Lease store with the API server's optimistic
 // concurrency (a replace with a stale resourceVersion is a conflict) and a manual clock.
 import test from 'ava';
-import { LeaderElector, type LeaseRecord, type LeaseStore } from '../../operator/runtime/leader-election.ts';
+import { LeaderElector, type LeaseStore } from '../../operator/runtime/leader-election.ts';
 import { ManualClock } from './manual-clock.ts';
-
-class MemoryLeaseStore implements LeaseStore {
-  record: LeaseRecord | null = null;
-  #version = 0;
-  failing = false;
-
-  async get() {
-    if (this.failing) throw new Error('API server unreachable');
-    return this.record === null ? null : { ...this.record };
-  }
-
-  async create(record: LeaseRecord) {
-    if (this.failing) throw new Error('API server unreachable');
-    if (this.record !== null) throw Object.assign(new Error('AlreadyExists'), { code: 409 });
-    this.record = { ...record, resourceVersion: String(++this.#version) };
-    return { ...this.record };
-  }
-
-  async replace(record: LeaseRecord) {
-    if (this.failing) throw new Error('API server unreachable');
-    if (this.record === null || record.resourceVersion !== this.record.resourceVersion) {
-      throw Object.assign(new Error('Conflict'), { code: 409 });
-    }
-    this.record = { ...record, resourceVersion: String(++this.#version) };
-    return { ...this.record };
-  }
-}
+import { MemoryLeaseStore } from './memory-lease-store.ts';
 
 function candidate(identity: string, store: LeaseStore, clock: ManualClock, log: string[]) {
   return new LeaderElector({
