@@ -41,6 +41,7 @@ export {
   type ControllerSpec,
   Manager,
   type ManagerOptions,
+  type SourceInformer,
   type WatchSource,
   whenChanged,
 } from './manager.ts';
