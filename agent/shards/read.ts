@@ -2,7 +2,7 @@
 // from the k data shards first and from parity only when a data shard is missing, short or fails
 // its checksum. Missing data shards are rebuilt by the codec; the caller never notices, but the
 // damage is counted and a background heal is requested.
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../digest/crc32.ts';
 import { isDriveError } from '../disk/index.ts';
 import type { SetContext } from './context.ts';
 import { StoreError } from './errors.ts';
