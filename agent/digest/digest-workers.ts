@@ -133,7 +133,9 @@ class OffloadedDigests implements BodyDigests {
       }
       const position = this.#writtenBytes % this.#ring.byteLength;
       const take = Math.min(freeBytes, bytes.byteLength - offset, this.#ring.byteLength - position);
-      const source = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const source = Buffer.isBuffer(bytes)
+        ? bytes
+        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       source.copy(this.#ring, position, offset, offset + take);
       this.#writtenBytes += take;
       offset += take;
