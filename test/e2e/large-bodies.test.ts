@@ -138,6 +138,44 @@ test('large body: a part of a multipart upload gets its MD5 as ETag; a wrong Con
   );
 });
 
+test('large copy: CopyObject and UploadPartCopy (range) of a large object get the MD5 of their bytes as ETag', async (t) => {
+  const { agent } = t.context;
+  const body = randomBytes(largeBytes);
+  t.is((await send(agent, { method: 'PUT', path: `/${bucket}/copy-source`, body }))?.status, 200);
+  const copied = await send(agent, {
+    method: 'PUT',
+    path: `/${bucket}/copy-target`,
+    headers: { 'x-amz-copy-source': `/${bucket}/copy-source` },
+  });
+  t.is(copied?.status, 200, copied?.text);
+  t.true(
+    copied?.text.includes(`<ETag>&quot;${createHash('md5').update(body).digest('hex')}&quot;</ETag>`),
+    copied?.text,
+  );
+  t.true(body.equals((await read(agent, 'copy-target')) as Buffer));
+  const created = await send(agent, {
+    method: 'POST',
+    path: `/${bucket}/copy-multi`,
+    query: { uploads: '' },
+  });
+  const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created?.text ?? '')?.[1] ?? '';
+  const lastByte = 2 * offloadThresholdBytes + 99;
+  const part = await send(agent, {
+    method: 'PUT',
+    path: `/${bucket}/copy-multi`,
+    query: { partNumber: '1', uploadId },
+    headers: {
+      'x-amz-copy-source': `/${bucket}/copy-source`,
+      'x-amz-copy-source-range': `bytes=100-${lastByte}`,
+    },
+  });
+  t.is(part?.status, 200, part?.text);
+  const expected = createHash('md5')
+    .update(body.subarray(100, lastByte + 1))
+    .digest('hex');
+  t.true(part?.text.includes(expected), part?.text);
+});
+
 test('graceful stop: after large uploads, SIGTERM stops the digest workers and the agent exits 0', async (t) => {
   const agent = await startAgent();
   t.teardown(() => agent.destroy());
