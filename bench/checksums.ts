@@ -1,6 +1,6 @@
 // Throughput of the request-body integrity work, over 64 MiB fed in 1 MiB pieces the way a streaming
 // request body arrives. Prints MB/s (10^6 bytes per second).
-// - each body checksum; the "AWS pure JS" row is @aws-sdk/crc64-nvme, the reason agent/s3/crc64nvme.ts
+// - each body checksum; the "AWS pure JS" row is @aws-sdk/crc64-nvme, the reason agent/digest/crc64nvme.ts
 //   exists: compare it with the CRC64NVME row;
 // - the aws-chunked decoder with 64 KiB chunks (the AWS SDKs' size), signed (every chunk's HMAC and
 //   sha256 checked) and unsigned with a trailer.

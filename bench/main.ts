@@ -11,6 +11,7 @@ const suites = [
   's3-objects',
   's3',
   'usage-ledger',
+  'object-cpu',
 ];
 
 const wanted = process.argv.slice(2).filter((argument) => !argument.startsWith('-'));

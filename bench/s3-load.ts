@@ -1,6 +1,7 @@
 // `npm run bench s3 [-- --duration=SECONDS --servers=coffre,minio --list-keys=N --big-gib=N
 //   --skip=client-cost,matrix,mixed,list,big --agent-commit=REV --list-fill-minutes=N
-//   --save=FILE.json --compare=FILE.json]`:
+//   --save=FILE.json --compare=FILE.json --sizes=4KiB,1MiB,64MiB --concurrencies=1,16,64
+//   --agent-node-args=--cpu-prof,--cpu-prof-dir=DIR]`:
 // an S3 load generator shaped like MinIO's warp, against the Coffre agent (`node agent/main.ts`,
 // 4+2 over six directories) and, when bench/minio.ts has built it, MinIO on the same drive with the
 // same key and parity. Per server: PUT and GET of 4 KiB, 1 MiB and 64 MiB at concurrency 1, 16 and
@@ -39,6 +40,8 @@ interface LoadOptions extends ServerRunOptions {
   /** Add the servers' figures saved by an earlier run (--save) to the side-by-side table. */
   compareFile: string | null;
   servers: string[];
+  /** Node options for the agent's process (e.g. --cpu-prof), comma-separated on the command line. */
+  agentNodeArguments: string[];
 }
 
 function readOptions(): LoadOptions {
@@ -55,6 +58,9 @@ function readOptions(): LoadOptions {
       'list-fill-minutes': { type: 'string' },
       save: { type: 'string' },
       compare: { type: 'string' },
+      sizes: { type: 'string' },
+      concurrencies: { type: 'string' },
+      'agent-node-args': { type: 'string' },
     },
   });
   const value = (name: string, variable: string, fallback: string) =>
@@ -70,9 +76,18 @@ function readOptions(): LoadOptions {
     listKeys: Number(value('list-keys', 'BENCH_S3_LIST_KEYS', '100000')),
     bigUploadBytes: Math.round(Number(value('big-gib', 'BENCH_S3_BIG_GIB', '5')) * gibibyte),
     steps: new Set(steps.filter((step) => !skip.has(step))),
-    sizesBytes: [4 * 1024, mebibyte, 64 * mebibyte],
-    concurrencies: [1, 16, 64],
+    sizesBytes: value('sizes', 'BENCH_S3_SIZES', '4KiB,1MiB,64MiB').split(',').map(parseSize),
+    concurrencies: value('concurrencies', 'BENCH_S3_CONCURRENCIES', '1,16,64').split(',').map(Number),
+    agentNodeArguments: value('agent-node-args', 'BENCH_S3_AGENT_NODE_ARGS', '').split(',').filter(Boolean),
   };
+}
+
+/** "4KiB", "1MiB", "64MiB" or a plain number of bytes. */
+function parseSize(text: string): number {
+  const match = /^(\d+)(KiB|MiB|GiB)?$/.exec(text.trim());
+  if (match === null) throw new Error(`--sizes: "${text}" is not a size such as 4KiB, 1MiB or 64MiB`);
+  const unit = { KiB: 1024, MiB: mebibyte, GiB: gibibyte }[match[2] ?? ''] ?? 1;
+  return Number(match[1]) * unit;
 }
 
 /**
@@ -138,8 +153,13 @@ async function agentEntry(commit: string | null, root: string): Promise<string> 
   return path.join(copy, 'agent', 'main.ts');
 }
 
-async function startServer(name: string, agentMain: string, directory: string): Promise<BenchServer> {
-  if (name === 'coffre') return startCoffre(agentMain, directory);
+async function startServer(
+  name: string,
+  agentMain: string,
+  directory: string,
+  options: LoadOptions,
+): Promise<BenchServer> {
+  if (name === 'coffre') return startCoffre(agentMain, directory, options.agentNodeArguments);
   const binary = minioBinary();
   if (name === 'minio' && binary) return startMinio(binary, directory);
   throw new Error(`unknown or unbuilt server "${name}" (build MinIO with: node bench/minio.ts)`);
@@ -152,7 +172,7 @@ async function benchServer(
   directory: string,
   pool: PayloadPool,
 ): Promise<report.ServerReport> {
-  const server = await startServer(name, agentMain, directory);
+  const server = await startServer(name, agentMain, directory, options);
   const client = new SignedS3Client(server.target, Math.max(...options.concurrencies, 64));
   try {
     return await runServerSteps(server, client, options, pool, () => etagIsMd5(client, 'bench', pool));

@@ -26,6 +26,14 @@ export interface AppendLog {
   close(): Promise<void>;
 }
 
+/** An open file to read ranges of (one open for many reads: a whole-object GET reads every block). */
+export interface RangeReader {
+  /** Up to `lengthBytes` bytes from `offsetBytes`; shorter only at the end of the file. */
+  read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  /** Waits for reads in flight, then closes the file. Never throws. */
+  close(): Promise<void>;
+}
+
 export interface DriveSpace {
   freeBytes: number;
   totalBytes: number;
@@ -85,6 +93,8 @@ export interface Drive {
   readFile(path: string): Promise<Uint8Array>;
   /** Up to `lengthBytes` bytes from `offsetBytes`; shorter only at the end of the file. */
   readRange(path: string, offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  /** Opens a file for many `readRange`s (faults are injected per read, as for readRange). */
+  openRangeReader(path: string): Promise<RangeReader>;
   stat(path: string): Promise<DriveEntryStat>;
   /**
    * Renames atomically (replacing a file at `to`). With `sync` (the default) the directories of

@@ -1,7 +1,15 @@
 // A drive that wraps another and fails or corrupts chosen calls on demand, for fault tests (the
 // idea of MinIO's naughty-disk). Probabilistic faults and the bit to flip come from a PRNG seeded
 // by the test, so a failing run replays exactly from its seed.
-import type { AppendLog, Drive, DriveEntryStat, DriveOperation, DriveSpace, FileWriter } from './drive.ts';
+import type {
+  AppendLog,
+  Drive,
+  DriveEntryStat,
+  DriveOperation,
+  DriveSpace,
+  FileWriter,
+  RangeReader,
+} from './drive.ts';
 import { DriveError, type DriveErrorCode } from './errors.ts';
 
 export interface FaultRule {
@@ -180,6 +188,19 @@ export class FaultyDrive implements Drive {
     const corrupt = this.#failIfAsked('readRange', path);
     const data = await this.inner.readRange(path, offsetBytes, lengthBytes);
     return corrupt ? this.#flipBit(data) : data;
+  }
+
+  async openRangeReader(path: string): Promise<RangeReader> {
+    // Faults are drawn per read, as for readRange, so a rule hits the same reads either way.
+    const reader = await this.inner.openRangeReader(path);
+    return {
+      read: async (offsetBytes, lengthBytes) => {
+        const corrupt = this.#failIfAsked('readRange', path);
+        const data = await reader.read(offsetBytes, lengthBytes);
+        return corrupt ? this.#flipBit(data) : data;
+      },
+      close: () => reader.close(),
+    };
   }
 
   async stat(path: string): Promise<DriveEntryStat> {

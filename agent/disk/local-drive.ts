@@ -27,7 +27,7 @@ import {
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import type { AppendLog, Drive, DriveEntryStat, DriveSpace, FileWriter } from './drive.ts';
+import type { AppendLog, Drive, DriveEntryStat, DriveSpace, FileWriter, RangeReader } from './drive.ts';
 import { DriveError, toDriveError } from './errors.ts';
 import type { FileBatchRequest, FileBatchResponse } from './file-batch-worker.ts';
 
@@ -225,17 +225,22 @@ export class LocalDrive implements Drive {
     return this.#call(async () => {
       const handle = await open(absolute, 'r');
       try {
-        const buffer = Buffer.allocUnsafe(lengthBytes);
-        let filled = 0;
-        while (filled < lengthBytes) {
-          const { bytesRead } = await handle.read(buffer, filled, lengthBytes - filled, offsetBytes + filled);
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-        }
-        return buffer.subarray(0, filled);
+        return await readAt(handle, offsetBytes, lengthBytes);
       } finally {
         await handle.close();
       }
+    });
+  }
+
+  openRangeReader(path: string): Promise<RangeReader> {
+    const absolute = this.#resolve(path);
+    return this.#call(async () => {
+      const handle = await open(absolute, 'r');
+      return {
+        read: (offsetBytes, lengthBytes) => this.#call(() => readAt(handle, offsetBytes, lengthBytes)),
+        // FileHandle#close waits for the operations in flight on the handle.
+        close: () => handle.close().catch(() => {}),
+      };
     });
   }
 
@@ -370,6 +375,18 @@ class LocalAppendLog implements AppendLog {
     this.#closed = true;
     await this.#handle.close().catch(() => {});
   }
+}
+
+/** Up to `lengthBytes` bytes from `offsetBytes` of an open file; shorter only at its end. */
+async function readAt(handle: FileHandle, offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+  const buffer = Buffer.allocUnsafe(lengthBytes);
+  let filled = 0;
+  while (filled < lengthBytes) {
+    const { bytesRead } = await handle.read(buffer, filled, lengthBytes - filled, offsetBytes + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
 }
 
 /** The chunks that remain after the first `count` bytes were written (a short writev). */

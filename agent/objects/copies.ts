@@ -2,7 +2,9 @@
 // version (or part); nothing is buffered whole. Metadata and tags are copied or replaced as the
 // x-amz-metadata-directive and x-amz-tagging-directive headers say.
 
+import assert from 'node:assert/strict';
 import type { CustomerKey } from '../crypto/customer-key.ts';
+import { digestWorkers } from '../digest/digest-workers.ts';
 import { ObjectError } from './errors.ts';
 import type { Multipart } from './multipart.ts';
 import type { Objects, VersionAttributes, WriteConditions } from './objects.ts';
@@ -76,10 +78,12 @@ export class Copies {
       versionId: source.versionId,
       customerKey: input.sourceCustomerKey,
     });
+    const hashed = hashedWhileStreaming(body, source.sizeBytes);
     const version = await this.#objects.commit({
       bucket: input.bucket,
       key: input.key,
-      body,
+      body: hashed.body,
+      bodyMd5Hex: hashed.md5Hex,
       signal: input.signal,
       ifMatch: input.ifMatch,
       ifNoneMatch: input.ifNoneMatch,
@@ -113,20 +117,55 @@ export class Copies {
     sourceCustomerKey?: CustomerKey | null;
     customerKey?: CustomerKey | null;
   }): Promise<{ part: PartRecord; sourceVersionId: string }> {
-    const { version, body } = await this.#objects.get({
+    const { version, body, range } = await this.#objects.get({
       ...input.source,
       range: input.range,
       customerKey: input.sourceCustomerKey,
     });
+    const hashed = hashedWhileStreaming(body, range?.lengthBytes ?? version.sizeBytes);
     const part = await this.#multipart.uploadPart({
       bucket: input.bucket,
       key: input.key,
       uploadId: input.uploadId,
       partNumber: input.partNumber,
-      body,
+      body: hashed.body,
+      bodyMd5Hex: hashed.md5Hex,
       signal: input.signal,
       customerKey: input.customerKey,
     });
     return { part, sourceVersionId: version.versionId };
   }
+}
+
+/**
+ * A copy's bytes with their MD5 (the new ETag) computed as they stream by: in a digest worker when
+ * the copy is large, so the event loop only decrypts, re-encrypts, codes and writes.
+ */
+function hashedWhileStreaming(
+  body: AsyncIterable<Uint8Array>,
+  expectedSizeBytes: number,
+): { body: AsyncIterable<Uint8Array>; md5Hex: () => Promise<string> } {
+  const digests = digestWorkers.open(['MD5'], expectedSizeBytes);
+  let digested: Promise<Uint8Array[]> | undefined;
+  async function* stream(): AsyncIterable<Uint8Array> {
+    let ended = false;
+    try {
+      for await (const piece of body) {
+        await digests.update(piece);
+        yield piece;
+      }
+      ended = true;
+      digested = digests.digest();
+      digested.catch(() => {});
+    } finally {
+      if (!ended) digests.abandon();
+    }
+  }
+  return {
+    body: stream(),
+    md5Hex: async () => {
+      assert.ok(digested !== undefined, 'the MD5 of a copy is asked for only once its body has ended');
+      return Buffer.from((await digested)[0]).toString('hex');
+    },
+  };
 }

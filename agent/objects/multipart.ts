@@ -58,6 +58,8 @@ export interface UploadPartInput {
   signal?: AbortSignal;
   /** SSE-C: the upload's customer key, which every part must present (never stored). */
   customerKey?: CustomerKey | null;
+  /** The part's MD5 (hex) when the caller hashed the body itself (see CommitPlan.bodyMd5Hex). */
+  bodyMd5Hex?: () => Promise<string>;
 }
 
 export interface CompleteUploadInput extends WriteConditions {
@@ -148,17 +150,17 @@ export class Multipart {
       key: systemKeys.part(input.uploadId, input.partNumber),
       versionId: this.#context.hybridClock.next(),
     };
-    const md5 = createHash('md5');
+    const md5 = input.bodyMd5Hex === undefined ? createHash('md5') : null;
     const releases: (() => void)[] = [];
     let record: PartRecord | undefined;
     let replaced: string | null = null;
     try {
-      await writeIndexed(this.#context, address, hashingInto(input.body, md5), {
+      await writeIndexed(this.#context, address, md5 ? hashingInto(input.body, md5) : input.body, {
         signal: input.signal,
         // A part is the tenant's data: its key, not the system's, so offboarding shreds it too.
         keySource: { tenantId: owner, customerKey: input.customerKey ?? null },
         finalize: async ({ sizeBytes }) => {
-          const summary = { sizeBytes, md5Hex: md5.digest('hex') };
+          const summary = { sizeBytes, md5Hex: md5 ? md5.digest('hex') : await input.bodyMd5Hex!() };
           await input.verify?.(summary);
           if (sizeBytes > maximumPartSizeBytes) {
             throw new ObjectError(

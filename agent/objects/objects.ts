@@ -115,6 +115,11 @@ export interface CommitPlan extends VersionAttributes, WriteConditions {
   /** The record's size and ETag once the body is stored (defaults: stored size, body MD5). */
   describe: (summary: WrittenBodySummary) => { sizeBytes: number; etag: string };
   verify?: (summary: WrittenBodySummary) => void | Promise<void>;
+  /**
+   * The body's MD5 (hex), asked for once the body has ended, when the caller hashes the body itself
+   * (the protocol layer does, with its other digests, in a digest worker); else the layer hashes it.
+   */
+  bodyMd5Hex?: () => Promise<string>;
   multipart?: { partCount: number; uploadId: string } | null;
   isDeleteMarker?: boolean;
   /** Runs inside the index transaction that makes the new version visible. */
@@ -165,19 +170,20 @@ export class Objects {
       key: plan.key,
       versionId: this.#context.hybridClock.next(),
     };
-    const md5 = createHash('md5');
+    const md5 = plan.bodyMd5Hex === undefined ? createHash('md5') : null;
     const releases: (() => void)[] = [];
     let record: ObjectVersionRecord | undefined;
     let staleNullVersion: IndexedVersion | null = null;
     try {
-      await writeIndexed(this.#context, address, hashing(plan.body, md5), {
+      await writeIndexed(this.#context, address, md5 ? hashing(plan.body, md5) : plan.body, {
         signal: plan.signal,
         keySource: plan.customerKey
           ? { tenantId: bucketAtStart.ownerTenantId, customerKey: plan.customerKey }
           : undefined,
         durableCommit: plan.indexAlso !== undefined,
         finalize: async (stored) => {
-          const summary = { sizeBytes: stored.sizeBytes, md5Hex: md5.digest('hex') };
+          const md5Hex = md5 ? md5.digest('hex') : await plan.bodyMd5Hex!();
+          const summary = { sizeBytes: stored.sizeBytes, md5Hex };
           await plan.verify?.(summary);
           const described = plan.describe(summary);
           if (!plan.gatesHeld) releases.push(await enterMutation(this.#context, plan.bucket));

@@ -3,16 +3,13 @@
 // trailer, and the multipart checksums AWS derives from the parts' checksums
 // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
 //
-// Each value is the base64 of the big-endian digest, as AWS sends it. CRC32 uses zlib's built-in crc32;
-// CRC32C uses @chainsafe/fast-crc32c (hardware CRC instructions through @node-rs/crc32, ~4.5 GB/s here,
+// Each value is the base64 of the big-endian digest, as AWS sends it. CRC32 uses @node-rs/crc32
+// (agent/digest/crc32.ts); CRC32C uses @chainsafe/fast-crc32c (hardware CRC instructions through @node-rs/crc32, ~4.5 GB/s here,
 // where pure-JS tables reach ~70 MB/s); CRC64NVME uses our slice-by-16 tables (crc64nvme.ts), three
 // times faster than AWS's own pure-JS package.
 // `npm run bench checksums` measures them.
 
-import { createHash, type Hash } from 'node:crypto';
-import { crc32 as zlibCrc32 } from 'node:zlib';
-import fastCrc32c from '@chainsafe/fast-crc32c';
-import { Crc64Nvme } from './crc64nvme.ts';
+import { createDigest } from '../digest/algorithms.ts';
 import { S3Error } from './errors.ts';
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
@@ -60,60 +57,10 @@ export interface StreamingHasher {
   digest(): Promise<Uint8Array>;
 }
 
-class NodeHasher implements StreamingHasher {
-  readonly hash: Hash;
-  constructor(name: string) {
-    this.hash = createHash(name);
-  }
-  update(bytes: Uint8Array): void {
-    this.hash.update(bytes);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
-class Crc32Hasher implements StreamingHasher {
-  value = 0;
-  readonly calculate: (bytes: Uint8Array, initial: number) => number;
-  constructor(calculate: (bytes: Uint8Array, initial: number) => number) {
-    this.calculate = calculate;
-  }
-  update(bytes: Uint8Array): void {
-    this.value = this.calculate(bytes, this.value);
-  }
-  async digest(): Promise<Uint8Array> {
-    const bytes = new Uint8Array(4);
-    new DataView(bytes.buffer).setUint32(0, this.value >>> 0);
-    return bytes;
-  }
-}
-
-class Crc64NvmeHasher implements StreamingHasher {
-  readonly crc = new Crc64Nvme();
-  update(bytes: Uint8Array): void {
-    this.crc.update(bytes);
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.crc.digest();
-  }
-}
-
+/** An incremental hasher of one algorithm (the implementations are agent/digest/algorithms.ts's). */
 export function createHasher(algorithm: ChecksumAlgorithm | 'MD5'): StreamingHasher {
-  switch (algorithm) {
-    case 'CRC32':
-      return new Crc32Hasher((bytes, initial) => zlibCrc32(bytes, initial));
-    case 'CRC32C':
-      return new Crc32Hasher((bytes, initial) => fastCrc32c.calculate(bytes, initial));
-    case 'CRC64NVME':
-      return new Crc64NvmeHasher();
-    case 'SHA1':
-      return new NodeHasher('sha1');
-    case 'SHA256':
-      return new NodeHasher('sha256');
-    case 'MD5':
-      return new NodeHasher('md5');
-  }
+  const digest = createDigest(algorithm);
+  return { update: (bytes) => digest.update(bytes), digest: async () => digest.digest() };
 }
 
 /** The base64 checksum of bytes held in memory (small documents, tests). */
@@ -185,26 +132,50 @@ export interface BodyChecksumResult {
  */
 export class BodyChecksums {
   readonly expectations: BodyChecksumExpectations;
-  readonly md5?: StreamingHasher;
-  readonly checksum?: StreamingHasher;
+  // Created on first use: a body hashed elsewhere (`conclude`) never needs them.
+  #md5?: StreamingHasher;
+  #checksum?: StreamingHasher;
 
   constructor(expectations: BodyChecksumExpectations) {
     this.expectations = expectations;
-    if (expectations.contentMd5 !== undefined || expectations.alwaysMd5) this.md5 = createHasher('MD5');
-    if (expectations.algorithm !== undefined) this.checksum = createHasher(expectations.algorithm);
+  }
+
+  #hashers(): { md5?: StreamingHasher; checksum?: StreamingHasher } {
+    if (this.wantsMd5) this.#md5 ??= createHasher('MD5');
+    const { algorithm } = this.expectations;
+    if (algorithm !== undefined) this.#checksum ??= createHasher(algorithm);
+    return { md5: this.#md5, checksum: this.#checksum };
+  }
+
+  /** True when the body's MD5 is needed (Content-MD5 given, or asked for the ETag). */
+  get wantsMd5(): boolean {
+    return this.expectations.contentMd5 !== undefined || this.expectations.alwaysMd5 === true;
   }
 
   update(bytes: Uint8Array): void {
-    this.md5?.update(bytes);
-    this.checksum?.update(bytes);
+    const { md5, checksum } = this.#hashers();
+    md5?.update(bytes);
+    checksum?.update(bytes);
   }
 
   /** Ends the body. `trailerValue` is the checksum the aws-chunked trailer carried, already decoded. */
   async verify(trailerValue?: Uint8Array): Promise<BodyChecksumResult> {
+    const { md5, checksum } = this.#hashers();
+    return this.conclude({ md5: await md5?.digest(), checksum: await checksum?.digest() }, trailerValue);
+  }
+
+  /**
+   * Checks digests computed elsewhere (a digest worker) against the declared ones: `md5` when
+   * `wantsMd5`, `checksum` when an algorithm was declared.
+   */
+  conclude(
+    computed: { md5?: Uint8Array; checksum?: Uint8Array },
+    trailerValue?: Uint8Array,
+  ): BodyChecksumResult {
     const { contentMd5, algorithm } = this.expectations;
     const result: BodyChecksumResult = { algorithm };
-    if (this.md5 !== undefined) {
-      const md5 = await this.md5.digest();
+    const md5 = computed.md5;
+    if (md5 !== undefined) {
       if (contentMd5 !== undefined && !timingSafeEqualBytes(md5, contentMd5)) {
         throw new S3Error('BadDigest', {
           elements: { ExpectedDigest: Buffer.from(contentMd5).toString('hex'), CalculatedDigest: hex(md5) },
@@ -212,8 +183,8 @@ export class BodyChecksums {
       }
       result.md5Hex = hex(md5);
     }
-    if (this.checksum !== undefined && algorithm !== undefined) {
-      const calculated = await this.checksum.digest();
+    const calculated = computed.checksum;
+    if (calculated !== undefined && algorithm !== undefined) {
       const expected = trailerValue ?? this.expectations.expected;
       if (expected !== undefined && !timingSafeEqualBytes(calculated, expected)) {
         throw new S3Error('BadDigest', {

@@ -1,9 +1,13 @@
 // The body of a request, as the object layer consumes it: decoded from aws-chunked when the client
 // streamed it that way, counted against what was declared, and hashed as it goes by for every
-// integrity check the client asked for (x-amz-content-sha256, Content-MD5, x-amz-checksum-*). The
-// checks conclude in `finish()`, which the object layer calls before it commits: a body that fails
-// any of them is never stored.
+// integrity check the client asked for (x-amz-content-sha256, Content-MD5, x-amz-checksum-*) and for
+// the ETag. All of a body's digests run in one pass, in a digest worker thread for a large body
+// (agent/digest/digest-workers.ts), so they overlap with the object layer's work on the same bytes.
+// The checks conclude in `finish()`, which the object layer calls before it commits: a body that
+// fails any of them is never stored.
 import type { IncomingMessage } from 'node:http';
+import type { DigestAlgorithm } from '../digest/algorithms.ts';
+import { type DigestWorkers, digestWorkers } from '../digest/digest-workers.ts';
 import { AwsChunkedDecoder, parseAnnouncedTrailers, parseDecodedContentLength } from './aws-chunked.ts';
 import {
   type BodyChecksumExpectations,
@@ -25,7 +29,10 @@ export interface RequestBody {
   readonly declaredLengthBytes: number;
   /** The data bytes; throws an S3Error when the framing, the length or a chunk signature is wrong. */
   readonly bytes: AsyncIterable<Uint8Array>;
-  /** After `bytes` is consumed: verifies every declared digest and returns the computed ones. */
+  /**
+   * After `bytes` is consumed: verifies every declared digest and returns the computed ones. Later
+   * calls return the same outcome.
+   */
   finish(): Promise<BodyChecksumResult>;
 }
 
@@ -34,6 +41,8 @@ export interface RequestBodyOptions {
   maximumBytes: number;
   /** Compute the MD5 even without Content-MD5 (the ETag of a single-part object). */
   alwaysMd5?: boolean;
+  /** Where large bodies are hashed (default: the agent's digest workers). */
+  digests?: DigestWorkers;
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {
@@ -135,34 +144,67 @@ export function openRequestBody(
       })
     : undefined;
   const source = decoder ? decoder.decode(rawBytes(request)) : rawBytes(request);
+  const wanted = digestPlan(sha256 !== undefined, checksums);
+  const digests = (options.digests ?? digestWorkers).open(
+    wanted.map((entry) => entry.algorithm),
+    declaredLengthBytes,
+  );
   let consumedBytes = 0;
   let ended = false;
+  // Asked for as soon as the body ends, so the digest session closes even when the layer fails
+  // before it asks for the checks.
+  let digested: Promise<Uint8Array[]> | undefined;
   async function* bytes(): AsyncGenerator<Uint8Array> {
-    for await (const piece of source) {
-      sha256?.update(piece);
-      checksums.update(piece);
-      consumedBytes += piece.length;
-      yield piece;
+    try {
+      for await (const piece of source) {
+        await digests.update(piece);
+        consumedBytes += piece.length;
+        yield piece;
+      }
+      ended = true;
+      digested = digests.digest();
+      digested.catch(() => {});
+    } finally {
+      if (!ended) digests.abandon();
     }
-    ended = true;
   }
+  async function conclude(): Promise<BodyChecksumResult> {
+    if (digested === undefined || consumedBytes !== declaredLengthBytes) throw new S3Error('IncompleteBody');
+    const computed = new Map<string, Uint8Array>();
+    for (const [index, digest] of (await digested).entries()) computed.set(wanted[index].role, digest);
+    if (sha256) sha256.verifyDigest(computed.get('sha256')!);
+    const algorithm = checksums.expectations.algorithm;
+    const trailerText = algorithm && decoder?.trailers.get(checksumHeaderName(algorithm));
+    if (algorithm && trailers.includes(checksumHeaderName(algorithm)) && trailerText === undefined) {
+      throw new S3Error('InvalidRequest', {
+        message: `The ${algorithm} checksum announced in x-amz-trailer was not sent.`,
+      });
+    }
+    const trailerValue = trailerText && algorithm ? parseChecksumValue(algorithm, trailerText) : undefined;
+    return checksums.conclude({ md5: computed.get('md5'), checksum: computed.get('checksum') }, trailerValue);
+  }
+  let finished: Promise<BodyChecksumResult> | undefined;
   return {
     declaredLengthBytes,
     bytes: bytes(),
-    async finish() {
-      if (!ended || consumedBytes !== declaredLengthBytes) throw new S3Error('IncompleteBody');
-      sha256?.verify();
-      const algorithm = checksums.expectations.algorithm;
-      const trailerText = algorithm && decoder?.trailers.get(checksumHeaderName(algorithm));
-      if (algorithm && trailers.includes(checksumHeaderName(algorithm)) && trailerText === undefined) {
-        throw new S3Error('InvalidRequest', {
-          message: `The ${algorithm} checksum announced in x-amz-trailer was not sent.`,
-        });
-      }
-      const trailerValue = trailerText && algorithm ? parseChecksumValue(algorithm, trailerText) : undefined;
-      return checksums.verify(trailerValue);
+    finish() {
+      finished ??= conclude();
+      return finished;
     },
   };
+}
+
+/** The digests one pass over the body computes, and what each is for. */
+function digestPlan(
+  payloadSha256: boolean,
+  checksums: BodyChecksums,
+): { role: 'sha256' | 'md5' | 'checksum'; algorithm: DigestAlgorithm }[] {
+  const plan: { role: 'sha256' | 'md5' | 'checksum'; algorithm: DigestAlgorithm }[] = [];
+  if (payloadSha256) plan.push({ role: 'sha256', algorithm: 'SHA256' });
+  if (checksums.wantsMd5) plan.push({ role: 'md5', algorithm: 'MD5' });
+  const algorithm = checksums.expectations.algorithm;
+  if (algorithm !== undefined) plan.push({ role: 'checksum', algorithm });
+  return plan;
 }
 
 /** Drains a body the operation does not use, so the connection can be reused. */

@@ -293,7 +293,12 @@ export class PayloadSha256Verifier {
   }
 
   verify(): void {
-    const computed = this.hash.digest('hex');
+    this.verifyDigest(this.hash.digest());
+  }
+
+  /** Checks a SHA-256 of the body computed elsewhere (a digest worker). */
+  verifyDigest(sha256: Uint8Array): void {
+    const computed = Buffer.from(sha256).toString('hex');
     if (!signaturesEqual(computed, this.expectedHex)) {
       throw new S3Error('XAmzContentSHA256Mismatch', {
         elements: { ClientComputedContentSHA256: this.expectedHex, S3ComputedContentSHA256: computed },

@@ -366,7 +366,11 @@ export class ErasureSet {
         `range ${offsetBytes}+${lengthBytes} is outside a ${record.sizeBytes}-byte version`,
       );
     }
-    const reader = new BlockReader(this.#ctx, record, shardSources(this.#ctx, found));
+    const reader = new BlockReader(
+      this.#ctx,
+      record,
+      shardSources(this.#ctx, found, undefined, { keepFilesOpen: true }),
+    );
     const onDone = (damaged: boolean) => {
       if (damaged) this.#ctx.requestHeal(address);
     };

@@ -2,8 +2,8 @@
 // from the k data shards first and from parity only when a data shard is missing, short or fails
 // its checksum. Missing data shards are rebuilt by the codec; the caller never notices, but the
 // damage is counted and a background heal is requested.
-import { crc32 } from 'node:zlib';
-import { isDriveError } from '../disk/index.ts';
+import { crc32 } from '../digest/crc32.ts';
+import { isDriveError, type RangeReader } from '../disk/index.ts';
 import type { SetContext } from './context.ts';
 import { StoreError } from './errors.ts';
 import { blockChecksumBytes, type VersionRecord } from './formats.ts';
@@ -14,6 +14,8 @@ import type { Resolution } from './records.ts';
 export interface ShardSource {
   readonly driveIndex: number;
   read(blockIndex: number): Promise<Uint8Array>;
+  /** Closes the shard file when the source keeps it open (`keepFilesOpen`). Never throws. */
+  close?(): Promise<void>;
 }
 
 function verifyBlock(bytes: Uint8Array, expectedShardBytes: number, where: string): Uint8Array {
@@ -32,6 +34,14 @@ export function shardSources(
   ctx: SetContext,
   resolution: Extract<Resolution, { kind: 'found' }>,
   onBytesRead?: (bytes: number) => void,
+  options?: {
+    /**
+     * Open each shard file once, on its first read, and keep it open until `close` (a whole-object
+     * GET reads every block: an open and a close per block and drive cost the event loop ~8 % of a
+     * 64 MiB GET's time in a profile). Without it each read opens and closes the file.
+     */
+    keepFilesOpen?: boolean;
+  },
 ): (ShardSource | null)[] {
   const { record } = resolution;
   const geometry = new Geometry(record.sizeBytes, record.erasure.blockSizeBytes, record.erasure.dataShards);
@@ -41,6 +51,17 @@ export function shardSources(
     const inlinePayload = resolution.inlinePayloads[driveIndex] ?? new Uint8Array(0);
     const shardIndex = record.erasure.distribution[driveIndex];
     const where = `${ctx.drives[driveIndex].description} shard ${shardIndex}`;
+    const drive = ctx.drives[driveIndex];
+    let opened: Promise<RangeReader> | undefined;
+    const readStored = options?.keepFilesOpen
+      ? async (offsetBytes: number, lengthBytes: number) => {
+          if (opened === undefined) {
+            opened = drive.openRangeReader(path);
+            opened.catch(() => {});
+          }
+          return (await opened).read(offsetBytes, lengthBytes);
+        }
+      : (offsetBytes: number, lengthBytes: number) => drive.readRange(path, offsetBytes, lengthBytes);
     const read = record.inline
       ? async (blockIndex: number) => {
           const offset = geometry.payloadOffset(blockIndex);
@@ -49,13 +70,20 @@ export function shardSources(
         }
       : async (blockIndex: number) => {
           const length = blockChecksumBytes + geometry.shardBytes(blockIndex);
-          const bytes = await ctx.drives[driveIndex].readRange(path, geometry.fileOffset(blockIndex), length);
+          const bytes = await readStored(geometry.fileOffset(blockIndex), length);
           onBytesRead?.(bytes.byteLength);
           return bytes;
         };
     sources[shardIndex] = {
       driveIndex,
       read: async (blockIndex) => verifyBlock(await read(blockIndex), geometry.shardBytes(blockIndex), where),
+      close: async () => {
+        if (opened !== undefined)
+          await opened.then(
+            (reader) => reader.close(),
+            () => {},
+          );
+      },
     };
   }
   return sources;
@@ -135,6 +163,11 @@ export class BlockReader {
   get geometry(): Geometry {
     return this.#geometry;
   }
+
+  /** Closes the shard files the sources keep open (after the reads in flight). Never throws. */
+  async close(): Promise<void> {
+    await Promise.all(this.#sources.map((source) => source?.close?.()));
+  }
 }
 
 /** The bytes [offsetBytes, offsetBytes + lengthBytes) of a version, block by block. */
@@ -175,5 +208,6 @@ export async function* readRange(
     }
   } finally {
     onDone(reader.damaged);
+    await reader.close();
   }
 }

@@ -4,7 +4,7 @@
 // once, and their buffers come from a pool of that many stripes (block + parity), reused: memory
 // stays at maxBlocksInFlight x (block + parity) whatever the object size.
 // A drive that fails is dropped from this write; the write goes on while a quorum remains.
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../digest/crc32.ts';
 import type { FileWriter } from '../disk/index.ts';
 import { commitOnDrive, temporaryPath, temporaryShardFile } from './commit.ts';
 import type { SetContext } from './context.ts';

@@ -26,10 +26,15 @@ const stopGraceMs = 15_000;
 const keptOutputCharacters = 20_000;
 
 /** Spawns `node AGENT_MAIN` on port 0 over DIRECTORY and waits for it to print its endpoint. */
-export async function startCoffre(agentMain: string, directory: string): Promise<BenchServer> {
+export async function startCoffre(
+  agentMain: string,
+  directory: string,
+  nodeArguments: string[] = [],
+): Promise<BenchServer> {
   const child = spawn(
     process.execPath,
     [
+      ...nodeArguments,
       agentMain,
       '--port',
       '0',

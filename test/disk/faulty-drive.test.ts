@@ -41,6 +41,19 @@ test('faulty drive: corrupt flips exactly one bit of what is read, the same bit 
   t.not(flipped[0], flipped[2]);
 });
 
+test('faulty drive: a range reader draws the readRange faults per read (counted as readRange calls)', async (t) => {
+  const drive = await makeFaulty(t, 5);
+  await drive.writeFileAtomic('g', Buffer.alloc(1024, 0));
+  const reader = await drive.openRangeReader('g');
+  const callsBefore = drive.calls.get('readRange') ?? 0;
+  t.deepEqual([...(await reader.read(0, 16))], new Array(16).fill(0));
+  drive.addFault({ operations: ['readRange'], pathIncludes: 'g', effect: { fail: 'CORRUPT' }, times: 1 });
+  await t.throwsAsync(reader.read(0, 16), { message: /injected CORRUPT/ });
+  t.is((await reader.read(16, 16)).byteLength, 16, 'the fault was for one read only');
+  t.is((drive.calls.get('readRange') ?? 0) - callsBefore, 3);
+  await reader.close();
+});
+
 test('faulty drive: corrupting a streamed write stores a flipped bit; offline fails everything', async (t) => {
   const drive = await makeFaulty(t, 3);
   drive.addFault({ operations: ['write'], times: 1, effect: 'corrupt' });

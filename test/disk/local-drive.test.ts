@@ -23,6 +23,21 @@ test('local drive: an atomic write replaces the file and reads back, whole and b
   t.is((await readFile(join(root, 'a.bin'))).toString(), '0123456789');
 });
 
+test('local drive: a range reader reads many ranges through one open file, short at its end; a missing file is NOT_FOUND', async (t) => {
+  const { drive } = await makeDrive(t);
+  await drive.writeFileAtomic('r.bin', Buffer.from('0123456789'));
+  const reader = await drive.openRangeReader('r.bin');
+  const reads = await Promise.all([reader.read(0, 3), reader.read(5, 2), reader.read(8, 10)]);
+  t.deepEqual(
+    reads.map((bytes) => Buffer.from(bytes).toString()),
+    ['012', '56', '89'],
+  );
+  await reader.close();
+  await reader.close();
+  const error = await t.throwsAsync<DriveError>(drive.openRangeReader('absent.bin'));
+  t.is(error?.code, 'NOT_FOUND');
+});
+
 test('local drive: the streaming writer appends chunks and finish makes the file whole; abort removes it', async (t) => {
   const { drive } = await makeDrive(t);
   await drive.ensureDirectory('deep/er/dir');

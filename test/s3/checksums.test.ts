@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Crc64Nvme as AwsCrc64Nvme } from '@aws-sdk/crc64-nvme';
 import test from 'ava';
+import { Crc64Nvme } from '../../agent/digest/crc64nvme.ts';
 import {
   BodyChecksums,
   checksumAlgorithmOfHeader,
@@ -11,7 +12,6 @@ import {
   parseChecksumValue,
   parseContentMd5,
 } from '../../agent/s3/checksums.ts';
-import { Crc64Nvme } from '../../agent/s3/crc64nvme.ts';
 import { S3Error } from '../../agent/s3/errors.ts';
 
 const check = new TextEncoder().encode('123456789');

@@ -54,8 +54,9 @@ export const handlePutObject: OperationHandler<'PutObject'> = async (context, en
   const attributes = readWriteAttributes(context);
   const conditions = readWriteConditions(context);
   const body = openRequestBody(context.request, context.identity, {
-    // The layer hashes the body for the ETag itself; a second MD5 runs only to check Content-MD5.
     maximumBytes: maximumSinglePutBytes,
+    // One MD5, for the ETag and Content-MD5, with the body's other digests (in a worker when large).
+    alwaysMd5: true,
   });
   requireDigestForObjectLock(context);
   let verified: BodyChecksumResult = {};
@@ -73,6 +74,7 @@ export const handlePutObject: OperationHandler<'PutObject'> = async (context, en
       verified = await body.finish();
       plan.checksum = checksumRecordOf(verified);
     },
+    bodyMd5Hex: async () => (await body.finish()).md5Hex!,
     describe: (summary: { sizeBytes: number; md5Hex: string }) => ({
       sizeBytes: summary.sizeBytes,
       etag: summary.md5Hex,

@@ -83,7 +83,11 @@ export const handleCreateMultipartUpload: OperationHandler<'CreateMultipartUploa
 };
 
 export const handleUploadPart: OperationHandler<'UploadPart'> = async (context, endpoint) => {
-  const body = openRequestBody(context.request, context.identity, { maximumBytes: maximumPartSizeBytes });
+  const body = openRequestBody(context.request, context.identity, {
+    maximumBytes: maximumPartSizeBytes,
+    // The part's ETag is its MD5: hashed once, with the body's other digests (in a worker when large).
+    alwaysMd5: true,
+  });
   // The layer reads `checksum` from this input after `verify`: the value computed while the body
   // streamed is recorded with the part.
   const input = {
@@ -98,6 +102,7 @@ export const handleUploadPart: OperationHandler<'UploadPart'> = async (context, 
     verify: async () => {
       input.checksum = checksumRecordOf(await body.finish());
     },
+    bodyMd5Hex: async () => (await body.finish()).md5Hex!,
   };
   const part = await context.layer.multipart.uploadPart(input);
   sendEmpty(context.response, 200, {

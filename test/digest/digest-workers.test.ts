@@ -1,0 +1,105 @@
+import { createHash, randomBytes } from 'node:crypto';
+import test from 'ava';
+import { createDigest, type DigestAlgorithm } from '../../agent/digest/algorithms.ts';
+import { crc32 } from '../../agent/digest/crc32.ts';
+import { DigestWorkers, offloadThresholdBytes, ringBytes } from '../../agent/digest/digest-workers.ts';
+
+const allAlgorithms: DigestAlgorithm[] = ['MD5', 'SHA1', 'SHA256', 'CRC32', 'CRC32C', 'CRC64NVME'];
+
+function inPlace(algorithm: DigestAlgorithm, body: Uint8Array): string {
+  const digest = createDigest(algorithm);
+  digest.update(body);
+  return Buffer.from(digest.digest()).toString('hex');
+}
+
+/** Feeds `body` in pieces of `pieceBytes`, as a request body arrives. */
+async function feed(
+  workers: DigestWorkers,
+  algorithms: DigestAlgorithm[],
+  body: Uint8Array,
+  pieceBytes: number,
+) {
+  const digests = workers.open(algorithms, body.byteLength);
+  for (let offset = 0; offset < body.byteLength; offset += pieceBytes) {
+    await digests.update(body.subarray(offset, offset + pieceBytes));
+  }
+  return (await digests.digest()).map((digest) => Buffer.from(digest).toString('hex'));
+}
+
+test('digest worker: a body larger than its ring, in odd pieces, gets the digests of every algorithm computed in place', async (t) => {
+  const workers = new DigestWorkers({ workerCount: 1 });
+  try {
+    const body = randomBytes(2 * ringBytes + 12_345);
+    const digests = await feed(workers, allAlgorithms, body, 100_003);
+    t.is(workers.runningWorkers, 1);
+    t.deepEqual(
+      digests,
+      allAlgorithms.map((algorithm) => inPlace(algorithm, body)),
+    );
+    t.is(digests[0], createHash('md5').update(body).digest('hex'));
+  } finally {
+    await workers.close();
+  }
+});
+
+test('digest worker: several bodies at once on two workers each get their own digests', async (t) => {
+  const workers = new DigestWorkers({ workerCount: 2 });
+  try {
+    const bodies = [0, 1, 2, 3].map(() => randomBytes(offloadThresholdBytes + 777_777));
+    const results = await Promise.all(
+      bodies.map((body, index) => feed(workers, ['MD5'], body, 65_536 + index)),
+    );
+    t.deepEqual(
+      results,
+      bodies.map((body) => [createHash('md5').update(body).digest('hex')]),
+    );
+  } finally {
+    await workers.close();
+  }
+});
+
+test('digest worker: a body under the threshold is hashed in place, no worker started', async (t) => {
+  const workers = new DigestWorkers({ workerCount: 1 });
+  const body = randomBytes(4096);
+  t.deepEqual(await feed(workers, ['SHA256'], body, 1000), [inPlace('SHA256', body)]);
+  t.is(workers.runningWorkers, 0);
+  await workers.close();
+});
+
+test('digest worker: an abandoned body frees its ring, and the workers stop on close and restart on demand', async (t) => {
+  const workers = new DigestWorkers({ workerCount: 1 });
+  try {
+    for (let index = 0; index < 20; index += 1) {
+      const digests = workers.open(['MD5'], 8 * offloadThresholdBytes);
+      t.is(workers.ringsInUse, 1);
+      await digests.update(randomBytes(300_000));
+      digests.abandon();
+      t.is(workers.ringsInUse, 0);
+    }
+    const body = randomBytes(offloadThresholdBytes);
+    t.deepEqual(await feed(workers, ['MD5'], body, 50_000), [inPlace('MD5', body)]);
+    t.is(workers.ringsInUse, 0);
+    await workers.close();
+    t.is(workers.runningWorkers, 0);
+    t.deepEqual(await feed(workers, ['CRC32'], body, 50_000), [inPlace('CRC32', body)]);
+    t.is(workers.runningWorkers, 1);
+  } finally {
+    await workers.close();
+  }
+});
+
+test('digest worker: closing the workers fails a body still being hashed', async (t) => {
+  const workers = new DigestWorkers({ workerCount: 1 });
+  const digests = workers.open(['MD5'], 8 * offloadThresholdBytes);
+  await digests.update(randomBytes(100_000));
+  await workers.close();
+  await t.throwsAsync(digests.digest(), { message: /stopped/ });
+});
+
+test('crc32: continues across pieces and matches zlib for known values', (t) => {
+  const body = Buffer.from('123456789');
+  // The CRC-32 check value of "123456789" (ISO-HDLC / zlib).
+  t.is(crc32(body), 0xcbf43926);
+  t.is(crc32(body.subarray(4), crc32(body.subarray(0, 4))), 0xcbf43926);
+  t.is(crc32(new Uint8Array(0)), 0);
+});
