@@ -1,6 +1,6 @@
 // `npm run bench s3 [-- --duration=SECONDS --servers=coffre,minio --list-keys=N --big-gib=N
 //   --skip=client-cost,matrix,mixed,list,big --agent-commit=REV --list-fill-minutes=N
-//   --save=FILE.json --compare=FILE.json]`:
+//   --save=FILE.json --compare=FILE.json --sizes=4KiB,1MiB,64MiB --concurrencies=1,16,64]`:
 // an S3 load generator shaped like MinIO's warp, against the Coffre agent (`node agent/main.ts`,
 // 4+2 over six directories) and, when bench/minio.ts has built it, MinIO on the same drive with the
 // same key and parity. Per server: PUT and GET of 4 KiB, 1 MiB and 64 MiB at concurrency 1, 16 and
@@ -41,6 +41,14 @@ interface LoadOptions extends ServerRunOptions {
   servers: string[];
 }
 
+/** `4KiB`, `1MiB`, `64MiB` or a number of bytes. */
+function parseSize(text: string): number {
+  const match = /^(\d+)(KiB|MiB|GiB)?$/.exec(text.trim());
+  if (match === null) throw new Error(`--sizes: "${text}" is not a size such as 4KiB, 1MiB or 4096`);
+  const unitBytes = { KiB: 1024, MiB: mebibyte, GiB: gibibyte }[match[2] ?? ''] ?? 1;
+  return Number(match[1]) * unitBytes;
+}
+
 function readOptions(): LoadOptions {
   const { values } = parseArgs({
     args: process.argv.slice(2).filter((argument) => argument.startsWith('--')),
@@ -55,6 +63,8 @@ function readOptions(): LoadOptions {
       'list-fill-minutes': { type: 'string' },
       save: { type: 'string' },
       compare: { type: 'string' },
+      sizes: { type: 'string' },
+      concurrencies: { type: 'string' },
     },
   });
   const value = (name: string, variable: string, fallback: string) =>
@@ -70,8 +80,8 @@ function readOptions(): LoadOptions {
     listKeys: Number(value('list-keys', 'BENCH_S3_LIST_KEYS', '100000')),
     bigUploadBytes: Math.round(Number(value('big-gib', 'BENCH_S3_BIG_GIB', '5')) * gibibyte),
     steps: new Set(steps.filter((step) => !skip.has(step))),
-    sizesBytes: [4 * 1024, mebibyte, 64 * mebibyte],
-    concurrencies: [1, 16, 64],
+    sizesBytes: value('sizes', 'BENCH_S3_SIZES', '4KiB,1MiB,64MiB').split(',').map(parseSize),
+    concurrencies: value('concurrencies', 'BENCH_S3_CONCURRENCIES', '1,16,64').split(',').map(Number),
   };
 }
 

@@ -30,6 +30,8 @@ export async function startCoffre(agentMain: string, directory: string): Promise
   const child = spawn(
     process.execPath,
     [
+      // Extra Node flags for the agent, e.g. BENCH_S3_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p".
+      ...(process.env.BENCH_S3_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean),
       agentMain,
       '--port',
       '0',
