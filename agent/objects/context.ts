@@ -123,6 +123,8 @@ export async function writeIndexed(
     durableCommit?: boolean;
     /** Whose key encrypts the version (encryption at rest); default: its bucket owner's. */
     keySource?: WriteVersionOptions['keySource'];
+    /** The address's version id is new (from the hybrid clock): see WriteVersionOptions.newAddress. */
+    newAddress?: boolean;
   },
 ): Promise<StoredVersion> {
   const intentId = await context.index.recordIntent('write', address);
@@ -132,6 +134,7 @@ export async function writeIndexed(
     stored = await context.store.writeVersion(address, body, {
       signal: options.signal,
       keySource: options.keySource,
+      newAddress: options.newAddress,
       finalize: async (summary) => {
         try {
           return await options.finalize(summary);

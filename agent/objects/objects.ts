@@ -176,6 +176,7 @@ export class Objects {
           ? { tenantId: bucketAtStart.ownerTenantId, customerKey: plan.customerKey }
           : undefined,
         durableCommit: plan.indexAlso !== undefined,
+        newAddress: true,
         finalize: async (stored) => {
           const summary = { sizeBytes: stored.sizeBytes, md5Hex: md5.digest('hex') };
           await plan.verify?.(summary);
