@@ -150,13 +150,14 @@ export async function writeIndexed(
     if (finalizeFailed || options.signal?.aborted) context.index.clearIntent(intentId);
     throw error;
   }
-  context.index.transaction(
-    () => {
-      options.indexCommitted(stored);
-      context.index.clearIntent(intentId);
-    },
-    { durable: options.durableCommit === true },
-  );
+  const indexCommitted = () => {
+    options.indexCommitted(stored);
+    context.index.clearIntent(intentId);
+  };
+  // The index follows the store in the next group transaction, shared with the other writes of
+  // the moment; one that records intents (deletions to schedule) must be durable at once.
+  if (options.durableCommit === true) context.index.transaction(indexCommitted, { durable: true });
+  else await context.index.updateLater(indexCommitted);
   return stored;
 }
 
@@ -172,7 +173,7 @@ export async function updateIndexed(
 ): Promise<StoredVersion> {
   const intentId = await context.index.recordIntent('write', address);
   const stored = await context.store.updateMetadata(address, update);
-  context.index.transaction(() => {
+  await context.index.updateLater(() => {
     indexUpdated(stored);
     context.index.clearIntent(intentId);
   });

@@ -4,6 +4,7 @@
 // version metadata is the truth, and the index is rebuilt from it when it is missing, corrupt,
 // of another format, or was left half-built.
 import { existsSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 
 const indexMagic = 'coffre.objects.index';
@@ -171,5 +172,69 @@ export function inTransaction<T>(database: DatabaseSync, work: () => T, durable:
   } catch (error) {
     database.exec('ROLLBACK');
     throw error;
+  }
+}
+
+/**
+ * Makes the index's committed transactions durable off the event loop: an fdatasync of the
+ * write-ahead log on libuv's thread pool. A transaction committed with synchronous=NORMAL has its
+ * frames in the WAL file (written, not synced); fdatasync of that file afterwards gives it the
+ * durability synchronous=FULL gives, without node:sqlite blocking every other request for the
+ * length of the fsync. If a checkpoint copied the frames into the database meanwhile, SQLite
+ * synced them there itself ("the database file is synchronized after each completed checkpoint",
+ * sqlite.org/pragma.html#pragma_synchronous), and the WAL header written at the log's restart is
+ * synced together with the frames that follow it. Calls that arrive while a sync runs share the
+ * next one (group commit): at most one sync runs and one waits.
+ */
+export class WriteAheadLogSync {
+  readonly #walPath: string;
+  #running: Promise<void> | null = null;
+  #queued: Promise<void> | null = null;
+  /** fdatasync calls made (each covers every transaction committed before it started). */
+  syncs = 0;
+
+  constructor(databasePath: string) {
+    this.#walPath = `${databasePath}-wal`;
+  }
+
+  /** Resolves once every transaction committed before this call is durable. */
+  sync(): Promise<void> {
+    if (this.#queued !== null) return this.#queued;
+    if (this.#running === null) return this.#start();
+    const queued = this.#running
+      .catch(() => {})
+      .then(() => {
+        this.#queued = null;
+        return this.#start();
+      });
+    this.#queued = queued;
+    return queued;
+  }
+
+  #start(): Promise<void> {
+    const running = this.#syncOnce().finally(() => {
+      if (this.#running === running) this.#running = null;
+    });
+    this.#running = running;
+    return running;
+  }
+
+  async #syncOnce(): Promise<void> {
+    this.syncs += 1;
+    // Opened per sync (a few microseconds beside the fsync): the WAL file is SQLite's, which
+    // may remove and recreate it; a handle kept open could outlive the file it names.
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(this.#walPath, 'r+');
+    } catch (error) {
+      // No WAL: the last connection checkpointed it into the database, synced, and removed it.
+      if ((error as { code?: unknown }).code === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
   }
 }

@@ -132,6 +132,7 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
     },
     close() {
       if (!opened.database.isOpen) return;
+      context.index.close();
       setClosedCleanly(opened.database, true);
       opened.database.close();
     },
