@@ -14,7 +14,7 @@ import type {
 
 /** A new object version about to be committed (delete markers included), under its key lock. */
 export interface VersionAdmission {
-  bucket: BucketRecord;
+  bucket: Readonly<BucketRecord>;
   key: string;
   sizeBytes: number;
   isDeleteMarker: boolean;
