@@ -4,7 +4,7 @@
 // version metadata is the truth, and the index is rebuilt from it when it is missing, corrupt,
 // of another format, or was left half-built.
 import { existsSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 
 const indexMagic = 'coffre.objects.index';
@@ -190,6 +190,11 @@ export class WriteAheadLogSync {
   readonly #walPath: string;
   #running: Promise<void> | null = null;
   #queued: Promise<void> | null = null;
+  /**
+   * Kept open: SQLite keeps the WAL file (restarting it in place after a checkpoint) for as long as
+   * a connection is open, and removes it only when the last one closes, after close() here.
+   */
+  #handle: FileHandle | null = null;
   /** fdatasync calls made (each covers every transaction committed before it started). */
   syncs = 0;
 
@@ -221,20 +226,24 @@ export class WriteAheadLogSync {
 
   async #syncOnce(): Promise<void> {
     this.syncs += 1;
-    // Opened per sync (a few microseconds beside the fsync): the WAL file is SQLite's, which
-    // may remove and recreate it; a handle kept open could outlive the file it names.
-    let handle: Awaited<ReturnType<typeof open>>;
-    try {
-      handle = await open(this.#walPath, 'r+');
-    } catch (error) {
-      // No WAL: the last connection checkpointed it into the database, synced, and removed it.
-      if ((error as { code?: unknown }).code === 'ENOENT') return;
-      throw error;
+    if (this.#handle === null) {
+      try {
+        this.#handle = await open(this.#walPath, 'r+');
+      } catch (error) {
+        // No WAL yet: nothing was committed since the last connection checkpointed and removed it.
+        if ((error as { code?: unknown }).code === 'ENOENT') return;
+        throw error;
+      }
     }
-    try {
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
+    await this.#handle.datasync();
+  }
+
+  /** Closes the log's handle; call when the database closes (SQLite then removes the WAL). */
+  async close(): Promise<void> {
+    await this.#running?.catch(() => {});
+    await this.#queued?.catch(() => {});
+    const handle = this.#handle;
+    this.#handle = null;
+    await handle?.close();
   }
 }

@@ -384,6 +384,7 @@ export class ObjectIndex {
   /** Fails the queued intents and updates (the database is about to close). */
   close(): void {
     this.#groupCommit.close(new Error('the object index is closed'));
+    void this.#logSync?.close();
   }
 
   clearIntent(id: number): void {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { isObjectError } from '../../agent/objects/errors.ts';
-import { openIndexDatabase } from '../../agent/objects/index-database.ts';
+import { openIndexDatabase, WriteAheadLogSync } from '../../agent/objects/index-database.ts';
 import { KeyedMutex, KeyedSharedLock } from '../../agent/objects/keyed-mutex.ts';
 import { ObjectIndex } from '../../agent/objects/object-index.ts';
 import type { UploadRecord } from '../../agent/objects/records.ts';
@@ -196,4 +196,22 @@ test('closing the layer fails a pending put instead of leaving it hanging', asyn
   const pending = harness.layer.objects.put({ bucket: 'group', key: 'late', body: bodyOf('y') });
   harness.layer.close();
   await t.throwsAsync(pending);
+});
+
+test('WAL sync: calls made while an fdatasync runs share the next one (four calls, two syncs)', async (t) => {
+  const directory = await mkdtemp(join(tmpdir(), 'coffre-wal-sync-'));
+  t.teardown(() => rm(directory, { recursive: true, force: true }));
+  const path = join(directory, 'index.sqlite');
+  const { database } = openIndexDatabase(path);
+  t.teardown(() => database.close());
+  database.exec("INSERT INTO meta (name, value) VALUES ('probe', '1')");
+  const logSync = new WriteAheadLogSync(path);
+  t.teardown(() => logSync.close());
+  const first = logSync.sync();
+  const queued = [logSync.sync(), logSync.sync(), logSync.sync()];
+  t.is(queued[0], queued[2], 'the calls made during the first sync wait for one and the same next sync');
+  await Promise.all([first, ...queued]);
+  t.is(logSync.syncs, 2);
+  await logSync.sync();
+  t.is(logSync.syncs, 3);
 });
