@@ -1,10 +1,10 @@
 // The per-tenant audit logs: one append-only file of hash-chained JSON lines per tenant
-// (audit-chain.ts), in the agent's data directory. An append resolves once its line is fsynced;
-// appends arriving together share one write and one fsync. Every `checkpointEvery` records, and
+// (audit-chain.ts), in the agent's data directory. An append resolves once its line is durable;
+// appends arriving together share one durable write (O_DSYNC). Every `checkpointEvery` records, and
 // `checkpointIntervalMs` after any record not yet covered, a checkpoint (the last sequence and
 // hash) is replaced atomically and durably beside the log, so a log cut short after it is detected. The agent never rewrites or deletes a log: there is no call
 // for it; exports stream the lines as they are, for an auditor to verify with the same command.
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { chmod, type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -86,9 +86,8 @@ export class AuditLog {
         last = record;
       }
       try {
+        // Durable when it returns: the log is open with O_DSYNC.
         await log.handle.write(records.map((record) => `${JSON.stringify(record)}\n`).join(''));
-        // fdatasync: the appended bytes and the file's new size, not its timestamps.
-        await log.handle.datasync();
       } catch (error) {
         // The chain head does not move: the next append follows the last record known to be written.
         for (const entry of batch) entry.settle(error as Error);
@@ -170,7 +169,13 @@ export class AuditLog {
     await chmod(file, 0o640).catch((error: unknown) => {
       if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
     });
-    const handle = await open(file, 'a+', logFileMode);
+    // 'a+' with O_DSYNC: an append returns once its bytes and the file's size are durable (the
+    // guarantee of write + fdatasync, in one trip to the thread pool).
+    const handle = await open(
+      file,
+      constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC,
+      logFileMode,
+    );
     await handle.chmod(logFileMode);
     const { size } = await handle.stat();
     const start = Math.max(0, size - tailBytes);
@@ -179,7 +184,7 @@ export class AuditLog {
     const text = tail.toString('utf8');
     const complete = text.lastIndexOf('\n');
     if (complete !== text.length - 1) {
-      // A line cut short by a crash was never acknowledged (appends resolve after the fsync): it is
+      // A line cut short by a crash was never acknowledged (appends resolve once durable): it is
       // not a record, and the chain goes on from the last complete one.
       await handle.truncate(start + Buffer.byteLength(text.slice(0, complete + 1)));
     }
