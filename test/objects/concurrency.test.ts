@@ -134,6 +134,7 @@ test('intents and index updates asked for in one event-loop turn share one trans
   const { database } = openIndexDatabase(join(directory, 'index.sqlite'));
   t.teardown(() => database.close());
   const index = new ObjectIndex(database);
+  t.teardown(() => index.close());
   const executed: string[] = [];
   const exec = database.exec.bind(database);
   database.exec = (sql: string) => {
@@ -174,6 +175,7 @@ test('an index update that throws in a group transaction is rolled back alone', 
   const { database } = openIndexDatabase(join(directory, 'index.sqlite'));
   t.teardown(() => database.close());
   const index = new ObjectIndex(database);
+  t.teardown(() => index.close());
   const upload = (uploadId: string) =>
     ({ bucket: 'b', key: uploadId, uploadId, initiatedMs: 1 }) as UploadRecord;
   const failing = index.updateLater(() => {
