@@ -150,11 +150,20 @@ export class LocalDrive implements Drive {
     }
   }
 
-  async checkOnline(): Promise<void> {
-    await this.#call(async () => {
+  /** The check in flight, shared by the calls made meanwhile. */
+  #onlineCheck: Promise<void> | null = null;
+
+  checkOnline(): Promise<void> {
+    // Reads of journaled records check their drive each time (six per 4 KiB GET): concurrent calls
+    // share the stat in flight. Its answer is at most one stat older than one the caller would
+    // start itself, and either can be outdated a moment later, when the drive goes.
+    this.#onlineCheck ??= this.#call(async () => {
       const entry = await stat(this.#root);
       if (!entry.isDirectory()) throw new DriveError('DRIVE_OFFLINE', this.description, 'not a directory');
+    }).finally(() => {
+      this.#onlineCheck = null;
     });
+    return this.#onlineCheck;
   }
 
   ensureDirectory(path: string, options?: { durable?: boolean }): Promise<void> {

@@ -184,3 +184,13 @@ test('local drive: an append log opened with durableAppends is O_DSYNC (each app
   t.truthy((await flagsOf('journal/2.log')) & constants.O_DSYNC);
   t.falsy((await flagsOf('journal/3.log')) & constants.O_DSYNC);
 });
+
+test('local drive: concurrent checkOnline calls share one check, and a check after the drive went fails', async (t) => {
+  const { drive, root } = await makeDrive(t);
+  const first = drive.checkOnline();
+  t.is(drive.checkOnline(), first, 'a call made while a check runs waits for that check');
+  await first;
+  await rm(root, { recursive: true });
+  const error = await t.throwsAsync<DriveError>(drive.checkOnline());
+  t.is(error?.code, 'DRIVE_OFFLINE');
+});
