@@ -226,15 +226,9 @@ export class WriteAheadLogSync {
 
   async #syncOnce(): Promise<void> {
     this.syncs += 1;
-    if (this.#handle === null) {
-      try {
-        this.#handle = await open(this.#walPath, 'r+');
-      } catch (error) {
-        // No WAL yet: nothing was committed since the last connection checkpointed and removed it.
-        if ((error as { code?: unknown }).code === 'ENOENT') return;
-        throw error;
-      }
-    }
+    // A committed transaction in WAL mode is in the WAL file, so it exists by now: its absence is
+    // an error (the commit could not be made durable), not a reason to skip the sync.
+    this.#handle ??= await open(this.#walPath, 'r+');
     await this.#handle.datasync();
   }
 

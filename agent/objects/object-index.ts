@@ -41,8 +41,12 @@ export class ObjectIndex {
 
   constructor(database: DatabaseSync) {
     this.database = database;
+    // The WAL is synced off the event loop only for a file database in WAL mode (the mode can
+    // silently stay "delete" where WAL is unsupported); otherwise intents commit with FULL.
     const location = database.location();
-    this.#logSync = location === null || location === '' ? null : new WriteAheadLogSync(location);
+    const mode = (database.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode;
+    this.#logSync =
+      location === null || location === '' || mode !== 'wal' ? null : new WriteAheadLogSync(location);
     this.#groupCommit = new IndexGroupCommit(this, this.#logSync);
   }
 

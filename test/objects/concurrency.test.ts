@@ -200,6 +200,25 @@ test('closing the layer fails a pending put instead of leaving it hanging', asyn
   await t.throwsAsync(pending);
 });
 
+test('an index not in WAL mode commits its intents with synchronous=FULL (no WAL file to sync)', async (t) => {
+  const directory = await mkdtemp(join(tmpdir(), 'coffre-intents-'));
+  t.teardown(() => rm(directory, { recursive: true, force: true }));
+  const { database } = openIndexDatabase(join(directory, 'index.sqlite'));
+  t.teardown(() => database.close());
+  database.exec('PRAGMA journal_mode = DELETE');
+  const index = new ObjectIndex(database);
+  t.teardown(() => index.close());
+  const executed: string[] = [];
+  const exec = database.exec.bind(database);
+  database.exec = (sql: string) => {
+    executed.push(sql);
+    exec(sql);
+  };
+  t.true((await index.recordIntent('write', { bucket: 'b', key: 'k', versionId: 'v' })) > 0);
+  t.true(executed.includes('PRAGMA synchronous = FULL'));
+  t.deepEqual(index.groupCommitMetrics, { commits: 1, logSyncs: 0 });
+});
+
 test('WAL sync: calls made while an fdatasync runs share the next one (four calls, two syncs)', async (t) => {
   const directory = await mkdtemp(join(tmpdir(), 'coffre-wal-sync-'));
   t.teardown(() => rm(directory, { recursive: true, force: true }));
