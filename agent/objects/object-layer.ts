@@ -79,7 +79,7 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
             tenantId:
               address.bucket === systemBucket || buckets === null
                 ? systemKeyOwner
-                : buckets.head(address.bucket).ownerTenantId,
+                : buckets.peek(address.bucket).ownerTenantId,
           }),
         });
   const context: LayerContext = {
