@@ -87,8 +87,12 @@ export interface Drive {
   writeFileAtomic(path: string, data: Uint8Array): Promise<void>;
   /** Opens a new file (it must not exist) for streaming writes. */
   createFileWriter(path: string): Promise<FileWriter>;
-  /** Creates a new file (it must not exist) to append to; its name is not made durable. */
-  openAppendLog(path: string): Promise<AppendLog>;
+  /**
+   * Creates a new file (it must not exist) to append to; its name is not made durable. With
+   * `durableAppends`, each append resolves only once its bytes and the file's size are on stable
+   * storage (as append + syncData, in one system call where the drive can: O_DSYNC).
+   */
+  openAppendLog(path: string, options?: { durableAppends?: boolean }): Promise<AppendLog>;
   /** The whole file. NOT_FOUND when it does not exist. */
   readFile(path: string): Promise<Uint8Array>;
   /** Up to `lengthBytes` bytes from `offsetBytes`; shorter only at the end of the file. */

@@ -162,9 +162,9 @@ export class FaultyDrive implements Drive {
     };
   }
 
-  async openAppendLog(path: string): Promise<AppendLog> {
+  async openAppendLog(path: string, options?: { durableAppends?: boolean }): Promise<AppendLog> {
     this.#failIfAsked('openAppendLog', path);
-    const log = await this.inner.openAppendLog(path);
+    const log = await this.inner.openAppendLog(path, options);
     return {
       append: async (chunks) => {
         const corrupt = this.#failIfAsked('append', path);

@@ -47,8 +47,21 @@ export interface RunningServer {
 /** AWS allows 8 KiB of request headers; 16 KiB leaves room for long presigned query strings. */
 const maximumHeaderBytes = 16 * 1024;
 
+/** Random bytes drawn at once for this many request ids: one call to the CSPRNG per batch. */
+const requestIdsPerDraw = 512;
+const requestIdBytes = 8;
+let requestIdPool = Buffer.alloc(0);
+let requestIdOffset = 0;
+
+/** 16 upper-case hex digits, random (AWS's x-amz-request-id has the same shape). */
 export function newRequestId(): string {
-  return randomBytes(8).toString('hex').toUpperCase();
+  if (requestIdOffset === requestIdPool.byteLength) {
+    requestIdPool = randomBytes(requestIdBytes * requestIdsPerDraw);
+    requestIdOffset = 0;
+  }
+  const start = requestIdOffset;
+  requestIdOffset += requestIdBytes;
+  return requestIdPool.toString('hex', start, requestIdOffset).toUpperCase();
 }
 
 export async function listen(handler: RequestHandler, options: ListenOptions): Promise<RunningServer> {

@@ -14,7 +14,7 @@ import type {
 
 /** A new object version about to be committed (delete markers included), under its key lock. */
 export interface VersionAdmission {
-  bucket: BucketRecord;
+  bucket: Readonly<BucketRecord>;
   key: string;
   sizeBytes: number;
   isDeleteMarker: boolean;
@@ -123,6 +123,8 @@ export async function writeIndexed(
     durableCommit?: boolean;
     /** Whose key encrypts the version (encryption at rest); default: its bucket owner's. */
     keySource?: WriteVersionOptions['keySource'];
+    /** The address's version id is new (from the hybrid clock): see WriteVersionOptions.newAddress. */
+    newAddress?: boolean;
   },
 ): Promise<StoredVersion> {
   const intentId = await context.index.recordIntent('write', address);
@@ -132,6 +134,7 @@ export async function writeIndexed(
     stored = await context.store.writeVersion(address, body, {
       signal: options.signal,
       keySource: options.keySource,
+      newAddress: options.newAddress,
       finalize: async (summary) => {
         try {
           return await options.finalize(summary);
@@ -147,13 +150,14 @@ export async function writeIndexed(
     if (finalizeFailed || options.signal?.aborted) context.index.clearIntent(intentId);
     throw error;
   }
-  context.index.transaction(
-    () => {
-      options.indexCommitted(stored);
-      context.index.clearIntent(intentId);
-    },
-    { durable: options.durableCommit === true },
-  );
+  const indexCommitted = () => {
+    options.indexCommitted(stored);
+    context.index.clearIntent(intentId);
+  };
+  // The index follows the store in the next group transaction, shared with the other writes of
+  // the moment; one that records intents (deletions to schedule) must be durable at once.
+  if (options.durableCommit === true) context.index.transaction(indexCommitted, { durable: true });
+  else await context.index.updateLater(indexCommitted);
   return stored;
 }
 
@@ -169,7 +173,7 @@ export async function updateIndexed(
 ): Promise<StoredVersion> {
   const intentId = await context.index.recordIntent('write', address);
   const stored = await context.store.updateMetadata(address, update);
-  context.index.transaction(() => {
+  await context.index.updateLater(() => {
     indexUpdated(stored);
     context.index.clearIntent(intentId);
   });

@@ -71,6 +71,7 @@ export class EncryptedStore implements ErasureSetContract {
     const counter = { plaintextBytes: 0 };
     const stored = await this.#inner.writeVersion(address, sealed.encrypt(counting(body, counter)), {
       signal: options.signal,
+      newAddress: options.newAddress,
       finalize: async () => {
         const metadata = await options.finalize({ sizeBytes: counter.plaintextBytes });
         return { ...metadata, [envelopeProperty]: sealed.envelope };

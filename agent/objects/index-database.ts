@@ -4,6 +4,7 @@
 // version metadata is the truth, and the index is rebuilt from it when it is missing, corrupt,
 // of another format, or was left half-built.
 import { existsSync, rmSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 
 const indexMagic = 'coffre.objects.index';
@@ -210,5 +211,72 @@ export function inTransaction<T>(database: DatabaseSync, work: () => T, durable:
   } catch (error) {
     database.exec('ROLLBACK');
     throw error;
+  }
+}
+
+/**
+ * Makes the index's committed transactions durable off the event loop: an fdatasync of the
+ * write-ahead log on libuv's thread pool. A transaction committed with synchronous=NORMAL has its
+ * frames in the WAL file (written, not synced); fdatasync of that file afterwards gives it the
+ * durability synchronous=FULL gives, without node:sqlite blocking every other request for the
+ * length of the fsync. If a checkpoint copied the frames into the database meanwhile, SQLite
+ * synced them there itself ("the database file is synchronized after each completed checkpoint",
+ * sqlite.org/pragma.html#pragma_synchronous), and the WAL header written at the log's restart is
+ * synced together with the frames that follow it. Calls that arrive while a sync runs share the
+ * next one (group commit): at most one sync runs and one waits.
+ */
+export class WriteAheadLogSync {
+  readonly #walPath: string;
+  #running: Promise<void> | null = null;
+  #queued: Promise<void> | null = null;
+  /**
+   * Kept open: SQLite keeps the WAL file (restarting it in place after a checkpoint) for as long as
+   * a connection is open, and removes it only when the last one closes, after close() here.
+   */
+  #handle: FileHandle | null = null;
+  /** fdatasync calls made (each covers every transaction committed before it started). */
+  syncs = 0;
+
+  constructor(databasePath: string) {
+    this.#walPath = `${databasePath}-wal`;
+  }
+
+  /** Resolves once every transaction committed before this call is durable. */
+  sync(): Promise<void> {
+    if (this.#queued !== null) return this.#queued;
+    if (this.#running === null) return this.#start();
+    const queued = this.#running
+      .catch(() => {})
+      .then(() => {
+        this.#queued = null;
+        return this.#start();
+      });
+    this.#queued = queued;
+    return queued;
+  }
+
+  #start(): Promise<void> {
+    const running = this.#syncOnce().finally(() => {
+      if (this.#running === running) this.#running = null;
+    });
+    this.#running = running;
+    return running;
+  }
+
+  async #syncOnce(): Promise<void> {
+    this.syncs += 1;
+    // A committed transaction in WAL mode is in the WAL file, so it exists by now: its absence is
+    // an error (the commit could not be made durable), not a reason to skip the sync.
+    this.#handle ??= await open(this.#walPath, 'r+');
+    await this.#handle.datasync();
+  }
+
+  /** Closes the log's handle; call when the database closes (SQLite then removes the WAL). */
+  async close(): Promise<void> {
+    await this.#running?.catch(() => {});
+    await this.#queued?.catch(() => {});
+    const handle = this.#handle;
+    this.#handle = null;
+    await handle?.close();
   }
 }

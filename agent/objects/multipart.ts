@@ -159,6 +159,7 @@ export class Multipart {
         signal: input.signal,
         // A part is the tenant's data: its key, not the system's, so offboarding shreds it too.
         keySource: { tenantId: owner, customerKey: input.customerKey ?? null },
+        newAddress: true,
         finalize: async ({ sizeBytes }) => {
           const summary = { sizeBytes, md5Hex: md5 ? md5.digest('hex') : await input.bodyMd5Hex!() };
           await input.verify?.(summary);

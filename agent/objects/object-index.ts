@@ -2,7 +2,8 @@
 // synchronous (node:sqlite's DatabaseSync), short, and touches a bounded number of rows.
 import assert from 'node:assert/strict';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { inTransaction } from './index-database.ts';
+import { inTransaction, WriteAheadLogSync } from './index-database.ts';
+import { IndexGroupCommit } from './index-group-commit.ts';
 import { keyToBytes } from './key-bytes.ts';
 import type { BucketRecord, ObjectVersionRecord, PartRecord, UploadRecord } from './records.ts';
 import type { VersionAddress } from './store.ts';
@@ -35,8 +36,18 @@ export class ObjectIndex {
   readonly database: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
 
+  readonly #logSync: WriteAheadLogSync | null;
+  readonly #groupCommit: IndexGroupCommit;
+
   constructor(database: DatabaseSync) {
     this.database = database;
+    // The WAL is synced off the event loop only for a file database in WAL mode (the mode can
+    // silently stay "delete" where WAL is unsupported); otherwise intents commit with FULL.
+    const location = database.location();
+    const mode = (database.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode;
+    this.#logSync =
+      location === null || location === '' || mode !== 'wal' ? null : new WriteAheadLogSync(location);
+    this.#groupCommit = new IndexGroupCommit(this, this.#logSync);
   }
 
   /** A cached prepared statement. */
@@ -329,38 +340,55 @@ export class ObjectIndex {
     return Number(result.lastInsertRowid);
   }
 
-  readonly #queuedIntents: {
-    action: Intent['action'];
-    address: VersionAddress;
-    settle: (outcome: number | Error) => void;
-  }[] = [];
-
-  /**
-   * Records an intent durably, sharing one fsync with every other intent asked for in the same
-   * turn of the event loop (a group commit): node:sqlite blocks the loop while it fsyncs, so
-   * concurrent writes each paying their own fsync would queue behind one another.
-   */
-  recordIntent(action: Intent['action'], address: VersionAddress): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const settle = (outcome: number | Error) =>
-        outcome instanceof Error ? reject(outcome) : resolve(outcome);
-      this.#queuedIntents.push({ action, address, settle });
-      if (this.#queuedIntents.length === 1) setImmediate(() => this.#commitQueuedIntents());
-    });
+  /** Inserts an intent in the current transaction, whatever its durability (see IndexGroupCommit). */
+  insertIntent(action: Intent['action'], address: VersionAddress): number {
+    assert.notEqual(this.#inTransaction, null, 'an intent is inserted inside a transaction');
+    const result = this.statement(
+      'INSERT INTO intents (action, bucket, key, version_id) VALUES (?, ?, ?, ?)',
+    ).run(action, address.bucket, address.key, address.versionId);
+    return Number(result.lastInsertRowid);
   }
 
-  #commitQueuedIntents(): void {
-    const batch = this.#queuedIntents.splice(0);
-    let ids: number[];
+  /** Runs `work` in a savepoint of the current transaction: if it throws, only its changes go. */
+  isolated<T>(work: () => T): T {
+    assert.notEqual(this.#inTransaction, null, 'a savepoint lives inside a transaction');
+    this.database.exec('SAVEPOINT isolated');
     try {
-      ids = this.transaction(() => batch.map((entry) => this.addIntent(entry.action, entry.address)), {
-        durable: true,
-      });
+      const result = work();
+      this.database.exec('RELEASE isolated');
+      return result;
     } catch (error) {
-      for (const entry of batch) entry.settle(error as Error);
-      return;
+      this.database.exec('ROLLBACK TO isolated');
+      this.database.exec('RELEASE isolated');
+      throw error;
     }
-    for (const [position, entry] of batch.entries()) entry.settle(ids[position]);
+  }
+
+  /**
+   * Records an intent durably, in one transaction with every other intent and index update asked
+   * for meanwhile and one fsync of the write-ahead log off the event loop (IndexGroupCommit).
+   */
+  recordIntent(action: Intent['action'], address: VersionAddress): Promise<number> {
+    return this.#groupCommit.recordIntent(action, address);
+  }
+
+  /**
+   * Runs `work` in the next group transaction (not durable: callers are covered by an intent)
+   * and resolves with what it returned once that transaction committed.
+   */
+  updateLater<T>(work: () => T): Promise<T> {
+    return this.#groupCommit.update(work);
+  }
+
+  /** Transactions and log syncs of the group commit since open. */
+  get groupCommitMetrics(): { commits: number; logSyncs: number } {
+    return { commits: this.#groupCommit.commits, logSyncs: this.#logSync?.syncs ?? 0 };
+  }
+
+  /** Fails the queued intents and updates (the database is about to close). */
+  close(): void {
+    this.#groupCommit.close(new Error('the object index is closed'));
+    void this.#logSync?.close();
   }
 
   clearIntent(id: number): void {

@@ -79,7 +79,7 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
             tenantId:
               address.bucket === systemBucket || buckets === null
                 ? systemKeyOwner
-                : buckets.head(address.bucket).ownerTenantId,
+                : buckets.peek(address.bucket).ownerTenantId,
           }),
         });
   const context: LayerContext = {
@@ -133,6 +133,7 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
     },
     close() {
       if (!opened.database.isOpen) return;
+      context.index.close();
       setClosedCleanly(opened.database, true);
       opened.database.close();
     },

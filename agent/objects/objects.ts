@@ -161,7 +161,8 @@ export class Objects {
   async commit(plan: CommitPlan): Promise<ObjectVersionRecord> {
     assertObjectKey(plan.bucket, plan.key);
     if (plan.tags !== undefined) assertTags(plan.tags, maximumObjectTags);
-    const bucketAtStart = this.#buckets.head(plan.bucket);
+    // Read, never changed: the held record, not head()'s copy (two copies per PUT saved).
+    const bucketAtStart = this.#buckets.peek(plan.bucket);
     const retention = this.#retentionFor(bucketAtStart, plan);
     // Fail fast before reading a body that could not be committed; checked again under the lock.
     this.#checkConditions(plan);
@@ -181,6 +182,7 @@ export class Objects {
           ? { tenantId: bucketAtStart.ownerTenantId, customerKey: plan.customerKey }
           : undefined,
         durableCommit: plan.indexAlso !== undefined,
+        newAddress: true,
         finalize: async (stored) => {
           const md5Hex = md5 ? md5.digest('hex') : await plan.bodyMd5Hex!();
           const summary = { sizeBytes: stored.sizeBytes, md5Hex };
@@ -188,7 +190,7 @@ export class Objects {
           const described = plan.describe(summary);
           if (!plan.gatesHeld) releases.push(await enterMutation(this.#context, plan.bucket));
           releases.push(await this.#context.locks.acquire(lockNames.key(plan.bucket, plan.key)));
-          const bucket = this.#buckets.head(plan.bucket);
+          const bucket = this.#buckets.peek(plan.bucket);
           this.#checkConditions(plan);
           if (bucket.versioning !== 'Enabled') this.#assertNullVersionReplaceable(plan);
           const admitted = this.#context.admission?.admitVersion({
@@ -421,7 +423,7 @@ export class Objects {
     );
   }
 
-  #retentionFor(bucket: BucketRecord, plan: CommitPlan): Retention | null {
+  #retentionFor(bucket: Readonly<BucketRecord>, plan: CommitPlan): Retention | null {
     if (plan.isDeleteMarker) return null;
     if (!bucket.objectLock.enabled) {
       if (plan.retention || plan.legalHold) {

@@ -33,6 +33,11 @@ export interface WriteVersionOptions {
    * default of its address (the bucket owner's tenant); with SSE-C, the customer's key.
    */
   keySource?: KeySource;
+  /**
+   * This address was never written before (a version with a new hybrid-clock id): the shard
+   * store need not look for a previous record in its files. See the erasure set's WriteOptions.
+   */
+  newAddress?: boolean;
 }
 
 /** Encryption at rest: SSE-C reads need the customer's key (never stored). */

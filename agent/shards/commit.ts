@@ -42,7 +42,8 @@ export function temporaryPath(name: string): string {
 /**
  * Commits a version on one drive. `withShardFile`: tmp/<name>/shard holds this drive's shard
  * file (absent for inline versions and for metadata-only updates). `keepPrevious`: an overwrite
- * keeps the record it replaces inside the new one. `removeOtherShards`: the commit replaces a
+ * keeps the record it replaces inside the new one ('journaled': only a record the journal holds,
+ * for an address the caller knows to be new, see WriteOptions.newAddress). `removeOtherShards`: the commit replaces a
  * write whose shard file must go (the second pass of an overwrite, the undo of a failed one).
  */
 export async function commitOnDrive(
@@ -52,14 +53,17 @@ export async function commitOnDrive(
   record: VersionRecord,
   inlinePayload: Uint8Array,
   withShardFile: boolean,
-  options?: { keepPrevious?: boolean; removeOtherShards?: boolean },
+  options?: { keepPrevious?: boolean | 'journaled'; removeOtherShards?: boolean },
 ): Promise<PreviousVersion | null> {
   const drive = ctx.drives[driveIndex];
   const staging = temporaryPath(temporaryName);
   const directory = versionDirectory(record);
-  const previous = options?.keepPrevious
-    ? await previousVersion(ctx, driveIndex, directory, record.dataId)
-    : null;
+  const keepPrevious = options?.keepPrevious ?? false;
+  const previous =
+    keepPrevious === false ||
+    (keepPrevious === 'journaled' && (await ctx.journals[driveIndex].lookup(directory)) === undefined)
+      ? null
+      : await previousVersion(ctx, driveIndex, directory, record.dataId);
   const staged: VersionRecord = previous === null ? record : { ...record, previous };
   const recordBytes = encodeVersionRecord(staged, inlinePayload);
   if (withShardFile) {

@@ -95,8 +95,15 @@ function checkMagic(bytes: Uint8Array, magic: string, what: string): DataView {
   return view;
 }
 
+/** The JSON of each record object already encoded: a commit encodes one record for every drive. */
+const jsonOfRecord = new WeakMap<VersionRecord, Buffer>();
+
 export function encodeVersionRecord(record: VersionRecord, inlinePayload: Uint8Array): Uint8Array {
-  const json = Buffer.from(JSON.stringify(record), 'utf8');
+  let json = jsonOfRecord.get(record);
+  if (json === undefined) {
+    json = Buffer.from(JSON.stringify(record), 'utf8');
+    jsonOfRecord.set(record, json);
+  }
   const bytes = Buffer.alloc(20 + json.byteLength + inlinePayload.byteLength + 4);
   bytes.write(versionRecordMagic, 0, 'latin1');
   bytes.writeUInt16BE(currentFormatVersion, 8);

@@ -1,7 +1,7 @@
 // The tunables of the drives' journals and of the checkpointer (see journal.ts, checkpoint.ts).
 
 export interface JournalSettings {
-  /** Named bound on the entries of one journal batch (one writev + one fdatasync); default 256. */
+  /** Named bound on the entries of one journal batch (one durable writev); default 256. */
   maxBatchEntries: number;
   /** Named bound on the bytes of one journal batch; default 4 MiB. */
   maxBatchBytes: number;

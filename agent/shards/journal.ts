@@ -2,9 +2,10 @@
 //
 // A commit on a drive used to be temp file -> fsync -> rename -> fsync the directory: two or three
 // fsyncs of ~2 ms each per version per drive, one version at a time. Here it is one entry
-// appended to the drive's current journal segment; the entries that arrive while an fdatasync is
-// running wait and form the next batch, which costs one writev and one fdatasync for all of them
-// (classic group commit, bounded by maxBatchEntries and maxBatchBytes). A commit resolves once
+// appended to the drive's current journal segment; the entries that arrive while a batch is being
+// made durable wait and form the next batch, which costs one durable writev for all of them (the
+// segment is opened O_DSYNC: the writev returns as a write + fdatasync would; classic group
+// commit, bounded by maxBatchEntries and maxBatchBytes). A commit resolves once
 // its batch is durable, so callers keep their promise: resolved = on stable storage.
 //
 // The journal is the newest truth of the drive: the in-memory index holds the latest entry per
@@ -31,7 +32,7 @@ export type JournalEntry = JournalChange & {
 };
 
 export interface JournalOptions {
-  /** Named bound on the entries of one batch (one writev + one fdatasync). */
+  /** Named bound on the entries of one batch (one durable writev). */
   maxBatchEntries: number;
   /** Named bound on the bytes of one batch. */
   maxBatchBytes: number;
@@ -176,7 +177,7 @@ export class DriveJournal {
   #scheduleBatch(): void {
     if (this.#batchScheduled || this.#pending.length === 0) return;
     this.#batchScheduled = true;
-    // The batch starts when the lane is free, i.e. when the previous batch's fdatasync is done:
+    // The batch starts when the lane is free, i.e. when the previous batch is durable:
     // everything that arrived meanwhile goes in it.
     this.#lane = this.#lane.then(() => this.#writeBatch()).catch(() => {});
   }
@@ -202,8 +203,8 @@ export class DriveJournal {
     try {
       await this.ready();
       const segment = await this.#segmentFor(batchBytes);
+      // Durable when it returns: the segment is opened with durable appends (O_DSYNC).
       await segment.log.append(batch.map((pending) => pending.frame));
-      await segment.log.syncData();
       // An open file descriptor keeps working after its drive was unmounted or removed: check
       // that the segment is still where a restart will look for it.
       await this.drive.stat(`${journalDirectory}/${segmentFileName(segment.number)}`);
@@ -241,11 +242,10 @@ export class DriveJournal {
     const number = this.#nextSegmentNumber++;
     const path = `${journalDirectory}/${segmentFileName(number)}`;
     await this.drive.ensureDirectory(journalDirectory);
-    const log = await this.drive.openAppendLog(path);
+    const log = await this.drive.openAppendLog(path, { durableAppends: true });
     try {
       const header = encodeSegmentHeader();
       await log.append([header]);
-      await log.syncData();
       // The segment's name must be durable before anything in it is acknowledged.
       await this.drive.syncDirectory(journalDirectory);
       this.#active = { number, lastSequence: 0, log, sizeBytes: header.byteLength };

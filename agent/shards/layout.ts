@@ -32,8 +32,18 @@ export function keyDirectory(bucket: string, key: string): string {
   return `${bucketDirectory(bucket)}/${keyHash.slice(0, 2)}/${keyHash}`;
 }
 
+/**
+ * The directory of each address object already asked for: a commit asks once per drive for the
+ * same record (three SHA-256 each). Addresses and records are never changed once built.
+ */
+const directoryOfAddress = new WeakMap<VersionAddress, string>();
+
 export function versionDirectory(address: VersionAddress): string {
-  return `${keyDirectory(address.bucket, address.key)}/${sha256Hex(address.versionId)}`;
+  const known = directoryOfAddress.get(address);
+  if (known !== undefined) return known;
+  const directory = `${keyDirectory(address.bucket, address.key)}/${sha256Hex(address.versionId)}`;
+  directoryOfAddress.set(address, directory);
+  return directory;
 }
 
 export function shardFileName(dataId: string): string {

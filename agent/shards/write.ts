@@ -63,9 +63,17 @@ export class VersionWriter {
   #sizeBytes = 0;
   #spilled = false;
   #inFlight: { done: Promise<unknown>; stripe: Stripe }[] = [];
+  readonly #newAddress: boolean;
 
-  constructor(ctx: SetContext, dataId: string, temporaryName: string, distribution: number[]) {
+  constructor(
+    ctx: SetContext,
+    dataId: string,
+    temporaryName: string,
+    distribution: number[],
+    newAddress = false,
+  ) {
     this.#ctx = ctx;
+    this.#newAddress = newAddress;
     this.#dataId = dataId;
     this.#temporaryName = temporaryName;
     this.#outputs = distribution.map((shardIndex, driveIndex) => ({
@@ -166,7 +174,7 @@ export class VersionWriter {
           record,
           output.inlinePayload,
           this.#spilled,
-          { keepPrevious: true },
+          { keepPrevious: this.#newAddress ? 'journaled' : true },
         ).then((previous) => ({ driveIndex: output.driveIndex, previous })),
       ),
     );

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -175,4 +176,36 @@ test('local drive: writeFiles on a drive whose directory is gone is DRIVE_OFFLIN
   );
   t.is(error?.code, 'DRIVE_OFFLINE');
   await t.throwsAsync(stat(root));
+});
+
+test('local drive: an append log opened with durableAppends is O_DSYNC (each append is durable when it resolves)', async (t) => {
+  const { drive, root } = await makeDrive(t);
+  await drive.ensureDirectory('journal');
+  const durable = await drive.openAppendLog('journal/2.log', { durableAppends: true });
+  const plain = await drive.openAppendLog('journal/3.log');
+  t.teardown(() => Promise.all([durable.close(), plain.close()]));
+  await durable.append([Buffer.from('xy')]);
+  t.is(Buffer.from(await drive.readFile('journal/2.log')).toString(), 'xy');
+  // The open file's flags, as the kernel reports them (octal, /proc/self/fdinfo).
+  const flagsOf = async (file: string) => {
+    for (const fd of await readdir('/proc/self/fd')) {
+      const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+      if (target !== join(root, file)) continue;
+      const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
+      return Number.parseInt(/flags:\s+([0-7]+)/.exec(info)?.[1] ?? '0', 8);
+    }
+    throw new Error(`${file} is not open`);
+  };
+  t.truthy((await flagsOf('journal/2.log')) & constants.O_DSYNC);
+  t.falsy((await flagsOf('journal/3.log')) & constants.O_DSYNC);
+});
+
+test('local drive: concurrent checkOnline calls share one check, and a check after the drive went fails', async (t) => {
+  const { drive, root } = await makeDrive(t);
+  const first = drive.checkOnline();
+  t.is(drive.checkOnline(), first, 'a call made while a check runs waits for that check');
+  await first;
+  await rm(root, { recursive: true });
+  const error = await t.throwsAsync<DriveError>(drive.checkOnline());
+  t.is(error?.code, 'DRIVE_OFFLINE');
 });

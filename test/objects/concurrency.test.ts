@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { isObjectError } from '../../agent/objects/errors.ts';
-import { openIndexDatabase } from '../../agent/objects/index-database.ts';
+import { openIndexDatabase, WriteAheadLogSync } from '../../agent/objects/index-database.ts';
 import { KeyedMutex, KeyedSharedLock } from '../../agent/objects/keyed-mutex.ts';
 import { ObjectIndex } from '../../agent/objects/object-index.ts';
+import type { UploadRecord } from '../../agent/objects/records.ts';
 import { bucketIdOf } from '../../agent/objects/records.ts';
 import { bodyOf, createBucket, openHarness, readText, tenant } from './helpers.ts';
 
@@ -148,26 +149,38 @@ test('KeyedMutex: one holder per name at a time, in arrival order, and idle name
   t.is(mutex.size, 0);
 });
 
-test('intents asked for in one event-loop turn share one durable (fsynced) commit', async (t) => {
+test('intents and index updates asked for in one event-loop turn share one transaction and one WAL fsync', async (t) => {
   const directory = await mkdtemp(join(tmpdir(), 'coffre-intents-'));
   t.teardown(() => rm(directory, { recursive: true, force: true }));
   const { database } = openIndexDatabase(join(directory, 'index.sqlite'));
   t.teardown(() => database.close());
   const index = new ObjectIndex(database);
+  t.teardown(() => index.close());
   const executed: string[] = [];
   const exec = database.exec.bind(database);
   database.exec = (sql: string) => {
     executed.push(sql);
     exec(sql);
   };
-  const ids = await Promise.all(
-    Array.from({ length: 8 }, (_, position) =>
-      index.recordIntent('write', { bucket: 'b', key: `k${position}`, versionId: 'v' }),
+  const [ids, updated] = await Promise.all([
+    Promise.all(
+      Array.from({ length: 8 }, (_, position) =>
+        index.recordIntent('write', { bucket: 'b', key: `k${position}`, versionId: 'v' }),
+      ),
     ),
-  );
+    index.updateLater(() => {
+      index.putUpload({ bucket: 'b', key: 'u', uploadId: 'u1', initiatedMs: 1 } as UploadRecord);
+      return 'indexed';
+    }),
+  ]);
   t.is(new Set(ids).size, 8);
-  t.is(executed.filter((sql) => sql === 'PRAGMA synchronous = FULL').length, 1);
+  t.is(updated, 'indexed');
+  t.is(executed.filter((sql) => sql === 'BEGIN IMMEDIATE').length, 1);
+  // Durable by an fdatasync of the write-ahead log off the event loop, not by SQLite's own fsync.
+  t.is(executed.filter((sql) => sql === 'PRAGMA synchronous = FULL').length, 0);
+  t.deepEqual(index.groupCommitMetrics, { commits: 1, logSyncs: 1 });
   t.is(index.allIntents().length, 8);
+  t.is(index.getUpload('u1')?.key, 'u');
   // A transaction that records an intent must be a durable one.
   t.throws(
     () => index.transaction(() => index.addIntent('delete', { bucket: 'b', key: 'k', versionId: 'v' })),
@@ -175,6 +188,29 @@ test('intents asked for in one event-loop turn share one durable (fsynced) commi
       message: /durably/,
     },
   );
+});
+
+test('an index update that throws in a group transaction is rolled back alone', async (t) => {
+  const directory = await mkdtemp(join(tmpdir(), 'coffre-intents-'));
+  t.teardown(() => rm(directory, { recursive: true, force: true }));
+  const { database } = openIndexDatabase(join(directory, 'index.sqlite'));
+  t.teardown(() => database.close());
+  const index = new ObjectIndex(database);
+  t.teardown(() => index.close());
+  const upload = (uploadId: string) =>
+    ({ bucket: 'b', key: uploadId, uploadId, initiatedMs: 1 }) as UploadRecord;
+  const failing = index.updateLater(() => {
+    index.putUpload(upload('lost'));
+    throw new Error('refused');
+  });
+  const kept = index.updateLater(() => index.putUpload(upload('kept')));
+  const intent = index.recordIntent('write', { bucket: 'b', key: 'k', versionId: 'v' });
+  await t.throwsAsync(failing, { message: 'refused' });
+  await kept;
+  t.true((await intent) > 0);
+  t.is(index.getUpload('lost'), null);
+  t.is(index.getUpload('kept')?.key, 'kept');
+  t.is(index.groupCommitMetrics.commits, 1);
 });
 
 test('closing the layer fails a pending put instead of leaving it hanging', async (t) => {
@@ -187,4 +223,41 @@ test('closing the layer fails a pending put instead of leaving it hanging', asyn
   });
   harness.layer.close();
   await t.throwsAsync(pending);
+});
+
+test('an index not in WAL mode commits its intents with synchronous=FULL (no WAL file to sync)', async (t) => {
+  const directory = await mkdtemp(join(tmpdir(), 'coffre-intents-'));
+  t.teardown(() => rm(directory, { recursive: true, force: true }));
+  const { database } = openIndexDatabase(join(directory, 'index.sqlite'));
+  t.teardown(() => database.close());
+  database.exec('PRAGMA journal_mode = DELETE');
+  const index = new ObjectIndex(database);
+  t.teardown(() => index.close());
+  const executed: string[] = [];
+  const exec = database.exec.bind(database);
+  database.exec = (sql: string) => {
+    executed.push(sql);
+    exec(sql);
+  };
+  t.true((await index.recordIntent('write', { bucket: 'b', key: 'k', versionId: 'v' })) > 0);
+  t.true(executed.includes('PRAGMA synchronous = FULL'));
+  t.deepEqual(index.groupCommitMetrics, { commits: 1, logSyncs: 0 });
+});
+
+test('WAL sync: calls made while an fdatasync runs share the next one (four calls, two syncs)', async (t) => {
+  const directory = await mkdtemp(join(tmpdir(), 'coffre-wal-sync-'));
+  t.teardown(() => rm(directory, { recursive: true, force: true }));
+  const path = join(directory, 'index.sqlite');
+  const { database } = openIndexDatabase(path);
+  t.teardown(() => database.close());
+  database.exec("INSERT INTO meta (name, value) VALUES ('probe', '1')");
+  const logSync = new WriteAheadLogSync(path);
+  t.teardown(() => logSync.close());
+  const first = logSync.sync();
+  const queued = [logSync.sync(), logSync.sync(), logSync.sync()];
+  t.is(queued[0], queued[2], 'the calls made during the first sync wait for one and the same next sync');
+  await Promise.all([first, ...queued]);
+  t.is(logSync.syncs, 2);
+  await logSync.sync();
+  t.is(logSync.syncs, 3);
 });
