@@ -346,9 +346,14 @@ export class ErasureSet {
     return toStoredVersion(requireFound(resolution, 'stat').record);
   }
 
+  /**
+   * `reuseBuffers`: the body's pieces are read into buffers that are reused, so each piece is valid
+   * only until the next one is asked for (for a caller that copies or consumes each piece at once).
+   */
   async readVersion(
     address: VersionAddress,
     range?: ByteRange,
+    options?: { reuseBuffers?: boolean },
   ): Promise<{ version: StoredVersion; body: AsyncIterable<Uint8Array> }> {
     this.#checkOpen();
     const found = requireFound(await this.#resolve(address), 'read');
@@ -370,6 +375,7 @@ export class ErasureSet {
       this.#ctx,
       record,
       shardSources(this.#ctx, found, undefined, { keepFilesOpen: true }),
+      { reuseBuffers: options?.reuseBuffers },
     );
     const onDone = (damaged: boolean) => {
       if (damaged) this.#ctx.requestHeal(address);
