@@ -40,8 +40,13 @@ export interface ErasureSetOptions {
   randomUUID?: () => string;
   /** Used by scrub to pace itself. */
   sleep?: (milliseconds: number) => Promise<void>;
-  /** Blocks coded or written at once by one write, or read ahead by one read; default 2. */
+  /** Batches of blocks being written at once by one write, or blocks read ahead by one read; default 2. */
   maxBlocksInFlight?: number;
+  /**
+   * Blocks a write hands to each drive in one writev; default 4. A write holds up to
+   * maxBlocksInFlight x blocksPerWrite + 1 stripes of block + parity (13.5 MiB with the defaults).
+   */
+  blocksPerWrite?: number;
   /** Bound on the background heal queue; default 10 000. */
   maxQueuedHeals?: number;
   /** Default: createCodec(dataShards, parityShards) from agent/erasure. */
@@ -88,6 +93,7 @@ const defaults = {
   blockSizeBytes: 1024 * 1024,
   inlineThresholdBytes: 128 * 1024,
   maxBlocksInFlight: 2,
+  blocksPerWrite: 4,
   maxQueuedHeals: 10_000,
 };
 
@@ -105,6 +111,7 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     'blockSizeBytes must be a positive integer',
   );
   assert.ok((options.maxBlocksInFlight ?? 1) >= 1, 'maxBlocksInFlight must be at least 1');
+  assert.ok((options.blocksPerWrite ?? 1) >= 1, 'blocksPerWrite must be at least 1');
   const drives = options.drives.map((drive) => (typeof drive === 'string' ? new LocalDrive(drive) : drive));
   const newId = options.randomUUID ?? randomUUID;
   const prepared = await prepareDrives(drives, { dataShards, parityShards }, newId);
@@ -136,6 +143,7 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     blockSizeBytes,
     inlineThresholdBytes,
     maxBlocksInFlight: options.maxBlocksInFlight ?? defaults.maxBlocksInFlight,
+    blocksPerWrite: options.blocksPerWrite ?? defaults.blocksPerWrite,
     clock: options.clock ?? Date.now,
     randomUUID: newId,
     metrics,
