@@ -28,8 +28,12 @@ export interface AppendLog {
 
 /** An open file to read ranges of (one open for many reads: a whole-object GET reads every block). */
 export interface RangeReader {
-  /** Up to `lengthBytes` bytes from `offsetBytes`; shorter only at the end of the file. */
-  read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  /**
+   * Up to `lengthBytes` bytes from `offsetBytes`; shorter only at the end of the file. With `into`
+   * (at least `lengthBytes` long) the bytes are read into it and the result is a view of it, so a
+   * caller can reuse its buffers instead of allocating one per read.
+   */
+  read(offsetBytes: number, lengthBytes: number, into?: Uint8Array): Promise<Uint8Array>;
   /** Waits for reads in flight, then closes the file. Never throws. */
   close(): Promise<void>;
 }

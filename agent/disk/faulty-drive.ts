@@ -194,9 +194,9 @@ export class FaultyDrive implements Drive {
     // Faults are drawn per read, as for readRange, so a rule hits the same reads either way.
     const reader = await this.inner.openRangeReader(path);
     return {
-      read: async (offsetBytes, lengthBytes) => {
+      read: async (offsetBytes, lengthBytes, into) => {
         const corrupt = this.#failIfAsked('readRange', path);
-        const data = await reader.read(offsetBytes, lengthBytes);
+        const data = await reader.read(offsetBytes, lengthBytes, into);
         return corrupt ? this.#flipBit(data) : data;
       },
       close: () => reader.close(),

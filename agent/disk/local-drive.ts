@@ -255,7 +255,8 @@ export class LocalDrive implements Drive {
     return this.#call(async () => {
       const handle = await open(absolute, 'r');
       return {
-        read: (offsetBytes, lengthBytes) => this.#call(() => readAt(handle, offsetBytes, lengthBytes)),
+        read: (offsetBytes, lengthBytes, into) =>
+          this.#call(() => readAt(handle, offsetBytes, lengthBytes, into)),
         // FileHandle#close waits for the operations in flight on the handle.
         close: () => handle.close().catch(() => {}),
       };
@@ -395,9 +396,18 @@ class LocalAppendLog implements AppendLog {
   }
 }
 
-/** Up to `lengthBytes` bytes from `offsetBytes` of an open file; shorter only at its end. */
-async function readAt(handle: FileHandle, offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
-  const buffer = Buffer.allocUnsafe(lengthBytes);
+/**
+ * Up to `lengthBytes` bytes from `offsetBytes` of an open file; shorter only at its end. Into `into`
+ * when given (a view of it is returned), else into a new buffer.
+ */
+async function readAt(
+  handle: FileHandle,
+  offsetBytes: number,
+  lengthBytes: number,
+  into?: Uint8Array,
+): Promise<Uint8Array> {
+  assert.ok(into === undefined || into.byteLength >= lengthBytes, 'read buffer smaller than the read');
+  const buffer = into ?? Buffer.allocUnsafe(lengthBytes);
   let filled = 0;
   while (filled < lengthBytes) {
     const { bytesRead } = await handle.read(buffer, filled, lengthBytes - filled, offsetBytes + filled);

@@ -91,7 +91,7 @@ export class EncryptedStore implements ErasureSetContract {
     options: EncryptedReadOptions = {},
   ): Promise<{ version: StoredVersion; body: AsyncIterable<Uint8Array> }> {
     if (range === undefined) {
-      const { version, body } = await this.#inner.readVersion(address);
+      const { version, body } = await this.#inner.readVersion(address, undefined, { reuseBuffers: true });
       const envelope = envelopeOf(version);
       const plain = plaintextView(version);
       const opened = await this.#encryption.open(envelope, options.customerKey);
@@ -103,7 +103,9 @@ export class EncryptedStore implements ErasureSetContract {
     const plain = plaintextView(stat);
     const opened = await this.#encryption.open(envelopeOf(stat), options.customerKey);
     const plan = opened.plan(range, plain.sizeBytes);
-    const { version, body } = await this.#inner.readVersion(address, plan.ciphertext);
+    const { version, body } = await this.#inner.readVersion(address, plan.ciphertext, {
+      reuseBuffers: true,
+    });
     return { version: plaintextView(version), body: opened.decrypt(body, plan) };
   }
 

@@ -43,6 +43,11 @@ export interface WriteVersionOptions {
 /** Encryption at rest: SSE-C reads need the customer's key (never stored). */
 export interface ReadVersionOptions {
   customerKey?: CustomerKey | null;
+  /**
+   * The body's pieces may be read into reused buffers: each is valid only until the next piece is
+   * asked for. Only for a consumer that copies or consumes every piece at once (decryption does).
+   */
+  reuseBuffers?: boolean;
 }
 
 export interface ByteRange {

@@ -71,8 +71,10 @@ export interface SetContext {
   readonly writeQuorum: number;
   readonly blockSizeBytes: number;
   readonly inlineThresholdBytes: number;
-  /** Bound on blocks being coded or written at once by one write or read. */
+  /** Bound on batches of blocks being written at once by one write, or blocks read ahead by a read. */
   readonly maxBlocksInFlight: number;
+  /** Blocks a write hands to each drive in one writev (one thread-pool hand-off per drive). */
+  readonly blocksPerWrite: number;
   readonly clock: () => number;
   readonly randomUUID: () => string;
   readonly metrics: StoreMetrics;

@@ -40,8 +40,13 @@ export interface ErasureSetOptions {
   randomUUID?: () => string;
   /** Used by scrub to pace itself. */
   sleep?: (milliseconds: number) => Promise<void>;
-  /** Blocks coded or written at once by one write, or read ahead by one read; default 2. */
+  /** Batches of blocks being written at once by one write, or blocks read ahead by one read; default 2. */
   maxBlocksInFlight?: number;
+  /**
+   * Blocks a write hands to each drive in one writev; default 4. A write holds up to
+   * maxBlocksInFlight x blocksPerWrite + 1 stripes of block + parity (13.5 MiB with the defaults).
+   */
+  blocksPerWrite?: number;
   /** Bound on the background heal queue; default 10 000. */
   maxQueuedHeals?: number;
   /** Default: createCodec(dataShards, parityShards) from agent/erasure. */
@@ -96,6 +101,7 @@ const defaults = {
   blockSizeBytes: 1024 * 1024,
   inlineThresholdBytes: 128 * 1024,
   maxBlocksInFlight: 2,
+  blocksPerWrite: 4,
   maxQueuedHeals: 10_000,
 };
 
@@ -113,6 +119,7 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     'blockSizeBytes must be a positive integer',
   );
   assert.ok((options.maxBlocksInFlight ?? 1) >= 1, 'maxBlocksInFlight must be at least 1');
+  assert.ok((options.blocksPerWrite ?? 1) >= 1, 'blocksPerWrite must be at least 1');
   const drives = options.drives.map((drive) => (typeof drive === 'string' ? new LocalDrive(drive) : drive));
   const newId = options.randomUUID ?? randomUUID;
   const prepared = await prepareDrives(drives, { dataShards, parityShards }, newId);
@@ -144,6 +151,7 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     blockSizeBytes,
     inlineThresholdBytes,
     maxBlocksInFlight: options.maxBlocksInFlight ?? defaults.maxBlocksInFlight,
+    blocksPerWrite: options.blocksPerWrite ?? defaults.blocksPerWrite,
     clock: options.clock ?? Date.now,
     randomUUID: newId,
     metrics,
@@ -360,9 +368,14 @@ export class ErasureSet {
     return toStoredVersion(requireFound(resolution, 'stat').record);
   }
 
+  /**
+   * `reuseBuffers`: the body's pieces are read into buffers that are reused, so each piece is valid
+   * only until the next one is asked for (for a caller that copies or consumes each piece at once).
+   */
   async readVersion(
     address: VersionAddress,
     range?: ByteRange,
+    options?: { reuseBuffers?: boolean },
   ): Promise<{ version: StoredVersion; body: AsyncIterable<Uint8Array> }> {
     this.#checkOpen();
     const found = requireFound(await this.#resolve(address), 'read');
@@ -384,6 +397,7 @@ export class ErasureSet {
       this.#ctx,
       record,
       shardSources(this.#ctx, found, undefined, { keepFilesOpen: true }),
+      { reuseBuffers: options?.reuseBuffers },
     );
     const onDone = (damaged: boolean) => {
       if (damaged) this.#ctx.requestHeal(address);

@@ -13,7 +13,8 @@ import type { Resolution } from './records.ts';
 /** Reads and verifies one shard block from one drive. */
 export interface ShardSource {
   readonly driveIndex: number;
-  read(blockIndex: number): Promise<Uint8Array>;
+  /** `into`: a buffer of at least the block's checksum and shard bytes to read into (reused). */
+  read(blockIndex: number, into?: Uint8Array): Promise<Uint8Array>;
   /** Closes the shard file when the source keeps it open (`keepFilesOpen`). Never throws. */
   close?(): Promise<void>;
 }
@@ -54,12 +55,12 @@ export function shardSources(
     const drive = ctx.drives[driveIndex];
     let opened: Promise<RangeReader> | undefined;
     const readStored = options?.keepFilesOpen
-      ? async (offsetBytes: number, lengthBytes: number) => {
+      ? async (offsetBytes: number, lengthBytes: number, into?: Uint8Array) => {
           if (opened === undefined) {
             opened = drive.openRangeReader(path);
             opened.catch(() => {});
           }
-          return (await opened).read(offsetBytes, lengthBytes);
+          return (await opened).read(offsetBytes, lengthBytes, into);
         }
       : (offsetBytes: number, lengthBytes: number) => drive.readRange(path, offsetBytes, lengthBytes);
     const read = record.inline
@@ -68,15 +69,16 @@ export function shardSources(
           const length = blockChecksumBytes + geometry.shardBytes(blockIndex);
           return inlinePayload.subarray(offset, offset + length);
         }
-      : async (blockIndex: number) => {
+      : async (blockIndex: number, into?: Uint8Array) => {
           const length = blockChecksumBytes + geometry.shardBytes(blockIndex);
-          const bytes = await readStored(geometry.fileOffset(blockIndex), length);
+          const bytes = await readStored(geometry.fileOffset(blockIndex), length, into);
           onBytesRead?.(bytes.byteLength);
           return bytes;
         };
     sources[shardIndex] = {
       driveIndex,
-      read: async (blockIndex) => verifyBlock(await read(blockIndex), geometry.shardBytes(blockIndex), where),
+      read: async (blockIndex, into) =>
+        verifyBlock(await read(blockIndex, into), geometry.shardBytes(blockIndex), where),
       close: async () => {
         if (opened !== undefined)
           await opened.then(
@@ -89,6 +91,9 @@ export function shardSources(
   return sources;
 }
 
+/** Shard read buffers a reader keeps for reuse: (read-ahead + the block being consumed) x k, for 4+2. */
+const maxPooledBuffers = 64;
+
 /** Reads blocks of one version, k shards at a time, falling back to parity on failure. */
 export class BlockReader {
   readonly #ctx: SetContext;
@@ -98,11 +103,48 @@ export class BlockReader {
   readonly failedShards = new Set<number>();
   #offlineFailures = 0;
   #corruptFailures = 0;
+  /**
+   * With `reuseBuffers`: shard read buffers given back by `releaseBlock`, read into again. A 64 MiB
+   * GET otherwise allocates 64 MiB of fresh read buffers, and fresh external memory is what drives
+   * V8's full collections (BENCHMARKS.md, run 4: ~70-80 ms of collector threads per 64 MiB GET).
+   */
+  readonly #freeBuffers: Uint8Array[] | null;
+  /** The pooled buffers each block returned by readBlock was read into, until released. */
+  readonly #blockBuffers = new WeakMap<(Uint8Array | null)[], Uint8Array[]>();
 
-  constructor(ctx: SetContext, record: VersionRecord, sources: (ShardSource | null)[]) {
+  constructor(
+    ctx: SetContext,
+    record: VersionRecord,
+    sources: (ShardSource | null)[],
+    options?: { reuseBuffers?: boolean },
+  ) {
     this.#ctx = ctx;
     this.#sources = sources;
     this.#geometry = new Geometry(record.sizeBytes, record.erasure.blockSizeBytes, record.erasure.dataShards);
+    this.#freeBuffers = options?.reuseBuffers && !record.inline ? [] : null;
+  }
+
+  #takeBuffer(taken: Uint8Array[]): Uint8Array | undefined {
+    if (this.#freeBuffers === null) return undefined;
+    const buffer =
+      this.#freeBuffers.pop() ?? Buffer.allocUnsafeSlow(blockChecksumBytes + this.#geometry.fullShardBytes);
+    taken.push(buffer);
+    return buffer;
+  }
+
+  /**
+   * Gives the buffers of a block returned by readBlock back to the pool: its shards must no longer
+   * be used (the next reads overwrite them). Only buffers whose read completed are pooled (a read
+   * still running could write into a buffer after its reuse).
+   */
+  releaseBlock(shards: (Uint8Array | null)[]): void {
+    const buffers = this.#blockBuffers.get(shards);
+    if (buffers === undefined || this.#freeBuffers === null) return;
+    this.#blockBuffers.delete(shards);
+    // A bound: never more than the blocks a reader keeps in flight, whatever the caller does.
+    for (const buffer of buffers) {
+      if (this.#freeBuffers.length < maxPooledBuffers) this.#freeBuffers.push(buffer);
+    }
   }
 
   /** True when a shard was found missing, short or corrupt on a drive that answers (heal is due). */
@@ -118,6 +160,7 @@ export class BlockReader {
   async readBlock(blockIndex: number, options?: { all?: boolean }): Promise<(Uint8Array | null)[]> {
     const { dataShards } = this.#ctx;
     const shards: (Uint8Array | null)[] = new Array(this.#sources.length).fill(null);
+    const completedBuffers: Uint8Array[] = [];
     let good = 0;
     let next = 0;
     while (good < dataShards) {
@@ -126,7 +169,12 @@ export class BlockReader {
         if (this.#sources[next] !== null && !this.failedShards.has(next)) batch.push(next);
       }
       if (batch.length === 0) throw this.#lostError(blockIndex);
-      const results = await Promise.allSettled(batch.map((index) => this.#sources[index]!.read(blockIndex)));
+      const buffers: Uint8Array[] = [];
+      const results = await Promise.allSettled(
+        batch.map((index) => this.#sources[index]!.read(blockIndex, this.#takeBuffer(buffers))),
+      );
+      // allSettled: every read of the batch has finished with its buffer, failed ones included.
+      completedBuffers.push(...buffers);
       results.forEach((result, position) => {
         const shardIndex = batch[position];
         if (result.status === 'fulfilled') {
@@ -149,6 +197,7 @@ export class BlockReader {
       this.#ctx.codec.reconstruct(shards, { dataOnly: !options?.all });
       if (!options?.all) this.#ctx.metrics.degradedReads += 1;
     }
+    if (this.#freeBuffers !== null) this.#blockBuffers.set(shards, completedBuffers);
     return shards;
   }
 
@@ -170,7 +219,11 @@ export class BlockReader {
   }
 }
 
-/** The bytes [offsetBytes, offsetBytes + lengthBytes) of a version, block by block. */
+/**
+ * The bytes [offsetBytes, offsetBytes + lengthBytes) of a version, block by block. When the reader
+ * reuses its buffers, each piece yielded is valid only until the next one is asked for: the
+ * caller must copy (or consume) it before that.
+ */
 export async function* readRange(
   reader: BlockReader,
   offsetBytes: number,
@@ -205,6 +258,7 @@ export async function* readRange(
         const end = Math.min(to, shardStart + shardBytes);
         if (start < end) yield shards[index]!.subarray(start - shardStart, end - shardStart);
       }
+      reader.releaseBlock(shards);
     }
   } finally {
     onDone(reader.damaged);

@@ -1,0 +1,34 @@
+import test from 'ava';
+import { FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
+import { openErasureSet } from '../../agent/shards/index.ts';
+import { bodyOf, makeDriveDirectories, noMetadata, patternBytes, readAll } from './helpers.ts';
+
+const blockSizeBytes = 64 * 1024;
+
+test('write batches: a 10-block version reaches each drive in a header write and one writev per 4 blocks, and reads back', async (t) => {
+  const roots = await makeDriveDirectories(t);
+  const drives = roots.map((root, index) => new FaultyDrive(new LocalDrive(root), { seed: index }));
+  const set = await openErasureSet({ drives, blockSizeBytes, blocksPerWrite: 4 });
+  t.teardown(() => set.close());
+  const address = { bucket: 'b', key: 'batched', versionId: 'v' };
+  const data = patternBytes(9 * blockSizeBytes + 1234, 'batched');
+  await set.writeVersion(address, bodyOf(data), noMetadata);
+  // Blocks 0-3, 4-7, then 8-9 at the end of the body.
+  for (const drive of drives) t.is(drive.calls.get('write'), 1 + 3);
+  t.true((await readAll((await set.readVersion(address)).body)).equals(data));
+});
+
+test('write batches: a drive whose batch write fails is dropped, the version commits on the others and reads back', async (t) => {
+  const roots = await makeDriveDirectories(t);
+  const drives = roots.map((root, index) => new FaultyDrive(new LocalDrive(root), { seed: index }));
+  // The second batch of one drive fails (after its header and first batch).
+  drives[2].addFault({ operations: ['write'], afterCalls: 2, times: 1, effect: { fail: 'DISK_FULL' } });
+  const set = await openErasureSet({ drives, blockSizeBytes, blocksPerWrite: 4 });
+  t.teardown(() => set.close());
+  const address = { bucket: 'b', key: 'one drive fails', versionId: 'v' };
+  const data = patternBytes(13 * blockSizeBytes + 5, 'one drive fails');
+  await set.writeVersion(address, bodyOf(data), noMetadata);
+  t.is(drives[2].faultsInjected, 1);
+  t.is(drives[2].calls.get('write'), 3, 'no more writes to the failed drive');
+  t.true((await readAll((await set.readVersion(address)).body)).equals(data));
+});
