@@ -12,7 +12,7 @@ import { loadKubeConfig } from './runtime/kube.ts';
 
 const usage = `usage: node operator/main.ts --admin-endpoint URL [--admin-key-file FILE]
        [--lease-namespace NS] [--lease-name NAME] [--identity ID] [--no-leader-election]
-       [--event-namespace NS] [--regions]
+       [--event-namespace NS] [--secret-namespace NS]... [--regions]
 environment: KUBECONFIG, COFFRE_ADMIN_ENDPOINT, COFFRE_ADMIN_KEY, COFFRE_ADMIN_KEY_FILE, POD_NAMESPACE;
   with --regions (the Region controller: pulumi up through the Automation API, then the agent
   rollout over SSH; it needs the Pulumi CLI): OVH_* credentials and PULUMI_* state backend`;
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     identity: { type: 'string' },
     'no-leader-election': { type: 'boolean', default: false },
     'event-namespace': { type: 'string' },
+    'secret-namespace': { type: 'string', multiple: true, default: [] },
     regions: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -59,6 +60,7 @@ const operator = createOperator({
         identity: values.identity,
       },
   eventNamespace: values['event-namespace'],
+  secretNamespaces: values['secret-namespace'],
   log,
 });
 

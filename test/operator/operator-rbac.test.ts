@@ -21,6 +21,8 @@ const operatorNamespace = 'coffre-system';
 const tenantNamespace = 'coffre-tenants';
 const serviceAccount = 'coffre-operator';
 const tokenLifetimeSeconds = 3600;
+/** Far longer than this test file runs: no periodic pass happens within it. */
+const resyncBeyondTheTestMs = 30 * 60_000;
 
 let cluster: KubeCluster;
 let agent: AgentProcess;
@@ -281,5 +283,40 @@ test.serial(
       403,
     );
     t.not(await customObjects(admin).get('tenants', 'rbac-guarded'), null, 'the Tenant is still there');
+  },
+);
+
+test.serial(
+  'secret watch: a rotated key Secret in a watched namespace is pushed to the agent at once, long before any resync',
+  async (t) => {
+    const objects = customObjects(admin);
+    const accessKeyId = 'RBACROTATEDKEY0001';
+    const firstSecret = 'rbac-rotate-first-secret-0123456789';
+    const operator = createOperator({
+      kubeConfig: operatorIdentity,
+      admin: httpAgentAdmin(adminEndpoint, adminKey),
+      leaderElection: null,
+      secretNamespaces: [tenantNamespace],
+      // No periodic pass within the test: only the Secret watch can bring the rotated key.
+      resyncIntervalMs: resyncBeyondTheTestMs,
+      log: (line) => t.log(line),
+    });
+    t.teardown(() => operator.stop());
+    await operator.start();
+    await declareTenant(objects, 'rbac-rotate', accessKeyId, firstSecret);
+    await waitForReady(objects, 'tenants', 'rbac-rotate');
+    await s3(accessKeyId, firstSecret).send(new ListBucketsCommand({}));
+
+    const rotatedSecret = 'rbac-rotate-second-secret-012345678';
+    await admin.makeApiClient(k8s.CoreV1Api).replaceNamespacedSecret({
+      name: 'rbac-rotate-keys',
+      namespace: tenantNamespace,
+      body: { metadata: { name: 'rbac-rotate-keys' }, stringData: { secretAccessKey: rotatedSecret } },
+    });
+    await waitFor('the rotated secret to work', async () => {
+      await s3(accessKeyId, rotatedSecret).send(new ListBucketsCommand({}));
+      return true;
+    });
+    await t.throwsAsync(s3(accessKeyId, firstSecret).send(new ListBucketsCommand({})));
   },
 );
