@@ -1,5 +1,6 @@
 // Wires the Tenant, Bucket and RetentionPolicy controllers to a cluster: one informer per kind
-// (shared), the clients, Events, Secrets, leader election, and the Manager that runs them.
+// (shared), the clients, Events, Secrets, leader election, and the Manager that runs them, with
+// any additional controller (the Region controller) under the same Lease.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
@@ -55,6 +56,11 @@ export interface OperatorOptions {
    * Default none; each needs get/list/watch on Secrets in that namespace (operator/deploy/rbac.yaml).
    */
   secretNamespaces?: readonly string[];
+  /**
+   * More controllers run by the same Manager, under the same Lease (the Region controller:
+   * region-operator.ts regionController(...).spec). Each brings its own informers in its sources.
+   */
+  additionalControllers?: readonly ControllerSpec[];
 }
 
 export interface Operator {
@@ -200,7 +206,7 @@ export function createOperator(options: OperatorOptions): Operator {
   ];
   const election = options.leaderElection;
   const manager = new Manager({
-    controllers,
+    controllers: [...controllers, ...(options.additionalControllers ?? [])],
     clock,
     log: options.log,
     leaderElection:
