@@ -3,7 +3,9 @@
 // through the TokenRequest API, and the operator run with a kubeconfig holding that token alone
 // (not the cluster-admin certificate). It must provision a Tenant and a Bucket on a real agent,
 // and be refused what it has no business doing: least privilege, proven both ways.
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as k8s from '@kubernetes/client-node';
@@ -31,6 +33,7 @@ let adminEndpoint: string;
 let admin: k8s.KubeConfig;
 /** The operator's ServiceAccount token, and nothing else. */
 let operatorIdentity: k8s.KubeConfig;
+let operatorToken: string;
 
 function manifests(file: string): k8s.KubernetesObject[] {
   return k8s.loadAllYaml(readFileSync(path.join(deployDirectory, file), 'utf8')) as k8s.KubernetesObject[];
@@ -127,7 +130,8 @@ test.before(async () => {
     body: { spec: { audiences: [], expirationSeconds: tokenLifetimeSeconds } },
   });
   if (!token.status?.token) throw new Error('TokenRequest returned no token');
-  operatorIdentity = tokenKubeConfig(token.status.token);
+  operatorToken = token.status.token;
+  operatorIdentity = tokenKubeConfig(operatorToken);
 });
 
 test.after.always(async () => {
@@ -318,5 +322,54 @@ test.serial(
       return true;
     });
     await t.throwsAsync(s3(accessKeyId, firstSecret).send(new ListBucketsCommand({})));
+  },
+);
+
+test.serial(
+  "deploy: operator/main.ts run with the Deployment's own arguments and the ServiceAccount token alone provisions a Tenant, then exits 0 on SIGTERM",
+  async (t) => {
+    const [deployment] = manifests('deployment.yaml') as k8s.V1Deployment[];
+    const container = deployment.spec!.template.spec!.containers[0];
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'coffre-operator-rbac-'));
+    t.teardown(() => rmSync(directory, { recursive: true, force: true }));
+    const keyFile = path.join(directory, 'admin.key');
+    writeFileSync(keyFile, `${adminKey}\n`, { mode: 0o600 });
+    const kubeconfigPath = path.join(directory, 'kubeconfig');
+    writeFileSync(kubeconfigPath, operatorIdentity.exportConfig(), { mode: 0o600 });
+    t.false(readFileSync(kubeconfigPath, 'utf8').includes('client-key'), 'no client certificate, a token');
+    // The container's arguments as shipped, only the mounted key file's path moved to this test's.
+    const args = (container.args ?? []).map((argument) =>
+      argument.startsWith('--admin-key-file=') ? `--admin-key-file=${keyFile}` : argument,
+    );
+    t.true(args.includes(`--secret-namespace=${tenantNamespace}`));
+    const child = spawn(process.execPath, [path.join(repositoryRoot, 'operator', 'main.ts'), ...args], {
+      cwd: repositoryRoot,
+      env: {
+        PATH: process.env.PATH,
+        KUBECONFIG: kubeconfigPath,
+        COFFRE_ADMIN_ENDPOINT: adminEndpoint,
+        POD_NAMESPACE: operatorNamespace,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    t.teardown(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    const objects = customObjects(admin);
+    await declareTenant(objects, 'rbac-main', 'RBACMAINKEY0000001', 'rbac-main-secret-0123456789abcdef');
+    await waitForReady(objects, 'tenants', 'rbac-main').catch((error: unknown) => {
+      throw new Error(`${String(error)}\noperator output:\n${output}`);
+    });
+    await s3('RBACMAINKEY0000001', 'rbac-main-secret-0123456789abcdef').send(new ListBucketsCommand({}));
+    child.kill('SIGTERM');
+    t.is(await exited, 0, output);
+    t.notRegex(output, /forbidden/i, 'no call was refused');
   },
 );
