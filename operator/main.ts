@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { httpAgentAdmin } from './controllers/agent-admin.ts';
 import { createOperator } from './controllers/operator.ts';
-import { createRegionOperator, pulumiRegionDeployer } from './controllers/region-operator.ts';
+import { pulumiRegionDeployer, regionController } from './controllers/region-operator.ts';
 import { loadKubeConfig } from './runtime/kube.ts';
 
 const usage = `usage: node operator/main.ts --admin-endpoint URL [--admin-key-file FILE]
        [--lease-namespace NS] [--lease-name NAME] [--identity ID] [--no-leader-election]
-       [--event-namespace NS] [--regions]
+       [--event-namespace NS] [--secret-namespace NS]... [--regions]
 environment: KUBECONFIG, COFFRE_ADMIN_ENDPOINT, COFFRE_ADMIN_KEY, COFFRE_ADMIN_KEY_FILE, POD_NAMESPACE;
   with --regions (the Region controller: pulumi up through the Automation API, then the agent
   rollout over SSH; it needs the Pulumi CLI): OVH_* credentials and PULUMI_* state backend`;
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     identity: { type: 'string' },
     'no-leader-election': { type: 'boolean', default: false },
     'event-namespace': { type: 'string' },
+    'secret-namespace': { type: 'string', multiple: true, default: [] },
     regions: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -48,8 +49,18 @@ const adminKey = keyFile ? readFileSync(keyFile, 'utf8').trim() : process.env.CO
 if (!adminKey) fail('the admin key is required (--admin-key-file or COFFRE_ADMIN_KEY)');
 
 const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+const kubeConfig = loadKubeConfig();
+// The Region controller runs in the same Manager, under the same Lease as the others.
+const regions = values.regions
+  ? regionController({
+      kubeConfig,
+      deployer: pulumiRegionDeployer(process.env),
+      eventNamespace: values['event-namespace'],
+      log,
+    })
+  : null;
 const operator = createOperator({
-  kubeConfig: loadKubeConfig(),
+  kubeConfig,
   admin: httpAgentAdmin(endpoint.replace(/\/$/, ''), adminKey),
   leaderElection: values['no-leader-election']
     ? null
@@ -59,32 +70,17 @@ const operator = createOperator({
         identity: values.identity,
       },
   eventNamespace: values['event-namespace'],
+  secretNamespaces: values['secret-namespace'],
+  additionalControllers: regions === null ? [] : [regions.spec],
   log,
 });
-
-// The Region controller under a Lease of its own (<lease-name>-regions), beside the others.
-const regions = values.regions
-  ? createRegionOperator({
-      kubeConfig: loadKubeConfig(),
-      deployer: pulumiRegionDeployer(process.env),
-      leaderElection: values['no-leader-election']
-        ? null
-        : {
-            namespace: values['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
-            leaseName: `${values['lease-name']}-regions`,
-            identity: values.identity,
-          },
-      eventNamespace: values['event-namespace'],
-      log,
-    })
-  : null;
 
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   log(`${signal}: stopping`);
-  await Promise.all([operator.stop(), regions?.stop()]);
+  await operator.stop();
   log('stopped');
   process.exit(0);
 };
@@ -92,7 +88,6 @@ process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 
 await operator.start();
-await regions?.start();
 log(
   `operator started (${values['no-leader-election'] ? 'no leader election' : `lease ${values['lease-name']}`})`,
 );

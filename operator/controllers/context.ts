@@ -26,6 +26,9 @@ export interface ControllerContext {
   clock: Clock;
   /** A new random secret for a disabled key (randomness injectable, like time). */
   randomSecret: () => string;
-  /** Caps every "requeue after" (default: the reconcilers' own, a minute for a Ready resource). */
+  /**
+   * The periodic re-reconcile of a Ready resource (default a minute), also capping every shorter
+   * "requeue after" of the reconcilers.
+   */
   resyncIntervalMs?: number;
 }

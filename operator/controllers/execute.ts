@@ -10,7 +10,7 @@ import type { CustomResource, EventRecorder, ResourceClient } from '../runtime/k
 import type { ReconcileResult } from '../runtime/work-queue.ts';
 import { AgentAdminError } from './agent-admin.ts';
 import { finalizerName } from './kinds.ts';
-import { type Plan, type PlannedEvent, ready } from './plan.ts';
+import { resyncIntervalMs as defaultResyncIntervalMs, type Plan, type PlannedEvent, ready } from './plan.ts';
 
 /** Plans and runs in one reconcile: the second pass should find nothing left to do. */
 const maximumPasses = 3;
@@ -26,7 +26,10 @@ export interface ExecuteOptions<Resource extends CustomResource<any, any>, Obser
   observe: (resource: Resource) => Promise<Observed>;
   plan: (resource: Resource, observed: Observed) => Plan<Action, NonNullable<Resource['status']>>;
   run: (action: Action) => Promise<void>;
-  /** Caps the plan's requeueAfterMs (a shorter resync: usage figures and Secrets seen sooner). */
+  /**
+   * Replaces the plan's periodic resync (plan.ts resyncIntervalMs, a minute) and caps its other
+   * waits: shorter, usage figures are seen sooner; longer, a quieter operator.
+   */
   resyncIntervalMs?: number;
 }
 
@@ -84,9 +87,11 @@ export async function executePlan<Resource extends CustomResource<any, any>, Obs
   await writeStatus(options, resource, plan.status, events);
   if (plan.finalizer === 'remove') await removeFinalizer(client, resource.metadata.name);
   if (plan.terminal !== undefined) throw new TerminalError(plan.terminal.reason, plan.terminal.message);
-  const cap = options.resyncIntervalMs;
-  if (cap === undefined || plan.requeueAfterMs === undefined) return { requeueAfterMs: plan.requeueAfterMs };
-  return { requeueAfterMs: Math.min(plan.requeueAfterMs, cap) };
+  const resync = options.resyncIntervalMs;
+  if (resync === undefined || plan.requeueAfterMs === undefined)
+    return { requeueAfterMs: plan.requeueAfterMs };
+  if (plan.requeueAfterMs === defaultResyncIntervalMs) return { requeueAfterMs: resync };
+  return { requeueAfterMs: Math.min(plan.requeueAfterMs, resync) };
 }
 
 /**

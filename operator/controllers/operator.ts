@@ -1,8 +1,9 @@
 // Wires the Tenant, Bucket and RetentionPolicy controllers to a cluster: one informer per kind
-// (shared), the clients, Events, Secrets, leader election, and the Manager that runs them.
+// (shared), the clients, Events, Secrets, leader election, and the Manager that runs them, with
+// any additional controller (the Region controller) under the same Lease.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { ResourceInformer } from '../runtime/informer.ts';
 import {
@@ -47,8 +48,19 @@ export interface OperatorOptions {
   workersPerController?: number;
   log?: (line: string) => void;
   randomSecret?: () => string;
-  /** Caps each resource's periodic re-reconcile (default a minute when Ready). */
+  /** Each Ready resource's periodic re-reconcile (default a minute); also caps shorter waits. */
   resyncIntervalMs?: number;
+  /**
+   * The namespaces whose Secrets are watched: a change to a Secret that a Tenant references there
+   * queues that Tenant at once. A Secret elsewhere is read again at the periodic resync only.
+   * Default none; each needs get/list/watch on Secrets in that namespace (operator/deploy/rbac.yaml).
+   */
+  secretNamespaces?: readonly string[];
+  /**
+   * More controllers run by the same Manager, under the same Lease (the Region controller:
+   * region-operator.ts regionController(...).spec). Each brings its own informers in its sources.
+   */
+  additionalControllers?: readonly ControllerSpec[];
 }
 
 export interface Operator {
@@ -76,6 +88,18 @@ function kindAccess<Resource extends TenantResource | BucketResource | Retention
 }
 
 const nameOf = (object: KubernetesObject) => [object.metadata?.name ?? ''];
+
+/** The Secrets of one namespace, list + watch; their values stay in this process's memory only. */
+function secretInformer(options: OperatorOptions, namespace: string): ResourceInformer<V1Secret> {
+  const core = options.kubeConfig.makeApiClient(CoreV1Api);
+  return new ResourceInformer<V1Secret>({
+    kubeConfig: options.kubeConfig,
+    path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,
+    list: () => core.listNamespacedSecret({ namespace }),
+    clock: options.clock,
+    log: options.log,
+  });
+}
 
 export function createOperator(options: OperatorOptions): Operator {
   const clock = options.clock ?? systemClock;
@@ -117,6 +141,22 @@ export function createOperator(options: OperatorOptions): Operator {
       .list()
       .filter((policy) => policy.spec.bucketRef.name === bucketName)
       .map((policy) => policy.metadata.name);
+  // A Secret's data has no generation: every add, update or delete of one is a change worth acting on.
+  const tenantsOfSecret = (secret: KubernetesObject) =>
+    tenants.informer
+      .list()
+      .filter((tenant) =>
+        (tenant.spec.accessKeys ?? []).some(
+          (key) =>
+            key.secretRef.namespace === secret.metadata?.namespace &&
+            key.secretRef.name === secret.metadata?.name,
+        ),
+      )
+      .map((tenant) => tenant.metadata.name);
+  const secretSources = [...new Set(options.secretNamespaces ?? [])].map((namespace) => ({
+    informer: secretInformer(options, namespace),
+    keysOf: tenantsOfSecret,
+  }));
   const workers = options.workersPerController;
   const controllers: ControllerSpec[] = [
     {
@@ -130,6 +170,8 @@ export function createOperator(options: OperatorOptions): Operator {
           informer: buckets.informer,
           keysOf: whenChanged((bucket) => [(bucket as BucketResource).spec.tenantRef.name]),
         },
+        // A rotated key Secret is pushed to the agents at once, not at the next resync.
+        ...secretSources,
       ],
     },
     {
@@ -164,7 +206,7 @@ export function createOperator(options: OperatorOptions): Operator {
   ];
   const election = options.leaderElection;
   const manager = new Manager({
-    controllers,
+    controllers: [...controllers, ...(options.additionalControllers ?? [])],
     clock,
     log: options.log,
     leaderElection:

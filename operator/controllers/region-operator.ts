@@ -1,15 +1,14 @@
 // Wires the Region controller to a cluster: its informer, clients, Secrets and Events, as a
-// ControllerSpec for the operator's Manager. A Region waiting on a Secret looks again by itself
-// (requeueAfterMs), so no cluster-wide Secret watch is needed.
-import { randomBytes } from 'node:crypto';
-import os from 'node:os';
+// ControllerSpec for the operator's Manager (createOperator's additionalControllers, under the
+// operator's one Lease). A Region waiting on a Secret looks again by itself (requeueAfterMs), so
+// no cluster-wide Secret watch is needed.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { PulumiRegionDeployer, type RegionDeployer } from '../../stacks/deployer.ts';
 import { type AgentBundle, buildAgentBundle } from '../bundle/build.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { ResourceInformer } from '../runtime/informer.ts';
-import { eventRecorder, leaseStore, resourceClient, resourcePath, secretReader } from '../runtime/kube.ts';
-import { type ControllerSpec, Manager, whenChanged } from '../runtime/manager.ts';
+import { eventRecorder, resourceClient, resourcePath, secretReader } from '../runtime/kube.ts';
+import { type ControllerSpec, whenChanged } from '../runtime/manager.ts';
 import { regionKind } from './kinds.ts';
 import {
   type RegionControllerContext,
@@ -91,33 +90,4 @@ export function pulumiRegionDeployer(environment: NodeJS.ProcessEnv): RegionDepl
     (entry): entry is [string, string] => /^(OVH_|PULUMI_)/.test(entry[0]) && entry[1] !== undefined,
   );
   return new PulumiRegionDeployer({ environment: Object.fromEntries(passed) });
-}
-
-export interface RegionOperatorOptions extends RegionControllerOptions {
-  /** Its own Lease, so that it may run beside the other controllers' Manager; null: no election. */
-  leaderElection?: { namespace: string; leaseName: string; identity?: string } | null;
-}
-
-/** The Region controller in a Manager of its own, for `operator/main.ts --regions`. */
-export function createRegionOperator(options: RegionOperatorOptions): {
-  manager: Manager;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-} {
-  const { spec } = regionController(options);
-  const election = options.leaderElection;
-  const manager = new Manager({
-    controllers: [spec],
-    clock: options.clock,
-    log: options.log,
-    leaderElection:
-      election === null || election === undefined
-        ? undefined
-        : {
-            identity:
-              election.identity ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
-            store: leaseStore(options.kubeConfig, election.namespace, election.leaseName),
-          },
-  });
-  return { manager, start: () => manager.start(), stop: () => manager.stop() };
 }

@@ -36,6 +36,26 @@ test('tenant executor: finalizer first, then the agent calls, then one status wr
   t.deepEqual(result, { requeueAfterMs: 60_000 });
 });
 
+test('tenant executor: resyncIntervalMs replaces the minute of a Ready tenant, longer or shorter, and caps a wait for a Secret', async (t) => {
+  for (const resyncIntervalMs of [600_000, 500]) {
+    const { context, tenants } = fakeContext(secrets);
+    tenants.put(tenant());
+    t.deepEqual(await reconcileTenantKey({ ...context, resyncIntervalMs }, 'acme'), {
+      requeueAfterMs: resyncIntervalMs,
+    });
+  }
+  const waiting = fakeContext({});
+  waiting.tenants.put(tenant());
+  t.deepEqual(await reconcileTenantKey({ ...waiting.context, resyncIntervalMs: 600_000 }, 'acme'), {
+    requeueAfterMs: 10_000,
+  });
+  const capped = fakeContext({});
+  capped.tenants.put(tenant());
+  t.deepEqual(await reconcileTenantKey({ ...capped.context, resyncIntervalMs: 500 }, 'acme'), {
+    requeueAfterMs: 500,
+  });
+});
+
 test('tenant executor: a second reconcile with nothing changed calls no PUT and writes nothing', async (t) => {
   const { context, agent, tenants, events } = fakeContext(secrets);
   tenants.put(tenant({ metadata: { finalizers: [] } }));

@@ -1,21 +1,20 @@
-// The Region controller run by the operator's Manager against a real kube-apiserver: the informer
-// sees the Region, the work queue reconciles it, and a Region waiting on a Secret looks again by
-// itself once the Secret exists. The deployer is a fake (no Pulumi CLI here); no host is reached,
-// since the rollout waits on the Secrets (the rollout over SSH is in region-controller.test.ts).
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+// The Region controller run by the operator's Manager (createOperator's additionalControllers)
+// against a real kube-apiserver: the informer sees the Region, the work queue reconciles it, and a
+// Region waiting on a Secret looks again by itself once the Secret exists. The deployer is a fake
+// (no Pulumi CLI here); no host is reached, since the rollout waits on the Secrets (the rollout
+// over SSH is in region-controller.test.ts).
 import { setTimeout as delay } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import anyTest, { type TestFn } from 'ava';
-import { parse } from 'yaml';
+import { httpAgentAdmin } from '../../operator/controllers/agent-admin.ts';
 import { regionKind } from '../../operator/controllers/kinds.ts';
+import { createOperator } from '../../operator/controllers/operator.ts';
 import type { RegionResource } from '../../operator/controllers/region-kinds.ts';
 import { regionController } from '../../operator/controllers/region-operator.ts';
-import { Manager } from '../../operator/runtime/manager.ts';
 import type { RegionDeployer } from '../../stacks/deployer.ts';
 import type { RegionConfig } from '../../stacks/region-config.ts';
-import { repositoryRoot } from '../support/agent-process.ts';
 import { type KubeCluster, startKubeCluster } from '../support/kube-cluster.ts';
+import { applyCrds } from './kube-fixtures.ts';
 import { regionSpec, stackOutputs } from './region-fixtures.ts';
 
 const test = anyTest as TestFn<{ cluster: KubeCluster }>;
@@ -50,12 +49,9 @@ async function waitForCondition(
 const rolledOut = (region: RegionResource) =>
   region.status?.conditions?.find((condition) => condition.type === 'RolledOut');
 
-test('the Manager reconciles a new Region: provisioned, then waiting on its Secrets, and it looks again once one exists', async (t) => {
+test("createOperator runs the Region controller beside the others, under the operator's one Lease: a new Region is provisioned, then waits on its Secrets, and looks again once one exists", async (t) => {
   const kubeConfig = t.context.cluster.kubeConfig();
-  const definition = parse(
-    readFileSync(path.join(repositoryRoot, 'operator', 'crds', 'region.yaml'), 'utf8'),
-  );
-  await kubeConfig.makeApiClient(k8s.ApiextensionsV1Api).createCustomResourceDefinition({ body: definition });
+  await applyCrds(kubeConfig);
   const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   const body = {
     apiVersion: `${regionKind.group}/${regionKind.version}`,
@@ -88,9 +84,16 @@ test('the Manager reconciles a new Region: provisioned, then waiting on its Secr
     },
   };
   const region = regionController({ kubeConfig, deployer, bundles: async () => null, log: () => {} });
-  const manager = new Manager({ controllers: [region.spec] });
-  await manager.start();
+  const operator = createOperator({
+    kubeConfig,
+    // No Tenant is declared here: the agent admin API is never called.
+    admin: httpAgentAdmin('http://127.0.0.1:9', 'region-operator-test-admin-key-0123456789'),
+    leaderElection: { namespace: 'default', leaseName: 'coffre-operator', identity: 'region-test' },
+    additionalControllers: [region.spec],
+  });
+  await operator.start();
   try {
+    t.deepEqual([...operator.manager.queues.keys()], ['tenant', 'bucket', 'retentionpolicy', 'region']);
     const waiting = await waitForCondition(
       custom,
       'fr-gra',
@@ -126,7 +129,15 @@ test('the Manager reconciles a new Region: provisioned, then waiting on its Secr
     });
     t.true(events.items.some((event) => event.reason === 'Provisioned' && event.type === 'Normal'));
     t.true(events.items.some((event) => event.reason === 'SecretMissing' && event.type === 'Warning'));
+    const leases = await kubeConfig
+      .makeApiClient(k8s.CoordinationV1Api)
+      .listNamespacedLease({ namespace: 'default' });
+    t.deepEqual(
+      leases.items.map((lease) => `${lease.metadata?.name}=${lease.spec?.holderIdentity}`),
+      ['coffre-operator=region-test'],
+      'one Lease for every controller',
+    );
   } finally {
-    await manager.stop();
+    await operator.stop();
   }
 });
