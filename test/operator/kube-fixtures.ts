@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import * as k8s from '@kubernetes/client-node';
 import { group, version } from '../../operator/controllers/kinds.ts';
 import { repositoryRoot } from '../support/agent-process.ts';
@@ -104,4 +105,52 @@ export async function waitForReady(
       return undefined;
     },
   );
+}
+
+/** A Tenant's contract as the CRD takes it: a valid SIREN, the offer's defaults. */
+export function tenantContract(contractNumber: string) {
+  return {
+    contractNumber,
+    company: {
+      name: 'ACME SAS',
+      siren: '732829320',
+      address: { lines: ['1 rue de la Paix'], postalCode: '75002', city: 'Paris', country: 'FR' },
+    },
+    representativeName: 'Jeanne Martin',
+    committedTerabytes: 5,
+    periodicity: 'annual',
+    startDate: '2026-01-01',
+    syntecIndexAtSignature: '297.4',
+  };
+}
+
+/** A real S3 client for one key, path-style, no retries (a refusal must show at once). */
+export function s3Client(endpoint: string, accessKeyId: string, secretAccessKey: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'fr-par',
+    forcePathStyle: true,
+    credentials: { accessKeyId, secretAccessKey },
+    maxAttempts: 1,
+  });
+}
+
+/**
+ * Rotates the key Secret `name` to `rotatedSecret`, then waits until the new secret works over S3;
+ * the old one must then be refused.
+ */
+export async function rotateKeySecret(
+  core: k8s.CoreV1Api,
+  target: { namespace: string; name: string; endpoint: string; accessKeyId: string },
+  rotatedSecret: string,
+): Promise<void> {
+  await core.replaceNamespacedSecret({
+    name: target.name,
+    namespace: target.namespace,
+    body: { metadata: { name: target.name }, stringData: { secretAccessKey: rotatedSecret } },
+  });
+  await waitFor('the rotated secret to work', async () => {
+    await s3Client(target.endpoint, target.accessKeyId, rotatedSecret).send(new ListBucketsCommand({}));
+    return true;
+  });
 }

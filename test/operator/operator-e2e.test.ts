@@ -9,7 +9,7 @@ import {
   HeadObjectCommand,
   ListBucketsCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import * as k8s from '@kubernetes/client-node';
 import test from 'ava';
@@ -17,7 +17,16 @@ import { type AgentAdmin, httpAgentAdmin } from '../../operator/controllers/agen
 import { createOperator, type Operator } from '../../operator/controllers/operator.ts';
 import { type AgentProcess, repositoryRoot, startAgent } from '../support/agent-process.ts';
 import { type KubeCluster, startKubeCluster } from '../support/kube-cluster.ts';
-import { applyCrds, type CustomObjects, customObjects, waitFor, waitForReady } from './kube-fixtures.ts';
+import {
+  applyCrds,
+  type CustomObjects,
+  customObjects,
+  rotateKeySecret,
+  s3Client,
+  tenantContract,
+  waitFor,
+  waitForReady,
+} from './kube-fixtures.ts';
 
 const adminKey = 'operator-e2e-admin-key-0123456789abcdef-xyz';
 let cluster: KubeCluster;
@@ -28,22 +37,6 @@ let objects: CustomObjects;
 let core: k8s.CoreV1Api;
 
 const tenantNamespace = 'tenants';
-
-function contract(contractNumber: string) {
-  return {
-    contractNumber,
-    company: {
-      name: 'ACME SAS',
-      siren: '732829320',
-      address: { lines: ['1 rue de la Paix'], postalCode: '75002', city: 'Paris', country: 'FR' },
-    },
-    representativeName: 'Jeanne Martin',
-    committedTerabytes: 5,
-    periodicity: 'annual',
-    startDate: '2026-01-01',
-    syntecIndexAtSignature: '297.4',
-  };
-}
 
 /** A Secret holding the key's secret, and a Tenant that references it. */
 async function declareTenant(name: string, accessKeyId: string, secretAccessKey: string, role = 'full') {
@@ -58,19 +51,9 @@ async function declareTenant(name: string, accessKeyId: string, secretAccessKey:
     spec: {
       displayName: `${name} backups`,
       quotaBytes: 10_000_000_000,
-      contract: contract(`CSI-2026-${name.toUpperCase()}`),
+      contract: tenantContract(`CSI-2026-${name.toUpperCase()}`),
       accessKeys: [{ accessKeyId, role, secretRef: { namespace: tenantNamespace, name: `${name}-keys` } }],
     },
-  });
-}
-
-function s3(accessKeyId: string, secretAccessKey: string): S3Client {
-  return new S3Client({
-    endpoint: agent.endpoint,
-    region: 'fr-par',
-    forcePathStyle: true,
-    credentials: { accessKeyId, secretAccessKey },
-    maxAttempts: 1,
   });
 }
 
@@ -123,7 +106,7 @@ test.serial(
         apiVersion: 'coffre.infofy.fr/v1alpha1',
         kind: 'Tenant',
         metadata: { name: 'bad-contract' },
-        spec: { displayName: 'Bad', contract: contract('ORDER-42') },
+        spec: { displayName: 'Bad', contract: tenantContract('ORDER-42') },
       }),
     );
     t.regex(String(tenantError?.message), /contractNumber/);
@@ -323,15 +306,11 @@ test.serial(
     t.is(measured.billedTerabytes, 1, 'a started To is billed');
 
     const rotatedSecret = 'wayne-rotated-secret-0123456789abcd';
-    await core.replaceNamespacedSecret({
-      name: 'wayne-keys',
-      namespace: tenantNamespace,
-      body: { metadata: { name: 'wayne-keys' }, stringData: { secretAccessKey: rotatedSecret } },
-    });
-    await waitFor('the rotated secret to work', async () => {
-      await s3(accessKeyId, rotatedSecret).send(new ListBucketsCommand({}));
-      return true;
-    });
+    await rotateKeySecret(
+      core,
+      { namespace: tenantNamespace, name: 'wayne-keys', endpoint: agent.endpoint, accessKeyId },
+      rotatedSecret,
+    );
     await t.throwsAsync(s3(accessKeyId, firstSecret).send(new ListBucketsCommand({})));
   },
 );
@@ -438,3 +417,7 @@ test.serial(
     t.falsy(lease.spec?.holderIdentity, 'the Lease was released');
   },
 );
+
+function s3(accessKeyId: string, secretAccessKey: string): S3Client {
+  return s3Client(agent.endpoint, accessKeyId, secretAccessKey);
+}

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListBucketsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import * as k8s from '@kubernetes/client-node';
 import test from 'ava';
 import { httpAgentAdmin } from '../../operator/controllers/agent-admin.ts';
@@ -15,7 +15,16 @@ import { createOperator } from '../../operator/controllers/operator.ts';
 import { kubernetesStatus } from '../../operator/runtime/errors.ts';
 import { type AgentProcess, repositoryRoot, startAgent } from '../support/agent-process.ts';
 import { type KubeCluster, startKubeCluster } from '../support/kube-cluster.ts';
-import { applyCrds, type CustomObjects, customObjects, waitFor, waitForReady } from './kube-fixtures.ts';
+import {
+  applyCrds,
+  type CustomObjects,
+  customObjects,
+  rotateKeySecret,
+  s3Client,
+  tenantContract,
+  waitFor,
+  waitForReady,
+} from './kube-fixtures.ts';
 
 const adminKey = 'operator-rbac-admin-key-0123456789abcdef-xyz';
 const deployDirectory = path.join(repositoryRoot, 'operator', 'deploy');
@@ -53,22 +62,6 @@ function tokenKubeConfig(token: string): k8s.KubeConfig {
   return config;
 }
 
-function contract(contractNumber: string) {
-  return {
-    contractNumber,
-    company: {
-      name: 'ACME SAS',
-      siren: '732829320',
-      address: { lines: ['1 rue de la Paix'], postalCode: '75002', city: 'Paris', country: 'FR' },
-    },
-    representativeName: 'Jeanne Martin',
-    committedTerabytes: 5,
-    periodicity: 'annual',
-    startDate: '2026-01-01',
-    syntecIndexAtSignature: '297.4',
-  };
-}
-
 async function declareTenant(
   objects: CustomObjects,
   name: string,
@@ -85,21 +78,11 @@ async function declareTenant(
     metadata: { name },
     spec: {
       displayName: name,
-      contract: contract(`CSI-2026-${name.toUpperCase()}`),
+      contract: tenantContract(`CSI-2026-${name.toUpperCase()}`),
       accessKeys: [
         { accessKeyId, role: 'full', secretRef: { namespace: tenantNamespace, name: `${name}-keys` } },
       ],
     },
-  });
-}
-
-function s3(accessKeyId: string, secretAccessKey: string): S3Client {
-  return new S3Client({
-    endpoint: agent.endpoint,
-    region: 'fr-par',
-    forcePathStyle: true,
-    credentials: { accessKeyId, secretAccessKey },
-    maxAttempts: 1,
   });
 }
 
@@ -312,15 +295,11 @@ test.serial(
     await s3(accessKeyId, firstSecret).send(new ListBucketsCommand({}));
 
     const rotatedSecret = 'rbac-rotate-second-secret-012345678';
-    await admin.makeApiClient(k8s.CoreV1Api).replaceNamespacedSecret({
-      name: 'rbac-rotate-keys',
-      namespace: tenantNamespace,
-      body: { metadata: { name: 'rbac-rotate-keys' }, stringData: { secretAccessKey: rotatedSecret } },
-    });
-    await waitFor('the rotated secret to work', async () => {
-      await s3(accessKeyId, rotatedSecret).send(new ListBucketsCommand({}));
-      return true;
-    });
+    await rotateKeySecret(
+      admin.makeApiClient(k8s.CoreV1Api),
+      { namespace: tenantNamespace, name: 'rbac-rotate-keys', endpoint: agent.endpoint, accessKeyId },
+      rotatedSecret,
+    );
     await t.throwsAsync(s3(accessKeyId, firstSecret).send(new ListBucketsCommand({})));
   },
 );
@@ -373,3 +352,7 @@ test.serial(
     t.notRegex(output, /forbidden/i, 'no call was refused');
   },
 );
+
+function s3(accessKeyId: string, secretAccessKey: string): S3Client {
+  return s3Client(agent.endpoint, accessKeyId, secretAccessKey);
+}
