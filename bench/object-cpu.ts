@@ -1,22 +1,11 @@
-// `npm run bench object-cpu [-- --mode=put|get --count=N --size-mib=M --agent-commit=REV
-//   --agent-node-args=--cpu-prof,--cpu-prof-dir=DIR]`: where one large-object stream's CPU goes, per
-// thread of the agent. On a shared 2-core machine the wall-clock rate of one stream mostly measures
-// the other tenants; the agent's CPU per object, read from /proc/PID/task/*/stat, does not (much),
-// and it says which thread is the critical path: the event loop ("main"), the digest worker(s)
-// (node's worker threads are named "WorkerThread"), V8's collector and compiler threads ("V8Worker")
-// and libuv's pool ("libuv-worker"). One agent (4+2 over six directories), N sequential requests of
-// M MiB; everything on 127.0.0.1, stopped by PID, its directory removed.
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PayloadPool } from './s3-load/payload.ts';
-import { startCoffre } from './s3-load/servers.ts';
+import { agentEntry, startCoffre } from './s3-load/servers.ts';
 import { SignedS3Client } from './s3-load/signed-client.ts';
 
-const repositoryRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const mebibyte = 1024 * 1024;
 
 /** CPU milliseconds (user + system) of each thread of a process, by "name#tid". */
@@ -41,24 +30,6 @@ function cpuByThreadKind(pid: number, before: Map<string, number>, after: Map<st
     byKind.set(kind, (byKind.get(kind) ?? 0) + milliseconds - (before.get(thread) ?? 0));
   }
   return byKind;
-}
-
-async function agentEntry(commit: string | null, root: string): Promise<string> {
-  if (commit === null) return path.join(repositoryRoot, 'agent', 'main.ts');
-  const copy = path.join(root, 'agent-snapshot');
-  await mkdir(copy);
-  const archive = spawnSync(
-    'sh',
-    ['-c', 'git archive "$0" agent package.json | tar -x -C "$1"', commit, copy],
-    {
-      cwd: repositoryRoot,
-      encoding: 'utf8',
-    },
-  );
-  if (archive.status !== 0) throw new Error(`git archive ${commit} failed: ${archive.stderr}`);
-  await symlink(path.join(repositoryRoot, 'node_modules'), path.join(copy, 'node_modules'));
-  await symlink(path.join(repositoryRoot, 'build'), path.join(copy, 'build'));
-  return path.join(copy, 'agent', 'main.ts');
 }
 
 export async function run(): Promise<void> {

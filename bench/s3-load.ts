@@ -12,7 +12,7 @@
 // `--name=value` form (bench/main.ts reads bare words as suite names); BENCH_S3_* variables too.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, statfs, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ import { sizeLabel } from './s3-load/matrix.ts';
 import { PayloadPool } from './s3-load/payload.ts';
 import * as report from './s3-load/report.ts';
 import { runServerSteps, type ServerRunOptions } from './s3-load/server-steps.ts';
-import { type BenchServer, startCoffre, startMinio } from './s3-load/servers.ts';
+import { agentEntry, type BenchServer, startCoffre, startMinio } from './s3-load/servers.ts';
 import { SignedS3Client } from './s3-load/signed-client.ts';
 
 const repositoryRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -129,28 +129,6 @@ async function etagIsMd5(client: SignedS3Client, bucket: string, pool: PayloadPo
   const response = await client.request({ method: 'PUT', path: `/${bucket}/etag-check`, body });
   await client.request({ method: 'DELETE', path: `/${bucket}/etag-check` });
   return response.headers.etag === `"${createHash('md5').update(body).digest('hex')}"`;
-}
-
-/**
- * The agent's entry file: the work tree's, or a copy of `agent/` at a commit (other engineers edit
- * the work tree while this runs; a commit is a fixed, named subject), sharing node_modules and build.
- */
-async function agentEntry(commit: string | null, root: string): Promise<string> {
-  if (commit === null) return path.join(repositoryRoot, 'agent', 'main.ts');
-  const copy = path.join(root, 'agent-snapshot');
-  await mkdir(copy);
-  const archive = spawnSync(
-    'sh',
-    ['-c', `git archive "$0" agent package.json | tar -x -C "$1"`, commit, copy],
-    {
-      cwd: repositoryRoot,
-      encoding: 'utf8',
-    },
-  );
-  if (archive.status !== 0) throw new Error(`git archive ${commit} failed: ${archive.stderr}`);
-  await symlink(path.join(repositoryRoot, 'node_modules'), path.join(copy, 'node_modules'));
-  await symlink(path.join(repositoryRoot, 'build'), path.join(copy, 'build'));
-  return path.join(copy, 'agent', 'main.ts');
 }
 
 async function startServer(

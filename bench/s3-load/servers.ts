@@ -1,11 +1,14 @@
 // The servers under load, each started on 127.0.0.1 over six directories (a 4+2 erasure set) in
 // a temporary directory, with the same key, and stopped by PID: the Coffre agent as `npm start`
 // runs it, and MinIO (`minio server DIR/d{1...6}`) when bench/minio.ts could build it.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdir, symlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { S3Target } from './signed-client.ts';
+
+const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface BenchServer {
   readonly name: string;
@@ -175,4 +178,26 @@ export async function startMinio(binary: string, directory: string): Promise<Ben
     output: watched.output,
     stop: watched.stop,
   };
+}
+
+/**
+ * The agent's entry file: the work tree's, or a copy of `agent/` at a commit (other engineers edit
+ * the work tree while this runs; a commit is a fixed, named subject), sharing node_modules and build.
+ */
+export async function agentEntry(commit: string | null, root: string): Promise<string> {
+  if (commit === null) return path.join(repositoryRoot, 'agent', 'main.ts');
+  const copy = path.join(root, 'agent-snapshot');
+  await mkdir(copy);
+  const archive = spawnSync(
+    'sh',
+    ['-c', `git archive "$0" agent package.json | tar -x -C "$1"`, commit, copy],
+    {
+      cwd: repositoryRoot,
+      encoding: 'utf8',
+    },
+  );
+  if (archive.status !== 0) throw new Error(`git archive ${commit} failed: ${archive.stderr}`);
+  await symlink(path.join(repositoryRoot, 'node_modules'), path.join(copy, 'node_modules'));
+  await symlink(path.join(repositoryRoot, 'build'), path.join(copy, 'build'));
+  return path.join(copy, 'agent', 'main.ts');
 }
