@@ -106,14 +106,19 @@ export async function commitOnDrive(
   // Committed. What follows is tidying: if it fails, heal or the startup cleanup finish it. Only
   // a commit that replaces another write can leave a shard file behind (a small write to a new
   // address, the common case, skips the directory listing).
-  // The two are independent (the version directory, the staging directory): both at once.
-  const keep = [record.dataId, ...(previous ? [previous.record.dataId] : [])];
-  await Promise.all([
-    withShardFile || previous !== null || options?.removeOtherShards
-      ? removeUnreferencedShards(drive, directory, keep).catch(() => {})
-      : undefined,
-    withShardFile ? drive.remove(staging).catch(() => {}) : undefined,
-  ]);
+  if (withShardFile) {
+    // The staging directory now holds only the staged record of a committed version: nothing
+    // reads it, and if this removal never happens the startup cleanup removes it. So the commit
+    // does not wait for it (a recursive removal is five or six trips to the thread pool, ~2.5 ms
+    // of a 1 MiB PUT at concurrency 1).
+    void drive.remove(staging).catch(() => {});
+  }
+  if (withShardFile || previous !== null || options?.removeOtherShards) {
+    // Under the caller's lock on the address: another write to it may publish its shard file
+    // in the same directory as soon as the lock is released.
+    const keep = [record.dataId, ...(previous ? [previous.record.dataId] : [])];
+    await removeUnreferencedShards(drive, directory, keep).catch(() => {});
+  }
   return previous;
 }
 
