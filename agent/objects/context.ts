@@ -1,5 +1,6 @@
 // What every part of the object layer shares: the store below, the index beside it, the clocks
 // and the per-name locks. Built once by openObjectLayer.
+import assert from 'node:assert/strict';
 import type { HybridLogicalClock } from './hybrid-logical-clock.ts';
 import type { KeyedMutex, KeyedSharedLock } from './keyed-mutex.ts';
 import type { ObjectIndex } from './object-index.ts';
@@ -127,7 +128,13 @@ export async function writeIndexed(
     newAddress?: boolean;
   },
 ): Promise<StoredVersion> {
-  const intentId = await context.index.recordIntent('write', address);
+  // The intent must be durable before the store commits, not before the body starts: the store
+  // calls finalize after the whole body is stored and before its commit, so waiting for the
+  // intent there lets its log sync (a serial fdatasync at the start of every PUT) overlap the body.
+  const intent = context.index.recordIntent('write', address);
+  // Awaited in finalize, or below when the write fails first: never an unhandled rejection.
+  intent.catch(() => {});
+  let intentId: number | undefined;
   let finalizeFailed = false;
   let stored: StoredVersion;
   try {
@@ -136,6 +143,7 @@ export async function writeIndexed(
       keySource: options.keySource,
       newAddress: options.newAddress,
       finalize: async (summary) => {
+        intentId = await intent;
         try {
           return await options.finalize(summary);
         } catch (error) {
@@ -147,12 +155,19 @@ export async function writeIndexed(
   } catch (error) {
     // On any other failure the store may or may not have committed: the intent stays, and the
     // next open reconciles this address with the store.
-    if (finalizeFailed || options.signal?.aborted) context.index.clearIntent(intentId);
+    if (finalizeFailed || options.signal?.aborted) {
+      void intent.then(
+        (id) => context.index.clearIntent(id),
+        () => {},
+      );
+    }
     throw error;
   }
+  assert.ok(intentId !== undefined, 'the store committed without calling finalize');
+  const committedIntentId = intentId;
   const indexCommitted = () => {
     options.indexCommitted(stored);
-    context.index.clearIntent(intentId);
+    context.index.clearIntent(committedIntentId);
   };
   // The index follows the store in the next group transaction, shared with the other writes of
   // the moment; one that records intents (deletions to schedule) must be durable at once.

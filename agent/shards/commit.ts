@@ -53,7 +53,16 @@ export async function commitOnDrive(
   record: VersionRecord,
   inlinePayload: Uint8Array,
   withShardFile: boolean,
-  options?: { keepPrevious?: boolean | 'journaled'; removeOtherShards?: boolean },
+  options?: {
+    keepPrevious?: boolean | 'journaled';
+    removeOtherShards?: boolean;
+    /**
+     * Set when the staging directory was prepared by prepareStaging (an empty record file and
+     * the directory entries, being made durable while the body is written): the commit then only
+     * has to write the record's bytes, and waits for this before publishing the shard file.
+     */
+    stagingDurable?: Promise<void>;
+  },
 ): Promise<PreviousVersion | null> {
   const drive = ctx.drives[driveIndex];
   const staging = temporaryPath(temporaryName);
@@ -68,13 +77,22 @@ export async function commitOnDrive(
   const recordBytes = encodeVersionRecord(staged, inlinePayload);
   if (withShardFile) {
     // Staging the record and creating the version directory are independent: both at once.
+    // The staged record must be durable before the shard file is published: it is what tells the
+    // startup cleanup which orphan to remove if we crash before the journal append.
+    const stagingDurable = options?.stagingDurable;
     await Promise.all([
-      (async () => {
-        await drive.writeFile(`${staging}/${versionRecordFile}`, recordBytes);
-        // The staged record must be durable before the shard file is published: it is what tells
-        // the startup cleanup which orphan to remove if we crash before the journal append.
-        await drive.syncDirectory(staging);
-      })(),
+      stagingDurable === undefined
+        ? (async () => {
+            await drive.writeFile(`${staging}/${versionRecordFile}`, recordBytes);
+            await drive.syncDirectory(staging);
+          })()
+        : // The file's name is already durable (prepareStaging): fsyncing its bytes is enough.
+          // A crash before this returns leaves an empty or partial record, which the startup
+          // cleanup cannot decode and simply removes: nothing was published yet.
+          Promise.all([
+            drive.writeFile(`${staging}/${versionRecordFile}`, recordBytes, { replace: true }),
+            stagingDurable,
+          ]),
       drive.ensureDirectory(directory),
     ]);
     await drive.rename(`${staging}/${temporaryShardFile}`, `${directory}/${shardFileName(record.dataId)}`, {
@@ -88,12 +106,42 @@ export async function commitOnDrive(
   // Committed. What follows is tidying: if it fails, heal or the startup cleanup finish it. Only
   // a commit that replaces another write can leave a shard file behind (a small write to a new
   // address, the common case, skips the directory listing).
+  if (withShardFile) {
+    // The staging directory now holds only the staged record of a committed version: nothing
+    // reads it, and if this removal never happens the startup cleanup removes it. So the commit
+    // does not wait for it (a recursive removal is five or six trips to the thread pool, ~2.5 ms
+    // of a 1 MiB PUT at concurrency 1).
+    void drive.remove(staging).catch(() => {});
+  }
   if (withShardFile || previous !== null || options?.removeOtherShards) {
+    // Under the caller's lock on the address: another write to it may publish its shard file
+    // in the same directory as soon as the lock is released.
     const keep = [record.dataId, ...(previous ? [previous.record.dataId] : [])];
     await removeUnreferencedShards(drive, directory, keep).catch(() => {});
   }
-  if (withShardFile) await drive.remove(staging).catch(() => {});
   return previous;
+}
+
+/**
+ * Creates a write's staging directory tmp/<name>/, then, without waiting, an empty record file in
+ * it and the fsyncs of tmp/<name>/ and tmp/ that make both names durable. Returns once the
+ * directory exists; `durable` settles when the names are on stable storage. The fsyncs then run
+ * while the body is being written instead of in line before the first shard write and before the
+ * publication (two of the six fsync rounds of a 1 MiB PUT on each drive). Pass `durable` to
+ * commitOnDrive, and wait for it before removing the directory.
+ */
+export async function prepareStaging(drive: Drive, name: string): Promise<{ durable: Promise<void> }> {
+  const staging = temporaryPath(name);
+  // tmp/ itself exists from the startup cleanup: if it was created now, make that durable first.
+  await drive.ensureDirectory(temporaryDirectory);
+  await drive.ensureDirectory(staging, { durable: false });
+  const durable = (async () => {
+    await drive.writeFile(`${staging}/${versionRecordFile}`, new Uint8Array(0), { sync: false });
+    await Promise.all([drive.syncDirectory(staging), drive.syncDirectory(temporaryDirectory)]);
+  })();
+  // Awaited by the commit; a write that fails before it must not leave an unhandled rejection.
+  durable.catch(() => {});
+  return { durable };
 }
 
 /** The committed record this drive holds for the directory, if it belongs to another write. */

@@ -9,7 +9,7 @@
 // A drive that fails is dropped from this write; the write goes on while a quorum remains.
 import { crc32 } from '../digest/crc32.ts';
 import type { FileWriter } from '../disk/index.ts';
-import { commitOnDrive, temporaryPath, temporaryShardFile } from './commit.ts';
+import { commitOnDrive, prepareStaging, temporaryPath, temporaryShardFile } from './commit.ts';
 import type { SetContext } from './context.ts';
 import { writeQuorumError } from './errors.ts';
 import {
@@ -46,6 +46,10 @@ interface ShardOutput {
   tail: Promise<void>;
   /** Inline versions: this drive's shard payload. */
   inlinePayload: Uint8Array;
+  /** Spilled versions: settles when the staging directory's names are durable (prepareStaging). */
+  stagingDurable?: Promise<void>;
+  /** Set once this drive committed: its commit removed the staging directory, discard skips it. */
+  committed?: boolean;
 }
 
 /** [CRC-32 (big-endian)] of a shard block, written before it. */
@@ -184,15 +188,17 @@ export class VersionWriter {
           record,
           output.inlinePayload,
           this.#spilled,
-          { keepPrevious: this.#newAddress ? 'journaled' : true },
+          { keepPrevious: this.#newAddress ? 'journaled' : true, stagingDurable: output.stagingDurable },
         ).then((previous) => ({ driveIndex: output.driveIndex, previous })),
       ),
     );
     const committed: CommittedDrive[] = [];
     const failures = this.failures();
     for (const result of results) {
-      if (result.status === 'fulfilled') committed.push(result.value);
-      else failures.push(result.reason);
+      if (result.status === 'fulfilled') {
+        committed.push(result.value);
+        this.#outputs[result.value.driveIndex].committed = true;
+      } else failures.push(result.reason);
     }
     return { committed, failures };
   }
@@ -209,7 +215,12 @@ export class VersionWriter {
     await Promise.all(this.#inFlight.map((entry) => entry.done.catch(() => {})));
     await Promise.all(
       this.#outputs.map(async (output) => {
+        // A drive that committed has published its shard file and tidied its staging directory:
+        // aborting its writer would only repeat an unlink and a removal (six trips per PUT).
+        if (output.committed) return;
         await output.tail.catch(() => {});
+        // The staging directory may still be gaining its record file: removing it first would leave it.
+        await output.stagingDurable?.catch(() => {});
         await output.writer?.abort();
         await this.#ctx.drives[output.driveIndex].remove(temporaryPath(this.#temporaryName)).catch(() => {});
       }),
@@ -273,7 +284,7 @@ export class VersionWriter {
         const drive = this.#ctx.drives[output.driveIndex];
         const staging = temporaryPath(this.#temporaryName);
         try {
-          await drive.ensureDirectory(staging);
+          output.stagingDurable = (await prepareStaging(drive, this.#temporaryName)).durable;
           output.writer = await drive.createFileWriter(`${staging}/${temporaryShardFile}`);
           await output.writer.write([header(output.shardIndex)]);
         } catch (error) {
