@@ -12,7 +12,7 @@ import { loadKubeConfig } from './runtime/kube.ts';
 
 const usage = `usage: node operator/main.ts --admin-endpoint URL [--admin-key-file FILE]
        [--lease-namespace NS] [--lease-name NAME] [--identity ID] [--no-leader-election]
-       [--event-namespace NS] [--secret-namespace NS]... [--regions]
+       [--secret-namespace NS]... [--regions]
 environment: KUBECONFIG, COFFRE_ADMIN_ENDPOINT, COFFRE_ADMIN_KEY, COFFRE_ADMIN_KEY_FILE, POD_NAMESPACE;
   with --regions (the Region controller: pulumi up through the Automation API, then the agent
   rollout over SSH; it needs the Pulumi CLI): OVH_* credentials and PULUMI_* state backend`;
@@ -30,7 +30,6 @@ const { values } = parseArgs({
     'lease-name': { type: 'string', default: 'coffre-operator' },
     identity: { type: 'string' },
     'no-leader-election': { type: 'boolean', default: false },
-    'event-namespace': { type: 'string' },
     'secret-namespace': { type: 'string', multiple: true, default: [] },
     regions: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -55,7 +54,6 @@ const regions = values.regions
   ? regionController({
       kubeConfig,
       deployer: pulumiRegionDeployer(process.env),
-      eventNamespace: values['event-namespace'],
       log,
     })
   : null;
@@ -69,7 +67,6 @@ const operator = createOperator({
         leaseName: values['lease-name'],
         identity: values.identity,
       },
-  eventNamespace: values['event-namespace'],
   secretNamespaces: values['secret-namespace'],
   additionalControllers: regions === null ? [] : [regions.spec],
   log,

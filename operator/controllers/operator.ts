@@ -43,8 +43,6 @@ export interface OperatorOptions {
     renewDeadlineMs?: number;
     retryPeriodMs?: number;
   } | null;
-  /** Where Events about these cluster-scoped resources go (default "default"). */
-  eventNamespace?: string;
   workersPerController?: number;
   log?: (line: string) => void;
   randomSecret?: () => string;
@@ -113,7 +111,6 @@ export function createOperator(options: OperatorOptions): Operator {
     admin: options.admin,
     secrets: secretReader(options.kubeConfig),
     events: eventRecorder(options.kubeConfig, operatorComponent, {
-      namespace: options.eventNamespace,
       nowMs: () => clock.nowMs(),
     }),
     clock,

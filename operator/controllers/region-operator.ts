@@ -27,8 +27,6 @@ export interface RegionControllerOptions {
   rolloutHost?: RolloutHostMapper;
   rolloutOptions?: RegionControllerContext['rolloutOptions'];
   clock?: Clock;
-  /** Where Events about Regions go (default "default"). */
-  eventNamespace?: string;
   log?: (line: string) => void;
 }
 
@@ -61,7 +59,6 @@ export function regionController(options: RegionControllerOptions): {
     regions: { client, cache: { get: (name) => informer.get(name), list: () => informer.list() } },
     secrets: secretReader(options.kubeConfig),
     events: eventRecorder(options.kubeConfig, 'coffre-operator', {
-      namespace: options.eventNamespace,
       nowMs: () => clock.nowMs(),
     }),
     clock,
