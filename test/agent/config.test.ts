@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { ConfigError, loadConfig } from '../../agent/config.ts';
+import { temporaryDirectory } from '../support/temporary-directory.ts';
 
 test('config: with nothing given, one agent on 127.0.0.1:9000 over six drives in ./.coffre, 4+2', (t) => {
   const config = loadConfig([], {});
@@ -19,7 +19,7 @@ test('config: with nothing given, one agent on 127.0.0.1:9000 over six drives in
 });
 
 test('config: flags win over environment variables, which win over the YAML file', (t) => {
-  const directory = mkdtempSync(path.join(os.tmpdir(), 'coffre-config-'));
+  const directory = temporaryDirectory(t, 'coffre-config');
   const file = path.join(directory, 'agent.yaml');
   writeFileSync(file, 'port: 7000\nparity: 3\ndrives: 8\nregion: fr-rbx\n');
   const config = loadConfig(['--port', '9100', '--config', file], {

@@ -1,12 +1,12 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { startMaintenance } from '../../agent/maintenance.ts';
 import { openErasureSet } from '../../agent/shards/index.ts';
+import { temporaryDirectory } from '../support/temporary-directory.ts';
 
-async function drives(): Promise<string[]> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'coffre-maintenance-'));
+async function drives(t: ExecutionContext): Promise<string[]> {
+  const root = temporaryDirectory(t, 'coffre-maintenance');
   const list = Array.from({ length: 6 }, (_, index) => path.join(root, `drive-${index + 1}`));
   for (const drive of list) await mkdir(drive);
   return list;
@@ -42,7 +42,7 @@ function quietOptions(lines: string[]) {
 }
 
 test('maintenance: a drive replaced by an empty one is rebuilt at start, and every object reads back', async (t) => {
-  const list = await drives();
+  const list = await drives(t);
   await storeWithObjects(list);
   await rm(list[2], { recursive: true });
   await mkdir(list[2]);
@@ -65,7 +65,7 @@ test('maintenance: a drive replaced by an empty one is rebuilt at start, and eve
 });
 
 test('maintenance: more empty drives than the parity can cover are left alone (mounts, not replacements)', async (t) => {
-  const list = await drives();
+  const list = await drives(t);
   await storeWithObjects(list);
   for (const drive of list.slice(0, 3)) {
     await rm(drive, { recursive: true });
@@ -85,7 +85,7 @@ test('maintenance: more empty drives than the parity can cover are left alone (m
 });
 
 test('maintenance: the scrubber finds and heals a shard no read touched, then stops when asked', async (t) => {
-  const list = await drives();
+  const list = await drives(t);
   await storeWithObjects(list);
   const set = await openErasureSet({ drives: list, blockSizeBytes });
   t.teardown(() => set.close());

@@ -3,7 +3,7 @@
 // requests. Two tenants share the agent, to show that each sees and owns only its own buckets.
 
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -78,6 +78,7 @@ test.after.always(async (t) => {
   t.context.s3?.destroy();
   t.context.otherTenant?.destroy();
   await t.context.agent?.destroy();
+  if (t.context.agent) rmSync(t.context.agent.dataDirectory, { recursive: true, force: true });
 });
 
 async function expectS3Error(

@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { LocalDrive } from '../../agent/disk/index.ts';
 import {
   Identities,
@@ -9,13 +8,14 @@ import {
   newAccessKeyId,
   newSecretAccessKey,
 } from '../../agent/objects/identities.ts';
+import { temporaryDirectory } from '../support/temporary-directory.ts';
 
-function freshDirectory(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'coffre-identities-'));
+function freshDirectory(t: ExecutionContext): string {
+  return temporaryDirectory(t, 'coffre-identities');
 }
 
 test('identities: the first start creates one tenant with a full key; a restart finds the same', async (t) => {
-  const directory = freshDirectory();
+  const directory = freshDirectory(t);
   const first = await (await Identities.open(new LocalDrive(directory))).ensureFirstTenant(null);
   t.true(first.created);
   t.is(first.key.role, 'full');
@@ -29,7 +29,7 @@ test('identities: the first start creates one tenant with a full key; a restart 
 });
 
 test('identities: a key chosen through the environment is used, and its secret can be rotated', async (t) => {
-  const directory = freshDirectory();
+  const directory = freshDirectory(t);
   const identities = await Identities.open(new LocalDrive(directory));
   const chosen = { accessKeyId: 'AKIDEXAMPLE0000001', secretAccessKey: 'first-secret-0123456789' };
   await identities.ensureFirstTenant(chosen);
@@ -41,7 +41,7 @@ test('identities: a key chosen through the environment is used, and its secret c
 });
 
 test('identities: unknown and disabled keys have no secret and resolve to nobody', async (t) => {
-  const identities = await Identities.open(new LocalDrive(freshDirectory()));
+  const identities = await Identities.open(new LocalDrive(freshDirectory(t)));
   await identities.putTenant({ id: 'acme', displayName: 'ACME' });
   await identities.putKey({
     accessKeyId: 'ACMEDISABLED000001',
@@ -56,7 +56,7 @@ test('identities: unknown and disabled keys have no secret and resolve to nobody
 });
 
 test('identities: a key cannot move to another tenant, nor belong to a tenant that does not exist', async (t) => {
-  const identities = await Identities.open(new LocalDrive(freshDirectory()));
+  const identities = await Identities.open(new LocalDrive(freshDirectory(t)));
   await identities.putTenant({ id: 'acme', displayName: 'ACME' });
   await identities.putTenant({ id: 'globex', displayName: 'Globex' });
   const key = {
@@ -73,7 +73,7 @@ test('identities: a key cannot move to another tenant, nor belong to a tenant th
 });
 
 test('identities: the file starts with its magic and version, and a file of another version is refused', async (t) => {
-  const directory = freshDirectory();
+  const directory = freshDirectory(t);
   await (await Identities.open(new LocalDrive(directory))).ensureFirstTenant(null);
   const file = path.join(directory, 'identities.json');
   const parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -92,7 +92,7 @@ test('identities: generated keys are unique and shaped like AWS keys', (t) => {
 });
 
 test("identities: a tenant id is refused when empty or containing '/', the separator of bucket ids (<tenant>/<name>)", async (t) => {
-  const identities = await Identities.open(new LocalDrive(freshDirectory()));
+  const identities = await Identities.open(new LocalDrive(freshDirectory(t)));
   for (const id of ['', 'acme/evil', '/']) {
     await t.throwsAsync(identities.putTenant({ id, displayName: 'Bad' }), { name: 'IdentityError' }, id);
   }

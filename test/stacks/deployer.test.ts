@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import test from 'ava';
 import {
   deployRegion,
@@ -12,6 +9,7 @@ import {
 } from '../../stacks/deployer.ts';
 import type { RegionOutputs } from '../../stacks/region.ts';
 import { type RegionConfig, RegionConfigError } from '../../stacks/region-config.ts';
+import { temporaryDirectory } from '../support/temporary-directory.ts';
 import { threeDatacenterRegion } from './fixtures.ts';
 
 const outputs: RegionOutputs = {
@@ -92,7 +90,7 @@ test('stack outputs: a stack without the region outputs is a typed error', (t) =
 });
 
 test('pulumi deployer: without a Pulumi CLI, preview and up fail with PulumiCliUnavailable', async (t) => {
-  const emptyRoot = mkdtempSync(path.join(os.tmpdir(), 'coffre-no-pulumi-'));
+  const emptyRoot = temporaryDirectory(t, 'coffre-no-pulumi');
   const deployer = new PulumiRegionDeployer({ environment: {}, cliRoot: emptyRoot });
   for (const operation of [
     () => deployer.preview(threeDatacenterRegion()),
