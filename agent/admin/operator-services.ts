@@ -11,7 +11,6 @@ import type { Identities } from '../objects/identities.ts';
 import type { ObjectLayer } from '../objects/object-layer.ts';
 import { Quotas } from '../objects/quotas.ts';
 import { restoreUsagePeaks, saveUsagePeaks } from '../objects/usage-peaks-file.ts';
-import type { S3HandlerOptions } from '../s3/handler.ts';
 import type { ErasureSet } from '../shards/index.ts';
 import { listenAdmin } from './admin-server.ts';
 import { AdminAuthenticator } from './admin-signature.ts';
@@ -24,8 +23,11 @@ export interface OperatorServices {
   audit: AuditLog;
   metrics: AgentMetrics;
   admin: RunningServer | null;
-  /** Spread into createS3Handler's options: the audit log and the request metrics. */
-  s3HandlerOptions: Pick<S3HandlerOptions, 'audit' | 'metrics' | 'onAuditFailure'>;
+  /**
+   * Spread into createS3Handler's options: the audit log and the request metrics. Spelled out here
+   * rather than picked from the S3 layer's types, so that admin does not import its sibling s3.
+   */
+  s3HandlerOptions: { audit: AuditLog; metrics: AgentMetrics; onAuditFailure: (error: unknown) => void };
   /** Lines for the agent's start-up banner. */
   startupLines: string[];
   /** Stops the admin listener and checkpoints the audit logs (after the S3 listener closed). */
