@@ -7,6 +7,23 @@ import type {
 
 export const nowMs = Date.UTC(2026, 10, 29, 12, 0, 0);
 
+/** A Tenant's contract as the CRD takes it: a valid SIREN; the price left to the CRD's default. */
+export function tenantContract(contractNumber: string) {
+  return {
+    contractNumber,
+    company: {
+      name: 'ACME SAS',
+      siren: '732829320',
+      address: { lines: ['1 rue de la Paix'], postalCode: '75002', city: 'Paris', country: 'FR' },
+    },
+    representativeName: 'Jeanne Martin',
+    committedTerabytes: 5,
+    periodicity: 'annual' as const,
+    startDate: '2026-01-01',
+    syntecIndexAtSignature: '297.4',
+  };
+}
+
 export function tenant(
   overrides: {
     spec?: Partial<TenantResource['spec']>;
@@ -28,20 +45,7 @@ export function tenant(
     spec: {
       displayName: 'ACME SAS',
       quotaBytes: 5_000_000_000_000,
-      contract: {
-        contractNumber: 'CSI-2026-0042',
-        company: {
-          name: 'ACME SAS',
-          siren: '732829320',
-          address: { lines: ['1 rue de la Paix'], postalCode: '75002', city: 'Paris', country: 'FR' },
-        },
-        representativeName: 'Jeanne Martin',
-        committedTerabytes: 5,
-        periodicity: 'annual',
-        priceCentsPerTerabyteMonth: 2300,
-        startDate: '2026-01-01',
-        syntecIndexAtSignature: '297.4',
-      },
+      contract: { ...tenantContract('CSI-2026-0042'), priceCentsPerTerabyteMonth: 2300 },
       accessKeys: [
         {
           accessKeyId: 'ACMEBACKUPKEY00001',

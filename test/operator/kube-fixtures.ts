@@ -8,6 +8,8 @@ import * as k8s from '@kubernetes/client-node';
 import { group, version } from '../../operator/controllers/kinds.ts';
 import { repositoryRoot } from '../support/agent-process.ts';
 
+export { tenantContract } from './fixtures.ts';
+
 export const crdDirectory = path.join(repositoryRoot, 'operator', 'crds');
 const pollIntervalMs = 200;
 
@@ -105,23 +107,6 @@ export async function waitForReady(
       return undefined;
     },
   );
-}
-
-/** A Tenant's contract as the CRD takes it: a valid SIREN, the offer's defaults. */
-export function tenantContract(contractNumber: string) {
-  return {
-    contractNumber,
-    company: {
-      name: 'ACME SAS',
-      siren: '732829320',
-      address: { lines: ['1 rue de la Paix'], postalCode: '75002', city: 'Paris', country: 'FR' },
-    },
-    representativeName: 'Jeanne Martin',
-    committedTerabytes: 5,
-    periodicity: 'annual',
-    startDate: '2026-01-01',
-    syntecIndexAtSignature: '297.4',
-  };
 }
 
 /** A real S3 client for one key, path-style, no retries (a refusal must show at once). */

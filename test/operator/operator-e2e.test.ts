@@ -12,7 +12,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import * as k8s from '@kubernetes/client-node';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { type AgentAdmin, httpAgentAdmin } from '../../operator/controllers/agent-admin.ts';
 import { createOperator, type Operator } from '../../operator/controllers/operator.ts';
 import { type AgentProcess, repositoryRoot, startAgent } from '../support/agent-process.ts';
@@ -55,6 +55,22 @@ async function declareTenant(name: string, accessKeyId: string, secretAccessKey:
       accessKeys: [{ accessKeyId, role, secretRef: { namespace: tenantNamespace, name: `${name}-keys` } }],
     },
   });
+}
+
+/** A single operator (no leader election) against the test's cluster and agent, stopped after the test. */
+async function startOperator(
+  t: ExecutionContext,
+  options: { resyncIntervalMs?: number } = {},
+): Promise<void> {
+  const operator = createOperator({
+    kubeConfig,
+    admin: httpAgentAdmin(adminEndpoint, adminKey),
+    leaderElection: null,
+    ...options,
+    log: (line) => t.log(line),
+  });
+  t.teardown(() => operator.stop());
+  await operator.start();
 }
 
 /** An admin client that counts the PUTs it sends: which operator instance acted. */
@@ -145,14 +161,7 @@ test.serial(
   async (t) => {
     const accessKeyId = 'ACMEOPERATORKEY001';
     const secretAccessKey = 'acme-operator-secret-0123456789abcdef';
-    const operator = createOperator({
-      kubeConfig,
-      admin: httpAgentAdmin(adminEndpoint, adminKey),
-      leaderElection: null,
-      log: (line) => t.log(line),
-    });
-    t.teardown(() => operator.stop());
-    await operator.start();
+    await startOperator(t);
     await declareTenant('acme', accessKeyId, secretAccessKey);
     await objects.create('buckets', {
       apiVersion: 'coffre.infofy.fr/v1alpha1',
@@ -221,14 +230,7 @@ test.serial(
   async (t) => {
     const accessKeyId = 'GLOBEXOPERATORKEY1';
     const secretAccessKey = 'globex-operator-secret-0123456789abcd';
-    const operator = createOperator({
-      kubeConfig,
-      admin: httpAgentAdmin(adminEndpoint, adminKey),
-      leaderElection: null,
-      log: (line) => t.log(line),
-    });
-    t.teardown(() => operator.stop());
-    await operator.start();
+    await startOperator(t);
     await declareTenant('globex', accessKeyId, secretAccessKey);
     await objects.create('buckets', {
       apiVersion: 'coffre.infofy.fr/v1alpha1',
@@ -275,16 +277,8 @@ test.serial(
   async (t) => {
     const accessKeyId = 'WAYNEOPERATORKEY01';
     const firstSecret = 'wayne-first-secret-0123456789abcdef';
-    const operator = createOperator({
-      kubeConfig,
-      admin: httpAgentAdmin(adminEndpoint, adminKey),
-      leaderElection: null,
-      // Resync often, so that the usage and the Secret are read again within the test.
-      resyncIntervalMs: 500,
-      log: (line) => t.log(line),
-    });
-    t.teardown(() => operator.stop());
-    await operator.start();
+    // Resync often, so that the usage and the Secret are read again within the test.
+    await startOperator(t, { resyncIntervalMs: 500 });
     await declareTenant('wayne', accessKeyId, firstSecret);
     await objects.create('buckets', {
       apiVersion: 'coffre.infofy.fr/v1alpha1',
