@@ -292,3 +292,41 @@ export class DigestWorkers {
 
 /** The agent's digest workers (stopped by the agent's shutdown). */
 export const digestWorkers = new DigestWorkers();
+
+/** A body passed through a digest session: its bytes, and its digests once it has ended. */
+export interface DigestedStream {
+  body: AsyncGenerator<Uint8Array>;
+  /** The digests, asked for as soon as the body ends; undefined while (or if) it has not ended. */
+  digests(): Promise<Uint8Array[]> | undefined;
+  /** Bytes that have gone through so far. */
+  consumedBytes(): number;
+}
+
+/**
+ * Feeds each piece of `source` to `session` before passing it on. The digests are asked for as soon
+ * as the body ends, so the session closes even when the caller fails before it wants them; a body
+ * that stops early (an error, an abandoned read) abandons the session.
+ */
+export function digestWhileStreaming(
+  source: AsyncIterable<Uint8Array>,
+  session: BodyDigests,
+): DigestedStream {
+  let consumedBytes = 0;
+  let digested: Promise<Uint8Array[]> | undefined;
+  async function* body(): AsyncGenerator<Uint8Array> {
+    let ended = false;
+    try {
+      for await (const piece of source) {
+        await session.update(piece);
+        consumedBytes += piece.length;
+        yield piece;
+      }
+      ended = true;
+      digested = session.digest();
+      digested.catch(() => {});
+    } finally {
+      if (!ended) session.abandon();
+    }
+  }
+  return { body: body(), digests: () => digested, consumedBytes: () => consumedBytes };
+}

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import type { CustomerKey } from '../crypto/customer-key.ts';
-import { digestWorkers } from '../digest/digest-workers.ts';
+import { digestWhileStreaming, digestWorkers } from '../digest/digest-workers.ts';
 import { ObjectError } from './errors.ts';
 import type { Multipart } from './multipart.ts';
 import type { Objects, VersionAttributes, WriteConditions } from './objects.ts';
@@ -145,25 +145,11 @@ function hashedWhileStreaming(
   body: AsyncIterable<Uint8Array>,
   expectedSizeBytes: number,
 ): { body: AsyncIterable<Uint8Array>; md5Hex: () => Promise<string> } {
-  const digests = digestWorkers.open(['MD5'], expectedSizeBytes);
-  let digested: Promise<Uint8Array[]> | undefined;
-  async function* stream(): AsyncIterable<Uint8Array> {
-    let ended = false;
-    try {
-      for await (const piece of body) {
-        await digests.update(piece);
-        yield piece;
-      }
-      ended = true;
-      digested = digests.digest();
-      digested.catch(() => {});
-    } finally {
-      if (!ended) digests.abandon();
-    }
-  }
+  const streamed = digestWhileStreaming(body, digestWorkers.open(['MD5'], expectedSizeBytes));
   return {
-    body: stream(),
+    body: streamed.body,
     md5Hex: async () => {
+      const digested = streamed.digests();
       assert.ok(digested !== undefined, 'the MD5 of a copy is asked for only once its body has ended');
       return Buffer.from((await digested)[0]).toString('hex');
     },

@@ -7,7 +7,7 @@
 // fails any of them is never stored.
 import type { IncomingMessage } from 'node:http';
 import type { DigestAlgorithm } from '../digest/algorithms.ts';
-import { type DigestWorkers, digestWorkers } from '../digest/digest-workers.ts';
+import { type DigestWorkers, digestWhileStreaming, digestWorkers } from '../digest/digest-workers.ts';
 import { AwsChunkedDecoder, parseAnnouncedTrailers, parseDecodedContentLength } from './aws-chunked.ts';
 import {
   type BodyChecksumExpectations,
@@ -145,31 +145,18 @@ export function openRequestBody(
     : undefined;
   const source = decoder ? decoder.decode(rawBytes(request)) : rawBytes(request);
   const wanted = digestPlan(sha256 !== undefined, checksums);
-  const digests = (options.digests ?? digestWorkers).open(
-    wanted.map((entry) => entry.algorithm),
-    declaredLengthBytes,
+  const streamed = digestWhileStreaming(
+    source,
+    (options.digests ?? digestWorkers).open(
+      wanted.map((entry) => entry.algorithm),
+      declaredLengthBytes,
+    ),
   );
-  let consumedBytes = 0;
-  let ended = false;
-  // Asked for as soon as the body ends, so the digest session closes even when the layer fails
-  // before it asks for the checks.
-  let digested: Promise<Uint8Array[]> | undefined;
-  async function* bytes(): AsyncGenerator<Uint8Array> {
-    try {
-      for await (const piece of source) {
-        await digests.update(piece);
-        consumedBytes += piece.length;
-        yield piece;
-      }
-      ended = true;
-      digested = digests.digest();
-      digested.catch(() => {});
-    } finally {
-      if (!ended) digests.abandon();
-    }
-  }
   async function conclude(): Promise<BodyChecksumResult> {
-    if (digested === undefined || consumedBytes !== declaredLengthBytes) throw new S3Error('IncompleteBody');
+    const digested = streamed.digests();
+    if (digested === undefined || streamed.consumedBytes() !== declaredLengthBytes) {
+      throw new S3Error('IncompleteBody');
+    }
     const computed = new Map<string, Uint8Array>();
     for (const [index, digest] of (await digested).entries()) computed.set(wanted[index].role, digest);
     if (sha256) sha256.verifyDigest(computed.get('sha256')!);
@@ -186,7 +173,7 @@ export function openRequestBody(
   let finished: Promise<BodyChecksumResult> | undefined;
   return {
     declaredLengthBytes,
-    bytes: bytes(),
+    bytes: streamed.body,
     finish() {
       finished ??= conclude();
       return finished;
