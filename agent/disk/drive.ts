@@ -68,7 +68,10 @@ export type DriveOperation =
   | 'syncDirectory'
   | 'freeSpace'
   | 'syncFileSystem'
-  | 'writeFiles'
+  | 'readRecord'
+  | 'writeRecords'
+  | 'removeRecords'
+  | 'listRecords'
   | 'checkOnline';
 
 export interface Drive {
@@ -116,11 +119,23 @@ export interface Drive {
   /** fsyncs a directory, making the creations, renames and removals in it durable. */
   syncDirectory(path: string): Promise<void>;
   /**
-   * Writes many small files in one call, each created or truncated and rewritten in place,
-   * creating missing parent directories (never a missing root); nothing is fsynced: the caller
-   * makes them durable with syncFileSystem. A crash may leave any of them partial.
+   * The record of a version directory in the drive's record database (records/records.db), or
+   * null when it holds none. With `fallbackFile`, a drive that held version directories before
+   * its database existed answers from `<directory>/<fallbackFile>` when the database has no row
+   * (records written by agents from before the database, until a checkpoint rewrites them).
    */
-  writeFiles(files: readonly { path: string; data: Uint8Array }[]): Promise<void>;
+  readRecord(directory: string, options?: { fallbackFile?: string }): Promise<Uint8Array | null>;
+  /**
+   * Writes records into the database in one transaction (each created or replaced), creating the
+   * database when the drive has none. Not durable: the caller makes it so with syncFileSystem.
+   */
+  writeRecords(records: readonly { directory: string; data: Uint8Array }[]): Promise<void>;
+  /** Deletes these directories' records from the database (a missing one is not an error). */
+  removeRecords(directories: readonly string[]): Promise<void>;
+  /** Directories holding a record in the database, `after` < directory < `before`, in order. */
+  listRecords(range: { after: string; before: string; limit: number }): Promise<string[]>;
+  /** Closes the record database (it is opened again on the next call). Never throws. */
+  closeRecords(): Promise<void>;
   /**
    * syncfs(2): everything written, created, renamed or removed on the drive's file system so far
    * reaches stable storage, in one call instead of one fsync per file and directory.

@@ -25,8 +25,8 @@ export interface FaultRule {
   probability?: number;
   /**
    * `fail`: the call throws a DriveError with this code, without touching the inner drive.
-   * `corrupt`: one bit of the data read (readFile, readRange) or written (writeFile,
-   * writeFileAtomic, write, append) is flipped.
+   * `corrupt`: one bit of the data read (readFile, readRange, readRecord) or written (writeFile,
+   * writeFileAtomic, write, append, writeRecords) is flipped.
    */
   effect: { fail: DriveErrorCode } | 'corrupt';
 }
@@ -228,13 +228,35 @@ export class FaultyDrive implements Drive {
     await this.inner.syncDirectory(path);
   }
 
-  async writeFiles(files: readonly { path: string; data: Uint8Array }[]): Promise<void> {
-    const corrupt = this.#failIfAsked('writeFiles', files.map((file) => file.path).join('\n'));
-    if (!corrupt || files.length === 0) return this.inner.writeFiles(files);
-    const chosen = Math.floor(this.#random() * files.length);
-    await this.inner.writeFiles(
-      files.map((file, index) => (index === chosen ? { ...file, data: this.#flipBit(file.data) } : file)),
+  async readRecord(directory: string, options?: { fallbackFile?: string }): Promise<Uint8Array | null> {
+    const corrupt = this.#failIfAsked('readRecord', directory);
+    const bytes = await this.inner.readRecord(directory, options);
+    return corrupt && bytes !== null ? this.#flipBit(bytes) : bytes;
+  }
+
+  async writeRecords(records: readonly { directory: string; data: Uint8Array }[]): Promise<void> {
+    const corrupt = this.#failIfAsked('writeRecords', records.map((record) => record.directory).join('\n'));
+    if (!corrupt || records.length === 0) return this.inner.writeRecords(records);
+    const chosen = Math.floor(this.#random() * records.length);
+    await this.inner.writeRecords(
+      records.map((record, index) =>
+        index === chosen ? { ...record, data: this.#flipBit(record.data) } : record,
+      ),
     );
+  }
+
+  async removeRecords(directories: readonly string[]): Promise<void> {
+    this.#failIfAsked('removeRecords', directories.join('\n'));
+    await this.inner.removeRecords(directories);
+  }
+
+  async listRecords(range: { after: string; before: string; limit: number }): Promise<string[]> {
+    this.#failIfAsked('listRecords', range.after);
+    return this.inner.listRecords(range);
+  }
+
+  closeRecords(): Promise<void> {
+    return this.inner.closeRecords();
   }
 
   async syncFileSystem(): Promise<void> {

@@ -28,8 +28,8 @@ import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { AppendLog, Drive, DriveEntryStat, DriveSpace, FileWriter, RangeReader } from './drive.ts';
+import type { DriveWorkerOperation, DriveWorkerRequest, DriveWorkerResponse } from './drive-worker.ts';
 import { DriveError, toDriveError } from './errors.ts';
-import type { FileBatchRequest, FileBatchResponse } from './file-batch-worker.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -71,33 +71,50 @@ class FileSystemSyncs {
 
 const fileSystemSyncs = new FileSystemSyncs();
 
-/** The worker thread that writes batches of small files (file-batch-worker.ts), started on first use. */
-class FileBatches {
+/**
+ * The worker thread that holds the drives' record databases (drive-worker.ts), started on first
+ * use. Requests made in the same turn of the event loop (the six drives' reads of one GET, say)
+ * travel in one message and come back in one.
+ */
+class DriveWorker {
   #worker: Worker | undefined;
   #nextId = 1;
-  readonly #waiting = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>();
+  #queued: DriveWorkerRequest[] = [];
+  readonly #waiting = new Map<
+    number,
+    { resolve: (result: unknown) => void; reject: (error: unknown) => void }
+  >();
 
-  write(root: string, files: FileBatchRequest['files']): Promise<void> {
-    const worker = this.#start();
+  request(root: string, operation: DriveWorkerOperation): Promise<unknown> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      // Keep the process alive while a batch is being written, not otherwise.
-      worker.ref();
-      worker.postMessage({ id, root, files } satisfies FileBatchRequest);
+      this.#queued.push({ id, root, operation });
+      if (this.#queued.length === 1) process.nextTick(() => this.#flush());
     });
+  }
+
+  #flush(): void {
+    const requests = this.#queued;
+    this.#queued = [];
+    const worker = this.#start();
+    // Keep the process alive while requests are out, not otherwise.
+    worker.ref();
+    worker.postMessage(requests);
   }
 
   #start(): Worker {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = new Worker(new URL('./file-batch-worker.ts', import.meta.url));
+    const worker = new Worker(new URL('./drive-worker.ts', import.meta.url));
     worker.unref();
-    worker.on('message', (response: FileBatchResponse) => {
-      const waiter = this.#waiting.get(response.id);
-      this.#waiting.delete(response.id);
+    worker.on('message', (responses: DriveWorkerResponse[]) => {
+      for (const response of responses) {
+        const waiter = this.#waiting.get(response.id);
+        this.#waiting.delete(response.id);
+        if (response.error === undefined) waiter?.resolve(response.result);
+        else waiter?.reject(Object.assign(new Error(response.error.message), { code: response.error.code }));
+      }
       if (this.#waiting.size === 0) worker.unref();
-      if (response.error === undefined) waiter?.resolve();
-      else waiter?.reject(Object.assign(new Error(response.error.message), { code: response.error.code }));
     });
     const fail = (error: unknown) => {
       this.#worker = undefined;
@@ -105,13 +122,13 @@ class FileBatches {
       this.#waiting.clear();
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`file batch worker exited with ${code}`)));
+    worker.on('exit', (code) => fail(new Error(`drive worker exited with ${code}`)));
     this.#worker = worker;
     return worker;
   }
 }
 
-const fileBatches = new FileBatches();
+const driveWorker = new DriveWorker();
 
 export class LocalDrive implements Drive {
   readonly description: string;
@@ -298,9 +315,44 @@ export class LocalDrive implements Drive {
     return this.#call(() => syncDirectoryAt(absolute));
   }
 
-  writeFiles(files: readonly { path: string; data: Uint8Array }[]): Promise<void> {
-    const absolute = files.map((file) => ({ path: this.#resolve(file.path), data: file.data }));
-    return this.#call(() => fileBatches.write(this.#root, absolute));
+  /** Runs an operation on the drive's record database, converting its errors. */
+  #records(operation: DriveWorkerOperation): Promise<unknown> {
+    return this.#call(async () => {
+      try {
+        return await driveWorker.request(this.#root, operation);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'CORRUPT')
+          throw new DriveError('CORRUPT', this.description, (error as Error).message, { cause: error });
+        throw error;
+      }
+    });
+  }
+
+  readRecord(directory: string, options?: { fallbackFile?: string }): Promise<Uint8Array | null> {
+    this.#resolve(directory);
+    return this.#records({
+      kind: 'read',
+      directory,
+      fallbackFile: options?.fallbackFile ?? null,
+    }) as Promise<Uint8Array | null>;
+  }
+
+  async writeRecords(records: readonly { directory: string; data: Uint8Array }[]): Promise<void> {
+    for (const record of records) this.#resolve(record.directory);
+    await this.#records({ kind: 'write', records: [...records] });
+  }
+
+  async removeRecords(directories: readonly string[]): Promise<void> {
+    for (const directory of directories) this.#resolve(directory);
+    await this.#records({ kind: 'remove', directories: [...directories] });
+  }
+
+  listRecords(range: { after: string; before: string; limit: number }): Promise<string[]> {
+    return this.#records({ kind: 'list', ...range }) as Promise<string[]>;
+  }
+
+  async closeRecords(): Promise<void> {
+    await driveWorker.request(this.#root, { kind: 'close' }).catch(() => {});
   }
 
   syncFileSystem(): Promise<void> {

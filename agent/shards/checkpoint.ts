@@ -1,27 +1,32 @@
-// The checkpointer: moves journaled changes into the record files, then trims the journal.
+// The checkpointer: moves journaled changes into the drives' record databases, then trims the
+// journal.
 //
 // One pass, on each drive: seal the segment being appended to; write every indexed entry of the
-// sealed segments to its version directory (records: "meta" files rewritten in place, in batches
-// handed to the drive's file writer thread; removals: the directory renamed away and deleted),
-// none of it fsynced; then one syncfs(2) of the drive's file system makes all of it durable at
-// once; then drop the entries from the index, and only then delete the sealed segments. A
-// per-file fsync (temp, fsync, rename, fsync the directory and the parents of new directories)
-// costs three to four fsyncs per version per drive: the checkpointer could then apply only a few
-// hundred versions per second, far below what group commit accepts.
+// sealed segments (records: rows of the drive's record database, records/records.db, written by
+// the drive's worker thread in transactions of up to maxRecordsPerBatch; removals: the row deleted
+// and the version directory, if any, renamed away and deleted), none of it fsynced; then one
+// syncfs(2) of the drive's file system makes all of it durable at once; then drop the entries from
+// the index, and only then delete the sealed segments.
 //
-// Why writing "meta" in place, without a temp file, is safe: until the pass has made the file
-// durable and dropped the entry, readers take the record from the journal index, never from the
-// file; a crash at any point leaves the segments in place, the next open replays them (the
-// journal is always the newest truth, so replay is idempotent) and a later pass rewrites the file.
+// Why not one file per record: a small version's record used to become a `meta` file in a new
+// version directory, two directories and a file per version on each drive, and the kernel work of
+// those creations bounded sustained small writes and slowed every read meanwhile (BENCHMARKS.md,
+// run 8). Why not fsync per write: a per-file fsync costs three to four per version per drive.
 //
-// Only the checkpointer writes "meta" files and removes version directories. Commits (which may
-// place a shard file in a version directory before journaling its record) and the removal of a
-// directory take the key's lock, so a removal never deletes a shard file a commit just placed.
+// Why a commit without fsync is safe: until the pass has made the rows durable and dropped the
+// entry, readers take the record from the journal index, never from the database; a crash at any
+// point leaves the segments in place, the next open replays them (the journal is always the
+// newest truth, so replay is idempotent) and a later pass writes the rows again. The database
+// itself runs in WAL mode with synchronous=NORMAL, which a crash cannot corrupt.
+//
+// Only the checkpointer writes the record databases and removes version directories. Commits
+// (which may place a shard file in a version directory before journaling its record) and the
+// removal of a directory take the key's lock, so a removal never deletes a shard file a commit
+// just placed.
 import { type Drive, isDriveError } from '../disk/index.ts';
 import { lockName, type SetContext } from './context.ts';
 import type { DriveJournal, JournalEntry } from './journal.ts';
 import { journalStagingDirectory } from './journal-format.ts';
-import { versionRecordFile } from './layout.ts';
 
 export interface CheckpointOptions {
   /** A pass starts this long after the first change it would cover. */
@@ -30,8 +35,8 @@ export interface CheckpointOptions {
   indexedBytesTrigger: number;
   /** Named bound on the version directories removed at once per drive. */
   maxConcurrentApplies: number;
-  /** Named bound on the record files handed to the drive in one writeFiles call. */
-  maxFilesPerBatch: number;
+  /** Named bound on the records written to a drive's record database in one transaction. */
+  maxRecordsPerBatch: number;
 }
 
 export class Checkpointer {
@@ -123,15 +128,22 @@ export class Checkpointer {
     await drive.ensureDirectory(journalStagingDirectory, { durable: false });
     const entries = journal.entriesUpTo(upTo);
     const records = entries.filter((entry) => entry.kind === 'record');
-    for (let start = 0; start < records.length; start += this.#options.maxFilesPerBatch) {
-      await drive.writeFiles(
-        records.slice(start, start + this.#options.maxFilesPerBatch).map((entry) => ({
-          path: `${entry.directory}/${versionRecordFile}`,
+    for (let start = 0; start < records.length; start += this.#options.maxRecordsPerBatch) {
+      await drive.writeRecords(
+        records.slice(start, start + this.#options.maxRecordsPerBatch).map((entry) => ({
+          directory: entry.directory,
           data: entry.recordBytes,
         })),
       );
     }
     const removals = entries.filter((entry) => entry.kind === 'removal');
+    // Only the checkpointer writes the database: no lock needed for its rows. (A newer entry of a
+    // directory, if one came meanwhile, is read from the journal and written by the next pass.)
+    for (let start = 0; start < removals.length; start += this.#options.maxRecordsPerBatch) {
+      await drive.removeRecords(
+        removals.slice(start, start + this.#options.maxRecordsPerBatch).map((entry) => entry.directory),
+      );
+    }
     await forEachBounded(removals, this.#options.maxConcurrentApplies, (entry) =>
       this.#ctx.lock.run(lockName(entry.address), async () => {
         if (journal.isLatest(entry))

@@ -169,7 +169,7 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     intervalMs: settings.checkpointIntervalMs,
     indexedBytesTrigger: settings.checkpointTriggerBytes,
     maxConcurrentApplies: settings.maxConcurrentApplies,
-    maxFilesPerBatch: settings.maxFilesPerBatch,
+    maxRecordsPerBatch: settings.maxRecordsPerBatch,
   });
   // What the journals replayed goes to the record files soon.
   if (journals.some((journal) => journal.hasWork)) checkpointer.noteCommitted();
@@ -490,6 +490,7 @@ export class ErasureSet {
     await this.#checkpointer.stop();
     await this.#checkpointer.run().catch(() => {});
     await Promise.all(this.#ctx.journals.map((journal) => journal.close()));
+    await Promise.all(this.#ctx.drives.map((drive) => drive.closeRecords()));
   }
 }
 

@@ -22,8 +22,8 @@ export interface JournalSettings {
   maxJournaledBytes: number;
   /** Named bound on version directories removed at once per drive by a checkpoint; default 32. */
   maxConcurrentApplies: number;
-  /** Named bound on record files written in one batch by a checkpoint; default 256. */
-  maxFilesPerBatch: number;
+  /** Named bound on records written to a drive's record database in one transaction by a checkpoint; default 256. */
+  maxRecordsPerBatch: number;
 }
 
 export const journalDefaults: JournalSettings = {
@@ -34,5 +34,5 @@ export const journalDefaults: JournalSettings = {
   checkpointTriggerBytes: 16 * 1024 * 1024,
   maxJournaledBytes: 64 * 1024 * 1024,
   maxConcurrentApplies: 32,
-  maxFilesPerBatch: 256,
+  maxRecordsPerBatch: 256,
 };

@@ -75,6 +75,9 @@ export async function prepareDrives(
           await formatDrive(drive, { setId, driveIndex, driveCount: drives.length, ...geometry });
         }
         await drive.ensureDirectory(objectsDirectory);
+        // Creates the record database now, before any write: it notes whether the drive already
+        // held version directories (records in `meta` files, written before the database existed).
+        await drive.writeRecords([]);
         return entry.format === null && anyFormatted ? 'needs-rebuild' : 'online';
       } catch {
         return 'offline';

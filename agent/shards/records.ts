@@ -34,7 +34,8 @@ export async function readRecordCopy(
     ctx.driveConditions[driveIndex] === 'needs-rebuild' ? { state: 'unverified' } : { state: 'missing' };
   let bytes: Uint8Array;
   try {
-    // The journal holds the drive's newest changes; the record file only what was checkpointed.
+    // The journal holds the drive's newest changes; the record database what was checkpointed
+    // (and `meta` files, on drives written before the database existed).
     const journaled = await ctx.journals[driveIndex].lookup(directory);
     if (journaled !== undefined) {
       // The index is in memory: it must not answer for a drive that is gone.
@@ -42,7 +43,9 @@ export async function readRecordCopy(
       if (journaled.kind === 'removal') return absent;
       bytes = journaled.recordBytes;
     } else {
-      bytes = await ctx.drives[driveIndex].readFile(`${directory}/${versionRecordFile}`);
+      const stored = await ctx.drives[driveIndex].readRecord(directory, { fallbackFile: versionRecordFile });
+      if (stored === null) return absent;
+      bytes = stored;
     }
   } catch (error) {
     if (isDriveError(error, 'NOT_FOUND')) return absent;

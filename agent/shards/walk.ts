@@ -1,7 +1,7 @@
 // Walking the version directories of the set: the union over all drives (a drive may miss some
-// versions, or be empty after a replacement), level by level, so memory holds one directory
-// listing at a time, never the whole tree (plus the journaled versions not yet checkpointed, a
-// bounded set).
+// versions, or be empty after a replacement) of the directories on disk, level by level, so
+// memory holds one directory listing at a time, never the whole tree (plus the journaled versions
+// not yet checkpointed, a bounded set), merged with the drives' record databases read in pages.
 import { isDriveError } from '../disk/index.ts';
 import type { SetContext } from './context.ts';
 import { bucketDirectory, objectsDirectory, type VersionAddress } from './layout.ts';
@@ -53,19 +53,19 @@ async function journaledTree(ctx: SetContext, driveIndexes: number[]): Promise<M
   return tree;
 }
 
-/** Every version directory, as a drive-relative path. */
-export async function* walkVersionDirectories(
+/** Version directories that hold (or held) a file on any drive, in order. */
+async function* walkFileDirectories(
   ctx: SetContext,
-  options: { bucket?: string; driveIndexes?: number[] } = {},
+  bucket: string | undefined,
+  driveIndexes: number[],
 ): AsyncGenerator<string> {
-  const driveIndexes = options.driveIndexes ?? ctx.drives.map((_, index) => index);
   const journaled = await journaledTree(ctx, driveIndexes);
   const buckets =
-    options.bucket === undefined
+    bucket === undefined
       ? (await unionList(ctx, objectsDirectory, driveIndexes, journaled)).map(
           (name) => `${objectsDirectory}/${name}`,
         )
-      : [bucketDirectory(options.bucket)];
+      : [bucketDirectory(bucket)];
   for (const bucket of buckets) {
     for (const fanOut of await unionList(ctx, bucket, driveIndexes, journaled)) {
       for (const key of await unionList(ctx, `${bucket}/${fanOut}`, driveIndexes, journaled)) {
@@ -75,6 +75,69 @@ export async function* walkVersionDirectories(
       }
     }
   }
+}
+
+/** Named bound on the directories asked of a record database at a time. */
+const recordPageSize = 1000;
+
+/** Version directories with a row in one drive's record database under `prefix`, in order. */
+async function* databaseDirectories(
+  ctx: SetContext,
+  driveIndex: number,
+  prefix: string,
+): AsyncGenerator<string> {
+  // Every path component is fixed-length hex, so a prefix ending in '/' bounds a range: '0'
+  // follows '/' in byte order.
+  const before = `${prefix.slice(0, -1)}0`;
+  let after = prefix;
+  for (;;) {
+    let page: string[];
+    try {
+      page = await ctx.drives[driveIndex].listRecords({ after, before, limit: recordPageSize });
+    } catch (error) {
+      if (isDriveError(error, 'NOT_FOUND') || isDriveError(error, 'DRIVE_OFFLINE')) return;
+      throw error;
+    }
+    yield* page;
+    if (page.length < recordPageSize) return;
+    after = page[page.length - 1];
+  }
+}
+
+/** Merges sorted streams into one sorted stream without repeats. */
+async function* mergeSorted(streams: AsyncGenerator<string>[]): AsyncGenerator<string> {
+  const heads = await Promise.all(streams.map((stream) => stream.next()));
+  let last: string | undefined;
+  for (;;) {
+    let smallest = -1;
+    heads.forEach((head, index) => {
+      if (head.done) return;
+      if (smallest === -1 || head.value < (heads[smallest].value as string)) smallest = index;
+    });
+    if (smallest === -1) return;
+    const value = heads[smallest].value as string;
+    if (value !== last) yield value;
+    last = value;
+    heads[smallest] = await streams[smallest].next();
+  }
+}
+
+/**
+ * Every version directory, as a drive-relative path, in order: the union of the directories on
+ * the drives, the journaled versions and the rows of the drives' record databases (a small
+ * version has no directory at all once checkpointed).
+ */
+export function walkVersionDirectories(
+  ctx: SetContext,
+  options: { bucket?: string; driveIndexes?: number[] } = {},
+): AsyncGenerator<string> {
+  const driveIndexes = options.driveIndexes ?? ctx.drives.map((_, index) => index);
+  const prefix =
+    options.bucket === undefined ? `${objectsDirectory}/` : `${bucketDirectory(options.bucket)}/`;
+  return mergeSorted([
+    walkFileDirectories(ctx, options.bucket, driveIndexes),
+    ...driveIndexes.map((driveIndex) => databaseDirectories(ctx, driveIndex, prefix)),
+  ]);
 }
 
 /** The address recorded in any drive's copy of the record in this directory, or null. */

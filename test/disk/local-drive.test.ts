@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { constants } from 'node:fs';
-import { mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import test, { type ExecutionContext } from 'ava';
 import { type DriveError, FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
 
@@ -154,28 +155,117 @@ test('local drive: an append log grows by each append, syncData keeps it open, a
   t.truthy(error, 'opening a log that exists fails');
 });
 
-test('local drive: writeFiles creates or rewrites many files in place with their parents, and syncFileSystem answers', async (t) => {
-  const { drive } = await makeDrive(t);
-  await drive.writeFiles([
-    { path: 'a/b/c/one', data: Buffer.from('first version, longer') },
-    { path: 'a/b/d/two', data: Buffer.from('2') },
+test('local drive: the record database writes, replaces, reads, lists in order and removes records; they survive a reopen', async (t) => {
+  const { drive, root } = await makeDrive(t);
+  t.is(await drive.readRecord('objects/a/00/k/v1'), null, 'no database yet: no record');
+  t.deepEqual(await drive.listRecords({ after: 'objects/', before: 'objects0', limit: 10 }), []);
+  await drive.writeRecords([
+    { directory: 'objects/b/00/k/v2', data: Buffer.from('two, first') },
+    { directory: 'objects/a/00/k/v1', data: Buffer.from('one') },
+    { directory: 'other/x', data: Buffer.from('outside the range') },
   ]);
-  await drive.writeFiles([{ path: 'a/b/c/one', data: Buffer.from('1') }]);
-  t.is(Buffer.from(await drive.readFile('a/b/c/one')).toString(), '1', 'truncated and rewritten');
-  t.is(Buffer.from(await drive.readFile('a/b/d/two')).toString(), '2');
+  await drive.writeRecords([{ directory: 'objects/b/00/k/v2', data: Buffer.from('two') }]);
+  // Reads made in one turn travel to the worker together and each gets its own answer.
+  const [one, two, none] = await Promise.all([
+    drive.readRecord('objects/a/00/k/v1'),
+    drive.readRecord('objects/b/00/k/v2'),
+    drive.readRecord('objects/c/00/k/v3'),
+  ]);
+  t.is(Buffer.from(one as Uint8Array).toString(), 'one');
+  t.is(Buffer.from(two as Uint8Array).toString(), 'two', 'replaced');
+  t.is(none, null);
+  t.deepEqual(await drive.listRecords({ after: 'objects/', before: 'objects0', limit: 10 }), [
+    'objects/a/00/k/v1',
+    'objects/b/00/k/v2',
+  ]);
+  t.deepEqual(await drive.listRecords({ after: 'objects/a/00/k/v1', before: 'objects0', limit: 10 }), [
+    'objects/b/00/k/v2',
+  ]);
+  t.deepEqual(await drive.listRecords({ after: 'objects/', before: 'objects0', limit: 1 }), [
+    'objects/a/00/k/v1',
+  ]);
+  await drive.removeRecords(['objects/a/00/k/v1', 'objects/never/written']);
+  t.is(await drive.readRecord('objects/a/00/k/v1'), null);
   await drive.syncFileSystem();
   await Promise.all([drive.syncFileSystem(), drive.syncFileSystem()]);
-  t.throws(() => drive.writeFiles([{ path: '../escape', data: Buffer.from('x') }]), { message: /escapes/ });
+  await drive.closeRecords();
+  t.true((await readdir(join(root, 'records'))).includes('records.db'), 'records/records.db on the drive');
+  const reopened = new LocalDrive(root);
+  t.is(Buffer.from((await reopened.readRecord('objects/b/00/k/v2')) as Uint8Array).toString(), 'two');
+  await reopened.closeRecords();
+  await t.throwsAsync(drive.writeRecords([{ directory: '../escape', data: Buffer.from('x') }]), {
+    message: /escapes/,
+  });
 });
 
-test('local drive: writeFiles on a drive whose directory is gone is DRIVE_OFFLINE and does not recreate it', async (t) => {
+test('local drive: the record database of a drive whose directory is gone is DRIVE_OFFLINE, and the directory is not recreated', async (t) => {
   const { drive, root } = await makeDrive(t);
+  await drive.writeRecords([{ directory: 'objects/a/00/k/v1', data: Buffer.from('1') }]);
   await rm(root, { recursive: true });
-  const error = await t.throwsAsync<DriveError>(
-    drive.writeFiles([{ path: 'x/y/meta', data: Buffer.from('1') }]),
-  );
-  t.is(error?.code, 'DRIVE_OFFLINE');
+  for (const call of [
+    () => drive.writeRecords([{ directory: 'objects/a/00/k/v1', data: Buffer.from('2') }]),
+    () => drive.readRecord('objects/a/00/k/v1'),
+    () => drive.listRecords({ after: 'objects/', before: 'objects0', limit: 10 }),
+    () => drive.removeRecords(['objects/a/00/k/v1']),
+  ]) {
+    const error = await t.throwsAsync<DriveError>(call());
+    t.is(error?.code, 'DRIVE_OFFLINE');
+  }
   await t.throwsAsync(stat(root));
+});
+
+test('local drive: a database replaced under the agent (a new disk) is never answered from the old one', async (t) => {
+  const { drive, root } = await makeDrive(t);
+  await drive.writeRecords([{ directory: 'objects/a/00/k/v1', data: Buffer.from('old disk') }]);
+  await rm(join(root, 'records'), { recursive: true });
+  t.is(await drive.readRecord('objects/a/00/k/v1'), null);
+  await drive.writeRecords([{ directory: 'objects/b/00/k/v2', data: Buffer.from('new disk') }]);
+  t.deepEqual(await drive.listRecords({ after: 'objects/', before: 'objects0', limit: 10 }), [
+    'objects/b/00/k/v2',
+  ]);
+  await drive.closeRecords();
+});
+
+test('local drive: records in files are read as a fallback only on a drive that held version directories before its database', async (t) => {
+  const legacy = await makeDrive(t);
+  await mkdir(join(legacy.root, 'objects/a/00/k/v1'), { recursive: true });
+  await writeFile(join(legacy.root, 'objects/a/00/k/v1/meta'), 'from the file');
+  await legacy.drive.writeRecords([]);
+  const fromFile = await legacy.drive.readRecord('objects/a/00/k/v1', { fallbackFile: 'meta' });
+  t.is(Buffer.from(fromFile as Uint8Array).toString(), 'from the file');
+  t.is(await legacy.drive.readRecord('objects/a/00/k/v1'), null, 'no fallback asked: the database only');
+  await legacy.drive.writeRecords([
+    { directory: 'objects/a/00/k/v1', data: Buffer.from('from the database') },
+  ]);
+  const fromDatabase = await legacy.drive.readRecord('objects/a/00/k/v1', { fallbackFile: 'meta' });
+  t.is(Buffer.from(fromDatabase as Uint8Array).toString(), 'from the database', 'the row shadows the file');
+  t.is(await legacy.drive.readRecord('objects/b/00/k/v9', { fallbackFile: 'meta' }), null);
+  await legacy.drive.closeRecords();
+
+  const fresh = await makeDrive(t);
+  await fresh.drive.writeRecords([]);
+  await mkdir(join(fresh.root, 'objects/a/00/k/v1'), { recursive: true });
+  await writeFile(join(fresh.root, 'objects/a/00/k/v1/meta'), 'a stray file');
+  t.is(await fresh.drive.readRecord('objects/a/00/k/v1', { fallbackFile: 'meta' }), null);
+  await fresh.drive.closeRecords();
+});
+
+test('local drive: a record database of another application or schema version is CORRUPT, never rewritten', async (t) => {
+  const { drive, root } = await makeDrive(t);
+  await mkdir(join(root, 'records'));
+  const foreign = new DatabaseSync(join(root, 'records/records.db'));
+  foreign.exec('PRAGMA user_version = 7; CREATE TABLE other (x);');
+  foreign.close();
+  const error = await t.throwsAsync<DriveError>(drive.readRecord('objects/a/00/k/v1'));
+  t.is(error?.code, 'CORRUPT');
+  t.regex(error?.message ?? '', /version 7/);
+  const again = await t.throwsAsync<DriveError>(
+    drive.writeRecords([{ directory: 'x', data: Buffer.from('1') }]),
+  );
+  t.is(again?.code, 'CORRUPT');
+  const check = new DatabaseSync(join(root, 'records/records.db'));
+  t.is((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 7);
+  check.close();
 });
 
 test('local drive: an append log opened with durableAppends is O_DSYNC (each append is durable when it resolves)', async (t) => {

@@ -4,7 +4,15 @@ import test from 'ava';
 import { decodeVersionRecord, encodeVersionRecord } from '../../agent/shards/formats.ts';
 import { openErasureSet } from '../../agent/shards/index.ts';
 import { versionDirectory } from '../../agent/shards/layout.ts';
-import { bodyOf, filesUnder, makeDriveDirectories, noMetadata, patternBytes, readAll } from './helpers.ts';
+import {
+  bodyOf,
+  databaseRecords,
+  filesUnder,
+  makeDriveDirectories,
+  noMetadata,
+  patternBytes,
+  readAll,
+} from './helpers.ts';
 
 const address = { bucket: 'b', key: 'crashed overwrite', versionId: 'null' };
 
@@ -19,7 +27,7 @@ test('startup cleanup: a write that died between publishing its shard and its re
   const orphanDataId = '00000000-0000-4000-8000-0000000000ff';
   const directory = versionDirectory(address);
   for (const drive of drives) {
-    const current = decodeVersionRecord(await readFile(join(drive, directory, 'meta')));
+    const current = decodeVersionRecord(databaseRecords(drive).get(directory) as Buffer);
     const staged = {
       ...current.record,
       dataId: orphanDataId,
@@ -41,7 +49,15 @@ test('startup cleanup: a write that died between publishing its shard and its re
   for (const drive of drives) {
     t.deepEqual(await filesUnder(join(drive, 'tmp')), []);
     const names = (await filesUnder(join(drive, directory))).sort();
-    t.deepEqual(names, ['meta', `shard.${committed.dataId}`]);
+    t.deepEqual(
+      names,
+      [`shard.${committed.dataId}`],
+      'the orphan shard is gone; the record is in the database',
+    );
+    t.is(
+      decodeVersionRecord(databaseRecords(drive).get(directory) as Buffer).record.dataId,
+      committed.dataId,
+    );
   }
   t.true((await readAll((await set.readVersion(address)).body)).equals(data));
 });

@@ -1,14 +1,19 @@
 import { mkdir, readFile, rename, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import test from 'ava';
 import { FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
+import { decodeVersionRecord } from '../../agent/shards/formats.ts';
 import { openErasureSet, StoreError } from '../../agent/shards/index.ts';
+import { versionDirectory } from '../../agent/shards/layout.ts';
 import {
   bodyOf,
+  databaseRecords,
+  filesBesideRecords,
   filesUnder,
   makeDriveDirectories,
   noMetadata,
   patternBytes,
   readAll,
+  rewriteDatabaseRecord,
   shardFilePath,
 } from './helpers.ts';
 
@@ -107,16 +112,22 @@ test('bitrot: a corrupt inline record on one drive is read around and healed', a
   t.teardown(() => set.close());
   const data = patternBytes(4000, 'inline');
   const version = await set.writeVersion(address, bodyOf(data), { finalize: () => ({ a: 1 }) });
-  // The record reaches its file at a checkpoint (before, it is in the drives' journals).
+  // The record reaches the drives' record databases at a checkpoint (before, it is in their journals).
   await set.checkpoint();
-  const { path } = shardFilePath(drives, version, 1);
-  const original = await readFile(path);
-  await flipByte(path, original.byteLength - 10);
+  const { driveIndex } = shardFilePath(drives, version, 1);
+  const directory = versionDirectory(address);
+  const original = databaseRecords(drives[driveIndex]).get(directory) as Buffer;
+  rewriteDatabaseRecord(drives[driveIndex], directory, (bytes) => {
+    const damaged = Buffer.from(bytes);
+    damaged[damaged.byteLength - 10] ^= 0xff;
+    return damaged;
+  });
+  t.false((databaseRecords(drives[driveIndex]).get(directory) as Buffer).equals(original));
   t.true((await readAll((await set.readVersion(address)).body)).equals(data));
   t.is(set.metrics.corruptionsDetected, 1);
   await set.settle();
   await set.checkpoint();
-  t.true((await readFile(path)).equals(original));
+  t.true((databaseRecords(drives[driveIndex]).get(directory) as Buffer).equals(original));
 });
 
 test('bitrot beyond repair: m+1 damaged shards of one block is CORRUPT, not wrong data', async (t) => {
@@ -203,9 +214,11 @@ test('rebuild: an emptied (replaced) drive gets back exactly the files it had', 
   }
   await first.close();
   const before = new Map<string, Buffer>();
-  for (const file of await filesUnder(drives[3])) {
+  for (const file of await filesBesideRecords(drives[3])) {
     before.set(file, await readFile(`${drives[3]}/${file}`));
   }
+  const recordsBefore = databaseRecords(drives[3]);
+  t.is(recordsBefore.size, 3);
   await rm(drives[3], { recursive: true });
   await mkdir(drives[3]);
   const set = await openErasureSet({ drives, blockSizeBytes });
@@ -216,9 +229,10 @@ test('rebuild: an emptied (replaced) drive gets back exactly the files it had', 
   t.is(report.shardsRewritten, 3);
   t.is((await set.driveStates())[3].state, 'online');
   await set.checkpoint();
-  const after = await filesUnder(drives[3]);
+  const after = await filesBesideRecords(drives[3]);
   t.deepEqual(after, [...before.keys()]);
   for (const [file, bytes] of before) t.true((await readFile(`${drives[3]}/${file}`)).equals(bytes), file);
+  t.deepEqual(databaseRecords(drives[3]), recordsBefore, 'the same records, byte for byte');
 });
 
 test('failed mounts: drives that come back empty make versions unavailable, never deleted, until they return', async (t) => {
@@ -308,9 +322,10 @@ test('overwrite: the previous version is dropped from every drive once the new o
     const files = (await filesUnder(root)).filter((path) => path.startsWith('objects/'));
     t.deepEqual(
       files.map((path) => path.slice(path.lastIndexOf('/') + 1)),
-      ['meta', `shard.${second.dataId}`],
+      [`shard.${second.dataId}`],
     );
-    const record = await readFile(`${root}/${files[0]}`);
+    const record = databaseRecords(root).get(versionDirectory(address)) as Buffer;
+    t.is(decodeVersionRecord(record).record.dataId, second.dataId);
     t.false(record.includes('"previous"'));
   }
   t.is(set.metrics.degradedWrites, 0);

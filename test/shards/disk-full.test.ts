@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
 import { openErasureSet, type StoreError } from '../../agent/shards/index.ts';
-import { bodyOf, filesUnder, makeDriveDirectories, noMetadata, patternBytes, readAll } from './helpers.ts';
+import {
+  bodyOf,
+  filesBesideRecords,
+  filesUnder,
+  makeDriveDirectories,
+  noMetadata,
+  patternBytes,
+  readAll,
+} from './helpers.ts';
 
 /** Six drive directories on a real 8 MiB tmpfs, or null when this machine does not allow mount. */
 async function drivesOnSmallFilesystem(t: ExecutionContext): Promise<string[] | null> {
@@ -80,5 +88,5 @@ test('disk full on the fault-injecting drive: ENOSPC on m+1 drives is DISK_FULL 
     set.writeVersion(address, bodyOf(patternBytes(1_000_000, 'x')), noMetadata),
   );
   t.is(error?.code, 'DISK_FULL');
-  for (const root of roots) t.deepEqual(await filesUnder(root), ['format']);
+  for (const root of roots) t.deepEqual(await filesBesideRecords(root), ['format']);
 });

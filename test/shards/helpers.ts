@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import type { ExecutionContext } from 'ava';
 import { distributionFor, versionDirectory } from '../../agent/shards/layout.ts';
 
@@ -62,18 +63,68 @@ export async function filesUnder(directory: string): Promise<string[]> {
   }
 }
 
+/** Every file under a drive except its record database (records/records.db and its WAL files). */
+export async function filesBesideRecords(drive: string): Promise<string[]> {
+  return (await filesUnder(drive)).filter((path) => !path.startsWith('records/'));
+}
+
+/**
+ * The rows of a drive's record database (records/records.db), directory -> record bytes, read
+ * through a second connection beside the agent's (WAL mode allows it); empty when it has none.
+ */
+export function databaseRecords(drive: string): Map<string, Buffer> {
+  const rows = new Map<string, Buffer>();
+  let database: DatabaseSync;
+  try {
+    database = new DatabaseSync(join(drive, 'records', 'records.db'), { open: true });
+  } catch {
+    return rows;
+  }
+  try {
+    const exists = database.prepare("SELECT 1 FROM sqlite_master WHERE name = 'records'").get();
+    if (exists === undefined) return rows;
+    for (const row of database.prepare('SELECT directory, record FROM records ORDER BY directory').all()) {
+      rows.set(row.directory as string, Buffer.from(row.record as Uint8Array));
+    }
+    return rows;
+  } finally {
+    database.close();
+  }
+}
+
+/** Rewrites one row of a drive's record database (damage done behind the agent's back). */
+export function rewriteDatabaseRecord(
+  drive: string,
+  directory: string,
+  change: (bytes: Buffer) => Buffer,
+): void {
+  const database = new DatabaseSync(join(drive, 'records', 'records.db'));
+  try {
+    const row = database.prepare('SELECT record FROM records WHERE directory = ?').get(directory);
+    if (row === undefined) throw new Error(`no record for ${directory} on ${drive}`);
+    database
+      .prepare('UPDATE records SET record = ? WHERE directory = ?')
+      .run(change(Buffer.from(row.record as Uint8Array)), directory);
+  } finally {
+    database.close();
+  }
+}
+
 /** Every file anywhere on the drive that belongs to a given version (its record and shard). */
 export async function versionFiles(drive: string): Promise<string[]> {
   return (await filesUnder(join(drive, 'objects'))).map((path) => join('objects', path));
 }
 
-/** The path of the file holding shard `shardIndex` of a version (its record file when inline). */
+/**
+ * Where shard `shardIndex` of a version lives: its shard file, or for an inline version (whose
+ * shard is inside its record, a row of the drive's record database) the version's directory.
+ */
 export function shardFilePath(
   drives: string[],
   version: { address: { bucket: string; key: string; versionId: string }; dataId: string; inline: boolean },
   shardIndex: number,
 ): { driveIndex: number; path: string } {
   const driveIndex = distributionFor(version.address, drives.length).indexOf(shardIndex);
-  const file = version.inline ? 'meta' : `shard.${version.dataId}`;
-  return { driveIndex, path: join(drives[driveIndex], versionDirectory(version.address), file) };
+  const directory = join(drives[driveIndex], versionDirectory(version.address));
+  return { driveIndex, path: version.inline ? directory : join(directory, `shard.${version.dataId}`) };
 }

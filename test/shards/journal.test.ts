@@ -15,7 +15,15 @@ import {
 } from '../../agent/shards/journal-format.ts';
 import { versionDirectory } from '../../agent/shards/layout.ts';
 import { journalSampleVersions } from './fixtures/make-journal-sample.ts';
-import { bodyOf, filesUnder, makeDriveDirectories, noMetadata, patternBytes, readAll } from './helpers.ts';
+import {
+  bodyOf,
+  databaseRecords,
+  filesUnder,
+  makeDriveDirectories,
+  noMetadata,
+  patternBytes,
+  readAll,
+} from './helpers.ts';
 
 const quiet = { checkpointIntervalMs: 3_600_000 };
 
@@ -236,7 +244,12 @@ test('group commit: 64 concurrent small writes share journal batches, read back 
   t.is(set.metrics.checkpointedEntries, 64 * drives.length);
   for (const drive of drives) {
     const files = await filesUnder(drive);
-    t.is(files.filter((path) => path.endsWith('/meta')).length, 64);
+    t.is(databaseRecords(drive).size, 64);
+    t.deepEqual(
+      files.filter((path) => path.startsWith('objects/')),
+      [],
+      'small versions leave no directories behind',
+    );
     t.deepEqual(
       files.filter((path) => path.endsWith('.log')),
       [],
@@ -278,8 +291,11 @@ test('checkpoint failure: when a drive cannot sync its files the pass fails, its
   await reopened.checkpoint();
   for (const root of roots) t.deepEqual(await segmentsOf(root), []);
   t.deepEqual(
-    (await filesUnder(roots[4])).filter((path) => path.endsWith('/meta')).length,
-    versions.length - 1,
+    [...databaseRecords(roots[4]).keys()].sort(),
+    versions
+      .filter((_, index) => index !== 1)
+      .map(({ address }) => versionDirectory(address))
+      .sort(),
   );
 });
 
@@ -298,7 +314,7 @@ test('rebuild: a drive replaced while the set is open gets back the versions tha
   t.is(report.versionsChecked, 3);
   t.is(report.shardsRewritten, 3);
   await set.checkpoint();
-  t.is((await filesUnder(drives[3])).filter((path) => path.endsWith('/meta')).length, 3);
+  t.is(databaseRecords(drives[3]).size, 3);
   // Drive 3 now carries its share: with two other drives gone, everything still reads.
   await set.close();
   await rm(drives[0], { recursive: true });

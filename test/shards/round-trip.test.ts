@@ -1,7 +1,17 @@
 import test from 'ava';
 import { FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
 import { openErasureSet, StoreError } from '../../agent/shards/index.ts';
-import { bodyOf, filesUnder, makeDriveDirectories, noMetadata, patternBytes, readAll } from './helpers.ts';
+import { versionDirectory } from '../../agent/shards/layout.ts';
+import {
+  bodyOf,
+  databaseRecords,
+  filesBesideRecords,
+  filesUnder,
+  makeDriveDirectories,
+  noMetadata,
+  patternBytes,
+  readAll,
+} from './helpers.ts';
 
 const kibibyte = 1024;
 const mebibyte = 1024 * kibibyte;
@@ -37,22 +47,23 @@ for (const sizeBytes of sizes) {
   });
 }
 
-test('inline threshold: a version below it is one record file per drive and no shard file', async (t) => {
+test("inline threshold: a version below it is one row of each drive's record database, and no file", async (t) => {
   const drives = await makeDriveDirectories(t);
   const set = await openErasureSet({ drives });
   t.teardown(() => set.close());
-  await set.writeVersion(
-    { bucket: 'b', key: 'small', versionId: 'v' },
-    bodyOf(patternBytes(1000, 's')),
-    noMetadata,
-  );
-  // Committed to the drives' journals first; a checkpoint writes the record files.
+  const address = { bucket: 'b', key: 'small', versionId: 'v' };
+  await set.writeVersion(address, bodyOf(patternBytes(1000, 's')), noMetadata);
+  // Committed to the drives' journals first; a checkpoint writes the record databases.
   await set.checkpoint();
   for (const drive of drives) {
-    const files = (await filesUnder(drive)).filter((path) => path.startsWith('objects/'));
-    t.is(files.length, 1);
-    t.regex(files[0], /\/meta$/);
+    t.deepEqual(
+      (await filesUnder(drive)).filter((path) => path.startsWith('objects/')),
+      [],
+      'no directory or file for a small version',
+    );
+    t.deepEqual([...databaseRecords(drive).keys()], [versionDirectory(address)]);
   }
+  t.deepEqual(await readAll((await set.readVersion(address)).body), patternBytes(1000, 's'));
 });
 
 test('ranged reads: any range returns exactly those bytes, across block edges', async (t) => {
@@ -183,7 +194,11 @@ test('finalize throws: nothing is committed, the error propagates, temp files ar
     { message: 'checksum mismatch' },
   );
   t.is(await set.statVersion(address), null);
-  for (const drive of drives) t.deepEqual(await filesUnder(drive), ['format']);
+  await set.checkpoint();
+  for (const drive of drives) {
+    t.deepEqual(await filesBesideRecords(drive), ['format']);
+    t.is(databaseRecords(drive).size, 0);
+  }
 });
 
 test('a body that throws mid-stream leaves nothing', async (t) => {
@@ -197,7 +212,11 @@ test('a body that throws mid-stream leaves nothing', async (t) => {
   const address = { bucket: 'b', key: 'broken', versionId: 'v' };
   await t.throwsAsync(set.writeVersion(address, failing(), noMetadata), { message: 'client went away' });
   t.is(await set.statVersion(address), null);
-  for (const drive of drives) t.deepEqual(await filesUnder(drive), ['format']);
+  await set.checkpoint();
+  for (const drive of drives) {
+    t.deepEqual(await filesBesideRecords(drive), ['format']);
+    t.is(databaseRecords(drive).size, 0);
+  }
 });
 
 test('an aborted write leaves nothing and rejects with the abort reason', async (t) => {
@@ -215,7 +234,11 @@ test('an aborted write leaves nothing and rejects with the abort reason', async 
     message: 'aborted by caller',
   });
   t.is(await set.statVersion(address), null);
-  for (const drive of drives) t.deepEqual(await filesUnder(drive), ['format']);
+  await set.checkpoint();
+  for (const drive of drives) {
+    t.deepEqual(await filesBesideRecords(drive), ['format']);
+    t.is(databaseRecords(drive).size, 0);
+  }
 });
 
 test('ranged reads touch only the blocks they need, and only the k data shards of each', async (t) => {
