@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { cp, readFile, rm } from 'node:fs/promises';
+import { cp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import test from 'ava';
 import {
   decodeDriveFormat,
@@ -10,11 +11,15 @@ import {
   shardHeaderBytes,
 } from '../../agent/shards/formats.ts';
 import { openErasureSet, StoreError } from '../../agent/shards/index.ts';
-import { filesUnder, makeDriveDirectories, readAll } from './helpers.ts';
+import { versionDirectory } from '../../agent/shards/layout.ts';
+import { databaseRecords, filesUnder, makeDriveDirectories, readAll } from './helpers.ts';
 
-// fixtures/v1 was written by fixtures/make-sample.ts with format version 1 and is frozen: these
-// tests prove that today's code still reads it. The contents are pinned by their SHA-256.
+// fixtures/v1 and fixtures/v2 were written by fixtures/make-sample.ts and are frozen: these tests
+// prove that today's code still reads them. v1 (until 29 Nov 2026) keeps each record in a `meta`
+// file of its version directory; v2 keeps them in each drive's record database
+// (records/records.db). The contents are pinned by their SHA-256.
 const sampleDirectory = join(import.meta.dirname, 'fixtures', 'v1');
+const samples = { v1: sampleDirectory, v2: join(import.meta.dirname, 'fixtures', 'v2') };
 const sample = [
   {
     address: { bucket: 'sample', key: 'inline ../%', versionId: 'v1' },
@@ -36,49 +41,54 @@ const sample = [
   },
 ];
 
-async function copySample(t: Parameters<typeof makeDriveDirectories>[0]): Promise<string[]> {
+async function copySample(
+  t: Parameters<typeof makeDriveDirectories>[0],
+  directory: string = sampleDirectory,
+): Promise<string[]> {
   const drives = await makeDriveDirectories(t);
   for (const [index, drive] of drives.entries())
-    await cp(join(sampleDirectory, `drive-${index}`), drive, { recursive: true });
+    await cp(join(directory, `drive-${index}`), drive, { recursive: true });
   return drives;
 }
 
-test('format v1: a committed sample erasure set opens and every version reads back byte-identical', async (t) => {
-  const drives = await copySample(t);
-  const set = await openErasureSet({ drives });
-  t.teardown(() => set.close());
-  for (const expected of sample) {
-    const { version, body } = await set.readVersion(expected.address);
-    t.is(version.sizeBytes, expected.sizeBytes);
-    t.deepEqual(version.metadata, expected.metadata);
-    t.is(
-      createHash('sha256')
-        .update(await readAll(body))
-        .digest('hex'),
-      expected.sha256,
-    );
-  }
-  const listed = [];
-  for await (const version of set.listVersions()) listed.push(version.address.key);
-  t.deepEqual(listed.sort(), sample.map((entry) => entry.address.key).sort());
-});
+for (const [name, directory] of Object.entries(samples)) {
+  test(`format ${name}: a committed sample erasure set opens and every version reads back byte-identical`, async (t) => {
+    const drives = await copySample(t, directory);
+    const set = await openErasureSet({ drives });
+    t.teardown(() => set.close());
+    for (const expected of sample) {
+      const { version, body } = await set.readVersion(expected.address);
+      t.is(version.sizeBytes, expected.sizeBytes);
+      t.deepEqual(version.metadata, expected.metadata);
+      t.is(
+        createHash('sha256')
+          .update(await readAll(body))
+          .digest('hex'),
+        expected.sha256,
+      );
+    }
+    const listed = [];
+    for await (const version of set.listVersions()) listed.push(version.address.key);
+    t.deepEqual(listed.sort(), sample.map((entry) => entry.address.key).sort());
+  });
 
-test('format v1: with m drives of the sample gone, the versions still read (parity of v1 decodes)', async (t) => {
-  const drives = await copySample(t);
-  await rm(drives[0], { recursive: true });
-  await rm(drives[1], { recursive: true });
-  const set = await openErasureSet({ drives });
-  t.teardown(() => set.close());
-  for (const expected of sample) {
-    const { body } = await set.readVersion(expected.address);
-    t.is(
-      createHash('sha256')
-        .update(await readAll(body))
-        .digest('hex'),
-      expected.sha256,
-    );
-  }
-});
+  test(`format ${name}: with m drives of the sample gone, the versions still read (its parity decodes)`, async (t) => {
+    const drives = await copySample(t, directory);
+    await rm(drives[0], { recursive: true });
+    await rm(drives[1], { recursive: true });
+    const set = await openErasureSet({ drives });
+    t.teardown(() => set.close());
+    for (const expected of sample) {
+      const { body } = await set.readVersion(expected.address);
+      t.is(
+        createHash('sha256')
+          .update(await readAll(body))
+          .digest('hex'),
+        expected.sha256,
+      );
+    }
+  });
+}
 
 test('format v1: each file of the sample begins with its magic and version 1 and decodes', async (t) => {
   const files = await filesUnder(join(sampleDirectory, 'drive-0'));
@@ -106,6 +116,76 @@ test('format v1: each file of the sample begins with its magic and version 1 and
     blockSizeBytes: 4096,
     dataId: '00000000-0000-4000-8000-000000000003',
   });
+});
+
+test('format v2: the sample records are rows of each drive record database, CFRD version 1, and decode', async (t) => {
+  const drive = join(samples.v2, 'drive-0');
+  const files = await filesUnder(drive);
+  t.deepEqual(
+    files.filter((path) => path.endsWith('/meta')),
+    [],
+    'no record files',
+  );
+  const database = new DatabaseSync(join(drive, 'records', 'records.db'), { readOnly: true });
+  t.teardown(() => database.close());
+  t.is(
+    (database.prepare('PRAGMA application_id').get() as { application_id: number }).application_id,
+    0x43465244,
+  );
+  t.is((database.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 1);
+  const rows = database.prepare('SELECT directory, record FROM records').all() as {
+    directory: string;
+    record: Uint8Array;
+  }[];
+  t.deepEqual(
+    rows.map((row) => row.directory).sort(),
+    sample.map((entry) => versionDirectory(entry.address)).sort(),
+  );
+  for (const row of rows) {
+    const bytes = Buffer.from(row.record);
+    t.is(bytes.subarray(0, 8).toString('latin1'), 'COFFREVM');
+    t.is(decodeVersionRecord(bytes).record.bucket, 'sample');
+  }
+  t.is(
+    files.filter((path) => path.includes('/shard.')).length,
+    1,
+    'the one version past the inline threshold',
+  );
+});
+
+test('format v1 upgraded: untouched versions are still read from their files; a changed one moves to the database and survives a reopen', async (t) => {
+  const drives = await copySample(t);
+  const changed = sample[1].address;
+  const set = await openErasureSet({ drives });
+  await set.updateMetadata(changed, (old) => ({ ...old, label: 'changed after the upgrade' }));
+  await set.checkpoint();
+  for (const drive of drives) {
+    t.deepEqual([...databaseRecords(drive).keys()], [versionDirectory(changed)]);
+    const file = await readFile(join(drive, versionDirectory(changed), 'meta'));
+    t.is(decodeVersionRecord(file).record.metadata.label, 'blocks', 'the old file is left, shadowed');
+  }
+  await set.close();
+  const reopened = await openErasureSet({ drives });
+  t.teardown(() => reopened.close());
+  for (const expected of sample) {
+    const { version, body } = await reopened.readVersion(expected.address);
+    t.deepEqual(
+      version.metadata,
+      expected.address === changed
+        ? { ...expected.metadata, label: 'changed after the upgrade' }
+        : expected.metadata,
+    );
+    t.is(
+      createHash('sha256')
+        .update(await readAll(body))
+        .digest('hex'),
+      expected.sha256,
+    );
+  }
+  await reopened.deleteVersion(sample[0].address);
+  await reopened.checkpoint();
+  t.is(await reopened.statVersion(sample[0].address), null, 'a version read from its files can be removed');
+  for (const drive of drives) await t.throwsAsync(stat(join(drive, versionDirectory(sample[0].address))));
 });
 
 test('formats: a record with a wrong magic, a future version or a flipped bit is CORRUPT', (t) => {
