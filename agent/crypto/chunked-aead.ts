@@ -231,7 +231,6 @@ export async function* decryptChunks(
 ): AsyncIterable<Uint8Array> {
   assertChunkParameters(parameters);
   const { chunkSizeBytes } = parameters;
-  const sealed = Buffer.allocUnsafe(chunkSizeBytes + gcmTagBytes);
   let chunkIndex = plan.firstChunkIndex;
   const endChunkIndex = plan.firstChunkIndex + plan.chunkCount;
   let filledBytes = 0;
@@ -240,6 +239,9 @@ export async function* decryptChunks(
   const sealedSizeOf = (index: number): number =>
     Math.min(chunkSizeBytes, plan.plaintextSizeBytes - index * chunkSizeBytes) + gcmTagBytes;
   let expectedBytes = sealedSizeOf(chunkIndex);
+  // Sized for the largest chunk read (the first: only the object's last chunk is short), so a
+  // small object's GET does not allocate a whole chunk.
+  const sealed = Buffer.allocUnsafe(expectedBytes);
   for await (const piece of ciphertext) {
     let offsetBytes = 0;
     while (offsetBytes < piece.length) {

@@ -84,6 +84,12 @@ export interface GetObjectInput {
   range?: RangeRequest;
   /** SSE-C: the key the version was written with (required for such a version, refused otherwise). */
   customerKey?: CustomerKey | null;
+  /**
+   * The version as `headIndexed` found it for this same request (a GET checks its conditions on
+   * it first): read without looking it up in the index again. It must be the version the other
+   * fields name.
+   */
+  resolved?: IndexedVersion;
 }
 
 export interface GetObjectResult {
@@ -255,13 +261,26 @@ export class Objects {
     versionId?: string;
     customerKey?: CustomerKey | null;
   }): ObjectVersionRecord {
-    const record = this.resolve(input).record;
-    assertCustomerKeyFor(record, input.customerKey);
-    return structuredClone(record);
+    return this.headIndexed(input).record;
+  }
+
+  /**
+   * HeadObject with the version's store id: what a GET hands back to `get` as `resolved`. The record
+   * is the caller's own (parsed from the index for this call), as are those `get` returns.
+   */
+  headIndexed(input: {
+    bucket: string;
+    key: string;
+    versionId?: string;
+    customerKey?: CustomerKey | null;
+  }): IndexedVersion {
+    const indexed = this.resolve(input);
+    assertCustomerKeyFor(indexed.record, input.customerKey);
+    return indexed;
   }
 
   async get(input: GetObjectInput): Promise<GetObjectResult> {
-    const indexed = this.resolve(input);
+    const indexed = input.resolved ?? this.resolve(input);
     const record = indexed.record;
     assertCustomerKeyFor(record, input.customerKey);
     const readOptions = { customerKey: input.customerKey ?? null };
@@ -271,11 +290,7 @@ export class Objects {
       const manifest = await readManifest(this.#context.store, address);
       const whole = { offsetBytes: 0, lengthBytes: record.sizeBytes };
       const body = readManifestRange(this.#context.store, manifest, range ?? whole, readOptions);
-      return {
-        version: structuredClone(record),
-        body,
-        range: range && { ...range, totalSizeBytes: record.sizeBytes },
-      };
+      return { version: record, body, range: range && { ...range, totalSizeBytes: record.sizeBytes } };
     }
     const { body } = await this.#context.store
       .readVersion(address, range ?? undefined, readOptions)
@@ -289,11 +304,7 @@ export class Objects {
           key: input.key,
         });
       });
-    return {
-      version: structuredClone(record),
-      body,
-      range: range && { ...range, totalSizeBytes: record.sizeBytes },
-    };
+    return { version: record, body, range: range && { ...range, totalSizeBytes: record.sizeBytes } };
   }
 
   /**

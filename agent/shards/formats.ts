@@ -115,7 +115,17 @@ export function encodeVersionRecord(record: VersionRecord, inlinePayload: Uint8A
   return bytes;
 }
 
-export function decodeVersionRecord(bytes: Uint8Array): { record: VersionRecord; inlinePayload: Uint8Array } {
+/** Records already parsed, with the JSON bytes they were parsed from (see decodeVersionRecord). */
+export type ParsedRecords = { json: Uint8Array; record: VersionRecord }[];
+
+/**
+ * Decodes a version record. With `parsed`, a record whose JSON bytes equal those of one already in
+ * it is not parsed again: the same object is returned (and a new one is added to it).
+ */
+export function decodeVersionRecord(
+  bytes: Uint8Array,
+  parsed?: ParsedRecords,
+): { record: VersionRecord; inlinePayload: Uint8Array } {
   const view = checkMagic(bytes, versionRecordMagic, 'version record');
   const jsonBytes = view.getUint32(12);
   const payloadBytes = view.getUint32(16);
@@ -123,10 +133,13 @@ export function decodeVersionRecord(bytes: Uint8Array): { record: VersionRecord;
   if (crc32(bytes.subarray(0, bytes.byteLength - 4)) !== view.getUint32(bytes.byteLength - 4)) {
     throw corrupt('version record: checksum mismatch');
   }
-  const record = JSON.parse(
-    Buffer.from(bytes.subarray(20, 20 + jsonBytes)).toString('utf8'),
-  ) as VersionRecord;
-  return { record, inlinePayload: bytes.subarray(20 + jsonBytes, 20 + jsonBytes + payloadBytes) };
+  const json = bytes.subarray(20, 20 + jsonBytes);
+  const inlinePayload = bytes.subarray(20 + jsonBytes, 20 + jsonBytes + payloadBytes);
+  const known = parsed?.find((entry) => Buffer.compare(entry.json, json) === 0);
+  if (known !== undefined) return { record: known.record, inlinePayload };
+  const record = JSON.parse(Buffer.from(json).toString('utf8')) as VersionRecord;
+  parsed?.push({ json, record });
+  return { record, inlinePayload };
 }
 
 export interface ShardHeader {

@@ -9,7 +9,7 @@
 import { isDriveError } from '../disk/index.ts';
 import type { SetContext } from './context.ts';
 import { StoreError } from './errors.ts';
-import { decodeVersionRecord, type VersionRecord } from './formats.ts';
+import { decodeVersionRecord, type ParsedRecords, type VersionRecord } from './formats.ts';
 import { versionRecordFile } from './layout.ts';
 
 export type RecordCopy =
@@ -25,14 +25,16 @@ export type RecordCopy =
   | { state: 'offline'; error: unknown }
   | { state: 'corrupt'; error: unknown };
 
-export async function readRecordCopy(
+type FetchedCopy = { state: 'bytes'; bytes: Uint8Array } | Exclude<RecordCopy, { state: 'present' }>;
+
+/** A drive's record bytes for a directory: its journal first, then its record database. */
+async function fetchRecordBytes(
   ctx: SetContext,
   driveIndex: number,
   directory: string,
-): Promise<RecordCopy> {
-  const absent: RecordCopy =
+): Promise<FetchedCopy> {
+  const absent: FetchedCopy =
     ctx.driveConditions[driveIndex] === 'needs-rebuild' ? { state: 'unverified' } : { state: 'missing' };
-  let bytes: Uint8Array;
   try {
     // The journal holds the drive's newest changes; the record database what was checkpointed
     // (and `meta` files, on drives written before the database existed).
@@ -41,18 +43,25 @@ export async function readRecordCopy(
       // The index is in memory: it must not answer for a drive that is gone.
       await ctx.drives[driveIndex].checkOnline();
       if (journaled.kind === 'removal') return absent;
-      bytes = journaled.recordBytes;
-    } else {
-      const stored = await ctx.drives[driveIndex].readRecord(directory, { fallbackFile: versionRecordFile });
-      if (stored === null) return absent;
-      bytes = stored;
+      return { state: 'bytes', bytes: journaled.recordBytes };
     }
+    const stored = await ctx.drives[driveIndex].readRecord(directory, { fallbackFile: versionRecordFile });
+    return stored === null ? absent : { state: 'bytes', bytes: stored };
   } catch (error) {
     if (isDriveError(error, 'NOT_FOUND')) return absent;
     return { state: 'offline', error };
   }
+}
+
+/**
+ * Decodes fetched bytes. `parsed` remembers the records already decoded from the same read: the
+ * drives' copies of one write carry byte-identical JSON (only their inline shards differ), which
+ * is then parsed once and shared. Records of copies are therefore never to be changed in place.
+ */
+function decodeCopy(ctx: SetContext, fetched: FetchedCopy, parsed: ParsedRecords): RecordCopy {
+  if (fetched.state !== 'bytes') return fetched;
   try {
-    const { record, inlinePayload } = decodeVersionRecord(bytes);
+    const { record, inlinePayload } = decodeVersionRecord(fetched.bytes, parsed);
     const previous =
       record.previous === undefined
         ? null
@@ -67,8 +76,20 @@ export async function readRecordCopy(
   }
 }
 
-export function readRecordCopies(ctx: SetContext, directory: string): Promise<RecordCopy[]> {
-  return Promise.all(ctx.drives.map((_, driveIndex) => readRecordCopy(ctx, driveIndex, directory)));
+export async function readRecordCopy(
+  ctx: SetContext,
+  driveIndex: number,
+  directory: string,
+): Promise<RecordCopy> {
+  return decodeCopy(ctx, await fetchRecordBytes(ctx, driveIndex, directory), []);
+}
+
+export async function readRecordCopies(ctx: SetContext, directory: string): Promise<RecordCopy[]> {
+  const fetched = await Promise.all(
+    ctx.drives.map((_, driveIndex) => fetchRecordBytes(ctx, driveIndex, directory)),
+  );
+  const parsed: ParsedRecords = [];
+  return fetched.map((copy) => decodeCopy(ctx, copy, parsed));
 }
 
 export type Resolution =

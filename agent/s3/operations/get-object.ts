@@ -95,7 +95,8 @@ async function readObject(
   if (!context.request.complete) await discardRequestBody(context.request);
   const address = { bucket: endpoint.bucket, key: endpoint.key, versionId: endpoint.versionId };
   const customerKey = readCustomerKey(context);
-  const record = context.layer.objects.head({ ...address, customerKey });
+  const indexed = context.layer.objects.headIndexed({ ...address, customerKey });
+  const record = indexed.record;
   const outcome = evaluateReadConditions(
     {
       ifMatch: context.header('if-match'),
@@ -122,7 +123,7 @@ async function readObject(
     return;
   }
   const range = await requestedRange(context, endpoint, record);
-  const pinned = { ...address, versionId: record.versionId, range, customerKey };
+  const pinned = { ...address, versionId: record.versionId, range, customerKey, resolved: indexed };
   const checksumMode = context.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
   const headers: ResponseHeaders = {
     ...context.commonHeaders,
