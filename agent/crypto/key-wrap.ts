@@ -2,8 +2,9 @@
 // additional authenticated data, so a wrapped key cannot be moved to another purpose or owner
 // (a tenant key to another tenant, a data key to other chunk parameters) without failing to open.
 import assert from 'node:assert/strict';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { CryptoError } from './errors.ts';
+import { pooledRandomBytes } from './random-pool.ts';
 
 const nonceBytes = 12;
 const tagBytes = 16;
@@ -23,7 +24,7 @@ export function wrapSecret(
   keyId: string,
   secret: Uint8Array,
   context: string,
-  random: (size: number) => Buffer = randomBytes,
+  random: (size: number) => Buffer = pooledRandomBytes,
 ): WrappedSecret {
   assert.equal(wrappingKey.length, wrappingKeyBytes, 'a key-encryption key is 256 bits');
   const nonce = random(nonceBytes);

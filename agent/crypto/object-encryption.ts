@@ -2,7 +2,6 @@
 // data key wrapped by the tenant's key (or, for SSE-C, by the customer's key), and the chunked
 // AES-256-GCM stream of chunked-aead.ts. The envelope is what the object record keeps; it holds
 // no secret in the clear.
-import { randomBytes } from 'node:crypto';
 import {
   type ByteRange,
   type ChunkParameters,
@@ -24,6 +23,7 @@ import {
 } from './customer-key.ts';
 import { CryptoError } from './errors.ts';
 import { unwrapSecret, type WrappedSecret, wrapSecret } from './key-wrap.ts';
+import { pooledRandomBytes } from './random-pool.ts';
 import type { TenantKeyring } from './tenant-keyring.ts';
 
 export const envelopeFormatVersion = 1 as const;
@@ -81,7 +81,7 @@ export class ObjectEncryption {
   constructor(options: ObjectEncryptionOptions) {
     this.#keyring = options.keyring;
     this.#chunkSizeBytes = options.chunkSizeBytes ?? defaultChunkSizeBytes;
-    this.#random = options.random ?? randomBytes;
+    this.#random = options.random ?? pooledRandomBytes;
     if (this.#chunkSizeBytes < 1 || this.#chunkSizeBytes > maximumChunkSizeBytes) {
       throw new RangeError(`chunk size must be 1..${maximumChunkSizeBytes} bytes`);
     }

@@ -7,12 +7,12 @@
 // durably, on every drive given: losing a tenant's keys would lose all its data, so they are kept
 // as many times as there are drives (a copy that is missing, damaged or does not open is skipped
 // on read). Opened tenant keys are cached, so a PUT costs no master-key (KMS) call.
-import { randomBytes } from 'node:crypto';
 import type { Drive } from '../disk/index.ts';
 import { isDriveError } from '../disk/index.ts';
 import { CryptoError } from './errors.ts';
 import type { KeyProvider } from './key-provider.ts';
 import { unwrapSecret, type WrappedSecret, wrappingKeyBytes, wrapSecret } from './key-wrap.ts';
+import { pooledRandomBytes } from './random-pool.ts';
 
 const fileMagic = 'coffre.tenant-keys';
 const fileFormatVersion = 1;
@@ -70,7 +70,7 @@ export class TenantKeyring {
     this.#drives = Array.isArray(options.drive) ? options.drive : [options.drive];
     if (this.#drives.length === 0) throw new RangeError('a tenant keyring needs at least one drive');
     this.#clock = options.clock ?? Date.now;
-    this.#random = options.random ?? randomBytes;
+    this.#random = options.random ?? pooledRandomBytes;
   }
 
   /** Seals a data key under the tenant's current key, creating that key on the tenant's first object. */

@@ -116,11 +116,21 @@ export class QuotaAdmission implements CommitAdmission {
     }
   }
 
+  /**
+   * Owners already looked up. A bucket id never changes owner: new ids name their tenant
+   * (`<tenant>/<name>`) and an id from before per-tenant names is never given to a new bucket.
+   */
+  readonly #owners = new Map<string, string>();
+
   #ownerOf(bucket: string): string | null {
+    const known = this.#owners.get(bucket);
+    if (known !== undefined) return known;
     const row = this.#index.statement('SELECT owner_tenant_id FROM buckets WHERE id = ?').get(bucket) as
       | { owner_tenant_id: string }
       | undefined;
-    return row?.owner_tenant_id ?? null;
+    if (row === undefined) return null;
+    this.#owners.set(bucket, row.owner_tenant_id);
+    return row.owner_tenant_id;
   }
 
   #partBytesOfUpload(uploadId: string): number {
