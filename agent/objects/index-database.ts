@@ -5,7 +5,7 @@
 // of another format, or was left half-built.
 import { existsSync, rmSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
 const indexMagic = 'coffre.objects.index';
 // 2: buckets are keyed by id (per-tenant namespaces); a version 1 index is rebuilt from the store.
@@ -202,16 +202,36 @@ export function markComplete(database: DatabaseSync): void {
  * update is redone from the store at the next open. One fsync per write instead of two.
  */
 export function inTransaction<T>(database: DatabaseSync, work: () => T, durable: boolean): T {
-  database.exec(durable ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
-  database.exec('BEGIN IMMEDIATE');
+  run(database, durable ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
+  run(database, 'BEGIN IMMEDIATE');
   try {
     const result = work();
-    database.exec('COMMIT');
+    run(database, 'COMMIT');
     return result;
   } catch (error) {
-    database.exec('ROLLBACK');
+    run(database, 'ROLLBACK');
     throw error;
   }
+}
+
+const preparedControls = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
+
+/**
+ * Runs a transaction-control statement (BEGIN, COMMIT, SAVEPOINT, a PRAGMA), prepared once per
+ * database: every index update runs several, and `exec` would compile each every time.
+ */
+export function run(database: DatabaseSync, sql: string): void {
+  let statements = preparedControls.get(database);
+  if (statements === undefined) {
+    statements = new Map();
+    preparedControls.set(database, statements);
+  }
+  let statement = statements.get(sql);
+  if (statement === undefined) {
+    statement = database.prepare(sql);
+    statements.set(sql, statement);
+  }
+  statement.run();
 }
 
 /**

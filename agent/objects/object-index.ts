@@ -2,7 +2,7 @@
 // synchronous (node:sqlite's DatabaseSync), short, and touches a bounded number of rows.
 import assert from 'node:assert/strict';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { inTransaction, WriteAheadLogSync } from './index-database.ts';
+import { inTransaction, run, WriteAheadLogSync } from './index-database.ts';
 import { IndexGroupCommit } from './index-group-commit.ts';
 import { keyToBytes } from './key-bytes.ts';
 import type { BucketRecord, ObjectVersionRecord, PartRecord, UploadRecord } from './records.ts';
@@ -352,14 +352,14 @@ export class ObjectIndex {
   /** Runs `work` in a savepoint of the current transaction: if it throws, only its changes go. */
   isolated<T>(work: () => T): T {
     assert.notEqual(this.#inTransaction, null, 'a savepoint lives inside a transaction');
-    this.database.exec('SAVEPOINT isolated');
+    run(this.database, 'SAVEPOINT isolated');
     try {
       const result = work();
-      this.database.exec('RELEASE isolated');
+      run(this.database, 'RELEASE isolated');
       return result;
     } catch (error) {
-      this.database.exec('ROLLBACK TO isolated');
-      this.database.exec('RELEASE isolated');
+      run(this.database, 'ROLLBACK TO isolated');
+      run(this.database, 'RELEASE isolated');
       throw error;
     }
   }

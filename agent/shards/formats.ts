@@ -2,7 +2,8 @@
 // version, so a future version can read (or refuse) what an older one wrote; test/shards holds a
 // committed sample of version 1 of each.
 //
-// Version record file ("meta", one per drive per version):
+// Version record (one per drive per version: a row of the drive's record database, or a "meta" file on
+// drives written before it):
 //   0  magic "COFFREVM"        8  format version u16 (1)   10 reserved u16 (0)
 //   12 JSON length u32         16 inline payload length u32
 //   20 JSON (UTF-8, VersionRecord)   then the inline payload (this drive's shard blocks)
@@ -104,9 +105,11 @@ export function encodeVersionRecord(record: VersionRecord, inlinePayload: Uint8A
     json = Buffer.from(JSON.stringify(record), 'utf8');
     jsonOfRecord.set(record, json);
   }
-  const bytes = Buffer.alloc(20 + json.byteLength + inlinePayload.byteLength + 4);
+  // From Node's buffer pool (small records are the common case); every byte is written below.
+  const bytes = Buffer.allocUnsafe(20 + json.byteLength + inlinePayload.byteLength + 4);
   bytes.write(versionRecordMagic, 0, 'latin1');
   bytes.writeUInt16BE(currentFormatVersion, 8);
+  bytes.writeUInt16BE(0, 10);
   bytes.writeUInt32BE(json.byteLength, 12);
   bytes.writeUInt32BE(inlinePayload.byteLength, 16);
   json.copy(bytes, 20);

@@ -69,9 +69,11 @@ export function encodeJournalEntry(change: JournalChange): Uint8Array {
   if (payloadBytes > maxEntryPayloadBytes) {
     throw new RangeError(`journal entry of ${payloadBytes} bytes exceeds ${maxEntryPayloadBytes}`);
   }
-  const bytes = Buffer.alloc(entryFrameBytes + payloadBytes);
+  // From Node's buffer pool (small entries are the common case); every byte is written below.
+  const bytes = Buffer.allocUnsafe(entryFrameBytes + payloadBytes);
   bytes.writeUInt32BE(payloadBytes, 0);
   bytes.writeUInt8(change.kind === 'record' ? recordKind : removalKind, entryFrameBytes);
+  bytes.fill(0, entryFrameBytes + 1, entryFrameBytes + 4);
   bytes.set(body, entryFrameBytes + 4);
   bytes.writeUInt32BE(crc32(bytes.subarray(entryFrameBytes)), 4);
   return bytes;

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DatabaseSync, SQLInputValue, StatementResultingChanges } from 'node:sqlite';
 import test from 'ava';
 import { isObjectError } from '../../agent/objects/errors.ts';
 import { openIndexDatabase, WriteAheadLogSync } from '../../agent/objects/index-database.ts';
@@ -149,6 +150,29 @@ test('KeyedMutex: one holder per name at a time, in arrival order, and idle name
   t.is(mutex.size, 0);
 });
 
+/** The SQL of every statement run from now on (transaction control included: it is prepared once and run). */
+function recordStatementsRun(database: DatabaseSync): string[] {
+  const executed: string[] = [];
+  const exec = database.exec.bind(database);
+  database.exec = (sql: string) => {
+    executed.push(sql);
+    exec(sql);
+  };
+  const prepare = database.prepare.bind(database);
+  database.prepare = (sql: string) => {
+    const statement = prepare(sql);
+    const run = statement.run.bind(statement) as (
+      ...parameters: SQLInputValue[]
+    ) => StatementResultingChanges;
+    statement.run = ((...parameters: SQLInputValue[]) => {
+      executed.push(sql);
+      return run(...parameters);
+    }) as typeof statement.run;
+    return statement;
+  };
+  return executed;
+}
+
 test('intents and index updates asked for in one event-loop turn share one transaction and one WAL fsync', async (t) => {
   const directory = await mkdtemp(join(tmpdir(), 'coffre-intents-'));
   t.teardown(() => rm(directory, { recursive: true, force: true }));
@@ -156,12 +180,7 @@ test('intents and index updates asked for in one event-loop turn share one trans
   t.teardown(() => database.close());
   const index = new ObjectIndex(database);
   t.teardown(() => index.close());
-  const executed: string[] = [];
-  const exec = database.exec.bind(database);
-  database.exec = (sql: string) => {
-    executed.push(sql);
-    exec(sql);
-  };
+  const executed = recordStatementsRun(database);
   const [ids, updated] = await Promise.all([
     Promise.all(
       Array.from({ length: 8 }, (_, position) =>
@@ -233,12 +252,7 @@ test('an index not in WAL mode commits its intents with synchronous=FULL (no WAL
   database.exec('PRAGMA journal_mode = DELETE');
   const index = new ObjectIndex(database);
   t.teardown(() => index.close());
-  const executed: string[] = [];
-  const exec = database.exec.bind(database);
-  database.exec = (sql: string) => {
-    executed.push(sql);
-    exec(sql);
-  };
+  const executed = recordStatementsRun(database);
   t.true((await index.recordIntent('write', { bucket: 'b', key: 'k', versionId: 'v' })) > 0);
   t.true(executed.includes('PRAGMA synchronous = FULL'));
   t.deepEqual(index.groupCommitMetrics, { commits: 1, logSyncs: 0 });
