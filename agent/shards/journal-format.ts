@@ -69,7 +69,7 @@ export function encodeJournalEntry(change: JournalChange): Uint8Array {
   if (payloadBytes > maxEntryPayloadBytes) {
     throw new RangeError(`journal entry of ${payloadBytes} bytes exceeds ${maxEntryPayloadBytes}`);
   }
-  // From Node's buffer pool (small entries are the common case); every byte is written below.
+  // From Node's buffer pool (a frame lives only until its batch is written); every byte is written.
   const bytes = Buffer.allocUnsafe(entryFrameBytes + payloadBytes);
   bytes.writeUInt32BE(payloadBytes, 0);
   bytes.writeUInt8(change.kind === 'record' ? recordKind : removalKind, entryFrameBytes);
