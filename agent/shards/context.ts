@@ -33,7 +33,7 @@ export interface StoreMetrics {
   journalBatches: number;
   /** Journal entries in those batches, summed over drives: entries / batches is the group size. */
   journalEntries: number;
-  /** Journal entries written into record files by the checkpointer, summed over drives. */
+  /** Journal entries written into the record databases by the checkpointer, summed over drives. */
   checkpointedEntries: number;
   /** Checkpoint passes that failed on some drive (their entries stay journaled and are retried). */
   checkpointFailures: number;

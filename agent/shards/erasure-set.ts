@@ -33,7 +33,7 @@ export interface ErasureSetOptions {
   parityShards?: number;
   /** Object bytes per stripe, default 1 MiB. */
   blockSizeBytes?: number;
-  /** Versions smaller than this live inside their record file; default 128 KiB, at most blockSizeBytes. */
+  /** Versions smaller than this live inside their record; default 128 KiB, at most blockSizeBytes. */
   inlineThresholdBytes?: number;
   clock?: () => number;
   /** Source of version data ids and temporary names (UUIDs). */
@@ -75,8 +75,8 @@ export interface WriteOptions {
   /**
    * The caller never wrote this address before (the object layer gives every version a new
    * hybrid-clock id): the commit looks for a record to keep as "previous" only in the journals'
-   * in-memory index, not in the drives' record files. A 4 KiB PUT saves six failed opens (and
-   * the six stats that tell a missing file from a missing drive). Were the address taken after
+   * in-memory index, not in the drives' record databases: a 4 KiB PUT saves six lookups that would
+   * find nothing. Were the address taken after
    * all, the overwrite would merely lose its atomicity across drives.
    */
   newAddress?: boolean;
@@ -171,7 +171,7 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     maxConcurrentApplies: settings.maxConcurrentApplies,
     maxRecordsPerBatch: settings.maxRecordsPerBatch,
   });
-  // What the journals replayed goes to the record files soon.
+  // What the journals replayed goes to the record databases soon.
   if (journals.some((journal) => journal.hasWork)) checkpointer.noteCommitted();
   const sleepFor = options.sleep ?? ((milliseconds: number) => sleep(milliseconds));
   return new ErasureSet(ctx, healQueue, checkpointer, settings.maxJournaledBytes, sleepFor);
@@ -246,7 +246,7 @@ export class ErasureSet {
   }
 
   /**
-   * Writes every journaled change into the record files and trims the journals now (it also
+   * Writes every journaled change into the record databases and trims the journals now (it also
    * happens in the background). Rejects if a drive failed its part (its changes stay journaled).
    */
   checkpoint(): Promise<void> {
@@ -480,7 +480,7 @@ export class ErasureSet {
 
   /**
    * Stops background work (queued heals are dropped; scrub finds them again), writes the journals
-   * into the record files (a drive that fails keeps its journal, replayed at the next open) and
+   * into the record databases (a drive that fails keeps its journal, replayed at the next open) and
    * closes them.
    */
   async close(): Promise<void> {

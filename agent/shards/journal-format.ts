@@ -7,7 +7,7 @@
 //        0 payload length u32     4 CRC-32 of the payload u32     8 payload
 // Entry payload:
 //   0  kind u8 (1 = version record, 2 = version removal)   1 reserved u8 x 3
-//   4  kind 1: a version record file, byte for byte as formats.ts writes "meta" (it carries its
+//   4  kind 1: a version record, byte for byte as formats.ts encodes it (it carries its
 //             own address, layout and inline payload)
 //      kind 2: JSON {bucket, key, versionId} (UTF-8) of the version removed from this drive
 // All integers are big-endian. A segment is only ever appended to, by one process, and never
@@ -20,7 +20,7 @@ import { type VersionAddress, versionDirectory } from './layout.ts';
 
 export const journalMagic = 'COFFREJL';
 export const journalDirectory = 'journal';
-/** Where the checkpointer stages record files and trashes removed directories; emptied at open. */
+/** Where the checkpointer trashes removed directories; emptied at open. */
 export const journalStagingDirectory = 'journal/staging';
 export const segmentHeaderBytes = 16;
 export const entryFrameBytes = 8;

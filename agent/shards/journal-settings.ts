@@ -10,7 +10,7 @@ export interface JournalSettings {
   /**
    * A checkpoint pass runs this long after a change; default 5000 ms. Not sooner: a pass costs
    * CPU that a burst of small writes would rather have, and versions overwritten or deleted
-   * within the delay never reach the record files at all.
+   * within the delay never reach the record databases at all.
    */
   checkpointIntervalMs: number;
   /** A pass runs at once when a drive's journaled records reach this many bytes; default 16 MiB. */
