@@ -5,8 +5,8 @@
 // Small versions are acknowledged once group-committed to the drives' journals; the "drain" figure
 // is the time the checkpoint pass then takes to write them into their record files (durably), and
 // "sustained" counts it in: what a write load of that shape gets once the journals are full.
-// fsync runs on libuv's pool: the agent starts with UV_THREADPOOL_SIZE=32 (agent/main.ts); run
-// `UV_THREADPOOL_SIZE=32 npm run bench store` for the agent's figures.
+// fsync runs on libuv's pool: the agent starts with UV_THREADPOOL_SIZE=8 (agent/main.ts); run
+// `UV_THREADPOOL_SIZE=8 npm run bench store` for the agent's figures.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
