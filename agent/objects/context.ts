@@ -126,6 +126,8 @@ export async function writeIndexed(
     keySource?: WriteVersionOptions['keySource'];
     /** The address's version id is new (from the hybrid clock): see WriteVersionOptions.newAddress. */
     newAddress?: boolean;
+    /** The body's length when known in advance: see WriteVersionOptions.sizeHintBytes. */
+    sizeHintBytes?: number;
   },
 ): Promise<StoredVersion> {
   // The intent must be durable before the store commits, not before the body starts: the store
@@ -142,6 +144,7 @@ export async function writeIndexed(
       signal: options.signal,
       keySource: options.keySource,
       newAddress: options.newAddress,
+      sizeHintBytes: options.sizeHintBytes,
       finalize: async (summary) => {
         intentId = await intent;
         try {

@@ -9,7 +9,7 @@
 // metadata updates, so the layer never sees or loses it. Sizes handed up are plaintext sizes.
 // Ranged reads fetch only the whole chunks that cover the range.
 
-import { plaintextSizeFor } from '../crypto/chunked-aead.ts';
+import { ciphertextSizeFor, plaintextSizeFor } from '../crypto/chunked-aead.ts';
 import { CryptoError } from '../crypto/errors.ts';
 import {
   type EncryptionEnvelope,
@@ -72,6 +72,10 @@ export class EncryptedStore implements ErasureSetContract {
     const stored = await this.#inner.writeVersion(address, sealed.encrypt(counting(body, counter)), {
       signal: options.signal,
       newAddress: options.newAddress,
+      sizeHintBytes:
+        options.sizeHintBytes === undefined
+          ? undefined
+          : ciphertextSizeFor(options.sizeHintBytes, sealed.envelope.chunkSizeBytes),
       finalize: async () => {
         const metadata = await options.finalize({ sizeBytes: counter.plaintextBytes });
         return { ...metadata, [envelopeProperty]: sealed.envelope };

@@ -38,6 +38,8 @@ export interface WriteVersionOptions {
    * store need not look for a previous record in its files. See the erasure set's WriteOptions.
    */
   newAddress?: boolean;
+  /** The body's length when known in advance: see the shard store's WriteOptions.sizeHintBytes. */
+  sizeHintBytes?: number;
 }
 
 /** Encryption at rest: SSE-C reads need the customer's key (never stored). */

@@ -80,6 +80,12 @@ export interface WriteOptions {
    * all, the overwrite would merely lose its atomicity across drives.
    */
   newAddress?: boolean;
+  /**
+   * The body's length when known in advance (a PUT's declared length): the writer sizes its first
+   * stripe for it instead of growing one from 16 KiB (six allocations and copies for 1 MiB). A
+   * hint, not a promise: a body of another length is still written whole.
+   */
+  sizeHintBytes?: number;
 }
 
 export interface ByteRange {
@@ -283,6 +289,7 @@ export class ErasureSet {
       ctx.randomUUID(),
       distribution,
       options.newAddress === true,
+      options.sizeHintBytes,
     );
     try {
       for await (const chunk of body) {

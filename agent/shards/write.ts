@@ -83,6 +83,7 @@ export class VersionWriter {
     temporaryName: string,
     distribution: number[],
     newAddress = false,
+    sizeHintBytes = 0,
   ) {
     this.#ctx = ctx;
     this.#newAddress = newAddress;
@@ -97,9 +98,12 @@ export class VersionWriter {
     }));
     // Room for k shards of a full block, so the data shards are views of the block, no copy.
     this.#blockCapacityBytes = ctx.dataShards * Math.ceil(ctx.blockSizeBytes / ctx.dataShards);
-    // A small version never needs a full block: start small and double as the body grows, up to
-    // a full stripe (many small versions must not each cost a 1.5 MiB allocation).
-    this.#stripe = this.#newStripe(this.#roundToShards(Math.min(this.#blockCapacityBytes, firstStripeBytes)));
+    // A small version never needs a full block: start at the announced size, or small, and double
+    // as the body grows, up to a full stripe (many small versions must not each cost a 1.5 MiB
+    // allocation).
+    this.#stripe = this.#newStripe(
+      this.#roundToShards(Math.min(this.#blockCapacityBytes, Math.max(firstStripeBytes, sizeHintBytes))),
+    );
   }
 
   /** The smallest multiple of k at least `bytes` (so that k shards are views of the block). */

@@ -258,3 +258,22 @@ test('ranged reads touch only the blocks they need, and only the k data shards o
   t.true((await readAll(body)).equals(data.subarray(offsetBytes, offsetBytes + 20)));
   t.is(shardReads() - before, 2 * 4);
 });
+
+test('a size hint only sizes the first buffers: bodies shorter, longer or equal to it read back whole', async (t) => {
+  const set = await openErasureSet({ drives: await makeDriveDirectories(t), blockSizeBytes: 64 * kibibyte });
+  t.teardown(() => set.close());
+  const cases = [
+    { sizeBytes: 300_000, sizeHintBytes: 300_000 },
+    { sizeBytes: 300_000, sizeHintBytes: 1000 },
+    { sizeBytes: 1000, sizeHintBytes: 300_000 },
+    { sizeBytes: 0, sizeHintBytes: 5 * mebibyte },
+    { sizeBytes: 200_001, sizeHintBytes: 64 * kibibyte + 1 },
+  ];
+  for (const [index, { sizeBytes, sizeHintBytes }] of cases.entries()) {
+    const address = { bucket: 'b', key: `hinted-${index}`, versionId: 'v' };
+    const data = patternBytes(sizeBytes, `hint ${index}`);
+    const stored = await set.writeVersion(address, bodyOf(data, 7_919), { ...noMetadata, sizeHintBytes });
+    t.is(stored.sizeBytes, sizeBytes);
+    t.deepEqual(await readAll((await set.readVersion(address)).body), data, `case ${index}`);
+  }
+});

@@ -66,6 +66,7 @@ export const handlePutObject: OperationHandler<'PutObject'> = async (context, en
     bucket: endpoint.bucket,
     key: endpoint.key,
     body: body.bytes,
+    sizeHintBytes: body.declaredLengthBytes,
     ...attributes,
     ...conditions,
     checksum: null as ChecksumRecord | null,
