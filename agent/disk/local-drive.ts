@@ -186,12 +186,15 @@ export class LocalDrive implements Drive {
   ensureDirectory(path: string, options?: { durable?: boolean }): Promise<void> {
     const absolute = this.#resolve(path);
     return this.#call(async () => {
-      if (!(await this.#rootExists())) {
-        // Never recreate a missing root: an unmounted drive would silently become a directory
-        // on the system disk.
+      const firstCreated = await mkdir(absolute, { recursive: true });
+      if (firstCreated !== undefined && `${this.#root}${sep}`.startsWith(`${firstCreated}${sep}`)) {
+        // The root itself was missing and has just been created: never keep that, an unmounted
+        // drive would silently become a directory on the system disk. (Checked after the mkdir
+        // rather than with a stat before it: one trip to the thread pool less per call, and this
+        // is the rare case.)
+        await rm(firstCreated, { recursive: true, force: true });
         throw new DriveError('DRIVE_OFFLINE', this.description, 'drive root is missing');
       }
-      const firstCreated = await mkdir(absolute, { recursive: true });
       if (firstCreated === undefined || options?.durable === false) return;
       // Each new directory's entry lives in its parent: fsync the parents from the first created
       // one down to the deepest, so the whole chain survives a power loss.

@@ -290,7 +290,8 @@ export class VersionWriter {
         try {
           output.stagingDurable = (await prepareStaging(drive, this.#temporaryName)).durable;
           output.writer = await drive.createFileWriter(`${staging}/${temporaryShardFile}`);
-          await output.writer.write([header(output.shardIndex)]);
+          // Written with the first batch of blocks, in the same writev.
+          output.queued.push(header(output.shardIndex));
         } catch (error) {
           this.#fail(output, error);
         }
