@@ -40,7 +40,7 @@ export interface DriveWorkerRequest {
 
 export interface DriveWorkerResponse {
   id: number;
-  /** read: the record's bytes or null; list: the directories. */
+  /** read: the record's bytes or null; list: the directories; remove: those that exist on disk. */
   result?: Uint8Array | null | string[];
   error?: { code?: string; message: string };
 }
@@ -71,6 +71,14 @@ function requireRoot(root: string): void {
   } catch {}
   // ENOENT on the root itself: the caller reports the drive as offline.
   if (!isDirectory) throw failure('ENOENT', `drive root ${root} is missing`);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function closeDatabase(root: string): void {
@@ -202,11 +210,14 @@ function run(root: string, operation: DriveWorkerOperation): DriveWorkerResponse
     }
     case 'remove': {
       const open = databaseOf(root, false);
-      if (open === null) return undefined;
-      transaction(open, () => {
-        for (const directory of operation.directories) open.remove.run(directory);
-      });
-      return undefined;
+      if (open !== null) {
+        transaction(open, () => {
+          for (const directory of operation.directories) open.remove.run(directory);
+        });
+      }
+      // Which of them also exist as directories (spilled versions, or records in files): a small
+      // version has none, and sparing the caller a failed rename for each is the point of asking here.
+      return operation.directories.filter((directory) => isDirectory(join(root, directory)));
     }
     case 'list': {
       const open = databaseOf(root, false);

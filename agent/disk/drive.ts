@@ -130,8 +130,11 @@ export interface Drive {
    * database when the drive has none. Not durable: the caller makes it so with syncFileSystem.
    */
   writeRecords(records: readonly { directory: string; data: Uint8Array }[]): Promise<void>;
-  /** Deletes these directories' records from the database (a missing one is not an error). */
-  removeRecords(directories: readonly string[]): Promise<void>;
+  /**
+   * Deletes these directories' records from the database (a missing one is not an error) and
+   * resolves with those of the directories that exist on the drive (the caller removes them).
+   */
+  removeRecords(directories: readonly string[]): Promise<string[]>;
   /** Directories holding a record in the database, `after` < directory < `before`, in order. */
   listRecords(range: { after: string; before: string; limit: number }): Promise<string[]>;
   /** Closes the record database (it is opened again on the next call). Never throws. */

@@ -245,9 +245,9 @@ export class FaultyDrive implements Drive {
     );
   }
 
-  async removeRecords(directories: readonly string[]): Promise<void> {
+  async removeRecords(directories: readonly string[]): Promise<string[]> {
     this.#failIfAsked('removeRecords', directories.join('\n'));
-    await this.inner.removeRecords(directories);
+    return this.inner.removeRecords(directories);
   }
 
   async listRecords(range: { after: string; before: string; limit: number }): Promise<string[]> {

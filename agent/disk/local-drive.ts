@@ -345,9 +345,9 @@ export class LocalDrive implements Drive {
     await this.#records({ kind: 'write', records: [...records] });
   }
 
-  async removeRecords(directories: readonly string[]): Promise<void> {
+  async removeRecords(directories: readonly string[]): Promise<string[]> {
     for (const directory of directories) this.#resolve(directory);
-    await this.#records({ kind: 'remove', directories: [...directories] });
+    return (await this.#records({ kind: 'remove', directories: [...directories] })) as string[];
   }
 
   listRecords(range: { after: string; before: string; limit: number }): Promise<string[]> {

@@ -139,12 +139,17 @@ export class Checkpointer {
     const removals = entries.filter((entry) => entry.kind === 'removal');
     // Only the checkpointer writes the database: no lock needed for its rows. (A newer entry of a
     // directory, if one came meanwhile, is read from the journal and written by the next pass.)
+    const onDisk = new Set<string>();
     for (let start = 0; start < removals.length; start += this.#options.maxRecordsPerBatch) {
-      await drive.removeRecords(
-        removals.slice(start, start + this.#options.maxRecordsPerBatch).map((entry) => entry.directory),
-      );
+      const batch = removals.slice(start, start + this.#options.maxRecordsPerBatch);
+      for (const directory of await drive.removeRecords(batch.map((entry) => entry.directory)))
+        onDisk.add(directory);
     }
-    await forEachBounded(removals, this.#options.maxConcurrentApplies, (entry) =>
+    // A small version has no directory: only those on the disk are renamed away and deleted. (One
+    // created after this look belongs to a newer entry of its address, which this removal must
+    // not touch anyway.)
+    const withDirectories = removals.filter((entry) => onDisk.has(entry.directory));
+    await forEachBounded(withDirectories, this.#options.maxConcurrentApplies, (entry) =>
       this.#ctx.lock.run(lockName(entry.address), async () => {
         if (journal.isLatest(entry))
           await removeDirectoryFiles(drive, entry.directory, this.#ctx.randomUUID());

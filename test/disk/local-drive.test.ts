@@ -184,8 +184,15 @@ test('local drive: the record database writes, replaces, reads, lists in order a
   t.deepEqual(await drive.listRecords({ after: 'objects/', before: 'objects0', limit: 1 }), [
     'objects/a/00/k/v1',
   ]);
-  await drive.removeRecords(['objects/a/00/k/v1', 'objects/never/written']);
+  await mkdir(join(root, 'objects/b/00/k/v2'), { recursive: true });
+  t.deepEqual(
+    await drive.removeRecords(['objects/a/00/k/v1', 'objects/never/written', 'objects/b/00/k/v2']),
+    ['objects/b/00/k/v2'],
+    'the directories that exist on the drive, for the caller to remove',
+  );
   t.is(await drive.readRecord('objects/a/00/k/v1'), null);
+  t.is(await drive.readRecord('objects/b/00/k/v2'), null);
+  await drive.writeRecords([{ directory: 'objects/b/00/k/v2', data: Buffer.from('two') }]);
   await drive.syncFileSystem();
   await Promise.all([drive.syncFileSystem(), drive.syncFileSystem()]);
   await drive.closeRecords();
