@@ -126,6 +126,7 @@ test('bitrot: a corrupt inline record on one drive is read around and healed', a
   t.true((await readAll((await set.readVersion(address)).body)).equals(data));
   t.is(set.metrics.corruptionsDetected, 1);
   await set.settle();
+  t.is(set.metrics.shardsHealed, 1, 'the damaged row (an inline shard) is rewritten, through the journal');
   await set.checkpoint();
   t.true((databaseRecords(drives[driveIndex]).get(directory) as Buffer).equals(original));
 });
