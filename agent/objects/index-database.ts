@@ -6,6 +6,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DailyPeak } from './usage-ledger-schema.ts';
 
 const indexMagic = 'coffre.objects.index';
 // 2: buckets are keyed by id (per-tenant namespaces); a version 1 index is rebuilt from the store.
@@ -56,16 +57,6 @@ CREATE TABLE intents (
 );
 `;
 
-/** A tenant's daily usage peak (usage-ledger.ts DailyPeak), carried out of an index being replaced. */
-export interface CarriedDailyPeak {
-  tenantId: string;
-  day: string;
-  peakBytes: number;
-  peakAtMs: number;
-  lastBytes: number;
-  lastAtMs: number;
-}
-
 const anotherFormatVersion = 'the index has another format version';
 
 export interface OpenedIndex {
@@ -77,7 +68,7 @@ export interface OpenedIndex {
    * rest of the index they cannot be recomputed from the store (they are billing history), so they
    * go into the new one (UsageLedger.mergeDailyPeaks). Empty otherwise.
    */
-  carriedDailyPeaks: CarriedDailyPeak[];
+  carriedDailyPeaks: DailyPeak[];
 }
 
 function configure(database: DatabaseSync): void {
@@ -156,7 +147,7 @@ export function openIndexDatabase(path: string): OpenedIndex {
 }
 
 /** The usage ledger's daily peaks of an index (none when it has no ledger). */
-function readDailyPeaks(database: DatabaseSync): CarriedDailyPeak[] {
+function readDailyPeaks(database: DatabaseSync): DailyPeak[] {
   const hasPeaks = database
     .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usage_daily_peaks'")
     .get();
@@ -166,7 +157,7 @@ function readDailyPeaks(database: DatabaseSync): CarriedDailyPeak[] {
       `SELECT tenant_id AS tenantId, day, peak_bytes AS peakBytes, peak_at_ms AS peakAtMs,
          last_bytes AS lastBytes, last_at_ms AS lastAtMs FROM usage_daily_peaks ORDER BY tenant_id, day`,
     )
-    .all() as unknown as CarriedDailyPeak[];
+    .all() as unknown as DailyPeak[];
 }
 
 /** Records whether the index was closed cleanly (set at close, cleared while it is open). */

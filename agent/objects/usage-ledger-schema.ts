@@ -28,6 +28,18 @@ export const usageColumns = [
 
 export type UsageColumn = (typeof usageColumns)[number];
 
+/** A tenant's daily usage peak: a row of usage_daily_peaks. */
+export interface DailyPeak {
+  tenantId: string;
+  /** Paris calendar date, YYYY-MM-DD. */
+  day: string;
+  peakBytes: number;
+  peakAtMs: number;
+  /** The level after the day's last change, which holds until the next change. */
+  lastBytes: number;
+  lastAtMs: number;
+}
+
 /** An UPSERT adding the given expressions to a bucket's counters (columns left out add 0). */
 function addToBucket(bucketExpression: string, deltas: Partial<Record<UsageColumn, string>>): string {
   const values = usageColumns.map((column) => deltas[column] ?? '0').join(', ');

@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import type { ObjectIndex } from './object-index.ts';
 import { bucketNameOfId } from './records.ts';
 import {
+  type DailyPeak,
   recomputeUsageSql,
   type UsageColumn,
   usageColumns,
@@ -47,16 +48,7 @@ export interface TenantUsage extends UsageFigures {
   buckets: BucketUsage[];
 }
 
-export interface DailyPeak {
-  tenantId: string;
-  /** Paris calendar date, YYYY-MM-DD. */
-  day: string;
-  peakBytes: number;
-  peakAtMs: number;
-  /** The level after the day's last change, which holds until the next change. */
-  lastBytes: number;
-  lastAtMs: number;
-}
+export type { DailyPeak } from './usage-ledger-schema.ts';
 
 type UsageRow = { bucket: string } & Record<UsageColumn, number>;
 
