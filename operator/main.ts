@@ -2,7 +2,7 @@
 // Kubernetes from KUBECONFIG (or ~/.kube/config), else the in-cluster service account; the agent
 // admin endpoint and key from flags or COFFRE_ADMIN_ENDPOINT / COFFRE_ADMIN_KEY(_FILE). SIGTERM and
 // SIGINT stop it gracefully: reconciles in flight finish, the Lease is released (a standby takes
-// over at once), the watches close.
+// over at its next try), the watches close.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { httpAgentAdmin } from './controllers/agent-admin.ts';

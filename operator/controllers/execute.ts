@@ -1,6 +1,6 @@
 // The thin executor every controller shares: observe, plan (pure), run the plan's actions, observe
 // again and plan again so that the status written describes the agents after the actions, then
-// write status, Events and finalizers. Agent refusals (4xx other than 404/429) become terminal
+// write status, Events and finalizers. Agent refusals (4xx other than 404/408/429) become terminal
 // errors; everything else is retried by the work queue with backoff.
 import type { Clock } from '../runtime/clock.ts';
 import type { Condition } from '../runtime/conditions.ts';

@@ -84,12 +84,12 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.#stopping.abort();
     await this.#loop;
-    if (this.#leading) {
-      this.#stepDown();
-      await this.#release().catch((error: unknown) =>
-        this.#log(`could not release the lease: ${String(error)}`),
-      );
-    }
+    this.#stepDown();
+    // Also when a first acquire was still in flight as stop() began: it may have made us the
+    // holder. #release only clears a Lease this identity holds.
+    await this.#release().catch((error: unknown) =>
+      this.#log(`could not release the lease: ${String(error)}`),
+    );
   }
 
   async #run(): Promise<void> {
@@ -104,7 +104,12 @@ export class LeaderElector {
     const nowMs = this.#options.clock.nowMs();
     let succeeded = false;
     try {
-      succeeded = await this.#attempt(nowMs);
+      // A leader's renewal is bounded by what is left of its renew deadline: a request that hangs
+      // (the HTTP client would wait minutes) must not keep it leading after others may take over.
+      succeeded = await this.#bounded(
+        this.#attempt(nowMs),
+        this.#leading ? this.#lastRenewMs + this.#renewDeadlineMs - nowMs : null,
+      );
     } catch (error) {
       this.#log(`lease round failed: ${String(error)}`);
     }
@@ -121,6 +126,23 @@ export class LeaderElector {
       this.#stepDown();
     }
     return succeeded;
+  }
+
+  /** The attempt's outcome, or false once `deadlineMs` has passed on the clock (null: no deadline). */
+  async #bounded(attempt: Promise<boolean>, deadlineMs: number | null): Promise<boolean> {
+    if (deadlineMs === null) return attempt;
+    attempt.catch(() => {});
+    const expired = new AbortController();
+    const timedOut = sleep(this.#options.clock, Math.max(0, deadlineMs), expired.signal).then(() => {
+      if (expired.signal.aborted) return false;
+      this.#log(`lease renewal did not answer within the renew deadline`);
+      return false;
+    });
+    try {
+      return await Promise.race([attempt, timedOut]);
+    } finally {
+      expired.abort();
+    }
   }
 
   async #attempt(nowMs: number): Promise<boolean> {

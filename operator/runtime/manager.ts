@@ -104,11 +104,15 @@ export class Manager {
     this.#elector.start();
   }
 
-  /** Graceful stop: reconciles in flight finish, the Lease is released, the watches close. */
+  /**
+   * Graceful stop: no new reconcile starts, those in flight finish while the Lease is still held
+   * (and renewed), then the Lease is released and the watches close. Releasing first would let a
+   * standby reconcile the same keys while this replica still does.
+   */
   async stop(): Promise<void> {
-    await this.#elector?.stop();
     this.#leading = false;
     await Promise.all([...this.queues.values()].map((queue) => queue.shutDown()));
+    await this.#elector?.stop();
     await Promise.all([...this.#informers].map((informer) => informer.stop()));
   }
 

@@ -105,9 +105,10 @@ export class WorkQueue {
 
   /** Stops for good: also cancels the delayed adds. */
   async shutDown(): Promise<void> {
+    await this.stop();
+    // After the runs in flight: one that fails as it ends arms a retry timer.
     for (const { timer } of this.#timers.values()) timer.cancel();
     this.#timers.clear();
-    await this.stop();
   }
 
   /** Resolves when no key is waiting or being reconciled (tests). */

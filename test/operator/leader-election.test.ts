@@ -98,6 +98,24 @@ test('leader election: a leader that cannot renew steps down within the renew de
   await first.stop();
 });
 
+test('leader election: a renewal the API server never answers counts as failed at the renew deadline', async (t) => {
+  const clock = new ManualClock();
+  const store = new MemoryLeaseStore();
+  const log: string[] = [];
+  const first = candidate('operator-a', store, clock, log);
+  first.start();
+  await clock.advance(0);
+  t.true(first.isLeader);
+  const lastRenewMs = clock.nowMs();
+  store.hanging = true;
+  await clock.advance(9_000);
+  t.true(first.isLeader);
+  await clock.advance(3_000);
+  t.false(first.isLeader, 'stepped down although the request never returned');
+  t.deepEqual(log, ['operator-a leads', 'operator-a stops']);
+  t.true(clock.nowMs() - lastRenewMs < 15_000, 'before another candidate could take the Lease');
+});
+
 test('leader election: settings where the renew deadline is not shorter than the lease are refused', (t) => {
   const store = new MemoryLeaseStore();
   t.throws(

@@ -44,7 +44,13 @@ const thing = (name: string, generation = 1, ready = 'True') => ({
   status: { conditions: [{ type: 'Ready', status: ready }], observedAt: Math.random() },
 });
 
-function replica(identity: string, informer: MemoryInformer, store: MemoryLeaseStore, clock: ManualClock) {
+function replica(
+  identity: string,
+  informer: MemoryInformer,
+  store: MemoryLeaseStore,
+  clock: ManualClock,
+  during: () => Promise<void> = async () => {},
+) {
   const reconciled: string[] = [];
   const manager = new Manager({
     clock,
@@ -53,6 +59,7 @@ function replica(identity: string, informer: MemoryInformer, store: MemoryLeaseS
         name: 'thing',
         reconcile: async (key) => {
           reconciled.push(key);
+          await during();
           return undefined;
         },
         sources: [{ informer, keysOf: whenChanged((object) => [object.metadata!.name!]) }],
@@ -116,6 +123,32 @@ test('manager: a leader that cannot renew its Lease stops reconciling', async (t
   t.true(a.manager.isLeader);
   t.deepEqual(a.reconciled, ['initech'], 'the change seen while deposed is reconciled once leading again');
   await a.manager.stop();
+});
+
+test('manager: stopping lets the reconcile in flight finish before the Lease is released', async (t) => {
+  const clock = new ManualClock();
+  const store = new MemoryLeaseStore();
+  const informer = new MemoryInformer();
+  let finish = () => {};
+  const gate = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const a = replica('operator-a', informer, store, clock, () => gate);
+  await a.manager.start();
+  await clock.advance(0);
+  informer.put(thing('acme'));
+  await clock.advance(0);
+  t.deepEqual(a.reconciled, ['acme'], 'a reconcile is in flight');
+  let stopped = false;
+  const stopping = a.manager.stop().then(() => {
+    stopped = true;
+  });
+  await clock.advance(0);
+  t.false(stopped);
+  t.is(store.record?.holderIdentity, 'operator-a', 'the Lease is still held while it runs');
+  finish();
+  await stopping;
+  t.is(store.record?.holderIdentity, null, 'then released');
 });
 
 test('manager: whenChanged queues a spec change or a Ready change, not a status-only update', async (t) => {

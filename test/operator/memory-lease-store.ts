@@ -6,8 +6,11 @@ export class MemoryLeaseStore implements LeaseStore {
   record: LeaseRecord | null = null;
   #version = 0;
   failing = false;
+  /** While set, every call hangs (a request the API server never answers). */
+  hanging = false;
 
   async get() {
+    if (this.hanging) await new Promise(() => {});
     if (this.failing) throw new Error('API server unreachable');
     return this.record === null ? null : { ...this.record };
   }
