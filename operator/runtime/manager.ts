@@ -1,7 +1,8 @@
 // The operator process's runtime: informers shared by all controllers, one work queue per
 // controller, and leader election. Informers run in every replica (a standby keeps a warm cache);
-// only the leader's queues reconcile. When leadership is gained every cached resource is queued
-// (level-based: the new leader converges everything), and when it is lost the queues stop at once.
+// only the leader's queues reconcile. Changes seen while standing by wait in the queues, and on
+// gaining leadership the cached resources a controller's keysOf still reports are queued too
+// (level-based: the new leader converges everything); when it is lost, no new reconcile starts.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { BackoffSettings } from './backoff.ts';
 import { type Clock, systemClock } from './clock.ts';
