@@ -14,6 +14,7 @@ export async function adminRequest<Body = unknown>(
   method: 'GET' | 'PUT',
   target: string,
   document?: unknown,
+  options: { timeoutMs?: number } = {},
 ): Promise<AdminResponse<Body>> {
   const body = document === undefined ? '' : JSON.stringify(document);
   const headers = signAdminRequest(key, { method, target, body });
@@ -21,6 +22,7 @@ export async function adminRequest<Body = unknown>(
     method,
     headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body || undefined,
+    signal: options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs),
   });
   const text = await response.text();
   let parsed: unknown = text;

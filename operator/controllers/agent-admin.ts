@@ -1,7 +1,8 @@
-// The agent admin API as the controllers use it (agent/admin/openapi.yaml). Every path the
-// operator calls is written in this file only, so that a change of route changes one place.
+// The agent admin API as the controllers use it (agent/admin/openapi.yaml), over the signed client
+// of agent/admin. The controllers' paths are written in this file only (the invoice command reads
+// /peaks itself, operator/usage/invoice-command.ts).
 // Bucket names are per tenant, so every bucket call names its tenant.
-import { signAdminRequest } from '../../agent/admin/admin-signature.ts';
+import { adminRequest } from '../../agent/admin/admin-client.ts';
 import type { DefaultRetention, KeyRole } from './kinds.ts';
 
 export interface AgentTenant {
@@ -98,23 +99,14 @@ export function httpAgentAdmin(
     target: string,
     document?: unknown,
   ): Promise<Body | null> => {
-    const body = document === undefined ? '' : JSON.stringify(document);
-    const headers = signAdminRequest(adminKey, { method, target, body });
-    const response = await fetch(`${endpoint}${target}`, {
-      method,
-      headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body || undefined,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await response.text();
-    const parsed = (response.headers.get('content-type') ?? '').startsWith('application/json')
-      ? (JSON.parse(text) as Record<string, unknown>)
-      : null;
+    const response = await adminRequest<unknown>(endpoint, adminKey, method, target, document, { timeoutMs });
+    const parsed =
+      typeof response.body === 'object' ? (response.body as Record<string, unknown> | null) : null;
     const code = typeof parsed?.error === 'string' ? parsed.error : `Http${response.status}`;
     // Absent is an answer for a read; a missing route (NoSuchRoute) is not.
     if (response.status === 404 && method === 'GET' && /^NoSuch(Tenant|Bucket)$/.test(code)) return null;
     if (response.status >= 300) {
-      const message = typeof parsed?.message === 'string' ? parsed.message : text.slice(0, 200);
+      const message = typeof parsed?.message === 'string' ? parsed.message : response.text.slice(0, 200);
       throw new AgentAdminError(
         response.status,
         code,
