@@ -303,17 +303,20 @@ export interface DigestedStream {
 }
 
 /**
- * Feeds each piece of `source` to `session` before passing it on. The digests are asked for as soon
- * as the body ends, so the session closes even when the caller fails before it wants them; a body
- * that stops early (an error, an abandoned read) abandons the session.
+ * Feeds each piece of `source` to a session before passing it on. The session is opened when the
+ * body is first read, never before: a request that fails before reading its body (a refused
+ * precondition, a missing upload) must not hold a ring it would never give back. The digests are
+ * asked for as soon as the body ends, so the session closes even when the caller fails before it
+ * wants them; a body that stops early (an error, an abandoned read) abandons the session.
  */
 export function digestWhileStreaming(
   source: AsyncIterable<Uint8Array>,
-  session: BodyDigests,
+  openSession: () => BodyDigests,
 ): DigestedStream {
   let consumedBytes = 0;
   let digested: Promise<Uint8Array[]> | undefined;
   async function* body(): AsyncGenerator<Uint8Array> {
+    const session = openSession();
     let ended = false;
     try {
       for await (const piece of source) {

@@ -145,7 +145,7 @@ function hashedWhileStreaming(
   body: AsyncIterable<Uint8Array>,
   expectedSizeBytes: number,
 ): { body: AsyncIterable<Uint8Array>; md5Hex: () => Promise<string> } {
-  const streamed = digestWhileStreaming(body, digestWorkers.open(['MD5'], expectedSizeBytes));
+  const streamed = digestWhileStreaming(body, () => digestWorkers.open(['MD5'], expectedSizeBytes));
   return {
     body: streamed.body,
     md5Hex: async () => {

@@ -145,8 +145,7 @@ export function openRequestBody(
     : undefined;
   const source = decoder ? decoder.decode(rawBytes(request)) : rawBytes(request);
   const wanted = digestPlan(sha256 !== undefined, checksums);
-  const streamed = digestWhileStreaming(
-    source,
+  const streamed = digestWhileStreaming(source, () =>
     (options.digests ?? digestWorkers).open(
       wanted.map((entry) => entry.algorithm),
       declaredLengthBytes,

@@ -2,7 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import test from 'ava';
 import { createDigest, type DigestAlgorithm } from '../../agent/digest/algorithms.ts';
 import { crc32 } from '../../agent/digest/crc32.ts';
-import { DigestWorkers, offloadThresholdBytes, ringBytes } from '../../agent/digest/digest-workers.ts';
+import {
+  DigestWorkers,
+  digestWhileStreaming,
+  offloadThresholdBytes,
+  ringBytes,
+} from '../../agent/digest/digest-workers.ts';
 
 const allAlgorithms: DigestAlgorithm[] = ['MD5', 'SHA1', 'SHA256', 'CRC32', 'CRC32C', 'CRC64NVME'];
 
@@ -102,4 +107,27 @@ test('crc32: continues across pieces and matches zlib for known values', (t) => 
   t.is(crc32(body), 0xcbf43926);
   t.is(crc32(body.subarray(4), crc32(body.subarray(0, 4))), 0xcbf43926);
   t.is(crc32(new Uint8Array(0)), 0);
+});
+
+test('digest while streaming: the session opens when the body is first read, so a body never read holds no ring', async (t) => {
+  const workers = new DigestWorkers({ workerCount: 1 });
+  t.teardown(() => workers.close());
+  const body = randomBytes(2 * offloadThresholdBytes);
+  async function* pieces() {
+    for (let offset = 0; offset < body.byteLength; offset += 65_536)
+      yield body.subarray(offset, offset + 65_536);
+  }
+  // A request refused before its body is read: the stream is made, then dropped.
+  for (let index = 0; index < 20; index += 1)
+    digestWhileStreaming(pieces(), () => workers.open(['MD5'], body.byteLength));
+  t.is(workers.ringsInUse, 0);
+  const streamed = digestWhileStreaming(pieces(), () => workers.open(['MD5'], body.byteLength));
+  const first = await streamed.body.next();
+  t.false(first.done);
+  t.is(workers.ringsInUse, 1, 'taken on the first read');
+  for await (const _ of streamed.body);
+  const digests = await streamed.digests();
+  t.is(Buffer.from(digests![0]).toString('hex'), inPlace('MD5', body));
+  t.is(streamed.consumedBytes(), body.byteLength);
+  t.is(workers.ringsInUse, 0);
 });
