@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { cp, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import test from 'ava';
@@ -126,7 +127,12 @@ test('format v2: the sample records are rows of each drive record database, CFRD
     [],
     'no record files',
   );
-  const database = new DatabaseSync(join(drive, 'records', 'records.db'), { readOnly: true });
+  // Opened in a copy: even a read-only open of a WAL database writes its -shm beside it, and the
+  // frozen sample must stay as committed.
+  const copy = await mkdtemp(join(tmpdir(), 'coffre-v2-sample-'));
+  t.teardown(() => rm(copy, { recursive: true, force: true }));
+  await cp(join(drive, 'records', 'records.db'), join(copy, 'records.db'));
+  const database = new DatabaseSync(join(copy, 'records.db'), { readOnly: true });
   t.teardown(() => database.close());
   t.is(
     (database.prepare('PRAGMA application_id').get() as { application_id: number }).application_id,
