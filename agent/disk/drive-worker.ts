@@ -73,6 +73,20 @@ function requireRoot(root: string): void {
   if (!isDirectory) throw failure('ENOENT', `drive root ${root} is missing`);
 }
 
+/** SQLite's primary result codes that mean something to the drive's caller (sqlite.org/rescode.html). */
+const sqliteCorrupt = 11;
+const sqliteFull = 13;
+const sqliteNotADatabase = 26;
+
+/** The code the drive reports: file-system errors keep theirs; a damaged database is CORRUPT, a full one ENOSPC. */
+function errorCode(error: NodeJS.ErrnoException & { errcode?: number }): string {
+  if (error.code !== 'ERR_SQLITE_ERROR' || error.errcode === undefined) return error.code ?? 'EIO';
+  const primary = error.errcode & 0xff;
+  if (primary === sqliteCorrupt || primary === sqliteNotADatabase) return 'CORRUPT';
+  if (primary === sqliteFull) return 'ENOSPC';
+  return 'EIO';
+}
+
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -127,10 +141,14 @@ function databaseOf(root: string, create: boolean): OpenDatabase | null {
       .application_id;
     const version = (database.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
     if (applicationId === 0 && version === 0) {
+      // Stored for good, so only a missing directory means "no files before": any other error (EIO,
+      // EACCES) fails the open instead of hiding an upgraded drive's records.
       let recordFilesBefore = false;
       try {
         recordFilesBefore = readdirSync(join(root, 'objects')).length > 0;
-      } catch {}
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
       database.exec(`
         BEGIN;
         CREATE TABLE IF NOT EXISTS records (directory TEXT PRIMARY KEY, record BLOB NOT NULL);
@@ -239,7 +257,7 @@ parentPort?.on('message', (requests: DriveWorkerRequest[]) => {
       return { id: request.id, result: run(request.root, request.operation) };
     } catch (error) {
       const failed = error as NodeJS.ErrnoException & { errcode?: number };
-      return { id: request.id, error: { code: failed.code ?? 'EIO', message: failed.message } };
+      return { id: request.id, error: { code: errorCode(failed), message: failed.message } };
     }
   });
   parentPort?.postMessage(responses);

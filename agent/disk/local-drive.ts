@@ -20,6 +20,7 @@ import {
   readFile,
   rename,
   rm,
+  rmdir,
   stat,
   statfs,
   unlink,
@@ -191,8 +192,15 @@ export class LocalDrive implements Drive {
         // The root itself was missing and has just been created: never keep that, an unmounted
         // drive would silently become a directory on the system disk. (Checked after the mkdir
         // rather than with a stat before it: one trip to the thread pool less per call, and this
-        // is the rare case.)
-        await rm(firstCreated, { recursive: true, force: true });
+        // is the rare case.) Only the directories this call created go, deepest first and each only
+        // if empty: a drive mounted meanwhile is never entered.
+        for (
+          let directory = absolute;
+          directory.length >= firstCreated.length;
+          directory = dirname(directory)
+        ) {
+          await rmdir(directory).catch(() => {});
+        }
         throw new DriveError('DRIVE_OFFLINE', this.description, 'drive root is missing');
       }
       if (firstCreated === undefined || options?.durable === false) return;

@@ -28,6 +28,9 @@ async function readFormat(drive: Drive): Promise<DriveFormat | null> {
 /** Writes the drive's format file and its directories (idempotent). */
 export async function formatDrive(drive: Drive, format: DriveFormat): Promise<void> {
   await drive.ensureDirectory(temporaryDirectory);
+  // Before objects/ exists: the new database then notes that this drive never held record files
+  // (a drive replaced while the set runs is rebuilt before any checkpoint would create it).
+  await drive.writeRecords([]);
   await drive.ensureDirectory(objectsDirectory);
   await drive.writeFileAtomic(driveFormatFile, encodeDriveFormat(format));
 }

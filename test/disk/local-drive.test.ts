@@ -257,6 +257,16 @@ test('local drive: records in files are read as a fallback only on a drive that 
   await fresh.drive.closeRecords();
 });
 
+test('local drive: a records.db that is not a SQLite database at all is CORRUPT, and stays as found', async (t) => {
+  const { drive, root } = await makeDrive(t);
+  await mkdir(join(root, 'records'));
+  const garbage = Buffer.alloc(8192, 0x5a);
+  await writeFile(join(root, 'records/records.db'), garbage);
+  const error = await t.throwsAsync<DriveError>(drive.readRecord('objects/a/00/k/v1'));
+  t.is(error?.code, 'CORRUPT');
+  t.deepEqual(await readFile(join(root, 'records/records.db')), garbage);
+});
+
 test('local drive: a record database of another application or schema version is CORRUPT, never rewritten', async (t) => {
   const { drive, root } = await makeDrive(t);
   await mkdir(join(root, 'records'));

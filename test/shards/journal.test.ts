@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { crc32 } from 'node:zlib';
 import test from 'ava';
 import { FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
@@ -315,6 +316,11 @@ test('rebuild: a drive replaced while the set is open gets back the versions tha
   t.is(report.shardsRewritten, 3);
   await set.checkpoint();
   t.is(databaseRecords(drives[3]).size, 3);
+  // Formatted anew, the drive's database says it never held record files (no `meta` fallback).
+  const settings = new DatabaseSync(join(drives[3], 'records', 'records.db'));
+  const flag = settings.prepare("SELECT value FROM settings WHERE name = 'record_files_before'").get();
+  settings.close();
+  t.deepEqual({ ...flag }, { value: 0 });
   // Drive 3 now carries its share: with two other drives gone, everything still reads.
   await set.close();
   await rm(drives[0], { recursive: true });
