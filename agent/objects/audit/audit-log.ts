@@ -32,6 +32,8 @@ interface TenantLog {
   sinceCheckpoint: number;
   /** Checkpoints of one log are written one after the other (they share a temporary file). */
   checkpointing: Promise<void>;
+  /** A checkpoint waits behind the one running: another would cover nothing more. */
+  checkpointQueued: boolean;
   checkpointTimer: NodeJS.Timeout | null;
   pending: { event: AuditEvent; settle: (outcome: AuditRecord | Error) => void }[];
   flushing: Promise<void> | null;
@@ -116,12 +118,22 @@ export class AuditLog {
   #scheduleCheckpoint(tenantId: string, log: TenantLog): Promise<void> {
     if (log.checkpointTimer !== null) clearTimeout(log.checkpointTimer);
     log.checkpointTimer = null;
-    log.checkpointing = log.checkpointing.then(() => this.#checkpoint(tenantId, log)).catch(() => {});
+    // Under a steady load every batch crosses the threshold again while a checkpoint runs: one
+    // running and one waiting is enough (the waiting one covers everything written until it starts).
+    if (log.checkpointQueued) return log.checkpointing;
+    log.checkpointQueued = true;
+    log.checkpointing = log.checkpointing
+      .then(() => {
+        log.checkpointQueued = false;
+        return this.#checkpoint(tenantId, log);
+      })
+      .catch(() => {});
     return log.checkpointing;
   }
 
   async #checkpoint(tenantId: string, log: TenantLog): Promise<void> {
     const covered = { ...log.last };
+    const covering = log.sinceCheckpoint;
     const checkpoint: AuditCheckpoint = { tenantId, ...covered, atMs: Date.now() };
     const file = this.paths(tenantId).checkpoint;
     const temporary = `${file}.tmp`;
@@ -143,7 +155,8 @@ export class AuditLog {
       throw error;
     });
     await (await this.#directoryHandle).sync();
-    if (log.last.sequence === covered.sequence) log.sinceCheckpoint = 0;
+    // Records appended while it was written count towards the next one.
+    log.sinceCheckpoint -= covering;
   }
 
   /** Writes a checkpoint for every open log now (at shutdown). */
@@ -206,6 +219,7 @@ export class AuditLog {
       pending: [],
       flushing: null,
       checkpointing: Promise.resolve(),
+      checkpointQueued: false,
       checkpointTimer: null,
     };
   }
