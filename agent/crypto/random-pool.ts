@@ -17,7 +17,10 @@ export function pooledRandomBytes(size: number): Buffer {
     randomFillSync(pool);
     offset = 0;
   }
-  const bytes = Buffer.from(pool.subarray(offset, offset + size));
+  // Its own memory, not a slice of Node's shared buffer pool: a key kept for long must not pin a
+  // slab shared with unrelated buffers.
+  const bytes = Buffer.alloc(size);
+  pool.copy(bytes, 0, offset, offset + size);
   pool.fill(0, offset, offset + size);
   offset += size;
   return bytes;

@@ -60,6 +60,8 @@ export interface UploadPartInput {
   customerKey?: CustomerKey | null;
   /** The part's MD5 (hex) when the caller hashed the body itself (see CommitPlan.bodyMd5Hex). */
   bodyMd5Hex?: () => Promise<string>;
+  /** The part's declared length, when known: the store sizes its first buffers for it. */
+  sizeHintBytes?: number;
 }
 
 export interface CompleteUploadInput extends WriteConditions {
@@ -160,6 +162,7 @@ export class Multipart {
         // A part is the tenant's data: its key, not the system's, so offboarding shreds it too.
         keySource: { tenantId: owner, customerKey: input.customerKey ?? null },
         newAddress: true,
+        sizeHintBytes: input.sizeHintBytes,
         finalize: async ({ sizeBytes }) => {
           const summary = { sizeBytes, md5Hex: md5 ? md5.digest('hex') : await input.bodyMd5Hex!() };
           await input.verify?.(summary);
