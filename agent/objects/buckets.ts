@@ -164,6 +164,11 @@ export class Buckets {
     return this.#require(id).record;
   }
 
+  /** The owner of the bucket of this id, or null when there is none. */
+  ownerOf(id: string): string | null {
+    return this.#records.get(id)?.record.ownerTenantId ?? null;
+  }
+
   location(id: string): string {
     return this.#require(id).record.region;
   }

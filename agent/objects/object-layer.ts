@@ -100,6 +100,8 @@ export async function openObjectLayer(options: OpenObjectLayerOptions): Promise<
     ledger: usage,
     quotas: options.quotas ?? Quotas.inMemory(),
     index: context.index,
+    // The bucket records held in memory (created just below, before any write is admitted).
+    ownerOf: (bucketId) => buckets?.ownerOf(bucketId) ?? null,
   });
   context.admission = admission;
   if (opened.rebuildReason !== null) await rebuildIndex(context);

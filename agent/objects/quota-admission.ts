@@ -22,10 +22,19 @@ export class QuotaAdmission implements CommitAdmission {
   readonly #reservedByTenant = new Map<string, number>();
   readonly #reservedByBucket = new Map<string, number>();
 
-  constructor(options: { ledger: UsageLedger; quotas: QuotaSource; index: ObjectIndex }) {
+  readonly #ownerOf: (bucketId: string) => string | null;
+
+  constructor(options: {
+    ledger: UsageLedger;
+    quotas: QuotaSource;
+    index: ObjectIndex;
+    /** The tenant owning a bucket (null: no such bucket). */
+    ownerOf: (bucketId: string) => string | null;
+  }) {
     this.#ledger = options.ledger;
     this.#quotas = options.quotas;
     this.#index = options.index;
+    this.#ownerOf = options.ownerOf;
   }
 
   /** The quotas in force from now on (the agent opens its quotas file after the layer). */
@@ -114,23 +123,6 @@ export class QuotaAdmission implements CommitAdmission {
       const used = this.#ledger.storedBytesOfBucket(bucket) + (this.#reservedByBucket.get(bucket) ?? 0);
       if (used + addedBytes > bucketQuota) throw quotaExceeded(bucket, 'bucket', bucketQuota);
     }
-  }
-
-  /**
-   * Owners already looked up. A bucket id never changes owner: new ids name their tenant
-   * (`<tenant>/<name>`) and an id from before per-tenant names is never given to a new bucket.
-   */
-  readonly #owners = new Map<string, string>();
-
-  #ownerOf(bucket: string): string | null {
-    const known = this.#owners.get(bucket);
-    if (known !== undefined) return known;
-    const row = this.#index.statement('SELECT owner_tenant_id FROM buckets WHERE id = ?').get(bucket) as
-      | { owner_tenant_id: string }
-      | undefined;
-    if (row === undefined) return null;
-    this.#owners.set(bucket, row.owner_tenant_id);
-    return row.owner_tenant_id;
   }
 
   #partBytesOfUpload(uploadId: string): number {
