@@ -3,7 +3,7 @@
 //
 // One pass, on each drive: seal the segment being appended to; write every indexed entry of the
 // sealed segments (records: rows of the drive's record database, records/records.db, written by
-// the drive's worker thread in transactions of up to maxRecordsPerBatch; removals: the row deleted
+// the drives' worker thread in transactions of up to maxRecordsPerBatch; removals: the row deleted
 // and the version directory, if any, renamed away and deleted), none of it fsynced; then one
 // syncfs(2) of the drive's file system makes all of it durable at once; then drop the entries from
 // the index, and only then delete the sealed segments.
@@ -118,14 +118,13 @@ export class Checkpointer {
     }
   }
 
-  /** Writes a drive's sealed entries into its files (not yet durable); null when it has none. */
+  /** Writes a drive's sealed entries into its record database and removes the removed (not yet durable); null when it has none. */
   async #applyDrive(journal: DriveJournal): Promise<{ upTo: number; entries: JournalEntry[] } | null> {
     if (!journal.isReplayed) return null;
     await journal.ready();
     if (!journal.hasWork) return null;
     const drive = journal.drive;
     const upTo = await journal.seal();
-    await drive.ensureDirectory(journalStagingDirectory, { durable: false });
     const entries = journal.entriesUpTo(upTo);
     const records = entries.filter((entry) => entry.kind === 'record');
     for (let start = 0; start < records.length; start += this.#options.maxRecordsPerBatch) {
@@ -149,6 +148,7 @@ export class Checkpointer {
     // created after this look belongs to a newer entry of its address, which this removal must
     // not touch anyway.)
     const withDirectories = removals.filter((entry) => onDisk.has(entry.directory));
+    if (withDirectories.length > 0) await drive.ensureDirectory(journalStagingDirectory, { durable: false });
     await forEachBounded(withDirectories, this.#options.maxConcurrentApplies, (entry) =>
       this.#ctx.lock.run(lockName(entry.address), async () => {
         if (journal.isLatest(entry))

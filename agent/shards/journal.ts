@@ -9,8 +9,8 @@
 // its batch is durable, so callers keep their promise: resolved = on stable storage.
 //
 // The journal is the newest truth of the drive: the in-memory index holds the latest entry per
-// version directory, and readers consult it before the record files (records.ts). The
-// checkpointer (checkpoint.ts) later writes the indexed entries to the record files, durably, and
+// version directory, and readers consult it before the record databases (records.ts). The
+// checkpointer (checkpoint.ts) later writes the indexed entries to the record databases, durably, and
 // then trims the segments it covered. On open, the remaining segments are replayed in order.
 import assert from 'node:assert/strict';
 import type { AppendLog, Drive } from '../disk/index.ts';
@@ -293,7 +293,7 @@ export class DriveJournal {
     return this.#index.get(entry.directory) === entry;
   }
 
-  /** Drops an entry that the record files now hold (unless a newer one replaced it). */
+  /** Drops an entry that the record database now holds (unless a newer one replaced it). */
   forget(entry: JournalEntry): void {
     if (!this.isLatest(entry)) return;
     this.#index.delete(entry.directory);
@@ -302,7 +302,7 @@ export class DriveJournal {
 
   /**
    * Deletes the sealed segments whose entries are all up to `sequence` (their entries are in the
-   * record files or replaced by newer ones), oldest first, each deletion made durable before the
+   * record database or replaced by newer ones), oldest first, each deletion made durable before the
    * next: what remains after a crash is always the newest segments.
    */
   async trimUpTo(sequence: number): Promise<number> {

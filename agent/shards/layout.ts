@@ -1,9 +1,11 @@
 // Where things live on a drive, and the geometry of blocks and shards.
 //
 // Keys are any UTF-8 (S3 allows "../", "%", spaces, 1024 bytes), so they never become paths: a
-// version lives in  objects/<sha256(bucket)>/<first 2 hex of sha256(key)>/<sha256(key)>/<sha256(versionId)>/
-// holding "meta" (the version record) and, unless inline, "shard.<dataId>". The bucket, key and
-// version id are kept inside the record. The 2-hex fan-out bounds the size of one directory.
+// version is known by its directory  objects/<sha256(bucket)>/<first 2 hex of sha256(key)>/<sha256(key)>/<sha256(versionId)>/
+// which holds its shard file "shard.<dataId>" unless inline; its record is a row of the drive's
+// record database under that directory's name (a "meta" file in it on drives written before the
+// database). The bucket, key and version id are kept inside the record. The 2-hex fan-out bounds the
+// size of one directory.
 // Writes happen in tmp/<uuid>/ on the same drive and are published by rename.
 import { createHash } from 'node:crypto';
 import { blockChecksumBytes, shardHeaderBytes } from './formats.ts';

@@ -155,7 +155,7 @@ test(`journal crash: ${rounds} SIGKILLs amid 24 concurrent small writes, updates
   t.true(total > rounds * 10);
 });
 
-test('journal crash: SIGKILL during a checkpoint pass loses nothing, and the journal is replayed over the half-written record files', async (t) => {
+test('journal crash: SIGKILL during a checkpoint pass loses nothing, and the journal is replayed over the half-written record databases', async (t) => {
   const checkpointRounds = 8;
   const nextDelay = delays(7, 0, 40);
   const drives = await makeDriveDirectories(t);

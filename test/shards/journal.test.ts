@@ -213,7 +213,7 @@ test('journal format: a drive whose segment has a future version is left out, an
   t.true((await readFile(segment)).equals(bytes));
 });
 
-test('group commit: 64 concurrent small writes share journal batches, read back from the journal, then from the record files after a checkpoint', async (t) => {
+test('group commit: 64 concurrent small writes share journal batches, read back from the journal, then from the record databases after a checkpoint', async (t) => {
   const drives = await makeDriveDirectories(t);
   const set = await openErasureSet({ drives, journal: quiet });
   t.teardown(() => set.close());
@@ -251,6 +251,7 @@ test('group commit: 64 concurrent small writes share journal batches, read back 
       [],
       'small versions leave no directories behind',
     );
+    t.deepEqual(await readdir(join(drive, 'objects')), [], 'not even empty ones');
     t.deepEqual(
       files.filter((path) => path.endsWith('.log')),
       [],

@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import test from 'ava';
 import { FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
 import { openErasureSet, StoreError } from '../../agent/shards/index.ts';
@@ -61,6 +63,7 @@ test("inline threshold: a version below it is one row of each drive's record dat
       [],
       'no directory or file for a small version',
     );
+    t.deepEqual(await readdir(join(drive, 'objects')), [], 'not even an empty directory');
     t.deepEqual([...databaseRecords(drive).keys()], [versionDirectory(address)]);
   }
   t.deepEqual(await readAll((await set.readVersion(address)).body), patternBytes(1000, 's'));
