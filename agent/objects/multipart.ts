@@ -214,7 +214,8 @@ export class Multipart {
     } finally {
       for (const release of releases.reverse()) release();
     }
-    return structuredClone(record!);
+    // The caller's own: built for this call, kept by nothing (the index and the store hold JSON).
+    return record!;
   }
 
   listParts(input: {

@@ -249,7 +249,8 @@ export class Objects {
     } finally {
       for (const release of releases.reverse()) release();
     }
-    return structuredClone(record!);
+    // The caller's own: built for this call, kept by nothing (the index and the store hold JSON).
+    return record!;
   }
 
   /** NoSuchBucket unless the bucket exists; returns its record, to be read, not changed. */

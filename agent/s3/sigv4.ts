@@ -282,18 +282,20 @@ function spacedHex(text: string): string {
  */
 export class PayloadSha256Verifier {
   readonly expectedHex: string;
-  readonly hash: Hash = createHash('sha256');
+  /** Only when the body is fed here: the agent's request bodies are hashed by the digest workers. */
+  #hash: Hash | undefined;
 
   constructor(expectedHex: string) {
     this.expectedHex = expectedHex;
   }
 
   update(bytes: Uint8Array): void {
-    this.hash.update(bytes);
+    this.#hash ??= createHash('sha256');
+    this.#hash.update(bytes);
   }
 
   verify(): void {
-    this.verifyDigest(this.hash.digest());
+    this.verifyDigest((this.#hash ?? createHash('sha256')).digest());
   }
 
   /** Checks a SHA-256 of the body computed elsewhere (a digest worker). */
