@@ -3,11 +3,9 @@
 // trailer, and the multipart checksums AWS derives from the parts' checksums
 // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
 //
-// Each value is the base64 of the big-endian digest, as AWS sends it. CRC32 uses @node-rs/crc32
-// (agent/digest/crc32.ts); CRC32C uses @chainsafe/fast-crc32c (hardware CRC instructions through @node-rs/crc32, ~4.5 GB/s here,
-// where pure-JS tables reach ~70 MB/s); CRC64NVME uses our slice-by-16 tables (crc64nvme.ts), three
-// times faster than AWS's own pure-JS package.
-// `npm run bench checksums` measures them.
+// Each value is the base64 of the big-endian digest, as AWS sends it. The digests themselves live
+// in agent/digest (algorithms.ts, crc32.ts, crc64nvme.ts; their libraries and speeds are in its
+// README); `npm run bench checksums` measures them.
 
 import { createDigest } from '../digest/algorithms.ts';
 import { S3Error } from './errors.ts';
