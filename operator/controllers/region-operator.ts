@@ -10,6 +10,7 @@ import { ResourceInformer } from '../runtime/informer.ts';
 import { eventRecorder, resourceClient, resourcePath, secretReader } from '../runtime/kube.ts';
 import { type ControllerSpec, whenChanged } from '../runtime/manager.ts';
 import { regionKind } from './kinds.ts';
+import { operatorComponent } from './operator.ts';
 import {
   type RegionControllerContext,
   type RolloutHostMapper,
@@ -58,7 +59,7 @@ export function regionController(options: RegionControllerOptions): {
   const context: RegionControllerContext = {
     regions: { client, cache: { get: (name) => informer.get(name), list: () => informer.list() } },
     secrets: secretReader(options.kubeConfig),
-    events: eventRecorder(options.kubeConfig, 'coffre-operator', {
+    events: eventRecorder(options.kubeConfig, operatorComponent, {
       nowMs: () => clock.nowMs(),
     }),
     clock,

@@ -47,22 +47,3 @@ export function findCondition(
 ): Condition | undefined {
   return conditions?.find((condition) => condition.type === type);
 }
-
-/** True when the two lists say the same thing (ignoring order); used to skip no-op status writes. */
-export function sameConditions(
-  left: readonly Condition[] | undefined,
-  right: readonly Condition[] | undefined,
-) {
-  const key = (condition: Condition) =>
-    JSON.stringify([
-      condition.type,
-      condition.status,
-      condition.reason,
-      condition.message,
-      condition.observedGeneration,
-      condition.lastTransitionTime,
-    ]);
-  const leftKeys = (left ?? []).map(key).sort();
-  const rightKeys = (right ?? []).map(key).sort();
-  return leftKeys.length === rightKeys.length && leftKeys.every((value, index) => value === rightKeys[index]);
-}

@@ -7,7 +7,6 @@ export {
   type ConditionInput,
   type ConditionStatus,
   findCondition,
-  sameConditions,
   setCondition,
 } from './conditions.ts';
 export { isTerminalError, kubernetesStatus, TerminalError } from './errors.ts';

@@ -69,10 +69,6 @@ export class ResourceInformer<T extends k8s.KubernetesObject> {
     return this.#informer.list();
   }
 
-  get synced(): boolean {
-    return this.#synced;
-  }
-
   /** Starts listing and watching; resolves once the first list has filled the cache. */
   async start(): Promise<void> {
     this.#stopped = false;
