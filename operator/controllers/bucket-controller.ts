@@ -3,7 +3,7 @@ import type { ReconcileResult } from '../runtime/work-queue.ts';
 import { type BucketAction, type BucketObserved, reconcileBucket } from './bucket-reconcile.ts';
 import type { ControllerContext } from './context.ts';
 import { executePlan } from './execute.ts';
-import { type BucketResource, bucketNameOf } from './kinds.ts';
+import { type BucketResource, bucketNameOf, bucketsSharingName } from './kinds.ts';
 
 export async function observeBucket(
   context: ControllerContext,
@@ -17,14 +17,7 @@ export async function observeBucket(
     tenant: context.tenants.cache.get(tenantId),
     agentHasTenant,
     agentBucket: agentHasTenant ? await context.admin.getBucket(tenantId, name) : null,
-    otherBuckets: context.buckets.cache
-      .list()
-      .filter(
-        (other) =>
-          other.metadata.name !== bucket.metadata.name &&
-          other.spec.tenantRef.name === tenantId &&
-          bucketNameOf(other) === name,
-      ),
+    otherBuckets: bucketsSharingName(context.buckets.cache.list(), bucket),
   };
 }
 

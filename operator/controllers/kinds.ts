@@ -123,6 +123,35 @@ export function bucketNameOf(bucket: BucketResource): string {
   return bucket.spec.name ?? bucket.metadata.name;
 }
 
+// The relations between the kinds, as both the executors (what to observe) and the operator's
+// watches (what to wake on a change) need them: one definition each.
+
+/** The Buckets of a Tenant. */
+export function bucketsOfTenant(buckets: readonly BucketResource[], tenantId: string): BucketResource[] {
+  return buckets.filter((bucket) => bucket.spec.tenantRef.name === tenantId);
+}
+
+/** The other Buckets that name the same agent bucket (same tenant, same S3 name). */
+export function bucketsSharingName(
+  buckets: readonly BucketResource[],
+  bucket: BucketResource,
+): BucketResource[] {
+  return buckets.filter(
+    (other) =>
+      other.metadata.name !== bucket.metadata.name &&
+      other.spec.tenantRef.name === bucket.spec.tenantRef.name &&
+      bucketNameOf(other) === bucketNameOf(bucket),
+  );
+}
+
+/** The RetentionPolicies that point at a Bucket resource. */
+export function policiesOfBucket(
+  policies: readonly RetentionPolicyResource[],
+  bucketResourceName: string,
+): RetentionPolicyResource[] {
+  return policies.filter((policy) => policy.spec.bucketRef.name === bucketResourceName);
+}
+
 export interface RetentionPolicySpec {
   bucketRef: { name: string };
   mode: RetentionMode;

@@ -21,7 +21,9 @@ import type { ControllerContext, KindAccess } from './context.ts';
 import {
   type BucketResource,
   bucketKind,
-  bucketNameOf,
+  bucketsOfTenant,
+  bucketsSharingName,
+  policiesOfBucket,
   type RetentionPolicyResource,
   retentionPolicyKind,
   type TenantResource,
@@ -117,27 +119,14 @@ export function createOperator(options: OperatorOptions): Operator {
     randomSecret: options.randomSecret ?? (() => randomBytes(30).toString('base64url')),
     resyncIntervalMs: options.resyncIntervalMs,
   };
-  const bucketsOfTenant = (tenant: KubernetesObject) =>
-    buckets.informer
-      .list()
-      .filter((bucket) => bucket.spec.tenantRef.name === tenant.metadata?.name)
-      .map((bucket) => bucket.metadata.name);
+  const namesOf = (resources: readonly KubernetesObject[]) =>
+    resources.map((resource) => resource.metadata!.name!);
+  const bucketsOfTenantNamed = (tenant: KubernetesObject) =>
+    namesOf(bucketsOfTenant(buckets.informer.list(), tenant.metadata?.name ?? ''));
   const sameBucket = (bucket: BucketResource) =>
-    buckets.informer
-      .list()
-      .filter(
-        (other) =>
-          other.metadata.name !== bucket.metadata.name &&
-          other.spec.tenantRef.name === bucket.spec.tenantRef.name &&
-          bucketNameOf(other) === bucketNameOf(bucket),
-      )
-      .map((other) => other.metadata.name)
-      .concat(bucket.metadata.name);
-  const policiesOfBucket = (bucketName: string) =>
-    retentionPolicies.informer
-      .list()
-      .filter((policy) => policy.spec.bucketRef.name === bucketName)
-      .map((policy) => policy.metadata.name);
+    namesOf(bucketsSharingName(buckets.informer.list(), bucket)).concat(bucket.metadata.name);
+  const policiesOfBucketNamed = (bucketName: string) =>
+    namesOf(policiesOfBucket(retentionPolicies.informer.list(), bucketName));
   // A Secret's data has no generation: every add, update or delete of one is a change worth acting on.
   const tenantsOfSecret = (secret: KubernetesObject) =>
     tenants.informer
@@ -179,7 +168,7 @@ export function createOperator(options: OperatorOptions): Operator {
         // The other resources naming the same bucket of the same tenant: one may now manage it.
         { informer: buckets.informer, keysOf: whenChanged((bucket) => sameBucket(bucket as BucketResource)) },
         // A Tenant becoming Ready lets its waiting buckets be created.
-        { informer: tenants.informer, keysOf: whenChanged(bucketsOfTenant) },
+        { informer: tenants.informer, keysOf: whenChanged(bucketsOfTenantNamed) },
       ],
     },
     {
@@ -191,12 +180,14 @@ export function createOperator(options: OperatorOptions): Operator {
           informer: retentionPolicies.informer,
           // The other policies of the same bucket: one of them may now apply (Conflict resolved).
           keysOf: whenChanged((policy) =>
-            policiesOfBucket((policy as RetentionPolicyResource).spec.bucketRef.name).concat(nameOf(policy)),
+            policiesOfBucketNamed((policy as RetentionPolicyResource).spec.bucketRef.name).concat(
+              nameOf(policy),
+            ),
           ),
         },
         {
           informer: buckets.informer,
-          keysOf: whenChanged((bucket) => policiesOfBucket(bucket.metadata?.name ?? '')),
+          keysOf: whenChanged((bucket) => policiesOfBucketNamed(bucket.metadata?.name ?? '')),
         },
       ],
     },

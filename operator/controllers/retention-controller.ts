@@ -2,7 +2,7 @@
 import type { ReconcileResult } from '../runtime/work-queue.ts';
 import type { ControllerContext } from './context.ts';
 import { executePlan } from './execute.ts';
-import { bucketNameOf, type RetentionPolicyResource } from './kinds.ts';
+import { bucketNameOf, policiesOfBucket, type RetentionPolicyResource } from './kinds.ts';
 import {
   type RetentionAction,
   type RetentionObserved,
@@ -23,11 +23,9 @@ export async function observeRetentionPolicy(
     nowMs: context.clock.nowMs(),
     bucket,
     agentBucket: target === undefined ? null : await context.admin.getBucket(target.tenantId, target.bucket),
-    otherPolicies: context.retentionPolicies.cache
-      .list()
-      .filter(
-        (other) => other.spec.bucketRef.name === bucketName && other.metadata.name !== policy.metadata.name,
-      ),
+    otherPolicies: policiesOfBucket(context.retentionPolicies.cache.list(), bucketName).filter(
+      (other) => other.metadata.name !== policy.metadata.name,
+    ),
   };
 }
 

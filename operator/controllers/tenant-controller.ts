@@ -4,7 +4,7 @@ import type { SecretValue } from '../runtime/kube.ts';
 import type { ReconcileResult } from '../runtime/work-queue.ts';
 import type { ControllerContext } from './context.ts';
 import { executePlan } from './execute.ts';
-import type { TenantResource } from './kinds.ts';
+import { bucketsOfTenant, type TenantResource } from './kinds.ts';
 import { reconcileTenant, type TenantAction, type TenantObserved } from './tenant-reconcile.ts';
 
 export async function observeTenant(
@@ -23,9 +23,7 @@ export async function observeTenant(
     agentTenant,
     agentKeys: agentTenant === null ? [] : await context.admin.listKeys(tenantId),
     secrets,
-    bucketResources: context.buckets.cache
-      .list()
-      .filter((bucket) => bucket.spec.tenantRef.name === tenantId)
+    bucketResources: bucketsOfTenant(context.buckets.cache.list(), tenantId)
       .map((bucket) => bucket.metadata.name)
       .sort(),
     usage: agentTenant === null ? null : await context.admin.getUsage(tenantId),
