@@ -8,7 +8,9 @@ import * as k8s from '@kubernetes/client-node';
 import { group, version } from '../../operator/controllers/kinds.ts';
 import { repositoryRoot } from '../support/agent-process.ts';
 
-export { tenantContract } from './fixtures.ts';
+import { tenantContract } from './fixtures.ts';
+
+export { tenantContract };
 
 export const crdDirectory = path.join(repositoryRoot, 'operator', 'crds');
 const pollIntervalMs = 200;
@@ -137,5 +139,39 @@ export async function rotateKeySecret(
   await waitFor('the rotated secret to work', async () => {
     await s3Client(target.endpoint, target.accessKeyId, rotatedSecret).send(new ListBucketsCommand({}));
     return true;
+  });
+}
+
+/**
+ * A Secret `<name>-keys` holding the key's secret in `namespace`, and a Tenant `name` whose one
+ * access key references it (a contract numbered from the name; a quota when given).
+ */
+export async function declareTenant(
+  core: k8s.CoreV1Api,
+  objects: CustomObjects,
+  tenant: {
+    name: string;
+    namespace: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    displayName?: string;
+    quotaBytes?: number;
+  },
+): Promise<void> {
+  const { name, namespace, accessKeyId, secretAccessKey } = tenant;
+  await core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: `${name}-keys` }, stringData: { secretAccessKey } },
+  });
+  await objects.create('tenants', {
+    apiVersion: 'coffre.infofy.fr/v1alpha1',
+    kind: 'Tenant',
+    metadata: { name },
+    spec: {
+      displayName: tenant.displayName ?? name,
+      ...(tenant.quotaBytes === undefined ? {} : { quotaBytes: tenant.quotaBytes }),
+      contract: tenantContract(`CSI-2026-${name.toUpperCase()}`),
+      accessKeys: [{ accessKeyId, role: 'full', secretRef: { namespace, name: `${name}-keys` } }],
+    },
   });
 }

@@ -21,6 +21,7 @@ import {
   applyCrds,
   type CustomObjects,
   customObjects,
+  declareTenant as declareTenantIn,
   rotateKeySecret,
   s3Client,
   tenantContract,
@@ -39,21 +40,14 @@ let core: k8s.CoreV1Api;
 const tenantNamespace = 'tenants';
 
 /** A Secret holding the key's secret, and a Tenant that references it. */
-async function declareTenant(name: string, accessKeyId: string, secretAccessKey: string, role = 'full') {
-  await core.createNamespacedSecret({
+function declareTenant(name: string, accessKeyId: string, secretAccessKey: string) {
+  return declareTenantIn(core, objects, {
+    name,
     namespace: tenantNamespace,
-    body: { metadata: { name: `${name}-keys` }, stringData: { secretAccessKey } },
-  });
-  await objects.create('tenants', {
-    apiVersion: 'coffre.infofy.fr/v1alpha1',
-    kind: 'Tenant',
-    metadata: { name },
-    spec: {
-      displayName: `${name} backups`,
-      quotaBytes: 10_000_000_000,
-      contract: tenantContract(`CSI-2026-${name.toUpperCase()}`),
-      accessKeys: [{ accessKeyId, role, secretRef: { namespace: tenantNamespace, name: `${name}-keys` } }],
-    },
+    accessKeyId,
+    secretAccessKey,
+    displayName: `${name} backups`,
+    quotaBytes: 10_000_000_000,
   });
 }
 

@@ -19,9 +19,9 @@ import {
   applyCrds,
   type CustomObjects,
   customObjects,
+  declareTenant as declareTenantIn,
   rotateKeySecret,
   s3Client,
-  tenantContract,
   waitFor,
   waitForReady,
 } from './kube-fixtures.ts';
@@ -62,27 +62,12 @@ function tokenKubeConfig(token: string): k8s.KubeConfig {
   return config;
 }
 
-async function declareTenant(
-  objects: CustomObjects,
-  name: string,
-  accessKeyId: string,
-  secretAccessKey: string,
-): Promise<void> {
-  await admin.makeApiClient(k8s.CoreV1Api).createNamespacedSecret({
+function declareTenant(objects: CustomObjects, name: string, accessKeyId: string, secretAccessKey: string) {
+  return declareTenantIn(admin.makeApiClient(k8s.CoreV1Api), objects, {
+    name,
     namespace: tenantNamespace,
-    body: { metadata: { name: `${name}-keys` }, stringData: { secretAccessKey } },
-  });
-  await objects.create('tenants', {
-    apiVersion: 'coffre.infofy.fr/v1alpha1',
-    kind: 'Tenant',
-    metadata: { name },
-    spec: {
-      displayName: name,
-      contract: tenantContract(`CSI-2026-${name.toUpperCase()}`),
-      accessKeys: [
-        { accessKeyId, role: 'full', secretRef: { namespace: tenantNamespace, name: `${name}-keys` } },
-      ],
-    },
+    accessKeyId,
+    secretAccessKey,
   });
 }
 
