@@ -14,7 +14,7 @@ import { regionController } from '../../operator/controllers/region-operator.ts'
 import type { RegionDeployer } from '../../stacks/deployer.ts';
 import type { RegionConfig } from '../../stacks/region-config.ts';
 import { type KubeCluster, startKubeCluster } from '../support/kube-cluster.ts';
-import { applyCrds } from './kube-fixtures.ts';
+import { applyCrds, customObjects, waitFor } from './kube-fixtures.ts';
 import { regionSpec, stackOutputs } from './region-fixtures.ts';
 
 const test = anyTest as TestFn<{ cluster: KubeCluster }>;
@@ -27,23 +27,16 @@ test.after.always(async (t) => {
   await t.context.cluster?.stop();
 });
 
-async function waitForCondition(
-  custom: k8s.CustomObjectsApi,
+function waitForCondition(
+  kubeConfig: k8s.KubeConfig,
   name: string,
   matches: (region: RegionResource) => boolean,
 ): Promise<RegionResource> {
-  let region: RegionResource | undefined;
-  for (let attempt = 0; attempt < 600; attempt += 1) {
-    region = (await custom.getClusterCustomObject({
-      group: regionKind.group,
-      version: regionKind.version,
-      plural: regionKind.plural,
-      name,
-    })) as RegionResource;
-    if (matches(region)) return region;
-    await delay(100);
-  }
-  throw new Error(`Region ${name} never matched; last status ${JSON.stringify(region?.status)}`);
+  const regions = customObjects(kubeConfig);
+  return waitFor(`Region ${name} to match`, async () => {
+    const region = (await regions.get(regionKind.plural, name)) as RegionResource | null;
+    return region !== null && matches(region) ? region : undefined;
+  });
 }
 
 const rolledOut = (region: RegionResource) =>
@@ -95,7 +88,7 @@ test("createOperator runs the Region controller beside the others, under the ope
   try {
     t.deepEqual([...operator.manager.queues.keys()], ['tenant', 'bucket', 'retentionpolicy', 'region']);
     const waiting = await waitForCondition(
-      custom,
+      kubeConfig,
       'fr-gra',
       (candidate) => rolledOut(candidate)?.reason === 'SecretMissing',
     );
@@ -118,7 +111,7 @@ test("createOperator runs the Region controller beside the others, under the ope
       body: { metadata: { name: 'rollout-ssh' }, stringData: { 'ssh-privatekey': 'a key' } },
     });
     // No watch on Secrets: the Region's own requeue finds the Secret and the next thing missing.
-    const next = await waitForCondition(custom, 'fr-gra', (candidate) =>
+    const next = await waitForCondition(kubeConfig, 'fr-gra', (candidate) =>
       /admin credentials/.test(rolledOut(candidate)?.message ?? ''),
     );
     t.like(rolledOut(next), { status: 'False', reason: 'SecretMissing' });
