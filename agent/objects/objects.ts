@@ -2,6 +2,7 @@
 // delete markers, newest-first order). Bodies stream straight into and out of the shard store;
 // a per-key lock is held only around the commit, so S3's "latest version" and conditional writes
 // are decided against a stable state while bodies of one key still upload in parallel.
+import assert from 'node:assert/strict';
 import { createHash, type Hash } from 'node:crypto';
 import type { CustomerKey } from '../crypto/customer-key.ts';
 import type { Buckets } from './buckets.ts';
@@ -285,6 +286,10 @@ export class Objects {
 
   async get(input: GetObjectInput): Promise<GetObjectResult> {
     const indexed = input.resolved ?? this.resolve(input);
+    assert.ok(
+      indexed.record.bucket === input.bucket && indexed.record.key === input.key,
+      'get: the resolved version is of another key',
+    );
     const record = indexed.record;
     assertCustomerKeyFor(record, input.customerKey);
     const readOptions = { customerKey: input.customerKey ?? null };

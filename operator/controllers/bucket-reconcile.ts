@@ -7,7 +7,7 @@
 import { isBeingDeleted } from '../runtime/finalizers.ts';
 import type { AgentBucket, BucketSettings } from './agent-admin.ts';
 import { type BucketResource, type BucketStatus, bucketNameOf, type TenantResource } from './kinds.ts';
-import { type Plan, type Readiness, ready, resyncIntervalMs, waitingRetryMs } from './plan.ts';
+import { oldestLive, type Plan, type Readiness, ready, resyncIntervalMs, waitingRetryMs } from './plan.ts';
 
 export interface BucketObserved {
   nowMs: number;
@@ -27,13 +27,7 @@ export type BucketPlan = Plan<BucketAction, BucketStatus>;
 
 /** Of several Bucket resources for one bucket, the one that manages it: the oldest, then by name. */
 export function managingBucket(buckets: BucketResource[]): BucketResource | undefined {
-  const live = buckets.filter((bucket) => !isBeingDeleted(bucket));
-  const age = (bucket: BucketResource) => Date.parse(String(bucket.metadata.creationTimestamp ?? ''));
-  return live.sort((left, right) => {
-    const byAge = age(left) - age(right);
-    if (byAge !== 0 && !Number.isNaN(byAge)) return byAge;
-    return left.metadata.name < right.metadata.name ? -1 : 1;
-  })[0];
+  return oldestLive(buckets);
 }
 
 export function reconcileBucket(bucket: BucketResource, observed: BucketObserved): BucketPlan {

@@ -1,5 +1,6 @@
 // What every pure reconciler returns, and the Ready condition they all compute the same way.
 import { type Condition, type ConditionStatus, findCondition, setCondition } from '../runtime/conditions.ts';
+import { isBeingDeleted } from '../runtime/finalizers.ts';
 import { readyCondition } from './kinds.ts';
 
 export interface PlannedEvent {
@@ -61,3 +62,20 @@ export function ready(
 export const resyncIntervalMs = 60_000;
 /** How soon a resource waiting on another one (a Secret, its tenant, its bucket) looks again. */
 export const waitingRetryMs = 10_000;
+
+/**
+ * Of several resources that claim one thing (Buckets naming one agent bucket, policies of one
+ * Bucket), the one that wins: the oldest not being deleted, then by name.
+ */
+export function oldestLive<
+  Resource extends { metadata: { name: string; creationTimestamp?: unknown; deletionTimestamp?: unknown } },
+>(resources: readonly Resource[]): Resource | undefined {
+  const age = (resource: Resource) => Date.parse(String(resource.metadata.creationTimestamp ?? ''));
+  return resources
+    .filter((resource) => !isBeingDeleted(resource))
+    .sort((left, right) => {
+      const byAge = age(left) - age(right);
+      if (byAge !== 0 && !Number.isNaN(byAge)) return byAge;
+      return left.metadata.name < right.metadata.name ? -1 : 1;
+    })[0];
+}

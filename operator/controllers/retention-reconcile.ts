@@ -12,7 +12,7 @@ import {
   type RetentionPolicyResource,
   type RetentionPolicyStatus,
 } from './kinds.ts';
-import { type Plan, type Readiness, ready, resyncIntervalMs, waitingRetryMs } from './plan.ts';
+import { oldestLive, type Plan, type Readiness, ready, resyncIntervalMs, waitingRetryMs } from './plan.ts';
 
 export interface RetentionObserved {
   nowMs: number;
@@ -47,13 +47,7 @@ export function sameRetention(left: DefaultRetention | null, right: DefaultReten
 
 /** The policy that applies to a bucket among several: the oldest, then by name. */
 export function applyingPolicy(policies: RetentionPolicyResource[]): RetentionPolicyResource | undefined {
-  const live = policies.filter((policy) => !isBeingDeleted(policy));
-  const age = (policy: RetentionPolicyResource) => String(policy.metadata.creationTimestamp ?? '');
-  return live.sort((left, right) => {
-    const byAge = Date.parse(age(left)) - Date.parse(age(right));
-    if (byAge !== 0 && !Number.isNaN(byAge)) return byAge;
-    return left.metadata.name < right.metadata.name ? -1 : 1;
-  })[0];
+  return oldestLive(policies);
 }
 
 export function reconcileRetentionPolicy(
