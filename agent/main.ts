@@ -1,9 +1,24 @@
-// The agent's entry point (`npm start`). Every drive's fsync holds one libuv pool thread until the
-// disk answers: with Node's default of 4 threads, six drives' fsyncs queue behind each other. More
-// threads than the drives need cost too: each hand-off to an idle thread is a wake-up the event loop
-// pays for. 8 (six drives and two to spare) gave 15-20 % more 1 MiB PUTs and 64 MiB GETs than 32 on
-// the reference machine (BENCHMARKS.md, run 8); a host with more drives sets UV_THREADPOOL_SIZE to
-// about drives + 2. The pool is sized on its first use, so this must happen before the agent's
-// modules load: they are imported only afterwards.
+// The agent's entry point (`npm start`). Two process-wide settings are made here, before the agent's
+// modules load (they are imported only afterwards):
+//
+// - The libuv pool. Every drive's fsync holds one pool thread until the disk answers: with Node's
+//   default of 4 threads, six drives' fsyncs queue behind each other. More threads than the drives
+//   need cost too: each hand-off to an idle thread is a wake-up the event loop pays for. 8 (six
+//   drives and two to spare) gave 15-20 % more 1 MiB PUTs and 64 MiB GETs than 32 on the reference
+//   machine (BENCHMARKS.md, run 8); a host with more drives sets UV_THREADPOOL_SIZE to about
+//   drives + 2. The pool is sized on its first use.
+// - V8's external-memory heuristic. Each large object passes ~64 MiB of short-lived buffers per
+//   direction through the event loop (the HTTP parser's body pieces, the cipher's output), memory
+//   outside V8's heap. By default V8 starts a full mark-compact of the whole heap every few dozen
+//   MiB of such buffers; counted in the global heap limit instead, they are collected as the heap
+//   grows. Measured (BENCHMARKS.md, run 9): the collector threads' CPU per 64 MiB object fell from
+//   53 to 19-27 ms (GET) and 91 to 46-51 ms (PUT), for +10-18 % large-object throughput and a
+//   higher peak RSS under many large streams. `node --no-external-memory-accounted-in-global-limit
+//   agent/main.ts` keeps V8's default (V8 flags are refused in NODE_OPTIONS).
 process.env.UV_THREADPOOL_SIZE ??= '8';
+const externalMemoryFlag = 'external-memory-accounted-in-global-limit';
+if (!process.execArgv.some((argument) => argument.includes(externalMemoryFlag))) {
+  const { setFlagsFromString } = await import('node:v8');
+  setFlagsFromString(`--${externalMemoryFlag}`);
+}
 await import('./run.ts');

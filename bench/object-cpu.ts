@@ -89,7 +89,11 @@ export async function run(): Promise<void> {
           .map((value) => value.toFixed(2))
           .join(' ')}`,
       );
-      console.log(`agent CPU ms per object, by thread: ${perObject}`);
+      const status = await readFile(`/proc/${server.pid}/status`, 'utf8');
+      const peakRss = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+      console.log(
+        `agent CPU ms per object, by thread: ${perObject}; agent peak RSS ${Math.round(Number(peakRss) / 1024)} MiB`,
+      );
     } finally {
       client.close();
       await server.stop();
