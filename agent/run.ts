@@ -5,6 +5,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type OperatorServices, openOperatorServices } from './admin/operator-services.ts';
 import { type AgentConfig, ConfigError, loadConfig } from './config.ts';
+import { chunkWorkers } from './crypto/chunk-workers.ts';
 import { digestWorkers } from './digest/digest-workers.ts';
 import { LocalDrive } from './disk/index.ts';
 import { describeKernels } from './erasure/index.ts';
@@ -127,6 +128,7 @@ async function stop(agent: RunningAgent): Promise<void> {
   await agent.store.close();
   await agent.protection.close();
   await digestWorkers.close();
+  await chunkWorkers.close();
 }
 
 async function main(): Promise<void> {

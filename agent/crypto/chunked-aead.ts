@@ -162,9 +162,10 @@ function sealChunk(
 
 /**
  * Opens one sealed chunk. The plaintext is returned only after the tag checked out, so no byte
- * of a tampered chunk ever leaves this function.
+ * of a tampered chunk ever leaves this function. (Also used by the decryption worker threads,
+ * chunk-worker.ts.)
  */
-function openChunk(
+export function openChunk(
   parameters: ChunkParameters,
   sealed: Uint8Array,
   chunkIndex: number,

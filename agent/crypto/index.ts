@@ -1,5 +1,7 @@
 // Encryption at rest, below the object layer: chunked AES-256-GCM, the key hierarchy (master key
 // -> tenant key -> data key per object version) and SSE-C customer keys.
+
+export { ChunkWorkers, chunkWorkers, releasePiece } from './chunk-workers.ts';
 export {
   type ByteRange,
   type ChunkParameters,

@@ -2,6 +2,8 @@
 // data key wrapped by the tenant's key (or, for SSE-C, by the customer's key), and the chunked
 // AES-256-GCM stream of chunked-aead.ts. The envelope is what the object record keeps; it holds
 // no secret in the clear.
+
+import { chunkWorkers } from './chunk-workers.ts';
 import {
   type ByteRange,
   type ChunkParameters,
@@ -58,8 +60,16 @@ export interface OpenedVersion {
   envelope: EncryptionEnvelope;
   /** The stored bytes a plaintext range needs (the whole object when `range` is null). */
   plan(range: ByteRange | null, plaintextSizeBytes: number): CiphertextRangePlan;
-  /** The plaintext of `plan`'s range from exactly `plan.ciphertext` stored bytes. */
-  decrypt(ciphertext: AsyncIterable<Uint8Array>, plan: CiphertextRangePlan): AsyncIterable<Uint8Array>;
+  /**
+   * The plaintext of `plan`'s range from exactly `plan.ciphertext` stored bytes. With
+   * `lendPieces`, a large range is decrypted by a worker thread and its pieces are lent: each must
+   * be given back with `releasePiece` (chunk-workers.ts).
+   */
+  decrypt(
+    ciphertext: AsyncIterable<Uint8Array>,
+    plan: CiphertextRangePlan,
+    options?: { lendPieces?: boolean },
+  ): AsyncIterable<Uint8Array>;
 }
 
 export interface ObjectEncryptionOptions {
@@ -156,7 +166,10 @@ export class ObjectEncryption {
           plaintextSizeBytes,
           envelope.chunkSizeBytes,
         ),
-      decrypt: (ciphertext, plan) => decryptChunks(ciphertext, parameters, plan),
+      decrypt: (ciphertext, plan, options) =>
+        options?.lendPieces
+          ? chunkWorkers.decryptLent(ciphertext, parameters, plan)
+          : decryptChunks(ciphertext, parameters, plan),
     };
   }
 }

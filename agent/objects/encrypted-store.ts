@@ -99,7 +99,8 @@ export class EncryptedStore implements ErasureSetContract {
       const envelope = envelopeOf(version);
       const plain = plaintextView(version);
       const opened = await this.#encryption.open(envelope, options.customerKey);
-      return { version: plain, body: opened.decrypt(body, opened.plan(null, plain.sizeBytes)) };
+      const plan = opened.plan(null, plain.sizeBytes);
+      return { version: plain, body: opened.decrypt(body, plan, { lendPieces: options.lendPieces }) };
     }
     // A range needs the chunk size first: one metadata read, then only the covering chunks.
     const stat = await this.#inner.statVersion(address);
@@ -110,7 +111,10 @@ export class EncryptedStore implements ErasureSetContract {
     const { version, body } = await this.#inner.readVersion(address, plan.ciphertext, {
       reuseBuffers: true,
     });
-    return { version: plaintextView(version), body: opened.decrypt(body, plan) };
+    return {
+      version: plaintextView(version),
+      body: opened.decrypt(body, plan, { lendPieces: options.lendPieces }),
+    };
   }
 
   async updateMetadata(

@@ -91,6 +91,8 @@ export interface GetObjectInput {
    * fields name.
    */
   resolved?: IndexedVersion;
+  /** The caller gives every body piece back with `releasePiece` (see ReadVersionOptions). */
+  lendPieces?: boolean;
 }
 
 export interface GetObjectResult {
@@ -292,7 +294,7 @@ export class Objects {
     );
     const record = indexed.record;
     assertCustomerKeyFor(record, input.customerKey);
-    const readOptions = { customerKey: input.customerKey ?? null };
+    const readOptions = { customerKey: input.customerKey ?? null, lendPieces: input.lendPieces === true };
     const range = input.range === undefined ? null : resolveRange(input.range, record.sizeBytes);
     const address = { bucket: record.bucket, key: record.key, versionId: indexed.storeVersionId };
     if (record.multipart !== null) {

@@ -50,6 +50,12 @@ export interface ReadVersionOptions {
    * asked for. Only for a consumer that copies or consumes every piece at once (decryption does).
    */
   reuseBuffers?: boolean;
+  /**
+   * The caller gives every piece back with `releasePiece` (agent/crypto) once it is done with it,
+   * so a large read may be decrypted by a worker thread into reused memory: a piece stays valid
+   * until given back. For a consumer that sends the pieces on and releases them (GetObject).
+   */
+  lendPieces?: boolean;
 }
 
 export interface ByteRange {

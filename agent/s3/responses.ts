@@ -1,8 +1,8 @@
 // Writing S3 responses: XML documents, empty answers, streamed object bodies and errors, each with
 // the headers every S3 response carries (x-amz-request-id, x-amz-id-2, Date, Server).
 import type { ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
+import { releasePiece } from '../crypto/index.ts';
 import type { S3Error } from './errors.ts';
 
 export type ResponseHeaders = Record<string, string | number | undefined>;
@@ -44,8 +44,10 @@ export function sendEmpty(response: ServerResponse, status: number, headers: Res
 }
 
 /**
- * Streams an object body with backpressure. When the client goes away, the pipeline destroys the
- * source, so the store stops reading shards for nobody.
+ * Streams an object body with backpressure, and gives every piece back (`releasePiece`) once the
+ * socket is done with it, so a body may be read in lent pieces (`lendPieces`). When the client
+ * goes away, the body is stopped, so the store stops reading shards for nobody; the promise then
+ * rejects, as it does when the body fails.
  */
 export async function sendStream(
   response: ServerResponse,
@@ -54,7 +56,46 @@ export async function sendStream(
   headers: ResponseHeaders,
 ): Promise<void> {
   writeHeaders(response, status, headers);
-  await pipeline(Readable.from(body, { objectMode: false }), response);
+  const pieces = body[Symbol.asyncIterator]();
+  let ended = false;
+  try {
+    for (;;) {
+      const next = await pieces.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      const piece = next.value;
+      if (response.destroyed) {
+        releasePiece(piece);
+        throw new Error('the client went away');
+      }
+      // The callback runs once the socket has written the piece, or failed to: either way it is
+      // untouched from then on.
+      const accepted = response.write(piece, () => releasePiece(piece));
+      if (!accepted) await drained(response);
+    }
+  } finally {
+    if (!ended) await pieces.return?.(undefined).catch(() => {});
+  }
+  response.end();
+  await finished(response);
+}
+
+/** Resolves when the response can take more; rejects if it closes first. */
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      response.off('close', onClose);
+      resolve();
+    };
+    const onClose = () => {
+      response.off('drain', onDrain);
+      reject(new Error('the client went away'));
+    };
+    response.once('drain', onDrain);
+    response.once('close', onClose);
+  });
 }
 
 /** Sends an error as AWS does; a HEAD request gets the status and headers without a body. */

@@ -123,7 +123,15 @@ async function readObject(
     return;
   }
   const range = await requestedRange(context, endpoint, record);
-  const pinned = { ...address, versionId: record.versionId, range, customerKey, resolved: indexed };
+  // sendStream gives every piece back once the socket has it, so a large body may be lent.
+  const pinned = {
+    ...address,
+    versionId: record.versionId,
+    range,
+    customerKey,
+    resolved: indexed,
+    lendPieces: true,
+  };
   const checksumMode = context.header('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
   const headers: ResponseHeaders = {
     ...context.commonHeaders,

@@ -1,0 +1,73 @@
+// The worker thread behind ChunkWorkers (chunk-workers.ts): it opens the sealed chunks its parent
+// puts in a read's shared ring, one slot at a time, writes each plaintext back into its slot and
+// answers; a chunk that fails authentication is answered TAMPERED and none of it is written.
+// Messages of one read arrive in order; reads of several requests interleave.
+import { parentPort } from 'node:worker_threads';
+import type { ChunkRequest, ChunkResponse } from './chunk-workers.ts';
+import { type ChunkParameters, openChunk } from './chunked-aead.ts';
+import { isCryptoError } from './errors.ts';
+
+interface Session {
+  ring: Buffer;
+  slotBytes: number;
+  parameters: ChunkParameters;
+}
+
+const sessions = new Map<number, Session>();
+
+function reply(response: ChunkResponse): void {
+  parentPort!.postMessage(response);
+}
+
+function openSlot(
+  session: Session,
+  slot: number,
+  sealedBytes: number,
+  chunkIndex: number,
+  isFinal: boolean,
+): number {
+  const start = slot * session.slotBytes;
+  const plaintext = openChunk(
+    session.parameters,
+    session.ring.subarray(start, start + sealedBytes),
+    chunkIndex,
+    isFinal,
+  );
+  // Buffer#fill: one memcpy into the shared ring (an empty value would zero-fill instead).
+  if (plaintext.length > 0) session.ring.fill(plaintext, start, start + plaintext.length);
+  return plaintext.length;
+}
+
+parentPort!.on('message', (request: ChunkRequest) => {
+  if (request.kind === 'open') {
+    sessions.set(request.sessionId, {
+      ring: Buffer.from(request.ring),
+      slotBytes: request.slotBytes,
+      parameters: {
+        dataKey: request.dataKey,
+        noncePrefix: request.noncePrefix,
+        chunkSizeBytes: request.chunkSizeBytes,
+      },
+    });
+    return;
+  }
+  if (request.kind === 'close') {
+    sessions.delete(request.sessionId);
+    return;
+  }
+  const { sessionId, slot } = request;
+  const session = sessions.get(sessionId);
+  try {
+    if (session === undefined) throw new Error(`no read ${sessionId}`);
+    const plaintextBytes = openSlot(session, slot, request.sealedBytes, request.chunkIndex, request.isFinal);
+    reply({ kind: 'opened', sessionId, slot, plaintextBytes });
+  } catch (error) {
+    reply({
+      kind: 'failed',
+      sessionId,
+      slot,
+      code: isCryptoError(error) ? error.code : null,
+      message: String((error as Error)?.message ?? error),
+    });
+  }
+});
