@@ -2,6 +2,7 @@
 // synchronous (node:sqlite's DatabaseSync), short, and touches a bounded number of rows.
 import assert from 'node:assert/strict';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { fallbackCheckpointPages, IndexCheckpointer } from './index-checkpointer.ts';
 import { inTransaction, run, WriteAheadLogSync } from './index-database.ts';
 import { IndexGroupCommit } from './index-group-commit.ts';
 import { keyToBytes } from './key-bytes.ts';
@@ -37,6 +38,7 @@ export class ObjectIndex {
   readonly #statements = new Map<string, StatementSync>();
 
   readonly #logSync: WriteAheadLogSync | null;
+  readonly #checkpointer: IndexCheckpointer | null;
   readonly #groupCommit: IndexGroupCommit;
 
   constructor(database: DatabaseSync) {
@@ -45,8 +47,10 @@ export class ObjectIndex {
     // silently stay "delete" where WAL is unsupported); otherwise intents commit with FULL.
     const location = database.location();
     const mode = (database.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode;
-    this.#logSync =
-      location === null || location === '' || mode !== 'wal' ? null : new WriteAheadLogSync(location);
+    const walFile = location !== null && location !== '' && mode === 'wal';
+    this.#logSync = walFile ? new WriteAheadLogSync(location) : null;
+    this.#checkpointer = walFile ? new IndexCheckpointer(location) : null;
+    if (walFile) run(database, `PRAGMA wal_autocheckpoint = ${fallbackCheckpointPages}`);
     this.#groupCommit = new IndexGroupCommit(this, this.#logSync);
   }
 
@@ -84,7 +88,9 @@ export class ObjectIndex {
         for (const hook of this.#commitHooks) hook();
         return result;
       };
-      return inTransaction(this.database, workThenHooks, options.durable === true);
+      const result = inTransaction(this.database, workThenHooks, options.durable === true);
+      this.#checkpointer?.committed();
+      return result;
     } finally {
       this.#inTransaction = null;
     }
@@ -385,9 +391,18 @@ export class ObjectIndex {
     return { commits: this.#groupCommit.commits, logSyncs: this.#logSync?.syncs ?? 0 };
   }
 
+  /** Checkpoints of the log run by the checkpoint worker, and its last failure (null: none). */
+  get checkpointMetrics(): { checkpoints: number; lastError: string | null } {
+    return {
+      checkpoints: this.#checkpointer?.checkpoints ?? 0,
+      lastError: this.#checkpointer?.lastError ?? null,
+    };
+  }
+
   /** Fails the queued intents and updates (the database is about to close). */
   close(): void {
     this.#groupCommit.close(new Error('the object index is closed'));
+    this.#checkpointer?.close();
     void this.#logSync?.close();
   }
 

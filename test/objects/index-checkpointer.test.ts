@@ -1,0 +1,114 @@
+// The listing index's write-ahead log is checkpointed by a worker thread with its own connection
+// (agent/objects/index-checkpointer.ts), not by the event loop's commits: these tests look at the
+// real SQLite files from a third connection.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import test, { type ExecutionContext } from 'ava';
+import { checkpointIntervalMs, fallbackCheckpointPages } from '../../agent/objects/index-checkpointer.ts';
+import { openIndexDatabase } from '../../agent/objects/index-database.ts';
+import { ObjectIndex } from '../../agent/objects/object-index.ts';
+import type { UploadRecord } from '../../agent/objects/records.ts';
+
+async function openIndex(t: ExecutionContext) {
+  const directory = await mkdtemp(join(tmpdir(), 'coffre-checkpoint-'));
+  t.teardown(() => rm(directory, { recursive: true, force: true }));
+  const path = join(directory, 'index.sqlite');
+  const { database } = openIndexDatabase(path);
+  const index = new ObjectIndex(database);
+  return { path, database, index };
+}
+
+function putUploads(index: ObjectIndex, from: number, count: number): void {
+  index.transaction(() => {
+    for (let position = from; position < from + count; position += 1) {
+      const uploadId = `upload-${position}`;
+      index.putUpload({ bucket: 'b', key: uploadId, uploadId, initiatedMs: position } as UploadRecord);
+    }
+  });
+}
+
+/** Waits for a condition that the worker's answer makes true. */
+async function eventually(condition: () => boolean): Promise<boolean> {
+  for (let attempt = 0; attempt < 1000 && !condition(); attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return condition();
+}
+
+test('index checkpoints: the worker copies the committed log into the database; the event loop only keeps a far larger bound', async (t) => {
+  const { path, database, index } = await openIndex(t);
+  t.teardown(() => {
+    index.close();
+    database.close();
+  });
+  t.is(
+    (database.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number })
+      .wal_autocheckpoint,
+    fallbackCheckpointPages,
+  );
+  putUploads(index, 0, 500);
+  t.true(await eventually(() => index.checkpointMetrics.checkpoints >= 1), 'a checkpoint ran in the worker');
+  t.is(index.checkpointMetrics.lastError, null);
+  // A third connection sees every frame of the log already in the database: its own passive
+  // checkpoint finds nothing left to copy.
+  const observer = new DatabaseSync(path);
+  t.teardown(() => observer.close());
+  const state = observer.prepare('PRAGMA wal_checkpoint(PASSIVE)').get() as {
+    log: number;
+    checkpointed: number;
+  };
+  t.true(state.log > 0);
+  t.is(state.checkpointed, state.log);
+  t.is((observer.prepare('SELECT count(*) AS n FROM uploads').get() as { n: number }).n, 500);
+});
+
+test('index checkpoints: once the worker has copied the whole log, the next commit writes the log from its start', async (t) => {
+  const { path, database, index } = await openIndex(t);
+  t.teardown(() => {
+    index.close();
+    database.close();
+  });
+  putUploads(index, 0, 2000);
+  t.true(await eventually(() => index.checkpointMetrics.checkpoints >= 1));
+  const logPages = () => {
+    const observer = new DatabaseSync(path, { readOnly: true });
+    try {
+      // A checkpoint that copies nothing reports the log's length in frames.
+      return (observer.prepare('PRAGMA wal_checkpoint(PASSIVE)').get() as { log: number }).log;
+    } finally {
+      observer.close();
+    }
+  };
+  const before = logPages();
+  // After the interval a small commit restarts the log (its few frames replace the large log's).
+  await new Promise((resolve) => setTimeout(resolve, checkpointIntervalMs));
+  putUploads(index, 2000, 1);
+  t.true(await eventually(() => index.checkpointMetrics.checkpoints >= 2));
+  t.true(logPages() < before, `the log restarted (${before} frames before)`);
+  t.is((database.prepare('SELECT count(*) AS n FROM uploads').get() as { n: number }).n, 2001);
+});
+
+test('index checkpoints: closing the index closes the worker connection first, so the log is checkpointed and removed', async (t) => {
+  const { path, database, index } = await openIndex(t);
+  putUploads(index, 0, 100);
+  t.true(await eventually(() => index.checkpointMetrics.checkpoints >= 1));
+  t.true(existsSync(`${path}-wal`));
+  index.close();
+  database.close();
+  // SQLite removes the log at the close of the last connection only.
+  t.false(existsSync(`${path}-wal`));
+  const reopened = new DatabaseSync(path);
+  t.teardown(() => reopened.close());
+  t.is((reopened.prepare('SELECT count(*) AS n FROM uploads').get() as { n: number }).n, 100);
+});
+
+test('index checkpoints: an index that is never written starts no worker and closes at once', async (t) => {
+  const { path, database, index } = await openIndex(t);
+  index.close();
+  database.close();
+  t.is(index.checkpointMetrics.checkpoints, 0);
+  t.false(existsSync(`${path}-wal`));
+});
