@@ -1,16 +1,18 @@
 // PUT then GET of each object size at each concurrency. PUT workers write over a ring of keys per
 // worker sized so that what is stored stays under a named bound (64 MiB at concurrency 64 is one
 // key per worker, overwritten); GET cells read the keys the last PUT cell left; each size's keys
-// are deleted before the next size starts.
+// are deleted before the next size starts, and the next size waits for that to settle (settle()).
 import { deletePrefix } from './bucket-ops.ts';
 import { type CellResult, runCell } from './cell.ts';
 import type { PayloadPool } from './payload.ts';
+import { settle } from './process-stats.ts';
 import type { SignedS3Client } from './signed-client.ts';
 
 export interface MatrixOptions {
   client: SignedS3Client;
   bucket: string;
   serverPid: number;
+  serverDirectory: string;
   pool: PayloadPool;
   sizesBytes: number[];
   concurrencies: number[];
@@ -79,5 +81,7 @@ export async function runPutGetMatrix(options: MatrixOptions): Promise<void> {
       );
     }
     await deletePrefix(client, bucket, prefix);
+    // The next size starts once this one's deletions and writes are done (see settle).
+    await settle(options.serverPid, options.serverDirectory);
   }
 }

@@ -1,6 +1,7 @@
 // What a server process costs, read from /proc by PID: resident memory now (VmRSS), its peak
 // (VmHWM, which `echo 5 > /proc/PID/clear_refs` resets so each cell reports its own peak, see
 // proc(5) "clear_refs"), and CPU time (utime + stime from /proc/PID/stat).
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat; 100 on every Linux we run on. */
@@ -64,4 +65,27 @@ export class RssSampler {
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+/** A server counts as idle below this share of one core. */
+const idleCoreShare = 0.05;
+const settleSampleMs = 500;
+const settleLimitMs = 60_000;
+
+/**
+ * Waits until what a step left behind is done, so the next step measures its own work only: the
+ * file system's dirty pages written out (syncfs, through coreutils' `sync -f`: a 5 GiB upload
+ * leaves gigabytes for the kernel to write, whose writeback slows every fsync after it) and the
+ * server idle (under 5 % of a core over half a second: Coffre's checkpoint of the deletions, MinIO's
+ * own background work). At most a minute; returns the seconds waited.
+ */
+export async function settle(pid: number, directory: string): Promise<number> {
+  const startMs = performance.now();
+  spawnSync('sync', ['-f', directory], { stdio: 'ignore', timeout: settleLimitMs });
+  while (performance.now() - startMs < settleLimitMs) {
+    const before = readCpuSeconds(pid);
+    await new Promise((resolve) => setTimeout(resolve, settleSampleMs));
+    if (readCpuSeconds(pid) - before < (idleCoreShare * settleSampleMs) / 1000) break;
+  }
+  return (performance.now() - startMs) / 1000;
 }

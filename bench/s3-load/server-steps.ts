@@ -7,6 +7,7 @@ import { runListing } from './listing.ts';
 import { runPutGetMatrix } from './matrix.ts';
 import { runMixed } from './mixed.ts';
 import type { PayloadPool } from './payload.ts';
+import { settle } from './process-stats.ts';
 import * as report from './report.ts';
 import type { BenchServer } from './servers.ts';
 import type { SignedS3Client } from './signed-client.ts';
@@ -57,6 +58,7 @@ async function matrixStep(context: StepContext): Promise<void> {
     client,
     bucket,
     serverPid: server.pid,
+    serverDirectory: server.directory,
     pool,
     sizesBytes: options.sizesBytes,
     concurrencies: options.concurrencies,
@@ -142,6 +144,7 @@ export async function runServerSteps(
   };
   const step = async (label: string, work: () => Promise<void>) => {
     try {
+      say(`settled in ${(await settle(server.pid, server.directory)).toFixed(1)} s before the ${label} step`);
       await work();
     } catch (error) {
       const message = `${label} failed: ${(error as Error).message.slice(0, 400)}`;

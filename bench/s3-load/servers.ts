@@ -14,6 +14,8 @@ export interface BenchServer {
   readonly name: string;
   readonly pid: number;
   readonly target: S3Target;
+  /** Where its drives are (what settle() syncs). */
+  readonly directory: string;
   /** The last of what the server printed (for a failure's report). */
   output(): string;
   /** SIGTERM, then SIGKILL after a grace period; resolves when the process has exited. */
@@ -76,6 +78,7 @@ export async function startCoffre(
   return {
     name: 'coffre',
     pid: child.pid,
+    directory,
     target: { endpoint, region: benchRegion, ...benchKey },
     output: watched.output,
     stop: watched.stop,
@@ -174,6 +177,7 @@ export async function startMinio(binary: string, directory: string): Promise<Ben
   return {
     name: 'minio',
     pid: child.pid,
+    directory,
     target: { endpoint, region: benchRegion, ...benchKey },
     output: watched.output,
     stop: watched.stop,
