@@ -2,7 +2,7 @@
 // (VmHWM, which `echo 5 > /proc/PID/clear_refs` resets so each cell reports its own peak, see
 // proc(5) "clear_refs"), and CPU time (utime + stime from /proc/PID/stat).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat; 100 on every Linux we run on. */
 const clockTicksPerSecond = 100;
@@ -67,6 +67,26 @@ export class RssSampler {
   }
 }
 
+/**
+ * CPU seconds of the process's threads but a profiler's (`node --cpu-prof` samples from a thread
+ * of its own, busy even when the server is idle).
+ */
+function workCpuSeconds(pid: number): number {
+  let seconds = 0;
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'v8:ProfEvntProc') continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    seconds += (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  }
+  return seconds;
+}
+
 /** A server counts as idle below this share of one core. */
 const idleCoreShare = 0.05;
 const settleSampleMs = 500;
@@ -83,9 +103,9 @@ export async function settle(pid: number, directory: string): Promise<number> {
   const startMs = performance.now();
   spawnSync('sync', ['-f', directory], { stdio: 'ignore', timeout: settleLimitMs });
   while (performance.now() - startMs < settleLimitMs) {
-    const before = readCpuSeconds(pid);
+    const before = workCpuSeconds(pid);
     await new Promise((resolve) => setTimeout(resolve, settleSampleMs));
-    if (readCpuSeconds(pid) - before < (idleCoreShare * settleSampleMs) / 1000) break;
+    if (workCpuSeconds(pid) - before < (idleCoreShare * settleSampleMs) / 1000) break;
   }
   return (performance.now() - startMs) / 1000;
 }
