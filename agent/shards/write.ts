@@ -111,11 +111,16 @@ export class VersionWriter {
     return this.#ctx.dataShards * Math.ceil(bytes / this.#ctx.dataShards);
   }
 
+  /**
+   * Stripes are not zero-filled (a 1 MiB PUT's 1.5 MiB of memset and fresh pages were ~10 % of the
+   * event loop at 16 in flight): every byte is written before it is used. The block is filled by
+   * push() and its short tail zero-padded by #encodeBlock; the parity is overwritten by the codec.
+   */
   #newStripe(capacityBytes = this.#blockCapacityBytes): Stripe {
     const shardBytes = capacityBytes / this.#ctx.dataShards;
     return {
-      block: new Uint8Array(capacityBytes),
-      parity: Array.from({ length: this.#ctx.parityShards }, () => new Uint8Array(shardBytes)),
+      block: Buffer.allocUnsafeSlow(capacityBytes),
+      parity: Array.from({ length: this.#ctx.parityShards }, () => Buffer.allocUnsafeSlow(shardBytes)),
     };
   }
 
