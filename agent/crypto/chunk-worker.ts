@@ -1,9 +1,10 @@
 // The worker thread behind ChunkWorkers (chunk-workers.ts): it opens the sealed chunks its parent
 // puts in a read's shared ring, one slot at a time, writes each plaintext back into its slot and
-// answers; a chunk that fails authentication is answered TAMPERED and none of it is written.
-// Messages of one read arrive in order; reads of several requests interleave.
+// answers; a chunk that fails authentication is answered TAMPERED and none of it is written. Chunks
+// come several to a message and are answered in one. Messages of one read arrive in order; reads of
+// several requests interleave.
 import { parentPort } from 'node:worker_threads';
-import type { ChunkRequest, ChunkResponse } from './chunk-workers.ts';
+import type { ChunkRequest, ChunkResponse, ChunkResult } from './chunk-workers.ts';
 import { type ChunkParameters, openChunk } from './chunked-aead.ts';
 import { isCryptoError } from './errors.ts';
 
@@ -55,19 +56,20 @@ parentPort!.on('message', (request: ChunkRequest) => {
     sessions.delete(request.sessionId);
     return;
   }
-  const { sessionId, slot } = request;
+  const { sessionId } = request;
   const session = sessions.get(sessionId);
-  try {
-    if (session === undefined) throw new Error(`no read ${sessionId}`);
-    const plaintextBytes = openSlot(session, slot, request.sealedBytes, request.chunkIndex, request.isFinal);
-    reply({ kind: 'opened', sessionId, slot, plaintextBytes });
-  } catch (error) {
-    reply({
-      kind: 'failed',
-      sessionId,
-      slot,
-      code: isCryptoError(error) ? error.code : null,
-      message: String((error as Error)?.message ?? error),
-    });
-  }
+  const results: ChunkResult[] = request.tasks.map((task) => {
+    try {
+      if (session === undefined) throw new Error(`no read ${sessionId}`);
+      const { slot, sealedBytes, chunkIndex, isFinal } = task;
+      return { slot, plaintextBytes: openSlot(session, slot, sealedBytes, chunkIndex, isFinal) };
+    } catch (error) {
+      return {
+        slot: task.slot,
+        code: isCryptoError(error) ? error.code : null,
+        message: String((error as Error)?.message ?? error),
+      };
+    }
+  });
+  reply({ kind: 'opened', sessionId, results });
 });
