@@ -38,8 +38,11 @@ export const slotsPerRead = 12;
  * GETs at 16 in flight with one message per chunk).
  */
 export const chunksPerMessage = 4;
-/** Reads offloaded at once, all together (12 slots of 256 KiB each: 96 MiB in all). */
-const maximumRings = 32;
+/**
+ * Reads offloaded at once, all together. A ring has a slot per chunk of its read, up to
+ * slotsPerRead (a 1 MiB read: 4 slots), so 64 large reads hold 192 MiB at most.
+ */
+const maximumRings = 64;
 /** Worker threads at most (the machine's other cores; the event loop keeps one). */
 const maximumWorkers = 4;
 
@@ -158,7 +161,7 @@ class OffloadedRead {
     this.ring = Buffer.from(ring);
     this.slotBytes = slotBytes;
     this.#hooks = hooks;
-    for (let slot = slotsPerRead - 1; slot >= 0; slot -= 1) this.free.push(slot);
+    for (let slot = ring.byteLength / slotBytes - 1; slot >= 0; slot -= 1) this.free.push(slot);
   }
 
   /**
@@ -302,7 +305,7 @@ export class ChunkWorkers {
     parameters: ChunkParameters,
     plan: CiphertextRangePlan,
   ): AsyncGenerator<Uint8Array> {
-    const read = plan.chunkCount >= offloadMinimumChunks ? this.#start(parameters) : null;
+    const read = plan.chunkCount >= offloadMinimumChunks ? this.#start(parameters, plan.chunkCount) : null;
     if (read === null) {
       yield* decryptChunks(ciphertext, parameters, plan);
       return;
@@ -341,10 +344,11 @@ export class ChunkWorkers {
     return count;
   }
 
-  #start(parameters: ChunkParameters): OffloadedRead | null {
+  #start(parameters: ChunkParameters, chunkCount: number): OffloadedRead | null {
     if (this.#ringsInUse >= maximumRings) return null;
     const slotBytes = parameters.chunkSizeBytes + gcmTagBytes;
-    const ring = this.#freeRings.get(slotBytes)?.pop() ?? new SharedArrayBuffer(slotBytes * slotsPerRead);
+    const ringBytes = slotBytes * Math.min(slotsPerRead, chunkCount);
+    const ring = this.#freeRings.get(ringBytes)?.pop() ?? new SharedArrayBuffer(ringBytes);
     const lane = this.#quietestLane();
     this.#ringsInUse += 1;
     const sessionId = this.#nextSessionId++;
@@ -353,9 +357,11 @@ export class ChunkWorkers {
         this.#ringsInUse -= 1;
       },
       quiet: () => {
-        const rings = this.#freeRings.get(slotBytes) ?? [];
-        if (rings.length < maximumRings) rings.push(ring);
-        this.#freeRings.set(slotBytes, rings);
+        // Rings kept idle, all sizes together, are as many as may be in use at once at most.
+        if (this.idleRings >= maximumRings) return;
+        const rings = this.#freeRings.get(ringBytes) ?? [];
+        rings.push(ring);
+        this.#freeRings.set(ringBytes, rings);
       },
     });
     lane.attach(read);

@@ -91,8 +91,19 @@ export function shardSources(
   return sources;
 }
 
-/** Shard read buffers a reader keeps for reuse: (read-ahead + the block being consumed) x k, for 4+2. */
-const maxPooledBuffers = 64;
+/** Shard read buffers kept for reuse, all reads together, per size (256 of 256 KiB: 64 MiB). */
+const maxPooledBuffers = 256;
+/** Free shard read buffers of every read, by shard size. */
+const freeReadBuffers = new Map<number, Uint8Array[]>();
+
+function pooledBuffers(fullShardBytes: number): Uint8Array[] {
+  let free = freeReadBuffers.get(fullShardBytes);
+  if (free === undefined) {
+    free = [];
+    freeReadBuffers.set(fullShardBytes, free);
+  }
+  return free;
+}
 
 /** Reads blocks of one version, k shards at a time, falling back to parity on failure. */
 export class BlockReader {
@@ -104,9 +115,10 @@ export class BlockReader {
   #offlineFailures = 0;
   #corruptFailures = 0;
   /**
-   * With `reuseBuffers`: shard read buffers given back by `releaseBlock`, read into again. A 64 MiB
-   * GET otherwise allocates 64 MiB of fresh read buffers, and fresh external memory is what drives
-   * V8's full collections (BENCHMARKS.md, run 4: ~70-80 ms of collector threads per 64 MiB GET).
+   * With `reuseBuffers`: shard read buffers given back by `releaseBlock`, read into again, by this
+   * read and the next ones (a pool shared by all reads, per buffer size). A 64 MiB GET otherwise
+   * allocates 64 MiB of fresh read buffers, and a 1 MiB GET 1 MiB: fresh external memory is what
+   * drives V8's full collections (BENCHMARKS.md, runs 4 and 9).
    */
   readonly #freeBuffers: Uint8Array[] | null;
   /** The pooled buffers each block returned by readBlock was read into, until released. */
@@ -121,7 +133,8 @@ export class BlockReader {
     this.#ctx = ctx;
     this.#sources = sources;
     this.#geometry = new Geometry(record.sizeBytes, record.erasure.blockSizeBytes, record.erasure.dataShards);
-    this.#freeBuffers = options?.reuseBuffers && !record.inline ? [] : null;
+    this.#freeBuffers =
+      options?.reuseBuffers && !record.inline ? pooledBuffers(this.#geometry.fullShardBytes) : null;
   }
 
   #takeBuffer(taken: Uint8Array[]): Uint8Array | undefined {
