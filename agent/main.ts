@@ -7,13 +7,15 @@
 //   drives and two to spare) gave 15-20 % more 1 MiB PUTs and 64 MiB GETs than 32 on the reference
 //   machine (BENCHMARKS.md, run 8); a host with more drives sets UV_THREADPOOL_SIZE to about
 //   drives + 2. The pool is sized on its first use.
-// - V8's external-memory heuristic. Each large object passes ~64 MiB of short-lived buffers per
-//   direction through the event loop (the HTTP parser's body pieces, the cipher's output), memory
-//   outside V8's heap. By default V8 starts a full mark-compact of the whole heap every few dozen
-//   MiB of such buffers; counted in the global heap limit instead, they are collected as the heap
-//   grows. Measured (BENCHMARKS.md, run 9): the collector threads' CPU per 64 MiB object fell from
-//   53 to 19-27 ms (GET) and 91 to 46-51 ms (PUT), for +10-18 % large-object throughput and a
-//   higher peak RSS under many large streams. `node --no-external-memory-accounted-in-global-limit
+// - V8's external-memory heuristic. A PUT passes its body twice through fresh buffers outside V8's
+//   heap on the event loop (the HTTP parser's pieces, the cipher's output): 128 MiB for a 64 MiB
+//   object. By default V8 starts a full mark-compact of the whole heap every few dozen MiB of such
+//   buffers; counted in the global heap limit instead, they are collected as the heap grows.
+//   Measured (BENCHMARKS.md, run 9): the collector threads' CPU per 64 MiB PUT fell from 91 to
+//   46-51 ms; PUT 64 MiB c1/c16/c64 161/217/156 -> 187/271/282 MB/s, PUT 4 KiB c64 995 -> 1,152
+//   per second; the peak RSS under load is higher by about half (PUT 1 MiB c64: 631 -> 948 MiB, PUT
+//   64 MiB c64: 1,358 -> 1,844 MiB). (Reads no longer depend on it: they decrypt in a worker thread
+//   and reuse their buffers.) `node --no-external-memory-accounted-in-global-limit
 //   agent/main.ts` keeps V8's default (V8 flags are refused in NODE_OPTIONS).
 process.env.UV_THREADPOOL_SIZE ??= '8';
 const externalMemoryFlag = 'external-memory-accounted-in-global-limit';
