@@ -90,22 +90,30 @@ function workCpuSeconds(pid: number): number {
 /** A server counts as idle below this share of one core. */
 const idleCoreShare = 0.05;
 const settleSampleMs = 500;
+/**
+ * Idle this long in a row: longer than the background work a server defers after a step (Coffre's
+ * journal checkpoints run 5 s after the last change, and remove what the step deleted).
+ */
+const settleIdleMs = 8_000;
 const settleLimitMs = 60_000;
 
 /**
  * Waits until what a step left behind is done, so the next step measures its own work only: the
- * file system's dirty pages written out (syncfs, through coreutils' `sync -f`: a 5 GiB upload
- * leaves gigabytes for the kernel to write, whose writeback slows every fsync after it) and the
- * server idle (under 5 % of a core over half a second: Coffre's checkpoint of the deletions, MinIO's
- * own background work). At most a minute; returns the seconds waited.
+ * server idle (under 5 % of a core for 8 s in a row: Coffre's checkpoint of the step's deletions,
+ * MinIO's own background work), then the file system's dirty pages written out (syncfs, through
+ * coreutils' `sync -f`: a 5 GiB upload leaves gigabytes for the kernel to write, whose writeback
+ * slows every fsync after it). At most a minute for each; returns the seconds waited.
  */
 export async function settle(pid: number, directory: string): Promise<number> {
   const startMs = performance.now();
-  spawnSync('sync', ['-f', directory], { stdio: 'ignore', timeout: settleLimitMs });
+  let idleSinceMs = performance.now();
   while (performance.now() - startMs < settleLimitMs) {
     const before = workCpuSeconds(pid);
     await new Promise((resolve) => setTimeout(resolve, settleSampleMs));
-    if (workCpuSeconds(pid) - before < (idleCoreShare * settleSampleMs) / 1000) break;
+    if (workCpuSeconds(pid) - before >= (idleCoreShare * settleSampleMs) / 1000)
+      idleSinceMs = performance.now();
+    else if (performance.now() - idleSinceMs >= settleIdleMs) break;
   }
+  spawnSync('sync', ['-f', directory], { stdio: 'ignore', timeout: settleLimitMs });
   return (performance.now() - startMs) / 1000;
 }
