@@ -18,8 +18,12 @@ export const offloadThresholdBytes = 1024 * 1024;
 export const ringBytes = 4 * 1024 * 1024;
 /** Bytes announced to the worker at once (fewer messages; the worker starts before a ring fills). */
 const announceBytes = 1024 * 1024;
-/** Rings in use at once, all bodies together (64 MiB); a body beyond this is hashed in place. */
-const maximumRings = 16;
+/**
+ * Rings in use at once, all bodies together (256 MiB); a body beyond this is hashed in place, on the
+ * event loop. 16 left 48 of 64 concurrent 64 MiB PUTs hashing there: 173-201 MB/s against 277-296
+ * with 64 (BENCHMARKS.md, run 9).
+ */
+const maximumRings = 64;
 /** Worker threads at most (the machine's other cores; the event loop keeps one). */
 const maximumWorkers = 4;
 
