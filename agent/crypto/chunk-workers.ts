@@ -17,9 +17,7 @@
 // for lent pieces (GetObject's response does); a read with no ring free, or of fewer chunks, is
 // decrypted in place with fresh buffers (decryptChunks). A chunk that fails authentication fails
 // the read at that chunk, as in place: no byte of it is ever yielded.
-import assert from 'node:assert/strict';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { type WorkerLane, WorkerLanes } from '../digest/worker-lanes.ts';
 import {
   type ChunkParameters,
   type CiphertextRangePlan,
@@ -43,8 +41,6 @@ export const chunksPerMessage = 4;
  * slotsPerRead (a 1 MiB read: 4 slots), so 64 large reads hold 192 MiB at most.
  */
 const maximumRings = 64;
-/** Worker threads at most (the machine's other cores; the event loop keeps one). */
-const maximumWorkers = 4;
 
 export type ChunkRequest =
   | {
@@ -95,35 +91,8 @@ interface Waiter<T> {
   reject: (error: unknown) => void;
 }
 
-/** One worker thread and the reads it is decrypting. */
-class ChunkLane {
-  readonly worker: Worker;
-  readonly sessions = new Map<number, OffloadedRead>();
-
-  constructor(onGone: (lane: ChunkLane, error: unknown) => void) {
-    this.worker = new Worker(new URL('./chunk-worker.ts', import.meta.url));
-    // The worker keeps the process alive only while it has reads to decrypt.
-    this.worker.unref();
-    this.worker.on('message', (response: ChunkResponse) =>
-      this.sessions.get(response.sessionId)?.receive(response),
-    );
-    this.worker.on('error', (error) => onGone(this, error));
-    this.worker.on('exit', (code) => onGone(this, new Error(`decryption worker exited with code ${code}`)));
-  }
-
-  attach(session: OffloadedRead): void {
-    if (this.sessions.size === 0) this.worker.ref();
-    this.sessions.set(session.sessionId, session);
-  }
-
-  detach(sessionId: number): void {
-    if (this.sessions.delete(sessionId) && this.sessions.size === 0) this.worker.unref();
-  }
-
-  post(request: ChunkRequest): void {
-    this.worker.postMessage(request);
-  }
-}
+/** A decryption worker thread and the reads it is decrypting. */
+type ChunkLane = WorkerLane<ChunkRequest, ChunkResponse>;
 
 interface ReadHooks {
   /** The read is over: it no longer counts against the rings in use. */
@@ -283,16 +252,17 @@ export interface ChunkWorkersOptions {
  * agent shutdown); a later read starts them again.
  */
 export class ChunkWorkers {
-  readonly #workerCount: number;
-  readonly #lanes: ChunkLane[] = [];
+  readonly #lanes: WorkerLanes<ChunkRequest, ChunkResponse>;
   readonly #freeRings = new Map<number, SharedArrayBuffer[]>();
   #ringsInUse = 0;
   #nextSessionId = 1;
 
   constructor(options: ChunkWorkersOptions = {}) {
-    this.#workerCount =
-      options.workerCount ?? Math.max(1, Math.min(maximumWorkers, availableParallelism() - 1));
-    assert.ok(this.#workerCount >= 1, 'at least one decryption worker');
+    this.#lanes = new WorkerLanes(
+      new URL('./chunk-worker.ts', import.meta.url),
+      'decryption',
+      options.workerCount,
+    );
   }
 
   /**
@@ -319,17 +289,13 @@ export class ChunkWorkers {
 
   /** Stops the worker threads; reads still being decrypted fail. */
   async close(): Promise<void> {
-    const lanes = this.#lanes.splice(0);
-    for (const lane of lanes) {
-      for (const read of [...lane.sessions.values()]) read.fail(new Error('decryption workers stopped'));
-    }
-    await Promise.all(lanes.map((lane) => lane.worker.terminate()));
+    await this.#lanes.close(new Error('decryption workers stopped'));
     this.#freeRings.clear();
   }
 
   /** Worker threads running now (for tests and metrics). */
   get runningWorkers(): number {
-    return this.#lanes.length;
+    return this.#lanes.running;
   }
 
   /** Reads being decrypted by a worker now, each holding a ring (for tests and metrics). */
@@ -349,7 +315,7 @@ export class ChunkWorkers {
     const slotBytes = parameters.chunkSizeBytes + gcmTagBytes;
     const ringBytes = slotBytes * Math.min(slotsPerRead, chunkCount);
     const ring = this.#freeRings.get(ringBytes)?.pop() ?? new SharedArrayBuffer(ringBytes);
-    const lane = this.#quietestLane();
+    const lane = this.#lanes.quietest();
     this.#ringsInUse += 1;
     const sessionId = this.#nextSessionId++;
     const read = new OffloadedRead(sessionId, lane, ring, slotBytes, {
@@ -375,21 +341,6 @@ export class ChunkWorkers {
       chunkSizeBytes: parameters.chunkSizeBytes,
     });
     return read;
-  }
-
-  #quietestLane(): ChunkLane {
-    if (this.#lanes.length < this.#workerCount) {
-      const lane = new ChunkLane((gone, error) => this.#onLaneGone(gone, error));
-      this.#lanes.push(lane);
-      return lane;
-    }
-    return this.#lanes.reduce((best, lane) => (lane.sessions.size < best.sessions.size ? lane : best));
-  }
-
-  #onLaneGone(lane: ChunkLane, error: unknown): void {
-    const index = this.#lanes.indexOf(lane);
-    if (index !== -1) this.#lanes.splice(index, 1);
-    for (const read of [...lane.sessions.values()]) read.fail(error);
   }
 }
 

@@ -8,9 +8,8 @@
 // at commit, before anything is stored. Smaller bodies, and bodies beyond the ring budget, are
 // hashed on the calling thread: a round trip to the worker costs more than hashing a few kilobytes.
 import assert from 'node:assert/strict';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { createDigest, type DigestAlgorithm, type StreamingDigest } from './algorithms.ts';
+import { type WorkerLane, WorkerLanes } from './worker-lanes.ts';
 
 /** Bodies declared smaller than this are hashed on the calling thread. */
 export const offloadThresholdBytes = 1024 * 1024;
@@ -24,8 +23,6 @@ const announceBytes = 1024 * 1024;
  * with 64 (BENCHMARKS.md, run 9).
  */
 const maximumRings = 64;
-/** Worker threads at most (the machine's other cores; the event loop keeps one). */
-const maximumWorkers = 4;
 
 export type DigestRequest =
   | { kind: 'open'; sessionId: number; algorithms: DigestAlgorithm[]; ring: SharedArrayBuffer }
@@ -66,39 +63,12 @@ class InPlaceDigests implements BodyDigests {
   abandon(): void {}
 }
 
+/** A digest worker thread and the bodies it is hashing. */
+type DigestLane = WorkerLane<DigestRequest, DigestResponse>;
+
 interface Waiter<T> {
   resolve: (value: T) => void;
   reject: (error: unknown) => void;
-}
-
-/** One worker thread and the sessions it is hashing. */
-class DigestLane {
-  readonly worker: Worker;
-  readonly sessions = new Map<number, OffloadedDigests>();
-
-  constructor(onGone: (lane: DigestLane, error: unknown) => void) {
-    this.worker = new Worker(new URL('./digest-worker.ts', import.meta.url));
-    // The worker keeps the process alive only while it has bodies to hash.
-    this.worker.unref();
-    this.worker.on('message', (response: DigestResponse) =>
-      this.sessions.get(response.sessionId)?.receive(response),
-    );
-    this.worker.on('error', (error) => onGone(this, error));
-    this.worker.on('exit', (code) => onGone(this, new Error(`digest worker exited with code ${code}`)));
-  }
-
-  attach(session: OffloadedDigests): void {
-    if (this.sessions.size === 0) this.worker.ref();
-    this.sessions.set(session.sessionId, session);
-  }
-
-  detach(sessionId: number): void {
-    if (this.sessions.delete(sessionId) && this.sessions.size === 0) this.worker.unref();
-  }
-
-  post(request: DigestRequest): void {
-    this.worker.postMessage(request);
-  }
 }
 
 class OffloadedDigests implements BodyDigests {
@@ -221,16 +191,17 @@ export interface DigestWorkersOptions {
  * shutdown); a later body starts them again.
  */
 export class DigestWorkers {
-  readonly #workerCount: number;
-  readonly #lanes: DigestLane[] = [];
+  readonly #lanes: WorkerLanes<DigestRequest, DigestResponse>;
   readonly #freeRings: SharedArrayBuffer[] = [];
   #ringsInUse = 0;
   #nextSessionId = 1;
 
   constructor(options: DigestWorkersOptions = {}) {
-    this.#workerCount =
-      options.workerCount ?? Math.max(1, Math.min(maximumWorkers, availableParallelism() - 1));
-    assert.ok(this.#workerCount >= 1, 'at least one digest worker');
+    this.#lanes = new WorkerLanes(
+      new URL('./digest-worker.ts', import.meta.url),
+      'digest',
+      options.workerCount,
+    );
   }
 
   /**
@@ -245,7 +216,7 @@ export class DigestWorkers {
     ) {
       return new InPlaceDigests(algorithms);
     }
-    const lane = this.#quietestLane();
+    const lane = this.#lanes.quietest();
     const ring = this.#freeRings.pop() ?? new SharedArrayBuffer(ringBytes);
     this.#ringsInUse += 1;
     const sessionId = this.#nextSessionId++;
@@ -260,37 +231,18 @@ export class DigestWorkers {
 
   /** Stops the worker threads; bodies still being hashed fail. */
   async close(): Promise<void> {
-    const lanes = this.#lanes.splice(0);
-    for (const lane of lanes) {
-      for (const session of [...lane.sessions.values()]) session.fail(new Error('digest workers stopped'));
-    }
-    await Promise.all(lanes.map((lane) => lane.worker.terminate()));
+    await this.#lanes.close(new Error('digest workers stopped'));
     this.#freeRings.length = 0;
   }
 
   /** Worker threads running now (for tests and metrics). */
   get runningWorkers(): number {
-    return this.#lanes.length;
+    return this.#lanes.running;
   }
 
   /** Bodies being hashed in a worker now, each holding a ring (for tests and metrics). */
   get ringsInUse(): number {
     return this.#ringsInUse;
-  }
-
-  #quietestLane(): DigestLane {
-    if (this.#lanes.length < this.#workerCount) {
-      const lane = new DigestLane((gone, error) => this.#onLaneGone(gone, error));
-      this.#lanes.push(lane);
-      return lane;
-    }
-    return this.#lanes.reduce((best, lane) => (lane.sessions.size < best.sessions.size ? lane : best));
-  }
-
-  #onLaneGone(lane: DigestLane, error: unknown): void {
-    const index = this.#lanes.indexOf(lane);
-    if (index !== -1) this.#lanes.splice(index, 1);
-    for (const session of [...lane.sessions.values()]) session.fail(error);
   }
 }
 
