@@ -41,6 +41,8 @@ export const chunksPerMessage = 4;
  * slotsPerRead (a 1 MiB read: 4 slots), so 64 large reads hold 192 MiB at most.
  */
 const maximumRings = 64;
+/** Memory of the rings kept for later reads, all together (the rest is left to the collector). */
+const idleRingBytes = 64 * 1024 * 1024;
 
 export type ChunkRequest =
   | {
@@ -255,6 +257,7 @@ export class ChunkWorkers {
   readonly #lanes: WorkerLanes<ChunkRequest, ChunkResponse>;
   readonly #freeRings = new Map<number, SharedArrayBuffer[]>();
   #ringsInUse = 0;
+  #idleBytes = 0;
   #nextSessionId = 1;
 
   constructor(options: ChunkWorkersOptions = {}) {
@@ -291,6 +294,7 @@ export class ChunkWorkers {
   async close(): Promise<void> {
     await this.#lanes.close(new Error('decryption workers stopped'));
     this.#freeRings.clear();
+    this.#idleBytes = 0;
   }
 
   /** Worker threads running now (for tests and metrics). */
@@ -314,7 +318,9 @@ export class ChunkWorkers {
     if (this.#ringsInUse >= maximumRings) return null;
     const slotBytes = parameters.chunkSizeBytes + gcmTagBytes;
     const ringBytes = slotBytes * Math.min(slotsPerRead, chunkCount);
-    const ring = this.#freeRings.get(ringBytes)?.pop() ?? new SharedArrayBuffer(ringBytes);
+    const pooled = this.#freeRings.get(ringBytes)?.pop();
+    if (pooled !== undefined) this.#idleBytes -= ringBytes;
+    const ring = pooled ?? new SharedArrayBuffer(ringBytes);
     const lane = this.#lanes.quietest();
     this.#ringsInUse += 1;
     const sessionId = this.#nextSessionId++;
@@ -323,8 +329,9 @@ export class ChunkWorkers {
         this.#ringsInUse -= 1;
       },
       quiet: () => {
-        // Rings kept idle, all sizes together, are as many as may be in use at once at most.
-        if (this.idleRings >= maximumRings) return;
+        // Idle rings, all sizes together, hold at most idleRingBytes; the others are collected.
+        if (this.#idleBytes + ringBytes > idleRingBytes) return;
+        this.#idleBytes += ringBytes;
         const rings = this.#freeRings.get(ringBytes) ?? [];
         rings.push(ring);
         this.#freeRings.set(ringBytes, rings);
