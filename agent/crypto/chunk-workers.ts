@@ -302,6 +302,14 @@ export class ChunkWorkers {
     return this.#lanes.running;
   }
 
+  /**
+   * Reads still attached to a worker: in progress, or over with chunks in the worker or pieces not
+   * given back yet (for tests).
+   */
+  get attachedReads(): number {
+    return this.#lanes.sessions;
+  }
+
   /** Reads being decrypted by a worker now, each holding a ring (for tests and metrics). */
   get ringsInUse(): number {
     return this.#ringsInUse;

@@ -23,6 +23,8 @@ const announceBytes = 1024 * 1024;
  * with 64 (BENCHMARKS.md, run 9).
  */
 const maximumRings = 64;
+/** Rings kept for later bodies once given back (64 MiB). */
+const maximumIdleRings = 16;
 
 export type DigestRequest =
   | { kind: 'open'; sessionId: number; algorithms: DigestAlgorithm[]; ring: SharedArrayBuffer }
@@ -222,7 +224,8 @@ export class DigestWorkers {
     const sessionId = this.#nextSessionId++;
     const session = new OffloadedDigests(sessionId, lane, ring, () => {
       this.#ringsInUse -= 1;
-      this.#freeRings.push(ring);
+      // Kept for the next bodies up to 64 MiB; the rings of a burst beyond are left to the collector.
+      if (this.#freeRings.length < maximumIdleRings) this.#freeRings.push(ring);
     });
     lane.attach(session);
     lane.post({ kind: 'open', sessionId, algorithms: [...algorithms], ring });

@@ -92,6 +92,11 @@ export class WorkerLanes<Request, Response extends { sessionId: number }> {
     return this.#lanes.length;
   }
 
+  /** Sessions attached to a worker now, all lanes together. */
+  get sessions(): number {
+    return this.#lanes.reduce((count, lane) => count + lane.sessions.size, 0);
+  }
+
   #onGone(lane: WorkerLane<Request, Response>, error: unknown): void {
     const index = this.#lanes.indexOf(lane);
     if (index !== -1) this.#lanes.splice(index, 1);

@@ -13,6 +13,8 @@ import { Worker } from 'node:worker_threads';
 
 /** The event loop's automatic checkpoint, now only a bound on the log (64 MiB of 4 KiB pages). */
 export const fallbackCheckpointPages = 16_384;
+/** SQLite's own size, for an index whose worker is gone. */
+export const defaultCheckpointPages = 1000;
 /** The least time between two checkpoints asked of the worker. */
 export const checkpointIntervalMs = 250;
 /** How long close() waits for the worker to close its connection. */
@@ -36,8 +38,12 @@ export class IndexCheckpointer {
   checkpoints = 0;
   lastError: string | null = null;
 
-  constructor(databasePath: string) {
+  readonly #onGone: () => void;
+
+  /** `onGone`: the worker stopped for another reason than close() (the fallback then takes over). */
+  constructor(databasePath: string, onGone: () => void) {
     this.#databasePath = databasePath;
+    this.#onGone = onGone;
   }
 
   #start(): Worker {
@@ -54,8 +60,9 @@ export class IndexCheckpointer {
     worker.on('error', (error) => {
       this.lastError = error.message;
     });
-    // A worker gone for any reason is not restarted: the event loop's fallback checkpoint remains.
+    // A worker gone is not restarted: the owner gives the event loop back its own checkpoints.
     worker.on('exit', () => {
+      if (!this.#isClosed) this.#onGone();
       this.#isClosed = true;
     });
     return worker;
@@ -67,9 +74,16 @@ export class IndexCheckpointer {
     const nowMs = performance.now();
     if (nowMs - this.#lastStartMs < checkpointIntervalMs) return;
     this.#lastStartMs = nowMs;
-    this.#running = true;
-    this.#worker ??= this.#start();
-    this.#worker.postMessage({ kind: 'checkpoint' } satisfies CheckpointRequest);
+    // Called after a commit: whatever happens here must not make the committed change look failed.
+    try {
+      this.#worker ??= this.#start();
+      this.#worker.postMessage({ kind: 'checkpoint' } satisfies CheckpointRequest);
+      this.#running = true;
+    } catch (error) {
+      this.lastError = (error as Error).message;
+      this.#isClosed = true;
+      this.#onGone();
+    }
   }
 
   /**

@@ -2,7 +2,7 @@
 // synchronous (node:sqlite's DatabaseSync), short, and touches a bounded number of rows.
 import assert from 'node:assert/strict';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { fallbackCheckpointPages, IndexCheckpointer } from './index-checkpointer.ts';
+import { defaultCheckpointPages, fallbackCheckpointPages, IndexCheckpointer } from './index-checkpointer.ts';
 import { inTransaction, run, WriteAheadLogSync } from './index-database.ts';
 import { IndexGroupCommit } from './index-group-commit.ts';
 import { keyToBytes } from './key-bytes.ts';
@@ -49,7 +49,12 @@ export class ObjectIndex {
     const mode = (database.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode;
     const walFile = location !== null && location !== '' && mode === 'wal';
     this.#logSync = walFile ? new WriteAheadLogSync(location) : null;
-    this.#checkpointer = walFile ? new IndexCheckpointer(location) : null;
+    this.#checkpointer = walFile
+      ? new IndexCheckpointer(location, () => {
+          // Without its worker the index checkpoints on the event loop again, at SQLite's default size.
+          if (database.isOpen) run(database, `PRAGMA wal_autocheckpoint = ${defaultCheckpointPages}`);
+        })
+      : null;
     if (walFile) run(database, `PRAGMA wal_autocheckpoint = ${fallbackCheckpointPages}`);
     this.#groupCommit = new IndexGroupCommit(this, this.#logSync);
   }

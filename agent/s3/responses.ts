@@ -57,6 +57,14 @@ export async function sendStream(
 ): Promise<void> {
   writeHeaders(response, status, headers);
   const pieces = body[Symbol.asyncIterator]();
+  // Pieces written whose callback has not run. Node never calls it for a write made as the socket
+  // was being destroyed, nor for pieces still queued in the response when it closes; once the
+  // response has closed, its socket is closed too and touches none of them any more.
+  const unsent = new Set<Uint8Array>();
+  response.once('close', () => {
+    for (const piece of unsent) releasePiece(piece);
+    unsent.clear();
+  });
   let ended = false;
   try {
     for (;;) {
@@ -72,7 +80,11 @@ export async function sendStream(
       }
       // The callback runs once the socket has written the piece, or failed to: either way it is
       // untouched from then on.
-      const accepted = response.write(piece, () => releasePiece(piece));
+      unsent.add(piece);
+      const accepted = response.write(piece, () => {
+        unsent.delete(piece);
+        releasePiece(piece);
+      });
       if (!accepted) await drained(response);
     }
   } finally {

@@ -35,24 +35,18 @@ interface Stripe {
 }
 
 /**
- * Stripes of finished writes, for the next writes, by size (block bytes / parity shards). Every
+ * Full-size stripes of finished writes, for the next writes, by geometry (block bytes, k, m). Every
  * write used to allocate its own (1.5 MiB for a 1 MiB PUT in 4+2): fresh memory outside V8's heap,
  * which is what drives its full collections (BENCHMARKS.md, run 9). A stripe comes back only
- * once no write of its shards can still be running.
+ * once no write of its shards can still be running. The smaller first stripes of small versions
+ * (sized to each body) are not kept: their sizes are as many as the bodies'.
  */
 const freeStripes = new Map<string, Stripe[]>();
-/** Stripes kept per size (32 full 4+2 stripes of 1 MiB blocks: 48 MiB). */
+/** Stripes kept per geometry (32 full 4+2 stripes of 1 MiB blocks: 48 MiB). */
 const maxPooledStripes = 32;
 
-function stripeSize(blockBytes: number, parityShards: number): string {
-  return `${blockBytes}/${parityShards}`;
-}
-
-function poolStripe(stripe: Stripe): void {
-  const key = stripeSize(stripe.block.byteLength, stripe.parity.length);
-  const free = freeStripes.get(key) ?? [];
-  if (free.length < maxPooledStripes) free.push(stripe);
-  freeStripes.set(key, free);
+function geometryKey(blockBytes: number, dataShards: number, parityShards: number): string {
+  return `${blockBytes}/${dataShards}/${parityShards}`;
 }
 
 interface ShardOutput {
@@ -138,13 +132,26 @@ export class VersionWriter {
    * push() and its short tail zero-padded by #encodeBlock; the parity is overwritten by the codec.
    */
   #newStripe(capacityBytes = this.#blockCapacityBytes): Stripe {
-    const pooled = freeStripes.get(stripeSize(capacityBytes, this.#ctx.parityShards))?.pop();
+    const pooled =
+      capacityBytes === this.#blockCapacityBytes ? freeStripes.get(this.#geometry())?.pop() : undefined;
     if (pooled !== undefined) return pooled;
     const shardBytes = capacityBytes / this.#ctx.dataShards;
     return {
       block: Buffer.allocUnsafeSlow(capacityBytes),
       parity: Array.from({ length: this.#ctx.parityShards }, () => Buffer.allocUnsafeSlow(shardBytes)),
     };
+  }
+
+  #geometry(): string {
+    return geometryKey(this.#blockCapacityBytes, this.#ctx.dataShards, this.#ctx.parityShards);
+  }
+
+  /** Keeps a full-size stripe that nothing uses any more for the next writes. */
+  #poolStripe(stripe: Stripe): void {
+    if (stripe.block.byteLength !== this.#blockCapacityBytes) return;
+    const free = freeStripes.get(this.#geometry()) ?? [];
+    if (free.length < maxPooledStripes) free.push(stripe);
+    freeStripes.set(this.#geometry(), free);
   }
 
   /** Replaces a small stripe by one at least `neededBytes` big, keeping the bytes already in it. */
@@ -154,8 +161,6 @@ export class VersionWriter {
     );
     const grown = this.#newStripe(capacityBytes);
     grown.block.set(this.#stripe.block.subarray(0, this.#blockFilledBytes));
-    // Nothing was coded from the first block yet: the small stripe is nobody's.
-    poolStripe(this.#stripe);
     this.#stripe = grown;
   }
 
@@ -197,7 +202,7 @@ export class VersionWriter {
     if (!this.#spilled && this.#sizeBytes < this.#ctx.inlineThresholdBytes) {
       if (this.#blockFilledBytes > 0) this.#encodeInline();
       // The inline payloads are copies: the stripe is free.
-      poolStripe(this.#stripe);
+      this.#poolStripe(this.#stripe);
       return;
     }
     if (this.#blockFilledBytes > 0) await this.#flushBlock();
@@ -209,7 +214,7 @@ export class VersionWriter {
       ...this.#freeStripes,
       ...this.#inFlight.flatMap((entry) => entry.stripes),
     ])
-      poolStripe(stripe);
+      this.#poolStripe(stripe);
     this.#freeStripes.length = 0;
     this.#inFlight = [];
     await Promise.all(
