@@ -17,6 +17,8 @@ interface Target {
   writer?: FileWriter;
   inlineChunks: Uint8Array[];
   failed: boolean;
+  /** Set once the rebuilt shard is committed on its drive (its staging directory is gone). */
+  committed: boolean;
 }
 
 export async function rebuildShards(
@@ -38,6 +40,7 @@ export async function rebuildShards(
     temporaryName: ctx.randomUUID(),
     inlineChunks: [],
     failed: false,
+    committed: false,
   }));
   for (const target of targets) sources[target.shardIndex] = null;
   const reader = new BlockReader(ctx, record, sources);
@@ -58,9 +61,11 @@ export async function rebuildShards(
     }
     await Promise.all(targets.map((target) => commitTarget(ctx, resolution, target, report)));
   } finally {
+    // Every target not committed, failed or left behind by a read that threw (too few shards to
+    // rebuild from), has its file closed and its staging directory removed.
     await Promise.all(
       targets.map(async (target) => {
-        if (!target.failed) return;
+        if (target.committed) return;
         await target.writer?.abort();
         await ctx.drives[target.driveIndex].remove(temporaryPath(target.temporaryName)).catch(() => {});
       }),
@@ -107,6 +112,7 @@ async function commitTarget(
     await target.writer?.finish();
     const payload = record.inline ? Buffer.concat(target.inlineChunks) : new Uint8Array(0);
     await commitOnDrive(ctx, target.driveIndex, target.temporaryName, record, payload, !record.inline);
+    target.committed = true;
     report.shardsRewritten.push(target.driveIndex);
     ctx.metrics.shardsHealed += 1;
   } catch {

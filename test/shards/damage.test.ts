@@ -146,6 +146,26 @@ test('bitrot beyond repair: m+1 damaged shards of one block is CORRUPT, not wron
   t.is(error?.code, 'CORRUPT');
 });
 
+test('heal beyond repair: a heal that cannot read enough shards closes the files it began and leaves no staging behind', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const set = await openErasureSet({ drives, blockSizeBytes });
+  t.teardown(() => set.close());
+  const version = await set.writeVersion(
+    address,
+    bodyOf(patternBytes(blockSizeBytes * 3, 'beyond')),
+    noMetadata,
+  );
+  // Three damaged shards of 4+2: the rebuild opens its new shard files, then finds the block unreadable.
+  for (const shardIndex of [0, 4, 5]) await flipByte(shardFilePath(drives, version, shardIndex).path, 50);
+  const outcome = await set.heal(address).then(
+    (report) => `report ${JSON.stringify(report)}`,
+    (error: StoreError) => error.code,
+  );
+  // Three of six shards cannot be rebuilt from: the heal fails instead of reporting.
+  t.regex(outcome, /^(CORRUPT|QUORUM_LOST)$/);
+  for (const drive of drives) t.deepEqual(await filesUnder(`${drive}/tmp`), [], drive);
+});
+
 test('faulty drive: corrupted reads from a data drive are detected and the data is still exact', async (t) => {
   const roots = await makeDriveDirectories(t);
   const drives = roots.map((root, index) => new FaultyDrive(new LocalDrive(root), { seed: 42 + index }));
