@@ -12,6 +12,7 @@ const suites = [
   's3',
   'usage-ledger',
   'object-cpu',
+  'burst-rss',
 ];
 
 const wanted = process.argv.slice(2).filter((argument) => !argument.startsWith('-'));
