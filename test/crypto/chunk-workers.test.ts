@@ -13,6 +13,7 @@ import {
   planCiphertextRange,
 } from '../../agent/crypto/chunked-aead.ts';
 import { isCryptoError } from '../../agent/crypto/errors.ts';
+import { eventually } from '../support/eventually.ts';
 import { collect, piecesOf } from './helpers.ts';
 
 const chunkSizeBytes = 1024;
@@ -23,14 +24,6 @@ function parameters(): ChunkParameters {
 
 async function sealed(plaintext: Buffer, chunk: ChunkParameters): Promise<Buffer> {
   return collect(encryptChunks(piecesOf(plaintext, 777), chunk));
-}
-
-/** Waits for a condition that an event elsewhere (a worker's answer) makes true. */
-async function eventually(condition: () => boolean): Promise<boolean> {
-  for (let attempt = 0; attempt < 1000 && !condition(); attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return condition();
 }
 
 /**

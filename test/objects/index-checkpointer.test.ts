@@ -11,6 +11,7 @@ import { checkpointIntervalMs, fallbackCheckpointPages } from '../../agent/objec
 import { openIndexDatabase } from '../../agent/objects/index-database.ts';
 import { ObjectIndex } from '../../agent/objects/object-index.ts';
 import type { UploadRecord } from '../../agent/objects/records.ts';
+import { eventually } from '../support/eventually.ts';
 
 async function openIndex(t: ExecutionContext) {
   const directory = await mkdtemp(join(tmpdir(), 'coffre-checkpoint-'));
@@ -28,14 +29,6 @@ function putUploads(index: ObjectIndex, from: number, count: number): void {
       index.putUpload({ bucket: 'b', key: uploadId, uploadId, initiatedMs: position } as UploadRecord);
     }
   });
-}
-
-/** Waits for a condition that the worker's answer makes true. */
-async function eventually(condition: () => boolean): Promise<boolean> {
-  for (let attempt = 0; attempt < 1000 && !condition(); attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return condition();
 }
 
 test('index checkpoints: the worker copies the committed log into the database; the event loop only keeps a far larger bound', async (t) => {

@@ -10,15 +10,9 @@ import { ChunkWorkers } from '../../agent/crypto/chunk-workers.ts';
 import { type ChunkParameters, encryptChunks, planCiphertextRange } from '../../agent/crypto/chunked-aead.ts';
 import { sendStream } from '../../agent/s3/responses.ts';
 import { collect, piecesOf } from '../crypto/helpers.ts';
+import { eventually } from '../support/eventually.ts';
 
 const chunkSizeBytes = 64 * 1024;
-
-async function eventually(condition: () => boolean): Promise<boolean> {
-  for (let attempt = 0; attempt < 1000 && !condition(); attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return condition();
-}
 
 /** Reads `keepBytes` of the answer to GET /, then drops the connection; resolves with what arrived. */
 function dropAfter(port: number, keepBytes: number): Promise<number> {
