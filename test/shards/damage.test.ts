@@ -6,6 +6,7 @@ import { openErasureSet, StoreError } from '../../agent/shards/index.ts';
 import { versionDirectory } from '../../agent/shards/layout.ts';
 import {
   bodyOf,
+  checkpointHeldOff,
   databaseRecords,
   filesBesideRecords,
   filesUnder,
@@ -30,7 +31,7 @@ test('missing drives: with m drive directories removed every version reads byte-
   const drives = await makeDriveDirectories(t);
   // No background checkpoint: the small versions stay in the journals, whose in-memory index
   // must not answer for a drive that is gone (and no pass races the removal of the directories).
-  const set = await openErasureSet({ drives, blockSizeBytes, journal: { checkpointIntervalMs: 3_600_000 } });
+  const set = await openErasureSet({ drives, blockSizeBytes, journal: checkpointHeldOff });
   t.teardown(() => set.close());
   const versions = [0, 1, 5000, 3 * blockSizeBytes + 7].map((sizeBytes) => ({
     address: { bucket: 'b', key: `k${sizeBytes}`, versionId: 'v' },

@@ -50,6 +50,9 @@ export async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> 
 
 export const noMetadata = { finalize: () => ({}) };
 
+/** Journal settings that hold the timed checkpoint off: a test runs checkpoints itself. */
+export const checkpointHeldOff = { checkpointIntervalMs: 3_600_000 };
+
 /** Every file under a directory, as relative paths. */
 export async function filesUnder(directory: string): Promise<string[]> {
   try {

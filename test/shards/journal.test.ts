@@ -18,6 +18,7 @@ import { versionDirectory } from '../../agent/shards/layout.ts';
 import { journalSampleVersions } from './fixtures/make-journal-sample.ts';
 import {
   bodyOf,
+  checkpointHeldOff,
   databaseRecords,
   filesUnder,
   makeDriveDirectories,
@@ -25,8 +26,6 @@ import {
   patternBytes,
   readAll,
 } from './helpers.ts';
-
-const quiet = { checkpointIntervalMs: 3_600_000 };
 
 function recordChange(key: string, payload: Uint8Array): JournalChange {
   const address = { bucket: 'b', key, versionId: 'v' };
@@ -158,7 +157,7 @@ test('journal format v1: a committed sample whose changes are only in the journa
     t.is(header.subarray(0, 8).toString('latin1'), 'COFFREJL');
     t.is(header.readUInt16BE(8), 1);
   }
-  const set = await openErasureSet({ drives, blockSizeBytes: 4096, journal: quiet });
+  const set = await openErasureSet({ drives, blockSizeBytes: 4096, journal: checkpointHeldOff });
   t.teardown(() => set.close());
   for (const { address, label } of journalSampleVersions) {
     const version = await set.statVersion(address);
@@ -200,7 +199,7 @@ test('journal format: a drive whose segment has a future version is left out, an
   bytes.writeUInt16BE(2, 8);
   bytes.writeUInt32BE(crc32(bytes.subarray(0, 12)), 12);
   await writeFile(segment, bytes);
-  const set = await openErasureSet({ drives, blockSizeBytes: 4096, journal: quiet });
+  const set = await openErasureSet({ drives, blockSizeBytes: 4096, journal: checkpointHeldOff });
   t.teardown(() => set.close());
   const { body } = await set.readVersion(journalSampleVersions[0].address);
   t.is(
@@ -215,7 +214,7 @@ test('journal format: a drive whose segment has a future version is left out, an
 
 test('group commit: 64 concurrent small writes share journal batches, read back from the journal, then from the record databases after a checkpoint', async (t) => {
   const drives = await makeDriveDirectories(t);
-  const set = await openErasureSet({ drives, journal: quiet });
+  const set = await openErasureSet({ drives, journal: checkpointHeldOff });
   t.teardown(() => set.close());
   const versions = Array.from({ length: 64 }, (_, index) => ({
     address: { bucket: 'group', key: `k${index}`, versionId: 'v' },
@@ -263,7 +262,7 @@ test('group commit: 64 concurrent small writes share journal batches, read back 
 test('checkpoint failure: when a drive cannot sync its files the pass fails, its journal is kept, and the next pass or the next open completes it', async (t) => {
   const roots = await makeDriveDirectories(t);
   const drives = roots.map((root, index) => new FaultyDrive(new LocalDrive(root), { seed: index }));
-  const set = await openErasureSet({ drives, journal: quiet });
+  const set = await openErasureSet({ drives, journal: checkpointHeldOff });
   const versions = Array.from({ length: 8 }, (_, index) => ({
     address: { bucket: 'c', key: `k${index}`, versionId: 'v' },
     data: patternBytes(1000 + index, `c-${index}`),
@@ -279,7 +278,7 @@ test('checkpoint failure: when a drive cannot sync its files the pass fails, its
   // Closing tries a last pass, which fails on drive 4 again: its journal stays for the next open.
   await set.close();
   t.is((await segmentsOf(roots[4])).length, 1);
-  const reopened = await openErasureSet({ drives: roots, journal: quiet });
+  const reopened = await openErasureSet({ drives: roots, journal: checkpointHeldOff });
   t.teardown(() => reopened.close());
   for (const [index, { address, data }] of versions.entries()) {
     if (index === 1) {
@@ -303,7 +302,7 @@ test('checkpoint failure: when a drive cannot sync its files the pass fails, its
 
 test('rebuild: a drive replaced while the set is open gets back the versions that were only in the journals', async (t) => {
   const drives = await makeDriveDirectories(t);
-  const set = await openErasureSet({ drives, blockSizeBytes: 4096, journal: quiet });
+  const set = await openErasureSet({ drives, blockSizeBytes: 4096, journal: checkpointHeldOff });
   t.teardown(() => set.close());
   const versions = [10, 3000, 9000].map((sizeBytes) => ({
     address: { bucket: 'r', key: `k${sizeBytes}`, versionId: 'v' },
@@ -326,7 +325,7 @@ test('rebuild: a drive replaced while the set is open gets back the versions tha
   await set.close();
   await rm(drives[0], { recursive: true });
   await rm(drives[1], { recursive: true });
-  const degraded = await openErasureSet({ drives, blockSizeBytes: 4096, journal: quiet });
+  const degraded = await openErasureSet({ drives, blockSizeBytes: 4096, journal: checkpointHeldOff });
   t.teardown(() => degraded.close());
   for (const { address, data } of versions)
     t.true((await readAll((await degraded.readVersion(address)).body)).equals(data));
@@ -334,7 +333,7 @@ test('rebuild: a drive replaced while the set is open gets back the versions tha
 
 test('backpressure: past maxJournaledBytes a change first waits for a checkpoint pass, so the journals stay bounded', async (t) => {
   const drives = await makeDriveDirectories(t);
-  const set = await openErasureSet({ drives, journal: { ...quiet, maxJournaledBytes: 1 } });
+  const set = await openErasureSet({ drives, journal: { ...checkpointHeldOff, maxJournaledBytes: 1 } });
   t.teardown(() => set.close());
   const versions = Array.from({ length: 5 }, (_, index) => ({
     address: { bucket: 'p', key: `k${index}`, versionId: 'v' },

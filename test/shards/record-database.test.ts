@@ -6,6 +6,7 @@ import { openErasureSet } from '../../agent/shards/index.ts';
 import { versionDirectory } from '../../agent/shards/layout.ts';
 import {
   bodyOf,
+  checkpointHeldOff,
   databaseRecords,
   makeDriveDirectories,
   noMetadata,
@@ -13,12 +14,10 @@ import {
   readAll,
 } from './helpers.ts';
 
-const quiet = { checkpointIntervalMs: 3_600_000 };
-
 test('record database: a row read corrupt from one drive (a transient fault) is detected, the version still reads whole, and heal finds the stored row intact', async (t) => {
   const roots = await makeDriveDirectories(t);
   const drives = roots.map((root, index) => new FaultyDrive(new LocalDrive(root), { seed: 7 + index }));
-  const set = await openErasureSet({ drives, journal: quiet });
+  const set = await openErasureSet({ drives, journal: checkpointHeldOff });
   t.teardown(() => set.close());
   const address = { bucket: 'db', key: 'small', versionId: 'v' };
   const data = patternBytes(3000, 'small');
@@ -43,7 +42,7 @@ test('record database: a row read corrupt from one drive (a transient fault) is 
 test('record database: a drive whose rows cannot be written keeps its journal; the pass fails, the next one completes it', async (t) => {
   const roots = await makeDriveDirectories(t);
   const drives = roots.map((root, index) => new FaultyDrive(new LocalDrive(root), { seed: index }));
-  const set = await openErasureSet({ drives, journal: quiet });
+  const set = await openErasureSet({ drives, journal: checkpointHeldOff });
   t.teardown(() => set.close());
   const addresses = Array.from({ length: 5 }, (_, index) => ({
     bucket: 'db',
@@ -73,7 +72,7 @@ test('record database: a walk lists every version once across more rows than one
     drives,
     blockSizeBytes: 4096,
     inlineThresholdBytes: 1024,
-    journal: quiet,
+    journal: checkpointHeldOff,
   });
   t.teardown(() => set.close());
   // 1,050 rows: more than the 1,000 a walk asks a database for at a time.
