@@ -18,6 +18,17 @@ function candidate(identity: string, store: LeaseStore, clock: ManualClock, log:
   });
 }
 
+/** operator-a alone, leading after its first try. */
+async function soleLeader() {
+  const clock = new ManualClock();
+  const store = new MemoryLeaseStore();
+  const log: string[] = [];
+  const first = candidate('operator-a', store, clock, log);
+  first.start();
+  await clock.advance(0);
+  return { clock, store, log, first };
+}
+
 test('leader election: the first candidate takes the Lease; the second waits while it is renewed', async (t) => {
   const clock = new ManualClock();
   const store = new MemoryLeaseStore();
@@ -77,12 +88,7 @@ test('leader election: a leader that vanishes without releasing is replaced once
 });
 
 test('leader election: a leader that cannot renew steps down within the renew deadline, before the lease expires for others', async (t) => {
-  const clock = new ManualClock();
-  const store = new MemoryLeaseStore();
-  const log: string[] = [];
-  const first = candidate('operator-a', store, clock, log);
-  first.start();
-  await clock.advance(0);
+  const { clock, store, log, first } = await soleLeader();
   t.true(first.isLeader);
   const lastRenewMs = clock.nowMs();
   store.failing = true;
@@ -99,12 +105,7 @@ test('leader election: a leader that cannot renew steps down within the renew de
 });
 
 test('leader election: a renewal the API server never answers counts as failed at the renew deadline', async (t) => {
-  const clock = new ManualClock();
-  const store = new MemoryLeaseStore();
-  const log: string[] = [];
-  const first = candidate('operator-a', store, clock, log);
-  first.start();
-  await clock.advance(0);
+  const { clock, store, log, first } = await soleLeader();
   t.true(first.isLeader);
   const lastRenewMs = clock.nowMs();
   store.hanging = true;
