@@ -3,13 +3,10 @@
 // (64) PUTs of `--size-mib` (64) MiB at once, then as many GETs, `--rounds` (2) times; VmRSS is read
 // at the start, right after, and after 10, 30 and 60 s without a request. `--agent-node-args=A,B`
 // passes node arguments to the agent (say, --no-external-memory-accounted-in-global-limit).
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PayloadPool } from './s3-load/payload.ts';
 import { readMemory } from './s3-load/process-stats.ts';
-import { agentEntry, startCoffre } from './s3-load/servers.ts';
+import { withAgent } from './s3-load/servers.ts';
 import { SignedS3Client } from './s3-load/signed-client.ts';
 
 const mebibyte = 1024 * 1024;
@@ -32,49 +29,45 @@ export async function run(): Promise<void> {
   const nodeArguments = String(values['agent-node-args'] ?? '')
     .split(',')
     .filter(Boolean);
-  const root = await mkdtemp(path.join(os.tmpdir(), 'coffre-bench-burst-rss-'));
-  try {
-    const agentMain = await agentEntry(values['agent-commit'] ? String(values['agent-commit']) : null, root);
-    const data = path.join(root, 'data');
-    await mkdir(data);
-    const server = await startCoffre(agentMain, data, nodeArguments);
-    const client = new SignedS3Client(server.target, concurrency);
-    const pool = new PayloadPool();
-    const rssMiB = () => Math.round(readMemory(server.pid).rssBytes / mebibyte);
-    try {
-      await client.request({ method: 'PUT', path: '/burst' });
-      const readings = [`start ${rssMiB()}`];
-      const keys = Array.from({ length: concurrency }, (_, index) => `/burst/object-${index}`);
-      for (let round = 0; round < rounds; round += 1) {
-        await Promise.all(
-          keys.map((key, index) =>
-            client.request({
-              method: 'PUT',
-              path: key,
-              body: pool.body(sizeBytes, round * concurrency + index),
-            }),
-          ),
+  await withAgent(
+    'burst-rss',
+    { agentCommit: values['agent-commit'], agentNodeArgs: values['agent-node-args'] },
+    async (server) => {
+      const client = new SignedS3Client(server.target, concurrency);
+      const pool = new PayloadPool();
+      const rssMiB = () => Math.round(readMemory(server.pid).rssBytes / mebibyte);
+      try {
+        await client.request({ method: 'PUT', path: '/burst' });
+        const readings = [`start ${rssMiB()}`];
+        const keys = Array.from({ length: concurrency }, (_, index) => `/burst/object-${index}`);
+        for (let round = 0; round < rounds; round += 1) {
+          await Promise.all(
+            keys.map((key, index) =>
+              client.request({
+                method: 'PUT',
+                path: key,
+                body: pool.body(sizeBytes, round * concurrency + index),
+              }),
+            ),
+          );
+          await Promise.all(keys.map((key) => client.request({ method: 'GET', path: key })));
+        }
+        readings.push(
+          `after the burst ${rssMiB()} (peak ${Math.round(readMemory(server.pid).peakRssBytes / mebibyte)})`,
         );
-        await Promise.all(keys.map((key) => client.request({ method: 'GET', path: key })));
+        let idleSeconds = 0;
+        for (const untilSeconds of [10, 30, 60]) {
+          await new Promise((resolve) => setTimeout(resolve, (untilSeconds - idleSeconds) * 1000));
+          idleSeconds = untilSeconds;
+          readings.push(`idle ${untilSeconds} s ${rssMiB()}`);
+        }
+        console.log(
+          `${rounds} x (${concurrency} PUTs then ${concurrency} GETs of ${sizeBytes / mebibyte} MiB at once)${nodeArguments.length > 0 ? `, agent node ${nodeArguments.join(' ')}` : ''}`,
+        );
+        console.log(`agent RSS MiB: ${readings.join(', ')}`);
+      } finally {
+        client.close();
       }
-      readings.push(
-        `after the burst ${rssMiB()} (peak ${Math.round(readMemory(server.pid).peakRssBytes / mebibyte)})`,
-      );
-      let idleSeconds = 0;
-      for (const untilSeconds of [10, 30, 60]) {
-        await new Promise((resolve) => setTimeout(resolve, (untilSeconds - idleSeconds) * 1000));
-        idleSeconds = untilSeconds;
-        readings.push(`idle ${untilSeconds} s ${rssMiB()}`);
-      }
-      console.log(
-        `${rounds} x (${concurrency} PUTs then ${concurrency} GETs of ${sizeBytes / mebibyte} MiB at once)${nodeArguments.length > 0 ? `, agent node ${nodeArguments.join(' ')}` : ''}`,
-      );
-      console.log(`agent RSS MiB: ${readings.join(', ')}`);
-    } finally {
-      client.close();
-      await server.stop();
-    }
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+    },
+  );
 }

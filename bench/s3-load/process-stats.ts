@@ -67,12 +67,9 @@ export class RssSampler {
   }
 }
 
-/**
- * CPU seconds of the process's threads but a profiler's (`node --cpu-prof` samples from a thread
- * of its own, busy even when the server is idle).
- */
-function workCpuSeconds(pid: number): number {
-  let seconds = 0;
+/** User plus system CPU seconds of each thread of a process so far, by "name#tid". */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const usage = new Map<string, number>();
   for (const thread of readdirSync(`/proc/${pid}/task`)) {
     let stat: string;
     try {
@@ -80,9 +77,21 @@ function workCpuSeconds(pid: number): number {
     } catch {
       continue; // the thread ended meanwhile
     }
-    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === 'v8:ProfEvntProc') continue;
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    seconds += (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+    usage.set(`${name}#${thread}`, (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond);
+  }
+  return usage;
+}
+
+/**
+ * CPU seconds of the process's threads but a profiler's (`node --cpu-prof` samples from a thread
+ * of its own, busy even when the server is idle).
+ */
+function workCpuSeconds(pid: number): number {
+  let seconds = 0;
+  for (const [thread, threadSeconds] of threadCpuSeconds(pid)) {
+    if (!thread.startsWith('v8:ProfEvntProc#')) seconds += threadSeconds;
   }
   return seconds;
 }

@@ -2,8 +2,9 @@
 // a temporary directory, with the same key, and stopped by PID: the Coffre agent as `npm start`
 // runs it, and MinIO (`minio server DIR/d{1...6}`) when bench/minio.ts could build it.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3Target } from './signed-client.ts';
@@ -204,4 +205,38 @@ export async function agentEntry(commit: string | null, root: string): Promise<s
   await symlink(path.join(repositoryRoot, 'node_modules'), path.join(copy, 'node_modules'));
   await symlink(path.join(repositoryRoot, 'build'), path.join(copy, 'build'));
   return path.join(copy, 'agent', 'main.ts');
+}
+
+/** The suites' common agent options: `--agent-commit=REV` and `--agent-node-args=A,B`. */
+export interface AgentOptions {
+  agentCommit?: unknown;
+  agentNodeArgs?: unknown;
+}
+
+/**
+ * Runs `work` against one Coffre agent over a fresh temporary directory, both gone afterwards: the
+ * work tree's agent, or the one at `--agent-commit`, with `--agent-node-args` given to node.
+ */
+export async function withAgent<T>(
+  label: string,
+  options: AgentOptions,
+  work: (server: BenchServer) => Promise<T>,
+): Promise<T> {
+  const nodeArguments = String(options.agentNodeArgs ?? '')
+    .split(',')
+    .filter(Boolean);
+  const root = await mkdtemp(path.join(os.tmpdir(), `coffre-bench-${label}-`));
+  try {
+    const agentMain = await agentEntry(options.agentCommit ? String(options.agentCommit) : null, root);
+    const data = path.join(root, 'data');
+    await mkdir(data);
+    const server = await startCoffre(agentMain, data, nodeArguments);
+    try {
+      return await work(server);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 }
