@@ -94,19 +94,22 @@ export async function sendStream(
   await finished(response);
 }
 
-/** Resolves when the response can take more; rejects if it closes first. */
-function drained(response: ServerResponse): Promise<void> {
+/**
+ * Resolves when a stream that refused a write (a response, a request) can take more; rejects if it
+ * closes first. Also used by the bench's load generator.
+ */
+export function drained(stream: NodeJS.EventEmitter, closedMessage = 'the client went away'): Promise<void> {
   return new Promise((resolve, reject) => {
     const onDrain = () => {
-      response.off('close', onClose);
+      stream.off('close', onClose);
       resolve();
     };
     const onClose = () => {
-      response.off('drain', onDrain);
-      reject(new Error('the client went away'));
+      stream.off('drain', onDrain);
+      reject(new Error(closedMessage));
     };
-    response.once('drain', onDrain);
-    response.once('close', onClose);
+    stream.once('drain', onDrain);
+    stream.once('close', onClose);
   });
 }
 

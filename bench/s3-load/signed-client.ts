@@ -9,6 +9,7 @@ import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SourceData } from '@smithy/types';
+import { drained } from '../../agent/s3/responses.ts';
 
 export interface S3Target {
   /** http://127.0.0.1:PORT */
@@ -183,20 +184,7 @@ async function writeBody(request: http.ClientRequest, body: RequestBody | undefi
     return;
   }
   for (const chunk of body.chunks()) {
-    if (!request.write(chunk)) {
-      await new Promise<void>((resolve, reject) => {
-        const onDrain = () => {
-          request.off('close', onClose);
-          resolve();
-        };
-        const onClose = () => {
-          request.off('drain', onDrain);
-          reject(new Error('connection closed while the body was being sent'));
-        };
-        request.once('drain', onDrain);
-        request.once('close', onClose);
-      });
-    }
+    if (!request.write(chunk)) await drained(request, 'connection closed while the body was being sent');
   }
   request.end();
 }
