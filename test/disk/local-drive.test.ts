@@ -56,6 +56,45 @@ test('local drive: the streaming writer appends chunks and finish makes the file
   t.truthy(error, 'creating a file that exists fails');
 });
 
+test('local drive: a streamed file is written back as it grows, one writeback per drive at a time, and ends whole', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'coffre-drive-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const writebackBytes = 64 * 1024;
+  const drive = new LocalDrive(root, { writebackBytes });
+  const writers = [await drive.createFileWriter('a'), await drive.createFileWriter('b')];
+  const expected = [[] as Buffer[], [] as Buffer[]];
+  let mostInFlight = 0;
+  for (let round = 0; round < 40; round += 1) {
+    await Promise.all(
+      writers.map((writer, index) => {
+        const piece = Buffer.alloc(16 * 1024, (round * 2 + index) % 251);
+        expected[index].push(piece);
+        return writer.write([piece]);
+      }),
+    );
+    mostInFlight = Math.max(mostInFlight, drive.writebacks.inFlight);
+  }
+  // 640 KiB per file, so up to ten writebacks each were due; the drive allows one at a time.
+  t.true(drive.writebacks.started >= 2, `${drive.writebacks.started} writebacks started`);
+  t.true(mostInFlight <= 1, `${mostInFlight} writebacks at once`);
+  await Promise.all(writers.map((writer) => writer.finish()));
+  t.is(drive.writebacks.inFlight, 0);
+  for (const [index, name] of ['a', 'b'].entries()) {
+    t.deepEqual(Buffer.from(await drive.readFile(name)), Buffer.concat(expected[index]));
+  }
+  // A small file never reaches the threshold; one aborted during its writeback is still removed.
+  const started = drive.writebacks.started;
+  const small = await drive.createFileWriter('small');
+  await small.write([Buffer.alloc(writebackBytes - 1)]);
+  await small.finish();
+  t.is(drive.writebacks.started, started);
+  const aborted = await drive.createFileWriter('aborted');
+  await aborted.write([Buffer.alloc(writebackBytes)]);
+  t.is(drive.writebacks.started, started + 1, 'the write that crossed the threshold started one');
+  await aborted.abort();
+  t.deepEqual((await drive.list('')).sort(), ['a', 'b', 'small']);
+});
+
 test('local drive: rename, remove and list behave, and a missing file is NOT_FOUND', async (t) => {
   const { drive } = await makeDrive(t);
   await drive.ensureDirectory('x');
