@@ -139,6 +139,18 @@ function chunkAad(chunkIndex: number, isFinal: boolean): Buffer {
   return aad;
 }
 
+/** A cipher for one chunk, its nonce and additional data set. */
+function chunkCipher(parameters: ChunkParameters, chunkIndex: number, isFinal: boolean) {
+  const cipher = createCipheriv(
+    'aes-256-gcm',
+    parameters.dataKey,
+    chunkNonce(parameters.noncePrefix, chunkIndex),
+    { authTagLength: gcmTagBytes },
+  );
+  cipher.setAAD(chunkAad(chunkIndex, isFinal));
+  return cipher;
+}
+
 /** Seals one chunk: its ciphertext and its tag, as two pieces (no copy to join them). */
 function sealChunk(
   parameters: ChunkParameters,
@@ -146,15 +158,7 @@ function sealChunk(
   chunkIndex: number,
   isFinal: boolean,
 ): [Buffer, Buffer] {
-  const cipher = createCipheriv(
-    'aes-256-gcm',
-    parameters.dataKey,
-    chunkNonce(parameters.noncePrefix, chunkIndex),
-    {
-      authTagLength: gcmTagBytes,
-    },
-  );
-  cipher.setAAD(chunkAad(chunkIndex, isFinal));
+  const cipher = chunkCipher(parameters, chunkIndex, isFinal);
   const ciphertext = cipher.update(plaintext);
   cipher.final();
   return [ciphertext, cipher.getAuthTag()];
@@ -193,12 +197,23 @@ export function openChunk(
  * Encrypts a stream. Memory stays within one chunk of plaintext: a full chunk is sealed as soon
  * as the next byte arrives (that byte proves it is not the last), and the last chunk when the
  * input ends.
+ *
+ * With `plaintextSizeBytes` (a length the caller guarantees, such as a request's declared
+ * Content-Length, which the S3 layer enforces), the last chunk is known before its first byte:
+ * every piece is then encrypted as it arrives, without being gathered into a chunk first (one
+ * copy of the body fewer on the event loop). The ciphertext is the same byte for byte. A body of
+ * another length breaks the caller's promise and throws, and the write it feeds fails.
  */
 export async function* encryptChunks(
   body: AsyncIterable<Uint8Array>,
   parameters: ChunkParameters,
+  plaintextSizeBytes?: number,
 ): AsyncIterable<Uint8Array> {
   assertChunkParameters(parameters);
+  if (plaintextSizeBytes !== undefined) {
+    yield* encryptDeclared(body, parameters, plaintextSizeBytes);
+    return;
+  }
   const { chunkSizeBytes } = parameters;
   const pending = Buffer.allocUnsafe(chunkSizeBytes);
   let filledBytes = 0;
@@ -218,6 +233,46 @@ export async function* encryptChunks(
     }
   }
   yield* sealChunk(parameters, pending.subarray(0, filledBytes), chunkIndex, true);
+}
+
+/** encryptChunks for a body of a known length: each piece is encrypted as it comes. */
+async function* encryptDeclared(
+  body: AsyncIterable<Uint8Array>,
+  parameters: ChunkParameters,
+  plaintextSizeBytes: number,
+): AsyncIterable<Uint8Array> {
+  assert.ok(
+    Number.isSafeInteger(plaintextSizeBytes) && plaintextSizeBytes >= 0,
+    `declared plaintext size ${plaintextSizeBytes}`,
+  );
+  const { chunkSizeBytes } = parameters;
+  const lastChunkIndex = chunkCountFor(plaintextSizeBytes, chunkSizeBytes) - 1;
+  let chunkIndex = 0;
+  let cipher = chunkCipher(parameters, chunkIndex, lastChunkIndex === 0);
+  let chunkFilledBytes = 0;
+  let totalBytes = 0;
+  for await (const piece of body) {
+    totalBytes += piece.length;
+    if (totalBytes > plaintextSizeBytes)
+      assert.fail(`body longer than its declared ${plaintextSizeBytes} bytes`);
+    let offsetBytes = 0;
+    while (offsetBytes < piece.length) {
+      if (chunkFilledBytes === chunkSizeBytes) {
+        cipher.final();
+        yield cipher.getAuthTag();
+        chunkIndex += 1;
+        chunkFilledBytes = 0;
+        cipher = chunkCipher(parameters, chunkIndex, chunkIndex === lastChunkIndex);
+      }
+      const takeBytes = Math.min(chunkSizeBytes - chunkFilledBytes, piece.length - offsetBytes);
+      yield cipher.update(piece.subarray(offsetBytes, offsetBytes + takeBytes));
+      chunkFilledBytes += takeBytes;
+      offsetBytes += takeBytes;
+    }
+  }
+  assert.equal(totalBytes, plaintextSizeBytes, 'body shorter than its declared length');
+  cipher.final();
+  yield cipher.getAuthTag();
 }
 
 /**

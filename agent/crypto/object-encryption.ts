@@ -52,8 +52,11 @@ export interface KeySource {
 
 export interface SealedVersion {
   envelope: EncryptionEnvelope;
-  /** The ciphertext of `plaintext`, streamed (one chunk of memory). */
-  encrypt(plaintext: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array>;
+  /**
+   * The ciphertext of `plaintext`, streamed (one chunk of memory). With `plaintextSizeBytes` (a
+   * length the caller guarantees), each piece is encrypted as it arrives: see encryptChunks.
+   */
+  encrypt(plaintext: AsyncIterable<Uint8Array>, plaintextSizeBytes?: number): AsyncIterable<Uint8Array>;
 }
 
 export interface OpenedVersion {
@@ -121,7 +124,10 @@ export class ObjectEncryption {
     }
     const envelope: EncryptionEnvelope = { ...header, dataKey: wrappedKey };
     const parameters = parametersOf(envelope, dataKey);
-    return { envelope, encrypt: (plaintext) => encryptChunks(plaintext, parameters) };
+    return {
+      envelope,
+      encrypt: (plaintext, plaintextSizeBytes) => encryptChunks(plaintext, parameters, plaintextSizeBytes),
+    };
   }
 
   /**

@@ -126,8 +126,8 @@ export async function writeIndexed(
     keySource?: WriteVersionOptions['keySource'];
     /** The address's version id is new (from the hybrid clock): see WriteVersionOptions.newAddress. */
     newAddress?: boolean;
-    /** The body's length when known in advance: see WriteVersionOptions.sizeHintBytes. */
-    sizeHintBytes?: number;
+    /** The body's exact length when declared: see WriteVersionOptions.declaredSizeBytes. */
+    declaredSizeBytes?: number;
   },
 ): Promise<StoredVersion> {
   // The intent must be durable before the store commits, not before the body starts: the store
@@ -144,7 +144,8 @@ export async function writeIndexed(
       signal: options.signal,
       keySource: options.keySource,
       newAddress: options.newAddress,
-      sizeHintBytes: options.sizeHintBytes,
+      sizeHintBytes: options.declaredSizeBytes,
+      declaredSizeBytes: options.declaredSizeBytes,
       finalize: async (summary) => {
         intentId = await intent;
         try {

@@ -69,13 +69,15 @@ export class EncryptedStore implements ErasureSetContract {
   ): Promise<StoredVersion> {
     const sealed = await this.#encryption.seal(options.keySource ?? this.#keySourceOf(address));
     const counter = { plaintextBytes: 0 };
-    const stored = await this.#inner.writeVersion(address, sealed.encrypt(counting(body, counter)), {
+    const { declaredSizeBytes } = options;
+    const ciphertext = sealed.encrypt(counting(body, counter), declaredSizeBytes);
+    const stored = await this.#inner.writeVersion(address, ciphertext, {
       signal: options.signal,
       newAddress: options.newAddress,
       sizeHintBytes:
-        options.sizeHintBytes === undefined
+        declaredSizeBytes === undefined
           ? undefined
-          : ciphertextSizeFor(options.sizeHintBytes, sealed.envelope.chunkSizeBytes),
+          : ciphertextSizeFor(declaredSizeBytes, sealed.envelope.chunkSizeBytes),
       finalize: async () => {
         const metadata = await options.finalize({ sizeBytes: counter.plaintextBytes });
         return { ...metadata, [envelopeProperty]: sealed.envelope };

@@ -60,8 +60,8 @@ export interface UploadPartInput {
   customerKey?: CustomerKey | null;
   /** The part's MD5 (hex) when the caller hashed the body itself (see CommitPlan.bodyMd5Hex). */
   bodyMd5Hex?: () => Promise<string>;
-  /** The part's declared length, when known: the store sizes its first buffers for it. */
-  sizeHintBytes?: number;
+  /** The part's exact declared length, when known: see WriteVersionOptions.declaredSizeBytes. */
+  declaredSizeBytes?: number;
 }
 
 export interface CompleteUploadInput extends WriteConditions {
@@ -162,7 +162,7 @@ export class Multipart {
         // A part is the tenant's data: its key, not the system's, so offboarding shreds it too.
         keySource: { tenantId: owner, customerKey: input.customerKey ?? null },
         newAddress: true,
-        sizeHintBytes: input.sizeHintBytes,
+        declaredSizeBytes: input.declaredSizeBytes,
         finalize: async ({ sizeBytes }) => {
           const summary = { sizeBytes, md5Hex: md5 ? md5.digest('hex') : await input.bodyMd5Hex!() };
           await input.verify?.(summary);

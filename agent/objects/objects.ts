@@ -135,8 +135,8 @@ export interface CommitPlan extends VersionAttributes, WriteConditions {
   indexAlso?: (record: ObjectVersionRecord) => void;
   /** The caller already holds the mutation gates for this bucket (they are not reentrant). */
   gatesHeld?: boolean;
-  /** The body's declared length, when known: the store sizes its first buffers for it. */
-  sizeHintBytes?: number;
+  /** The body's exact declared length, when known: see WriteVersionOptions.declaredSizeBytes. */
+  declaredSizeBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -194,7 +194,7 @@ export class Objects {
           : undefined,
         durableCommit: plan.indexAlso !== undefined,
         newAddress: true,
-        sizeHintBytes: plan.sizeHintBytes,
+        declaredSizeBytes: plan.declaredSizeBytes,
         finalize: async (stored) => {
           const md5Hex = md5 ? md5.digest('hex') : await plan.bodyMd5Hex!();
           const summary = { sizeBytes: stored.sizeBytes, md5Hex };

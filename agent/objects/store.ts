@@ -40,6 +40,13 @@ export interface WriteVersionOptions {
   newAddress?: boolean;
   /** The body's length when known in advance: see the shard store's WriteOptions.sizeHintBytes. */
   sizeHintBytes?: number;
+  /**
+   * The body's exact length, when the request declared it (Content-Length, or
+   * x-amz-decoded-content-length for aws-chunked bodies; the S3 layer refuses a body of any other
+   * length as IncompleteBody). Encryption (EncryptedStore) then seals each piece as it arrives; a
+   * body of another length fails the write. The shard store ignores it (it takes the hint).
+   */
+  declaredSizeBytes?: number;
 }
 
 /** Encryption at rest: SSE-C reads need the customer's key (never stored). */

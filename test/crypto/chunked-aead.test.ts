@@ -51,6 +51,33 @@ test('round trip: input pieces larger than a chunk and of one byte give the same
   t.deepEqual(whole, bytewise);
 });
 
+test('declared length: each piece sealed as it arrives gives the same ciphertext, byte for byte', async (t) => {
+  const chunk = parameters();
+  for (const sizeBytes of [...sizes, 2 * chunkSizeBytes, 3 * chunkSizeBytes + 7]) {
+    const plaintext = randomBytes(sizeBytes);
+    const gathered = await encrypt(plaintext, chunk);
+    // Pieces of one byte, of odd sizes across chunk boundaries, and of several chunks at once.
+    for (const pieceBytes of [1, 5, chunkSizeBytes, 3 * chunkSizeBytes + 1]) {
+      const streamed = await collect(encryptChunks(piecesOf(plaintext, pieceBytes), chunk, sizeBytes));
+      t.deepEqual(streamed, gathered, `${sizeBytes} bytes in pieces of ${pieceBytes}`);
+    }
+    t.deepEqual(await decryptWhole(gathered, chunk, sizeBytes), plaintext);
+  }
+});
+
+test('declared length: a body longer or shorter than declared fails before its last chunk is sealed', async (t) => {
+  const chunk = parameters();
+  const plaintext = randomBytes(2 * chunkSizeBytes + 10);
+  for (const declaredBytes of [plaintext.length - 1, plaintext.length + 1, 0, 2 * chunkSizeBytes]) {
+    const { bytes: partial, error } = await collectUntilError(
+      encryptChunks(piecesOf(plaintext, 7), chunk, declaredBytes),
+    );
+    t.regex(String(error), /declared/, `declared ${declaredBytes} of ${plaintext.length}`);
+    // The last chunk was never sealed: what came out is no object of the declared length.
+    await t.throwsAsync(decryptWhole(partial, chunk, declaredBytes));
+  }
+});
+
 test('ranges: every range of a 3.5-chunk object decrypts to exactly its bytes, reading only its chunks', async (t) => {
   const chunk = parameters();
   const sizeBytes = 3 * chunkSizeBytes + chunkSizeBytes / 2;

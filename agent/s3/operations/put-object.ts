@@ -66,7 +66,7 @@ export const handlePutObject: OperationHandler<'PutObject'> = async (context, en
     bucket: endpoint.bucket,
     key: endpoint.key,
     body: body.bytes,
-    sizeHintBytes: body.declaredLengthBytes,
+    declaredSizeBytes: body.declaredLengthBytes,
     ...attributes,
     ...conditions,
     checksum: null as ChecksumRecord | null,
