@@ -90,7 +90,8 @@ export class Copies {
       headers: replaceMetadata ? (input.headers ?? {}) : source.headers,
       userMetadata: replaceMetadata ? (input.userMetadata ?? {}) : source.userMetadata,
       tags: input.taggingDirective === 'REPLACE' ? (input.tags ?? {}) : source.tags,
-      storageClass: input.storageClass ?? source.storageClass,
+      // As S3: a copy is STANDARD unless the request names a class (the source's is not kept).
+      storageClass: input.storageClass ?? 'STANDARD',
       // The copy is encrypted anew: under the destination's SSE-C key if one is given, else the
       // tenant's key (a source's SSE-C key never carries over).
       encryption: input.encryption,

@@ -262,7 +262,7 @@ test('semantics: more than 2 KB of user metadata is 400 MetadataTooLarge', async
   t.is((await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'fat-metadata' })))).status, 404);
 });
 
-test('semantics: storage classes: STANDARD accepted, an unknown one is 400 InvalidStorageClass', async (t) => {
+test('semantics: storage classes: STANDARD accepted, an unknown one is 400 InvalidStorageClass, a copy is STANDARD unless it names one', async (t) => {
   const { s3 } = t.context;
   await s3.send(
     new PutObjectCommand({ Bucket: bucket, Key: 'standard', Body: 'x', StorageClass: 'STANDARD' }),
@@ -279,6 +279,33 @@ test('semantics: storage classes: STANDARD accepted, an unknown one is 400 Inval
   );
   t.is(refused.name, 'InvalidStorageClass');
   t.is(refused.status, 400);
+  // A copy is STANDARD unless it names a class: the source's class is not carried over (as S3).
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'infrequent', Body: 'x', StorageClass: 'STANDARD_IA' }),
+  );
+  const classOf = async (key: string) =>
+    (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).StorageClass ?? 'STANDARD';
+  t.is(await classOf('infrequent'), 'STANDARD_IA');
+  for (const MetadataDirective of ['COPY', 'REPLACE'] as const) {
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: `copied-${MetadataDirective}`,
+        CopySource: `${bucket}/infrequent`,
+        MetadataDirective,
+      }),
+    );
+    t.is(await classOf(`copied-${MetadataDirective}`), 'STANDARD', MetadataDirective);
+  }
+  await s3.send(
+    new CopyObjectCommand({
+      Bucket: bucket,
+      Key: 'copied-named',
+      CopySource: `${bucket}/infrequent`,
+      StorageClass: 'GLACIER_IR',
+    }),
+  );
+  t.is(await classOf('copied-named'), 'GLACIER_IR');
 });
 
 test('semantics: tags from x-amz-tagging and PutObjectTagging, with S3 limits (10 tags, keys 128, values 256)', async (t) => {
