@@ -335,12 +335,25 @@ export function parseCorsConfiguration(body: string): CorsRule[] {
         });
       }
     }
+    const allowedHeaders = textList(rule, 'AllowedHeader');
+    // One "*" at most, matching any run of characters (S3's words for more).
+    for (const [element, values] of [
+      ['AllowedOrigin', allowedOrigins],
+      ['AllowedHeader', allowedHeaders],
+    ] as const) {
+      const wild = values.find((value) => value.indexOf('*') !== value.lastIndexOf('*'));
+      if (wild !== undefined) {
+        throw new S3Error('InvalidRequest', {
+          message: `${element} "${wild}" can not have more than one wildcard.`,
+        });
+      }
+    }
     const maxAge = text(rule, 'MaxAgeSeconds');
     return {
       id: text(rule, 'ID'),
       allowedMethods,
       allowedOrigins,
-      allowedHeaders: textList(rule, 'AllowedHeader'),
+      allowedHeaders,
       exposeHeaders: textList(rule, 'ExposeHeader'),
       maxAgeSeconds: maxAge === undefined ? undefined : positiveInteger(maxAge, 'MaxAgeSeconds'),
     };

@@ -212,6 +212,19 @@ test('CORSConfiguration: rules read; unsupported method: InvalidRequest', (t) =>
   );
 });
 
+test('CORSConfiguration: an origin or header with more than one wildcard is InvalidRequest, in S3 words', (t) => {
+  const rule = (origin: string, header: string) =>
+    `<CORSConfiguration><CORSRule><AllowedOrigin>${origin}</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>${header}</AllowedHeader></CORSRule></CORSConfiguration>`;
+  t.deepEqual(parseCorsConfiguration(rule('http://*.a.com', 'x-amz-*'))[0].allowedOrigins, [
+    'http://*.a.com',
+  ]);
+  const origin = t.throws<S3Error>(() => parseCorsConfiguration(rule('http://*.a.*.com', '*')));
+  t.is(origin?.code, 'InvalidRequest');
+  t.is(origin?.message, 'AllowedOrigin "http://*.a.*.com" can not have more than one wildcard.');
+  const header = t.throws<S3Error>(() => parseCorsConfiguration(rule('*', 'x-*-*')));
+  t.is(header?.message, 'AllowedHeader "x-*-*" can not have more than one wildcard.');
+});
+
 test('VersioningConfiguration: Enabled/Suspended; anything else: MalformedXML', (t) => {
   t.deepEqual(
     parseVersioningConfiguration(
