@@ -17,15 +17,25 @@ const ipAddressPattern = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 const reservedPrefixes = ['xn--', 'sthree-', 'amzn-s3-demo-'];
 const reservedSuffixes = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
 
-/** The general purpose bucket naming rules of the AWS S3 User Guide ("Bucket naming rules"). */
-export function assertBucketName(name: string): void {
-  const valid =
+/**
+ * The general purpose bucket naming rules of the AWS S3 User Guide ("Bucket naming rules"), with
+ * its older wording that each period-separated label starts and ends with a letter or a digit (no
+ * "a.-b" or "a-.b": the name must stay a valid DNS name for virtual-hosted-style addressing).
+ */
+export function isValidBucketName(name: string): boolean {
+  return (
     bucketNamePattern.test(name) &&
     !name.includes('..') &&
+    !name.includes('.-') &&
+    !name.includes('-.') &&
     !ipAddressPattern.test(name) &&
     !reservedPrefixes.some((prefix) => name.startsWith(prefix)) &&
-    !reservedSuffixes.some((suffix) => name.endsWith(suffix));
-  if (!valid)
+    !reservedSuffixes.some((suffix) => name.endsWith(suffix))
+  );
+}
+
+export function assertBucketName(name: string): void {
+  if (!isValidBucketName(name))
     throw new ObjectError('InvalidBucketName', 'The specified bucket is not valid.', { bucket: name });
 }
 

@@ -2,10 +2,11 @@
 // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html), object keys (any UTF-8,
 // at most 1024 bytes), part numbers, version ids, list parameters, x-amz-copy-source and its range.
 
+import { isValidBucketName, maximumKeyBytes } from '../objects/validation.ts';
 import { S3Error } from './errors.ts';
 import { percentDecodeToBytes } from './sigv4-canonical.ts';
 
-export const maximumKeyBytes = 1024;
+export { maximumKeyBytes };
 export const maximumPartNumber = 10_000;
 /** S3 returns at most 1000 entries per list page, whatever max-keys asks for. */
 export const maximumListEntries = 1000;
@@ -19,22 +20,6 @@ export function decodePathText(raw: string): string {
   } catch {
     throw new S3Error('InvalidURI');
   }
-}
-
-const bucketNamePattern = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const ipAddressPattern = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
-const reservedPrefixes = ['xn--', 'sthree-', 'amzn-s3-demo-'];
-const reservedSuffixes = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
-
-/** AWS's rules for general purpose bucket names. */
-export function isValidBucketName(name: string): boolean {
-  return (
-    bucketNamePattern.test(name) &&
-    !name.includes('..') &&
-    !ipAddressPattern.test(name) &&
-    !reservedPrefixes.some((prefix) => name.startsWith(prefix)) &&
-    !reservedSuffixes.some((suffix) => name.endsWith(suffix))
-  );
 }
 
 export function checkBucketName(name: string): string {

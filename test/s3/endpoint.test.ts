@@ -1,11 +1,11 @@
 import test from 'ava';
+import { isValidBucketName } from '../../agent/objects/validation.ts';
 import {
   type Endpoint,
   type EndpointRequest,
   type Operation,
   parseEndpoint,
 } from '../../agent/s3/endpoint.ts';
-import { isValidBucketName } from '../../agent/s3/endpoint-parameters.ts';
 import { S3Error } from '../../agent/s3/errors.ts';
 
 const options = { baseDomains: ['s3.eu-west-par.coffre.example'] };
@@ -132,7 +132,7 @@ test('key bytes that are not UTF-8: InvalidURI', (t) => {
 });
 
 test('bucket names: AWS naming rules', (t) => {
-  for (const name of ['abc', 'my-bucket', 'my.bucket.2026', 'a'.repeat(63), '123'])
+  for (const name of ['abc', 'my-bucket', 'my.bucket.2026', 'a'.repeat(63), '123', 'a-b.c-d', 'a--b'])
     t.true(isValidBucketName(name), name);
   const invalid = [
     'ab',
@@ -148,6 +148,8 @@ test('bucket names: AWS naming rules', (t) => {
     'bucket-s3alias',
     'bucket--ol-s3',
     'bucket.',
+    'abc.-def',
+    'abc-.def',
   ];
   for (const name of invalid) t.false(isValidBucketName(name), name);
   const error = failure('PUT', '/Invalid_Bucket');
