@@ -6,6 +6,8 @@
 // never blocks the writer, and once it has copied the whole log the next write transaction
 // restarts the log from its beginning. The event loop's own automatic checkpoint stays, at a much
 // larger size (`fallbackCheckpointPages`), as the bound on the log should the worker fall behind.
+// A worker that stops is started again at the next commit; one that keeps stopping before any
+// checkpoint gives the event loop back SQLite's own checkpoints (`onGone`).
 //
 // Durability is unchanged: a checkpoint syncs the log before copying and the database after
 // (synchronous=NORMAL), and the index's commits are made durable by WriteAheadLogSync as before.
@@ -19,6 +21,12 @@ export const defaultCheckpointPages = 1000;
 export const checkpointIntervalMs = 250;
 /** How long close() waits for the worker to close its connection. */
 const closeTimeoutMs = 10_000;
+/**
+ * A worker that stops is started again at the next commit; after this many stops in a row with no
+ * checkpoint between them (a worker that cannot open the index, say), the event loop takes the
+ * checkpoints back for good.
+ */
+export const maximumWorkerStarts = 3;
 
 export type CheckpointRequest = { kind: 'checkpoint' } | { kind: 'close' };
 export type CheckpointResponse =
@@ -34,9 +42,12 @@ export class IndexCheckpointer {
   #running = false;
   #lastStartMs = Number.NEGATIVE_INFINITY;
   #isClosed = false;
-  /** Checkpoints the worker completed, and the last failure (for tests and metrics). */
+  /** Checkpoints the worker completed, workers started, and the last failure (tests, metrics). */
   checkpoints = 0;
+  workerStarts = 0;
   lastError: string | null = null;
+  /** Workers started since the last completed checkpoint. */
+  #startsWithoutCheckpoint = 0;
 
   readonly #onGone: () => void;
 
@@ -47,23 +58,33 @@ export class IndexCheckpointer {
   }
 
   #start(): Worker {
+    Atomics.store(this.#closed, 0, 0);
     const worker = new Worker(new URL('./index-checkpoint-worker.ts', import.meta.url), {
       workerData: { databasePath: this.#databasePath, closed: this.#closed },
     });
+    this.workerStarts += 1;
+    this.#startsWithoutCheckpoint += 1;
     // Idle between checkpoints: the worker never keeps the process alive on its own.
     worker.unref();
     worker.on('message', (response: CheckpointResponse) => {
       this.#running = false;
-      if (response.kind === 'checkpointed') this.checkpoints += 1;
-      else this.lastError = response.message;
+      if (response.kind === 'checkpointed') {
+        this.checkpoints += 1;
+        this.#startsWithoutCheckpoint = 0;
+      } else this.lastError = response.message;
     });
     worker.on('error', (error) => {
       this.lastError = error.message;
     });
-    // A worker gone is not restarted: the owner gives the event loop back its own checkpoints.
     worker.on('exit', () => {
-      if (!this.#isClosed) this.#onGone();
-      this.#isClosed = true;
+      if (this.#isClosed || this.#worker !== worker) return;
+      // Stopped unasked: the next commit starts another, unless they keep failing.
+      this.#worker = null;
+      this.#running = false;
+      if (this.#startsWithoutCheckpoint >= maximumWorkerStarts) {
+        this.#isClosed = true;
+        this.#onGone();
+      }
     });
     return worker;
   }

@@ -2,12 +2,17 @@
 // (agent/objects/index-checkpointer.ts), not by the event loop's commits: these tests look at the
 // real SQLite files from a third connection.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import test, { type ExecutionContext } from 'ava';
-import { checkpointIntervalMs, fallbackCheckpointPages } from '../../agent/objects/index-checkpointer.ts';
+import {
+  checkpointIntervalMs,
+  fallbackCheckpointPages,
+  IndexCheckpointer,
+  maximumWorkerStarts,
+} from '../../agent/objects/index-checkpointer.ts';
 import { openIndexDatabase } from '../../agent/objects/index-database.ts';
 import { ObjectIndex } from '../../agent/objects/object-index.ts';
 import type { UploadRecord } from '../../agent/objects/records.ts';
@@ -104,4 +109,55 @@ test('index checkpoints: an index that is never written starts no worker and clo
   database.close();
   t.is(index.checkpointMetrics.checkpoints, 0);
   t.false(existsSync(`${path}-wal`));
+});
+
+const pause = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+test('index checkpoints: a worker that stops is started again at the next commit, and checkpoints once it can', async (t) => {
+  const directory = await mkdtemp(join(tmpdir(), 'coffre-checkpoint-'));
+  t.teardown(() => rm(directory, { recursive: true, force: true }));
+  // The index is not there yet (its directory is missing): a worker fails to open it and stops.
+  const path = join(directory, 'later', 'index.sqlite');
+  let gone = 0;
+  const checkpointer = new IndexCheckpointer(path, () => {
+    gone += 1;
+  });
+  t.teardown(() => checkpointer.close());
+  checkpointer.committed();
+  t.is(checkpointer.workerStarts, 1);
+  t.true(
+    await eventually(() => checkpointer.lastError !== null),
+    'the first worker failed to open the index',
+  );
+  // The index appears; the next commits start a worker again, which checkpoints it.
+  await mkdir(join(directory, 'later'));
+  const { database } = openIndexDatabase(path);
+  t.teardown(() => database.close());
+  putUploads(new ObjectIndex(database), 0, 10);
+  for (let attempt = 0; attempt < 50 && checkpointer.checkpoints === 0; attempt += 1) {
+    await pause(checkpointIntervalMs + 10);
+    checkpointer.committed();
+  }
+  t.true(checkpointer.checkpoints > 0, 'a worker started again checkpoints');
+  t.true(checkpointer.workerStarts >= 2);
+  t.is(gone, 0, 'the checkpoints stayed off the event loop');
+});
+
+test('index checkpoints: workers that keep stopping before any checkpoint give the checkpoints back to the event loop', async (t) => {
+  const directory = await mkdtemp(join(tmpdir(), 'coffre-checkpoint-'));
+  t.teardown(() => rm(directory, { recursive: true, force: true }));
+  let gone = 0;
+  const checkpointer = new IndexCheckpointer(join(directory, 'never', 'index.sqlite'), () => {
+    gone += 1;
+  });
+  t.teardown(() => checkpointer.close());
+  for (let attempt = 0; attempt < 100 && gone === 0; attempt += 1) {
+    checkpointer.committed();
+    await pause(checkpointIntervalMs + 10);
+  }
+  t.is(gone, 1);
+  t.is(checkpointer.workerStarts, maximumWorkerStarts);
+  await pause(checkpointIntervalMs + 10);
+  checkpointer.committed();
+  t.is(checkpointer.workerStarts, maximumWorkerStarts, 'no worker once the checkpoints were given back');
 });
