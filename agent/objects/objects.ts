@@ -108,6 +108,12 @@ export interface DeleteObjectInput {
   versionId?: string;
   /** x-amz-bypass-governance-retention, already authorised by the protocol layer. */
   bypassGovernanceRetention?: boolean;
+  /**
+   * S3 conditional delete (If-Match, or a DeleteObjects <ETag>): delete only while the key's current
+   * object has this ETag ("*": any object). Like a conditional write's, it is decided under the key
+   * lock, and only without a versionId (S3 evaluates it against the current version alone).
+   */
+  ifMatch?: string;
 }
 
 export interface DeleteObjectResult {
@@ -377,10 +383,19 @@ export class Objects {
    * one adds a delete marker (a "null" one when versioning is Suspended, replacing the null
    * version). With a versionId: that version (object or marker) is removed for good, unless
    * Object Lock protects it.
+   *
+   * With `ifMatch`, the condition is checked first, under the key lock and against the newest
+   * version, by the same check as a conditional write (a delete marker is a commit; a removal runs
+   * under that lock too): NoSuchKey when the key has no current object, PreconditionFailed when its
+   * ETag differs. Only a delete whose condition holds then meets Object Lock's refusal.
    */
   async delete(input: DeleteObjectInput): Promise<DeleteObjectResult> {
     assertObjectKey(input.bucket, input.key);
     assertVersionId(input);
+    assert.ok(
+      input.ifMatch === undefined || input.versionId === undefined,
+      'delete: If-Match names the current version; the protocol layer refuses it with a versionId',
+    );
     const bucket = this.#buckets.head(input.bucket);
     if (input.versionId === undefined && bucket.versioning !== 'Unversioned') {
       const marker = await this.commit({
@@ -389,6 +404,7 @@ export class Objects {
         body: emptyBody(),
         isDeleteMarker: true,
         describe: () => ({ sizeBytes: 0, etag: '' }),
+        ifMatch: input.ifMatch,
       });
       return { versionId: marker.versionId, isDeleteMarker: true };
     }
@@ -404,6 +420,8 @@ export class Objects {
 
   async #deleteVersion(input: DeleteObjectInput): Promise<DeleteObjectResult> {
     {
+      // Under the key lock (see delete): no write of the key can land between this check and the removal.
+      this.#checkConditions(input);
       const versionId = input.versionId ?? 'null';
       const indexed = this.#context.index.getVersion(input.bucket, input.key, versionId);
       // S3 answers 204 for a version that does not exist: deleting is idempotent.
@@ -472,7 +490,8 @@ export class Objects {
     assertVersionDeletable(lockStateOf(existing.record), this.#context.clock(), false);
   }
 
-  #checkConditions(plan: CommitPlan): void {
+  /** Conditional writes and deletes, against the newest version; called under the key lock to decide. */
+  #checkConditions(plan: WriteConditions & { bucket: string; key: string }): void {
     if (plan.ifMatch === undefined && plan.ifNoneMatch === undefined) return;
     const newest = this.#context.index.getVersion(plan.bucket, plan.key);
     const current = newest === null || newest.record.isDeleteMarker ? null : newest.record;
@@ -485,7 +504,8 @@ export class Objects {
       );
     }
     if (plan.ifMatch !== undefined) {
-      // S3 conditional writes: If-Match on a key with no object answers 404 NoSuchKey.
+      // S3 conditional writes and deletes: If-Match on a key with no current object (none, or a
+      // delete marker) answers 404 NoSuchKey, whatever the ETag asked for, "*" included.
       if (current === null) throw new ObjectError('NoSuchKey', 'The specified key does not exist.', details);
       if (normaliseEtag(plan.ifMatch) !== '*' && normaliseEtag(plan.ifMatch) !== current.etag) {
         throw new ObjectError(

@@ -246,17 +246,40 @@ export function parseCompleteMultipartUpload(body: string): CompletedPart[] {
   return parts;
 }
 
-export interface DeleteRequest {
-  quiet: boolean;
-  objects: { key: string; versionId?: string }[];
+export interface DeleteRequestObject {
+  key: string;
+  versionId?: string;
+  /** The conditional delete's ETag, as sent (quoted or not, or "*"). */
+  etag?: string;
+  /** LastModifiedTime and Size, as sent: conditions of directory buckets only (see delete-objects.ts). */
+  lastModifiedTime?: string;
+  size?: string;
 }
 
-/** Delete (DeleteObjects): 1 to 1000 objects, each with a Key. */
+export interface DeleteRequest {
+  quiet: boolean;
+  objects: DeleteRequestObject[];
+}
+
+/** An <Object>'s conditional delete elements, only those it has. */
+function deleteConditions(
+  object: XmlObject,
+): Pick<DeleteRequestObject, 'etag' | 'lastModifiedTime' | 'size'> {
+  const conditions = {
+    etag: text(object, 'ETag'),
+    lastModifiedTime: text(object, 'LastModifiedTime'),
+    size: text(object, 'Size'),
+  };
+  return Object.fromEntries(Object.entries(conditions).filter(([, value]) => value !== undefined));
+}
+
+/** Delete (DeleteObjects): 1 to 1000 objects, each with a Key, and optionally its conditions. */
 export function parseDelete(body: string): DeleteRequest {
   const root = parseXmlRoot(body, 'Delete')!;
   const objects = list(root, 'Object').map((object) => ({
     key: requiredText(object, 'Key'),
     versionId: text(object, 'VersionId'),
+    ...deleteConditions(object),
   }));
   if (objects.length === 0 || objects.length > maximumDeleteObjects) {
     throw malformed(`between 1 and ${maximumDeleteObjects} objects`);

@@ -10,6 +10,7 @@ import { ObjectIndex } from '../../agent/objects/object-index.ts';
 import type { UploadRecord } from '../../agent/objects/records.ts';
 import { bucketIdOf } from '../../agent/objects/records.ts';
 import { bodyOf, createBucket, openHarness, readText, tenant } from './helpers.ts';
+import type { MemoryErasureSet } from './memory-erasure-set.ts';
 
 /** A body that yields one chunk, then waits for `gate` before the rest. */
 function pausedBody(gate: Promise<void>, first: string, rest: string): AsyncIterable<Uint8Array> {
@@ -275,3 +276,57 @@ test('WAL sync: calls made while an fdatasync runs share the next one (four call
   await logSync.sync();
   t.is(logSync.syncs, 3);
 });
+
+/**
+ * Holds the next store commit of `memory` after its finalize has run (the key lock is held, the
+ * write's conditions were checked, its version not yet indexed) until the returned `open` is called.
+ */
+function holdNextCommit(memory: MemoryErasureSet): { held: Promise<void>; open: () => void } {
+  const write = memory.writeVersion.bind(memory);
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  let reached!: () => void;
+  const held = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  memory.writeVersion = (address, body, options) => {
+    memory.writeVersion = write;
+    return write(address, body, {
+      ...options,
+      finalize: async (summary) => {
+        const metadata = await options.finalize(summary);
+        reached();
+        await gate;
+        return metadata;
+      },
+    });
+  };
+  return { held, open };
+}
+
+for (const versioning of ['Unversioned', 'Enabled'] as const) {
+  test(`conditional delete racing a put of the same key (${versioning}): the If-Match is decided under the key lock, so it fails on the new object instead of deleting it`, async (t) => {
+    const harness = await openHarness(t);
+    await createBucket(harness, 'race', versioning === 'Enabled' ? { versioning } : {});
+    const bucket = bucketIdOf(tenant, 'race');
+    const first = await harness.layer.objects.put({ bucket, key: 'k', body: bodyOf('first') });
+    // The second put holds the key lock between its commit decision and its index update.
+    const hold = holdNextCommit(harness.memory!);
+    const second = harness.layer.objects.put({ bucket, key: 'k', body: bodyOf('second') });
+    await hold.held;
+    // The delete names the first object's ETag, still the current one in the index at this moment.
+    const conditionalDelete = harness.layer.objects.delete({ bucket, key: 'k', ifMatch: `"${first.etag}"` });
+    for (let turn = 0; turn < 10; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    hold.open();
+    const written = await second;
+    t.true(isObjectError(await t.throwsAsync(conditionalDelete), 'PreconditionFailed'));
+    const current = harness.layer.objects.head({ bucket, key: 'k' });
+    t.is(current.versionId, written.versionId);
+    t.is(await readText((await harness.layer.objects.get({ bucket, key: 'k' })).body), 'second');
+    const history = harness.layer.listing.listObjectVersions({ bucket, prefix: 'k' }).versions;
+    t.is(history.filter((version) => version.isDeleteMarker).length, 0);
+    t.is(history.length, versioning === 'Enabled' ? 2 : 1);
+  });
+}

@@ -2,16 +2,28 @@
 // keys in one XML body, which must carry Content-MD5 or an x-amz-checksum-* (S3: "Missing required
 // header for this request: Content-MD5"). Each key is deleted as DeleteObject would; a key that fails
 // gets an <Error> entry while the others proceed. Quiet mode reports only the errors.
+//
+// Conditional deletes: an <Object>'s <ETag> is DeleteObject's If-Match for that key ("If the
+// precondition fails, the response for that object is captured in the <Error> element of the response
+// body"), evaluated by the same check under the key lock, so a key whose condition fails is left alone
+// while the others are deleted. <LastModifiedTime> and <Size> ("only supported for directory buckets")
+// and an <ETag> with a <VersionId> are that key's NotImplemented error, as DeleteObject refuses them.
 import { checkKey } from '../endpoint-parameters.ts';
 import { S3Error, toS3Error } from '../errors.ts';
 import type { OperationContext, OperationHandler } from '../operation-context.ts';
 import { sendXml } from '../responses.ts';
 import { parseDelete, type XmlChildren, xmlDocument } from '../xml.ts';
 import { readConfigurationXml } from './bucket-common.ts';
-import { governanceBypassOf } from './delete-object.ts';
+import { governanceBypassOf, unsupportedDeleteCondition } from './delete-object.ts';
 
 /** Deletions run a few at a time: enough to overlap store I/O, bounded so one request cannot flood it. */
 export const deleteObjectsConcurrency = 8;
+
+const conditionElements = {
+  ifMatch: 'ETag with VersionId',
+  lastModifiedTime: 'LastModifiedTime',
+  size: 'Size',
+} as const;
 
 function declaresIntegrity(context: OperationContext): boolean {
   if (context.header('content-md5') !== undefined) return true;
@@ -60,14 +72,22 @@ export const handleDeleteObjects: OperationHandler<'DeleteObjects'> = async (con
   const worker = async () => {
     while (next < request.objects.length) {
       const index = next++;
-      const { key, versionId } = request.objects[index];
+      const { key, versionId, etag, lastModifiedTime, size } = request.objects[index];
       try {
         checkKey(key);
+        const conditions = { versionId, ifMatch: etag, lastModifiedTime, size };
+        const unsupported = unsupportedDeleteCondition(conditions, conditionElements);
+        if (unsupported !== undefined) {
+          throw new S3Error('NotImplemented', {
+            message: `An element you provided implies functionality that is not implemented: ${unsupported}`,
+          });
+        }
         const deleted = await context.layer.objects.delete({
           bucket: endpoint.bucket,
           key,
           versionId,
           bypassGovernanceRetention: bypass,
+          ifMatch: etag,
         });
         outcomes[index] = { key, versionId, deleted };
       } catch (error) {
