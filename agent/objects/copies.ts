@@ -9,7 +9,7 @@ import { ObjectError } from './errors.ts';
 import type { Multipart } from './multipart.ts';
 import type { Objects, VersionAttributes, WriteConditions } from './objects.ts';
 import type { RangeRequest } from './ranges.ts';
-import type { ObjectVersionRecord, PartRecord } from './records.ts';
+import type { ChecksumRecord, ObjectVersionRecord, PartRecord } from './records.ts';
 
 /** S3: "You can create a copy of your object up to 5 GB in size in a single atomic action." */
 export const maximumCopySourceBytes = 5 * 1024 ** 3;
@@ -106,7 +106,12 @@ export class Copies {
     return { version, sourceVersionId: source.versionId };
   }
 
-  /** S3 UploadPartCopy: a part whose bytes are (a range of) an existing version. */
+  /**
+   * S3 UploadPartCopy: a part whose bytes are (a range of) an existing version. In an upload created
+   * with a checksum algorithm the part's checksum is computed as the bytes go by, as S3 does
+   * (CopyPartResult ChecksumCRC32 and the others: "present if the multipart upload request was
+   * created with the CRC32 checksum algorithm"), so the completion can list it.
+   */
   async uploadPartCopy(input: {
     source: CopySource;
     range?: RangeRequest;
@@ -118,13 +123,15 @@ export class Copies {
     sourceCustomerKey?: CustomerKey | null;
     customerKey?: CustomerKey | null;
   }): Promise<{ part: PartRecord; sourceVersionId: string }> {
+    const checksumAlgorithm = this.#multipart.getUpload(input).checksumAlgorithm ?? undefined;
     const { version, body, range } = await this.#objects.get({
       ...input.source,
       range: input.range,
       customerKey: input.sourceCustomerKey,
     });
-    const hashed = hashedWhileStreaming(body, range?.lengthBytes ?? version.sizeBytes);
-    const part = await this.#multipart.uploadPart({
+    const hashed = hashedWhileStreaming(body, range?.lengthBytes ?? version.sizeBytes, checksumAlgorithm);
+    // The layer reads `checksum` after `verify`, once the copied bytes have all gone by.
+    const partInput = {
       bucket: input.bucket,
       key: input.key,
       uploadId: input.uploadId,
@@ -133,26 +140,47 @@ export class Copies {
       bodyMd5Hex: hashed.md5Hex,
       signal: input.signal,
       customerKey: input.customerKey,
-    });
+      checksum: null as ChecksumRecord | null,
+      verify: async () => {
+        const value = await hashed.checksumBase64();
+        if (checksumAlgorithm !== undefined && value !== undefined) {
+          partInput.checksum = { algorithm: checksumAlgorithm, value, type: 'FULL_OBJECT' };
+        }
+      },
+    };
+    const part = await this.#multipart.uploadPart(partInput);
     return { part, sourceVersionId: version.versionId };
   }
 }
 
 /**
- * A copy's bytes with their MD5 (the new ETag) computed as they stream by: in a digest worker when
- * the copy is large, so the event loop only decrypts, re-encrypts, codes and writes.
+ * A copy's bytes with their MD5 (the new ETag), and the additional checksum when one is asked for,
+ * computed as they stream by: in a digest worker when the copy is large, so the event loop only
+ * decrypts, re-encrypts, codes and writes.
  */
 function hashedWhileStreaming(
   body: AsyncIterable<Uint8Array>,
   expectedSizeBytes: number,
-): { body: AsyncIterable<Uint8Array>; md5Hex: () => Promise<string> } {
-  const streamed = digestWhileStreaming(body, () => digestWorkers.open(['MD5'], expectedSizeBytes));
+  checksumAlgorithm?: ChecksumRecord['algorithm'],
+): {
+  body: AsyncIterable<Uint8Array>;
+  md5Hex: () => Promise<string>;
+  checksumBase64: () => Promise<string | undefined>;
+} {
+  const algorithms =
+    checksumAlgorithm === undefined ? (['MD5'] as const) : (['MD5', checksumAlgorithm] as const);
+  const streamed = digestWhileStreaming(body, () => digestWorkers.open(algorithms, expectedSizeBytes));
+  const digests = async () => {
+    const digested = streamed.digests();
+    assert.ok(digested !== undefined, 'the digests of a copy are asked for only once its body has ended');
+    return digested;
+  };
   return {
     body: streamed.body,
-    md5Hex: async () => {
-      const digested = streamed.digests();
-      assert.ok(digested !== undefined, 'the MD5 of a copy is asked for only once its body has ended');
-      return Buffer.from((await digested)[0]).toString('hex');
+    md5Hex: async () => Buffer.from((await digests())[0]).toString('hex'),
+    checksumBase64: async () => {
+      const checksum = (await digests())[1];
+      return checksum === undefined ? undefined : Buffer.from(checksum).toString('base64');
     },
   };
 }

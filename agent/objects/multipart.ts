@@ -218,6 +218,14 @@ export class Multipart {
     return record!;
   }
 
+  /**
+   * An open upload's record (its checksum algorithm and type decide what its parts must carry), or
+   * NoSuchUpload once it is completed or aborted.
+   */
+  getUpload(input: { bucket: string; key: string; uploadId: string }): UploadRecord {
+    return this.#requireUpload(input);
+  }
+
   listParts(input: {
     bucket: string;
     key: string;

@@ -22,6 +22,11 @@ export const checksumAlgorithms: readonly ChecksumAlgorithm[] = [
 /** AWS's checksum types for multipart uploads: a checksum of the parts' checksums, or of the whole object. */
 export type ChecksumType = 'COMPOSITE' | 'FULL_OBJECT';
 
+/** The type of an upload created with `algorithm` and no x-amz-checksum-type: CRC64NVME is only FULL_OBJECT. */
+export function defaultChecksumType(algorithm: ChecksumAlgorithm): ChecksumType {
+  return algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE';
+}
+
 const digestLengthBytes: Record<ChecksumAlgorithm | 'MD5', number> = {
   CRC32: 4,
   CRC32C: 4,
@@ -107,7 +112,7 @@ function timingSafeEqualBytes(left: Uint8Array, right: Uint8Array): boolean {
 export interface BodyChecksumExpectations {
   /** The decoded Content-MD5 header, if the request has one. */
   contentMd5?: Uint8Array;
-  /** The additional checksum algorithm, from its header, `x-amz-trailer` or `x-amz-sdk-checksum-algorithm`. */
+  /** The additional checksum algorithm: from its header or `x-amz-trailer`, or one S3 computes unasked. */
   algorithm?: ChecksumAlgorithm;
   /** The expected value when it came in a header; a trailer's value is given to `verify` instead. */
   expected?: Uint8Array;

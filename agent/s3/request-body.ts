@@ -43,6 +43,11 @@ export interface RequestBodyOptions {
   alwaysMd5?: boolean;
   /** Where large bodies are hashed (default: the agent's digest workers). */
   digests?: DigestWorkers;
+  /**
+   * The additional checksum to compute when the request declares none: S3 computes the checksum of
+   * a part of a FULL_OBJECT multipart upload sent without one.
+   */
+  undeclaredChecksumAlgorithm?: ChecksumAlgorithm;
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {
@@ -50,11 +55,22 @@ function header(request: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
 }
 
-/** The additional checksum the client declared, from a header, the trailer list or the SDK's hint. */
+/**
+ * The additional checksum the client declared: one x-amz-checksum-* header, or one x-amz-checksum-*
+ * trailer announced in x-amz-trailer. x-amz-sdk-checksum-algorithm only names the algorithm the SDK
+ * used for that value, so S3 refuses it alone (InvalidRequest "x-amz-sdk-checksum-algorithm specified,
+ * but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.") and refuses it when it
+ * names another algorithm than the header or trailer (InvalidRequest "Value for
+ * x-amz-sdk-checksum-algorithm header is invalid."; the PutObject reference says BadDigest, but S3
+ * answers InvalidRequest, as captured in openstack/swift's test/s3api/test_object_checksums.py and
+ * versity/versitygw#1598 and #1659).
+ */
 function checksumExpectations(request: IncomingMessage, trailers: string[]): BodyChecksumExpectations {
   const expectations: BodyChecksumExpectations = {};
   const contentMd5 = header(request, 'content-md5');
   if (contentMd5 !== undefined) expectations.contentMd5 = parseContentMd5(contentMd5);
+  const hint = header(request, 'x-amz-sdk-checksum-algorithm')?.toUpperCase();
+  if (hint !== undefined && !isChecksumAlgorithm(hint)) throw invalidSdkChecksumAlgorithm();
   const inHeaders = checksumAlgorithms.filter((algorithm) => header(request, checksumHeaderName(algorithm)));
   const inTrailers = trailers
     .map((name) => checksumAlgorithmOfHeader(name))
@@ -65,19 +81,35 @@ function checksumExpectations(request: IncomingMessage, trailers: string[]): Bod
       message: 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
     });
   }
-  const hint = header(request, 'x-amz-sdk-checksum-algorithm')?.toUpperCase();
-  if (hint !== undefined && !isChecksumAlgorithm(hint)) {
-    throw new S3Error('InvalidRequest', {
-      message: 'Value for x-amz-sdk-checksum-algorithm header is invalid.',
-    });
-  }
-  const algorithm = declared[0] ?? hint;
-  if (algorithm !== undefined) expectations.algorithm = algorithm;
   if (inHeaders.length === 1) {
     const name = checksumHeaderName(inHeaders[0]);
     expectations.expected = parseChecksumValue(inHeaders[0], header(request, name) ?? '');
   }
+  const algorithm = declared.at(0);
+  if (hint !== undefined && algorithm === undefined) {
+    throw new S3Error('InvalidRequest', {
+      message:
+        'x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.',
+    });
+  }
+  if (hint !== undefined && hint !== algorithm) throw invalidSdkChecksumAlgorithm();
+  if (algorithm !== undefined) expectations.algorithm = algorithm;
   return expectations;
+}
+
+function invalidSdkChecksumAlgorithm(): S3Error {
+  return new S3Error('InvalidRequest', {
+    message: 'Value for x-amz-sdk-checksum-algorithm header is invalid.',
+  });
+}
+
+/**
+ * The additional checksum algorithm a request declares (see `checksumExpectations`), read from its
+ * headers alone, before any byte of its body: every refusal `openRequestBody` would make of the
+ * checksum headers is made here too.
+ */
+export function declaredChecksumAlgorithm(request: IncomingMessage): ChecksumAlgorithm | undefined {
+  return checksumExpectations(request, parseAnnouncedTrailers(header(request, 'x-amz-trailer'))).algorithm;
 }
 
 function declaredContentLength(request: IncomingMessage): number | undefined {
@@ -117,10 +149,9 @@ export function openRequestBody(
     throw new S3Error('MissingContentLength');
   }
   const trailers = parseAnnouncedTrailers(header(request, 'x-amz-trailer'));
-  const checksums = new BodyChecksums({
-    ...checksumExpectations(request, trailers),
-    alwaysMd5: options.alwaysMd5,
-  });
+  const expectations = checksumExpectations(request, trailers);
+  expectations.algorithm ??= options.undeclaredChecksumAlgorithm;
+  const checksums = new BodyChecksums({ ...expectations, alwaysMd5: options.alwaysMd5 });
   const declaredLengthBytes = streaming
     ? parseDecodedContentLength(header(request, 'x-amz-decoded-content-length'))
     : (contentLength ?? 0);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import test from 'ava';
 import { isObjectError } from '../../agent/objects/errors.ts';
 import { minimumPartSizeBytes, multipartEtag } from '../../agent/objects/multipart.ts';
@@ -369,6 +370,35 @@ test('upload part copy: a byte range of an existing object becomes a part', asyn
   });
   t.is(part.sizeBytes, 100);
   t.is(part.etag, md5Hex(source.subarray(100, 200)));
+  t.is(part.checksum, null, 'an upload created without a checksum algorithm computes none');
+});
+
+test('upload part copy into an upload created with CRC32: the part gets the CRC32 of the copied range, as S3', async (t) => {
+  const harness = await openHarness(t);
+  await createBucket(harness, 'uploads');
+  const source = patternBytes(10_000, 9);
+  await harness.layer.objects.put({
+    bucket: bucketIdOf(tenant, 'uploads'),
+    key: 'source',
+    body: bodyOf(source),
+  });
+  const upload = await harness.layer.multipart.create({
+    bucket: bucketIdOf(tenant, 'uploads'),
+    key: 'big.bin',
+    checksumAlgorithm: 'CRC32',
+    checksumType: 'COMPOSITE',
+  });
+  const base = { bucket: bucketIdOf(tenant, 'uploads'), key: 'big.bin', uploadId: upload.uploadId };
+  const { part } = await harness.layer.copies.uploadPartCopy({
+    ...base,
+    partNumber: 1,
+    source: { bucket: bucketIdOf(tenant, 'uploads'), key: 'source' },
+    range: { firstByte: 100, lastByte: 199 },
+  });
+  const expected = Buffer.alloc(4);
+  expected.writeUInt32BE(crc32(source.subarray(100, 200)) >>> 0);
+  t.deepEqual(part.checksum, { algorithm: 'CRC32', value: expected.toString('base64'), type: 'FULL_OBJECT' });
+  t.deepEqual(harness.layer.multipart.listParts(base).parts[0].checksum, part.checksum);
 });
 
 test('two uploads of one part number at once: the one that finishes last is the part, the other is deleted', async (t) => {

@@ -1,6 +1,8 @@
 // What the HTTP layer will do with a request that a real client made, using the protocol primitives
-// only: verify the signature, parse the endpoint, decode aws-chunked, check every declared digest.
-// The client test suites capture real requests at the transport and hand them to this.
+// only: verify the signature, parse the endpoint, check the checksum headers (x-amz-sdk-checksum-algorithm
+// among them), decode aws-chunked, check every declared digest. The client test suites capture real
+// requests at the transport and hand them to this.
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import {
   AwsChunkedDecoder,
@@ -14,6 +16,7 @@ import {
   parseContentMd5,
 } from '../../agent/s3/checksums.ts';
 import { type Endpoint, parseEndpoint } from '../../agent/s3/endpoint.ts';
+import { declaredChecksumAlgorithm } from '../../agent/s3/request-body.ts';
 import { PayloadSha256Verifier, SigV4Verifier, type VerifiedIdentity } from '../../agent/s3/sigv4.ts';
 
 export interface CapturedRequest {
@@ -42,6 +45,9 @@ export async function serveCapturedRequest(
   const headerChecksum = Object.keys(headers).find((name) => checksumAlgorithmOfHeader(name) !== undefined);
   const trailerChecksum = trailers.find((name) => checksumAlgorithmOfHeader(name) !== undefined);
   const algorithm = checksumAlgorithmOfHeader(headerChecksum ?? trailerChecksum ?? '');
+  // The server's own reading of the checksum headers: it refuses what S3 refuses, and finds the same.
+  const declared = declaredChecksumAlgorithm({ headers } as unknown as IncomingMessage);
+  if (declared !== algorithm) throw new Error(`declared ${declared}, found ${algorithm}`);
   const checksums = new BodyChecksums({
     contentMd5: headers['content-md5'] === undefined ? undefined : parseContentMd5(headers['content-md5']),
     algorithm,

@@ -2,13 +2,16 @@
 // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html, ...). Completion
 // checks the part list (InvalidPartOrder, InvalidPart, EntityTooSmall, NoSuchUpload in the layer) and
 // derives the object's checksum from the parts' checksums: COMPOSITE ("<checksum of checksums>-N") for
-// CRC32, CRC32C, SHA1 and SHA256, FULL_OBJECT (the CRCs combined) for CRC64NVME or when asked.
+// CRC32, CRC32C, SHA1 and SHA256, FULL_OBJECT (the CRCs combined) for CRC64NVME or when asked. A
+// COMPOSITE upload's completion must list every part's checksum; a FULL_OBJECT one need not.
 import type { Multipart } from '../../objects/multipart.ts';
 import type { ChecksumRecord, PartRecord, UploadRecord } from '../../objects/records.ts';
 import {
   type ChecksumAlgorithm,
+  type ChecksumType,
   combineFullObjectCrc,
   compositeChecksum,
+  defaultChecksumType,
   fullObjectChecksumAlgorithms,
 } from '../checksums.ts';
 import { S3Error } from '../errors.ts';
@@ -39,8 +42,64 @@ function allParts(
 const checksumElement = (algorithm: ChecksumAlgorithm) => `Checksum${algorithm}`;
 
 /**
+ * How the object's checksum derives from the parts': CRC64NVME is always FULL_OBJECT; otherwise the
+ * type chosen at CreateMultipartUpload, else the one this request names (S3 lets Complete say it).
+ */
+function completedChecksumType(
+  context: OperationContext,
+  upload: UploadRecord,
+  algorithm: ChecksumAlgorithm,
+): ChecksumType {
+  const askedType = upload.checksumType ?? context.header('x-amz-checksum-type')?.toUpperCase();
+  const fullObject =
+    algorithm === 'CRC64NVME' ||
+    (askedType === 'FULL_OBJECT' && fullObjectChecksumAlgorithms.includes(algorithm));
+  return fullObject ? 'FULL_OBJECT' : 'COMPOSITE';
+}
+
+/**
+ * A COMPOSITE checksum is made of the part checksums the client lists, so the completion of an upload
+ * created with a COMPOSITE `algorithm` needs one for every part: else InvalidRequest "The upload was
+ * created using a crc32 checksum. The complete request must include the checksum for each part. It
+ * was missing for part 2 in the request." A FULL_OBJECT upload needs none: S3 combines the checksums
+ * it holds (captured from S3 in openstack/swift's test/s3api/test_object_checksums.py;
+ * apache/opendal#4580).
+ */
+export function requireListedPartChecksums(
+  algorithm: ChecksumAlgorithm,
+  requested: readonly CompletedPart[],
+): void {
+  const missing = requested.find((part) => part.checksums[checksumElement(algorithm)] === undefined);
+  if (missing === undefined) return;
+  throw new S3Error('InvalidRequest', {
+    message: `The upload was created using a ${algorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${missing.partNumber} in the request.`,
+  });
+}
+
+/**
+ * A checksum the request lists for a part must be the one the part was stored with: another value,
+ * another algorithm, or one for a part stored without a checksum is InvalidPart, as S3 answers.
+ */
+export function requireListedChecksumsStored(
+  uploadId: string,
+  requested: readonly CompletedPart[],
+  stored: ReadonlyMap<number, PartRecord>,
+): void {
+  for (const part of requested) {
+    const checksum = stored.get(part.partNumber)?.checksum ?? null;
+    for (const [element, value] of Object.entries(part.checksums)) {
+      if (checksum === null || checksumElement(checksum.algorithm) !== element || checksum.value !== value) {
+        throw new S3Error('InvalidPart', {
+          elements: { UploadId: uploadId, PartNumber: part.partNumber },
+        });
+      }
+    }
+  }
+}
+
+/**
  * The completed object's checksum: only when every chosen part carries one of the same algorithm (the
- * upload's, when it declared one). A checksum the request lists for a part must equal the stored one.
+ * upload's, when it declared one; parts stored before S3's rules were enforced may not).
  */
 async function completedChecksum(
   context: OperationContext,
@@ -48,21 +107,8 @@ async function completedChecksum(
   requested: CompletedPart[],
   stored: Map<number, PartRecord>,
 ): Promise<ChecksumRecord | null> {
+  requireListedChecksumsStored(upload.uploadId, requested, stored);
   const chosen = requested.map((part) => stored.get(part.partNumber));
-  for (const [index, part] of chosen.entries()) {
-    const listed = requested[index].checksums;
-    for (const [element, value] of Object.entries(listed)) {
-      if (
-        part?.checksum &&
-        checksumElement(part.checksum.algorithm) === element &&
-        part.checksum.value !== value
-      ) {
-        throw new S3Error('InvalidPart', {
-          elements: { UploadId: upload.uploadId, PartNumber: requested[index].partNumber },
-        });
-      }
-    }
-  }
   const algorithm = upload.checksumAlgorithm ?? chosen[0]?.checksum?.algorithm;
   if (algorithm === undefined || algorithm === null) return null;
   const values: { checksumBase64: string; sizeBytes: number }[] = [];
@@ -70,12 +116,9 @@ async function completedChecksum(
     if (part === undefined || part.checksum === null || part.checksum.algorithm !== algorithm) return null;
     values.push({ checksumBase64: part.checksum.value, sizeBytes: part.sizeBytes });
   }
-  // The type chosen at CreateMultipartUpload, else the one this request names (S3 lets Complete say it).
-  const askedType = upload.checksumType ?? context.header('x-amz-checksum-type')?.toUpperCase();
-  const fullObject =
-    algorithm === 'CRC64NVME' ||
-    (askedType === 'FULL_OBJECT' && fullObjectChecksumAlgorithms.includes(algorithm));
-  if (fullObject) return { algorithm, value: combineFullObjectCrc(algorithm, values), type: 'FULL_OBJECT' };
+  if (completedChecksumType(context, upload, algorithm) === 'FULL_OBJECT') {
+    return { algorithm, value: combineFullObjectCrc(algorithm, values), type: 'FULL_OBJECT' };
+  }
   const value = await compositeChecksum(
     algorithm,
     values.map((part) => part.checksumBase64),
@@ -101,11 +144,15 @@ export const handleCompleteMultipartUpload: OperationHandler<'CompleteMultipartU
   const conditions = readWriteConditions(context);
   const requested = parseCompleteMultipartUpload(await readConfigurationXml(context));
   const address = { bucket: endpoint.bucket, key: endpoint.key, uploadId: endpoint.uploadId };
-  const listing = context.layer.multipart.listParts({ ...address, maxParts: 1 });
+  const upload = context.layer.multipart.getUpload(address);
+  const algorithm = upload.checksumAlgorithm;
+  if (algorithm !== null && completedChecksumType(context, upload, algorithm) === 'COMPOSITE') {
+    requireListedPartChecksums(algorithm, requested);
+  }
   const stored = new Map(allParts(context.layer.multipart, address).map((part) => [part.partNumber, part]));
   // Parts the layer will refuse (missing, wrong ETag) make the checksum moot: the layer's error wins.
   const checksum = requested.every((part) => stored.has(part.partNumber))
-    ? await completedChecksum(context, listing.upload, requested, stored)
+    ? await completedChecksum(context, upload, requested, stored)
     : null;
   const record = await context.layer.multipart.complete({
     ...address,
@@ -192,9 +239,7 @@ export const handleListParts: OperationHandler<'ListParts'> = async (context, en
       ['ChecksumAlgorithm', algorithm ?? undefined],
       [
         'ChecksumType',
-        algorithm
-          ? (result.upload.checksumType ?? (algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE'))
-          : undefined,
+        algorithm ? (result.upload.checksumType ?? defaultChecksumType(algorithm)) : undefined,
       ],
     ]),
     context.commonHeaders,
