@@ -226,6 +226,13 @@ export class Multipart {
     return this.#requireUpload(input);
   }
 
+  /** An open upload's record, or null once it is completed or aborted (or never was). */
+  findUpload(input: { bucket: string; key: string; uploadId: string }): UploadRecord | null {
+    this.#objects.assertBucket(input.bucket);
+    const upload = this.#context.index.getUpload(input.uploadId);
+    return upload === null || upload.bucket !== input.bucket || upload.key !== input.key ? null : upload;
+  }
+
   listParts(input: {
     bucket: string;
     key: string;
@@ -317,8 +324,15 @@ export class Multipart {
     });
   }
 
+  /**
+   * Completes an upload. A Complete retried after it succeeded (a client that timed out on the
+   * first answer) gets that success again, as from S3: the version this upload made, while it is
+   * still the key's newest and the retry lists the same parts (by their ETags).
+   */
   async complete(input: CompleteUploadInput): Promise<ObjectVersionRecord> {
     return this.#underUploadLock(input, async () => {
+      const completed = this.#completedEarlier(input);
+      if (completed !== null) return completed;
       const upload = this.#requireUpload(input);
       const indexedParts = new Map(
         this.#context.index
@@ -378,10 +392,21 @@ export class Multipart {
     );
   }
 
-  #requireUpload(input: { bucket: string; key: string; uploadId: string }): UploadRecord {
+  /** The newest version of the key, when this upload made it with these parts and is gone since. */
+  #completedEarlier(input: CompleteUploadInput): ObjectVersionRecord | null {
+    if (this.#context.index.getUpload(input.uploadId) !== null) return null;
     this.#objects.assertBucket(input.bucket);
-    const upload = this.#context.index.getUpload(input.uploadId);
-    if (upload === null || upload.bucket !== input.bucket || upload.key !== input.key) {
+    if (input.parts.length === 0) return null;
+    const newest = this.#context.index.getVersion(input.bucket, input.key)?.record;
+    if (newest === undefined || newest.isDeleteMarker || newest.multipart?.uploadId !== input.uploadId)
+      return null;
+    const listedEtag = multipartEtag(input.parts.map((part) => normaliseEtag(part.etag)));
+    return newest.etag === listedEtag ? newest : null;
+  }
+
+  #requireUpload(input: { bucket: string; key: string; uploadId: string }): UploadRecord {
+    const upload = this.findUpload(input);
+    if (upload === null) {
       throw new ObjectError(
         'NoSuchUpload',
         'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',

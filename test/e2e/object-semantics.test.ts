@@ -487,6 +487,57 @@ test('semantics: multipart with CRC32 parts completes with a COMPOSITE checksum 
   t.is(head.ChecksumCRC32, expected);
 });
 
+test('semantics: a Complete retried after its success gets the same answer (as S3); other parts, an overwrite or an abort do not', async (t) => {
+  const { s3 } = t.context;
+  const key = 'retried-complete';
+  const start = async () => {
+    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const upload = { Bucket: bucket, Key: key, UploadId: created.UploadId };
+    const one = await s3.send(
+      new UploadPartCommand({ ...upload, PartNumber: 1, Body: randomBytes(5 * 1024 * 1024) }),
+    );
+    const two = await s3.send(new UploadPartCommand({ ...upload, PartNumber: 2, Body: randomBytes(1000) }));
+    const parts = [
+      { PartNumber: 1, ETag: one.ETag },
+      { PartNumber: 2, ETag: two.ETag },
+    ];
+    return { upload, parts };
+  };
+  const { upload, parts } = await start();
+  const complete = (Parts: { PartNumber: number; ETag?: string }[]) =>
+    s3.send(new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts } }));
+  const first = await complete(parts);
+  const again = await complete(parts);
+  t.is(again.ETag, first.ETag);
+  t.is(again.Key, key);
+  t.is(again.Location, first.Location);
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  t.is(head.ETag, first.ETag);
+  t.is(head.ContentLength, 5 * 1024 * 1024 + 1000);
+  // A retry listing other parts than the completion did is no such upload.
+  t.is((await failure(complete(parts.slice(0, 1)))).name, 'NoSuchUpload');
+  // Once another version is the key's newest, the upload is only gone.
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'newer' }));
+  const gone = await failure(complete(parts));
+  t.is(gone.name, 'NoSuchUpload');
+  t.is(gone.status, 404);
+  t.is(
+    Buffer.from(
+      await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray(),
+    ).toString(),
+    'newer',
+  );
+  // An aborted upload's Complete is no such upload either.
+  const aborted = await start();
+  await s3.send(new AbortMultipartUploadCommand(aborted.upload));
+  const refused = await failure(
+    s3.send(
+      new CompleteMultipartUploadCommand({ ...aborted.upload, MultipartUpload: { Parts: aborted.parts } }),
+    ),
+  );
+  t.is(refused.name, 'NoSuchUpload');
+});
+
 test('semantics: multipart errors: EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload after abort', async (t) => {
   const { s3 } = t.context;
   const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'errors' }));

@@ -144,16 +144,20 @@ export const handleCompleteMultipartUpload: OperationHandler<'CompleteMultipartU
   const conditions = readWriteConditions(context);
   const requested = parseCompleteMultipartUpload(await readConfigurationXml(context));
   const address = { bucket: endpoint.bucket, key: endpoint.key, uploadId: endpoint.uploadId };
-  const upload = context.layer.multipart.getUpload(address);
-  const algorithm = upload.checksumAlgorithm;
-  if (algorithm !== null && completedChecksumType(context, upload, algorithm) === 'COMPOSITE') {
-    requireListedPartChecksums(algorithm, requested);
+  // No upload: a Complete retried after its success, which the layer answers again, or NoSuchUpload.
+  const upload = context.layer.multipart.findUpload(address);
+  let checksum: ChecksumRecord | null = null;
+  if (upload !== null) {
+    const algorithm = upload.checksumAlgorithm;
+    if (algorithm !== null && completedChecksumType(context, upload, algorithm) === 'COMPOSITE') {
+      requireListedPartChecksums(algorithm, requested);
+    }
+    const stored = new Map(allParts(context.layer.multipart, address).map((part) => [part.partNumber, part]));
+    // Parts the layer will refuse (missing, wrong ETag) make the checksum moot: the layer's error wins.
+    checksum = requested.every((part) => stored.has(part.partNumber))
+      ? await completedChecksum(context, upload, requested, stored)
+      : null;
   }
-  const stored = new Map(allParts(context.layer.multipart, address).map((part) => [part.partNumber, part]));
-  // Parts the layer will refuse (missing, wrong ETag) make the checksum moot: the layer's error wins.
-  const checksum = requested.every((part) => stored.has(part.partNumber))
-    ? await completedChecksum(context, upload, requested, stored)
-    : null;
   const record = await context.layer.multipart.complete({
     ...address,
     ...conditions,
