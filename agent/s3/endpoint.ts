@@ -58,6 +58,39 @@ export type ListObjectsV2Parameters = Bucket &
     fetchOwner: boolean;
   };
 
+/**
+ * The bucket settings read or written as a whole document, with nothing in the request but the bucket:
+ * those Coffre holds (tags, encryption) and those it has fixed or does not have, which it answers as
+ * S3 answers for a bucket where they are fixed or were never set.
+ */
+export type BucketSettingOperation =
+  | 'GetBucketAcl'
+  | 'PutBucketAcl'
+  | 'GetBucketOwnershipControls'
+  | 'PutBucketOwnershipControls'
+  | 'GetPublicAccessBlock'
+  | 'PutPublicAccessBlock'
+  | 'GetBucketPolicy'
+  | 'GetBucketPolicyStatus'
+  | 'GetBucketEncryption'
+  | 'PutBucketEncryption'
+  | 'DeleteBucketEncryption'
+  | 'GetBucketTagging'
+  | 'PutBucketTagging'
+  | 'DeleteBucketTagging'
+  | 'GetBucketLifecycleConfiguration'
+  | 'GetBucketWebsite'
+  | 'GetBucketReplication'
+  | 'GetBucketLogging'
+  | 'GetBucketNotificationConfiguration'
+  | 'GetBucketAccelerateConfiguration'
+  | 'GetBucketRequestPayment';
+
+/** One union member per name (distributed), so that each handler's endpoint type is exact. */
+type BucketSetting<Name extends BucketSettingOperation> = Name extends BucketSettingOperation
+  ? { operation: Name } & Bucket
+  : never;
+
 export type Endpoint =
   | { operation: 'ListBuckets'; prefix: string; continuationToken?: string; maxBuckets: number }
   | { operation: 'Options'; bucket?: string; key?: string }
@@ -72,7 +105,7 @@ export type Endpoint =
   | ({ operation: 'DeleteBucketCors' } & Bucket)
   | ({ operation: 'GetObjectLockConfiguration' } & Bucket)
   | ({ operation: 'PutObjectLockConfiguration' } & Bucket)
-  | ({ operation: 'GetBucketEncryption' } & Bucket)
+  | BucketSetting<BucketSettingOperation>
   | ({ operation: 'ListObjects' } & ListObjectsParameters)
   | ({ operation: 'ListObjectsV2' } & ListObjectsV2Parameters)
   | ({ operation: 'ListObjectVersions' } & Bucket &
@@ -97,6 +130,8 @@ export type Endpoint =
   | ({ operation: 'GetObject' } & Versioned & { partNumber?: number })
   | ({ operation: 'HeadObject' } & Versioned & { partNumber?: number })
   | ({ operation: 'DeleteObject' } & Versioned)
+  | ({ operation: 'GetObjectAcl' } & Versioned)
+  | ({ operation: 'PutObjectAcl' } & Versioned)
   | ({ operation: 'GetObjectTagging' } & Versioned)
   | ({ operation: 'PutObjectTagging' } & Versioned)
   | ({ operation: 'DeleteObjectTagging' } & Versioned)
@@ -116,27 +151,46 @@ export type Operation = Endpoint['operation'];
 
 /** Bucket and object subresources that S3 has and Coffre does not serve: NotImplemented, as S3 does. */
 const unsupportedBucketSubresources = [
-  'accelerate',
-  'acl',
   'analytics',
   'intelligent-tiering',
   'inventory',
-  'lifecycle',
-  'logging',
   'metrics',
-  'notification',
-  'ownershipControls',
-  'policy',
-  'policyStatus',
-  'publicAccessBlock',
-  'replication',
-  'requestPayment',
-  'tagging',
-  'website',
   'metadataTable',
   'session',
 ];
-const unsupportedObjectSubresources = ['acl', 'attributes', 'restore', 'select', 'torrent', 'renameObject'];
+const unsupportedObjectSubresources = ['attributes', 'restore', 'select', 'torrent', 'renameObject'];
+/**
+ * Served subresources, of every method: a request naming one for a method that has no operation on
+ * it is NotImplemented, never the plain bucket or object operation of that method (a DELETE of
+ * `?versioning` is not a DeleteBucket, a DELETE of `?retention` not a DeleteObject).
+ */
+const bucketSubresources = ['versioning', 'object-lock', 'location', 'uploads', 'versions', 'delete', 'cors'];
+const objectSubresources = ['retention', 'legal-hold', 'uploads', 'tagging', 'acl'];
+
+/**
+ * The bucket settings served, by subresource and method. A method not listed for a subresource (a
+ * PUT of a lifecycle, a DELETE of the public access block...) is NotImplemented: Coffre does not
+ * have the feature, or holds the setting fixed, and a request that would change it is refused
+ * rather than silently ignored (the handlers accept the requests that ask for what is already true).
+ */
+const bucketSettingSubresources: Readonly<
+  Record<string, Partial<Record<'GET' | 'PUT' | 'DELETE', BucketSettingOperation>>>
+> = {
+  acl: { GET: 'GetBucketAcl', PUT: 'PutBucketAcl' },
+  ownershipControls: { GET: 'GetBucketOwnershipControls', PUT: 'PutBucketOwnershipControls' },
+  publicAccessBlock: { GET: 'GetPublicAccessBlock', PUT: 'PutPublicAccessBlock' },
+  policy: { GET: 'GetBucketPolicy' },
+  policyStatus: { GET: 'GetBucketPolicyStatus' },
+  encryption: { GET: 'GetBucketEncryption', PUT: 'PutBucketEncryption', DELETE: 'DeleteBucketEncryption' },
+  tagging: { GET: 'GetBucketTagging', PUT: 'PutBucketTagging', DELETE: 'DeleteBucketTagging' },
+  lifecycle: { GET: 'GetBucketLifecycleConfiguration' },
+  website: { GET: 'GetBucketWebsite' },
+  replication: { GET: 'GetBucketReplication' },
+  logging: { GET: 'GetBucketLogging' },
+  notification: { GET: 'GetBucketNotificationConfiguration' },
+  accelerate: { GET: 'GetBucketAccelerateConfiguration' },
+  requestPayment: { GET: 'GetBucketRequestPayment' },
+};
 
 type Query = Map<string, string>;
 
@@ -202,9 +256,22 @@ function notImplemented(): S3Error {
   return new S3Error('NotImplemented');
 }
 
+/** The bucket setting a request names, if any: its operation for this method, else NotImplemented. */
+function bucketSetting(method: string, bucket: string, query: Query): Endpoint | undefined {
+  for (const [subresource, operations] of Object.entries(bucketSettingSubresources)) {
+    if (!query.has(subresource)) continue;
+    const operation = operations[method as keyof typeof operations];
+    if (operation === undefined) throw notImplemented();
+    return { operation, bucket } as Endpoint;
+  }
+  return undefined;
+}
+
 function bucketEndpoint(method: string, bucket: string, query: Query): Endpoint {
   const has = (name: string) => query.has(name);
   if (unsupportedBucketSubresources.some(has)) throw notImplemented();
+  const setting = bucketSetting(method, bucket, query);
+  if (setting !== undefined) return setting;
   switch (method) {
     case 'GET':
       return bucketGet(bucket, query);
@@ -214,11 +281,13 @@ function bucketEndpoint(method: string, bucket: string, query: Query): Endpoint 
       if (has('versioning')) return { operation: 'PutBucketVersioning', bucket };
       if (has('cors')) return { operation: 'PutBucketCors', bucket };
       if (has('object-lock')) return { operation: 'PutObjectLockConfiguration', bucket };
-      if (has('encryption')) throw notImplemented();
+      // A subresource with no PUT must never fall through to CreateBucket.
+      if (bucketSubresources.some(has)) throw notImplemented();
       return { operation: 'CreateBucket', bucket };
     case 'DELETE':
       if (has('cors')) return { operation: 'DeleteBucketCors', bucket };
-      if (has('encryption')) throw notImplemented();
+      // Nor one with no DELETE (versioning, object-lock...) to DeleteBucket.
+      if (bucketSubresources.some(has)) throw notImplemented();
       return { operation: 'DeleteBucket', bucket };
     case 'POST':
       if (has('delete')) return { operation: 'DeleteObjects', bucket };
@@ -235,7 +304,6 @@ function bucketGet(bucket: string, query: Query): Endpoint {
   if (has('versioning')) return { operation: 'GetBucketVersioning', bucket };
   if (has('cors')) return { operation: 'GetBucketCors', bucket };
   if (has('object-lock')) return { operation: 'GetObjectLockConfiguration', bucket };
-  if (has('encryption')) return { operation: 'GetBucketEncryption', bucket };
   const common = {
     bucket,
     prefix: query.get('prefix') ?? '',
@@ -289,11 +357,14 @@ function objectEndpoint(
 ): Endpoint {
   const has = (name: string) => query.has(name);
   if (unsupportedObjectSubresources.some(has)) throw notImplemented();
+  // An object's ACL is read (GET) and written (PUT) only: a DELETE of it must never be a DeleteObject.
+  if (has('acl') && method !== 'GET' && method !== 'PUT') throw notImplemented();
   const versioned = { ...object, versionId: parseVersionId(query.get('versionId')) };
   const uploadId = query.get('uploadId');
   switch (method) {
     case 'GET':
     case 'HEAD': {
+      if (has('acl')) return { operation: 'GetObjectAcl', ...versioned };
       if (method === 'GET' && has('tagging')) return { operation: 'GetObjectTagging', ...versioned };
       if (method === 'GET' && has('retention')) return { operation: 'GetObjectRetention', ...versioned };
       if (method === 'GET' && has('legal-hold')) return { operation: 'GetObjectLegalHold', ...versioned };
@@ -317,6 +388,8 @@ function objectEndpoint(
       if (has('tagging')) return { operation: 'DeleteObjectTagging', ...versioned };
       if (uploadId !== undefined)
         return { operation: 'AbortMultipartUpload', ...object, uploadId: parseUploadId(uploadId) };
+      // A subresource with no DELETE (retention, legal hold) must never be a DeleteObject.
+      if (objectSubresources.some(has)) throw notImplemented();
       return { operation: 'DeleteObject', ...versioned };
     case 'POST':
       if (has('uploads')) return { operation: 'CreateMultipartUpload', ...object };
@@ -345,9 +418,12 @@ function objectPut(
   header: (name: string) => string | undefined,
 ): Endpoint {
   const has = (name: string) => query.has(name);
+  if (has('acl')) return { operation: 'PutObjectAcl', ...versioned };
   if (has('tagging')) return { operation: 'PutObjectTagging', ...versioned };
   if (has('retention')) return { operation: 'PutObjectRetention', ...versioned };
   if (has('legal-hold')) return { operation: 'PutObjectLegalHold', ...versioned };
+  // Nor a PUT of one without a PUT (uploads) a PutObject.
+  if (objectSubresources.some(has)) throw notImplemented();
   const { bucket, key } = versioned;
   const copySourceHeader = header('x-amz-copy-source');
   const copySource = copySourceHeader === undefined ? undefined : parseCopySource(copySourceHeader);

@@ -12,6 +12,9 @@ export interface S3ErrorDefinition {
 
 export const s3ErrorTable = {
   AccessDenied: { status: 403, message: 'Access Denied' },
+  // A request that sets an ACL other than the bucket owner's full control: every bucket is
+  // BucketOwnerEnforced (ACLs disabled), S3's default since April 2023.
+  AccessControlListNotSupported: { status: 400, message: 'The bucket does not allow ACLs' },
   // A refused CORS preflight (OPTIONS), with S3's own code and wording (and its typo, "evalution").
   AccessForbidden: {
     status: 403,
@@ -68,6 +71,11 @@ export const s3ErrorTable = {
     message: 'The AWS Access Key Id you provided does not exist in our records.',
   },
   InvalidArgument: { status: 400, message: 'Invalid Argument' },
+  // CreateBucket with an ACL that grants anyone but the owner, under BucketOwnerEnforced.
+  InvalidBucketAclWithObjectOwnership: {
+    status: 400,
+    message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+  },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
   InvalidBucketState: {
     status: 409,
@@ -142,6 +150,10 @@ export const s3ErrorTable = {
       'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
   },
   NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
+  NoSuchWebsiteConfiguration: {
+    status: 404,
+    message: 'The specified bucket does not have a website configuration',
+  },
   NotImplemented: {
     status: 501,
     message: 'A header you provided implies functionality that is not implemented',
@@ -161,6 +173,10 @@ export const s3ErrorTable = {
   },
   // Coffre's own: a tenant over its contracted volume. 403 like AWS's own quota refusals.
   QuotaExceeded: { status: 403, message: 'The tenant has reached the storage volume of its contract.' },
+  ReplicationConfigurationNotFoundError: {
+    status: 404,
+    message: 'The replication configuration was not found',
+  },
   RequestIsNotMultiPartContent: {
     status: 400,
     message: 'Bucket POST must be of the enclosure-type multipart/form-data.',

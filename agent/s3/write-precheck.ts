@@ -1,12 +1,14 @@
 // Checks made before a request body is read, so a client is not made to stream gigabytes that
-// would be refused anyway: the declared size against the quotas, and a write-only key about to
-// overwrite an existing object of a bucket without versioning. The object layer checks both again
-// at commit, under the key lock, with the real size (agent/objects/quota-admission.ts).
+// would be refused anyway: an ACL other than the owner's full control (acl-rules.ts), the declared
+// size against the quotas, and a write-only key about to overwrite an existing object of a bucket
+// without versioning. The object layer checks the last two again at commit, under the key lock,
+// with the real size (agent/objects/quota-admission.ts).
 import type { ObjectLayer } from '../objects/object-layer.ts';
 import type { BucketRecord } from '../objects/records.ts';
 import type { Endpoint } from './endpoint.ts';
 import { S3Error } from './errors.ts';
 import type { Caller } from './operation-context.ts';
+import { checkWriteAclHeaders } from './operations/acl-rules.ts';
 
 function declaredBodyBytes(header: (name: string) => string | undefined): number {
   // aws-chunked bodies declare their payload size apart from the framing around it.
@@ -22,6 +24,7 @@ export function precheckWrite(
   bucketRecord: BucketRecord | undefined,
   header: (name: string) => string | undefined,
 ): void {
+  checkWriteAclHeaders(endpoint, caller.tenantId, header);
   if (endpoint.operation !== 'PutObject' && endpoint.operation !== 'UploadPart') return;
   if (
     endpoint.operation === 'PutObject' &&

@@ -19,8 +19,13 @@ export const maximumXmlBodyBytes = 2 * 1024 * 1024;
 
 /** Element content: text, a number, a boolean, a date (ISO 8601 with milliseconds, as S3), or children. */
 export type XmlContent = string | number | boolean | Date | XmlChildren | null | undefined;
-/** Children in order, as [name, content] pairs; undefined and null contents are left out. */
-export type XmlChildren = readonly (readonly [string, XmlContent])[];
+/**
+ * Children in order, as [name, content] pairs, or [name, content, attributes] for the few elements S3
+ * writes with attributes (an ACL's Grantee); undefined and null contents are left out.
+ */
+export type XmlChildren = readonly (readonly [string, XmlContent, XmlAttributes?])[];
+/** Attribute values by name, written in order and escaped. */
+export type XmlAttributes = Readonly<Record<string, string>>;
 
 function renderContent(content: Exclude<XmlContent, null | undefined>): string {
   if (typeof content === 'string') return escapeXml(content);
@@ -30,22 +35,33 @@ function renderContent(content: Exclude<XmlContent, null | undefined>): string {
   return renderChildren(content);
 }
 
+function renderAttributes(attributes: XmlAttributes | undefined): string {
+  if (attributes === undefined) return '';
+  return Object.entries(attributes)
+    .map(([name, value]) => ` ${name}="${escapeXml(value)}"`)
+    .join('');
+}
+
 function renderChildren(children: XmlChildren): string {
   let text = '';
-  for (const [name, content] of children) {
+  for (const [name, content, attributes] of children) {
     if (content === undefined || content === null) continue;
-    text += `<${name}>${renderContent(content)}</${name}>`;
+    text += `<${name}${renderAttributes(attributes)}>${renderContent(content)}</${name}>`;
   }
   return text;
 }
 
-/** A whole response document: declaration, root element in the S3 namespace, children. */
+/**
+ * A whole response document: declaration, root element in the S3 namespace (or none, or another one
+ * that a document is defined in), children.
+ */
 export function xmlDocument(
   rootName: string,
   children: XmlChildren,
-  options: { namespace?: boolean } = {},
+  options: { namespace?: boolean | string } = {},
 ): string {
-  const namespace = options.namespace === false ? '' : ` xmlns="${s3Namespace}"`;
+  const namespaceName = typeof options.namespace === 'string' ? options.namespace : s3Namespace;
+  const namespace = options.namespace === false ? '' : ` xmlns="${escapeXml(namespaceName)}"`;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${rootName}${namespace}>${renderChildren(children)}</${rootName}>`;
 }
 
@@ -142,6 +158,24 @@ export function decodeXmlText(raw: string): string {
     if (codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff))
       throw malformed('bad character reference');
     return String.fromCodePoint(codePoint);
+  });
+}
+
+/**
+ * The checked readers of a parsed body, for the request bodies parsed outside this file (the bucket
+ * settings of bucket-settings-xml.ts): text, one child element, one or many child elements.
+ */
+export type { XmlObject };
+export { booleanText as xmlBoolean, child as xmlChild, malformed as malformedXml, text as xmlText };
+
+/** Elements that may appear once or repeated (fast-xml-parser gives an object or an array). */
+export function xmlElements(parent: XmlObject, name: string): XmlObject[] {
+  const value = parent[name];
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map((item) => {
+    if (item === '') return {};
+    if (typeof item !== 'object' || Array.isArray(item)) throw malformed(`${name} must be an element`);
+    return item;
   });
 }
 

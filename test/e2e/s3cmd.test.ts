@@ -86,6 +86,23 @@ test('s3cmd: mb makes a bucket that ls shows; rb removes it', async (t) => {
   t.false(listedUrls(await s3cmdOk(t, 'ls')).includes('s3://s3cmd-basics'));
 });
 
+test('s3cmd: info reports a bucket and an object as on S3 for unset settings: owner pays, no expiration rule, policy or CORS, the owner with FULL_CONTROL', async (t) => {
+  await s3cmdOk(t, 'mb', 's3://s3cmd-info');
+  const source = path.join(t.context.workDirectory, 'info-source');
+  writeTree(source, { 'note.txt': 100 });
+  await s3cmdOk(t, 'put', path.join(source, 'note.txt'), 's3://s3cmd-info/note.txt');
+  const bucket = await s3cmdOk(t, 'info', 's3://s3cmd-info');
+  t.regex(bucket, /Payer:\s+BucketOwner/);
+  t.regex(bucket, /Expiration Rule:\s+none/);
+  t.regex(bucket, /Policy:\s+none/);
+  t.regex(bucket, /CORS:\s+none/);
+  t.regex(bucket, /ACL:\s+[^\n]+: FULL_CONTROL/);
+  const object = await s3cmdOk(t, 'info', 's3://s3cmd-info/note.txt');
+  t.regex(object, /SSE:\s+AES256/);
+  t.regex(object, /ACL:\s+[^\n]+: FULL_CONTROL/);
+  t.notRegex(`${bucket}${object}`, /ERROR|NotImplemented/);
+});
+
 test('s3cmd: put, ls, get and del of single files, including an awkward name and a multipart one', async (t) => {
   await s3cmdOk(t, 'mb', 's3://s3cmd-files');
   const source = path.join(t.context.workDirectory, 'files-source');

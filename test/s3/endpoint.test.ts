@@ -49,6 +49,26 @@ const operations: [string, string, Record<string, string>, Operation][] = [
   ['GET', '/backups?object-lock', {}, 'GetObjectLockConfiguration'],
   ['PUT', '/backups?object-lock', {}, 'PutObjectLockConfiguration'],
   ['GET', '/backups?encryption', {}, 'GetBucketEncryption'],
+  ['PUT', '/backups?encryption', {}, 'PutBucketEncryption'],
+  ['DELETE', '/backups?encryption', {}, 'DeleteBucketEncryption'],
+  ['GET', '/backups?acl', {}, 'GetBucketAcl'],
+  ['PUT', '/backups?acl', {}, 'PutBucketAcl'],
+  ['GET', '/backups?ownershipControls', {}, 'GetBucketOwnershipControls'],
+  ['PUT', '/backups?ownershipControls', {}, 'PutBucketOwnershipControls'],
+  ['GET', '/backups?publicAccessBlock', {}, 'GetPublicAccessBlock'],
+  ['PUT', '/backups?publicAccessBlock', {}, 'PutPublicAccessBlock'],
+  ['GET', '/backups?policy', {}, 'GetBucketPolicy'],
+  ['GET', '/backups?policyStatus', {}, 'GetBucketPolicyStatus'],
+  ['GET', '/backups?tagging', {}, 'GetBucketTagging'],
+  ['PUT', '/backups?tagging', {}, 'PutBucketTagging'],
+  ['DELETE', '/backups?tagging', {}, 'DeleteBucketTagging'],
+  ['GET', '/backups?lifecycle', {}, 'GetBucketLifecycleConfiguration'],
+  ['GET', '/backups?website', {}, 'GetBucketWebsite'],
+  ['GET', '/backups?replication', {}, 'GetBucketReplication'],
+  ['GET', '/backups?logging', {}, 'GetBucketLogging'],
+  ['GET', '/backups?notification', {}, 'GetBucketNotificationConfiguration'],
+  ['GET', '/backups?accelerate', {}, 'GetBucketAccelerateConfiguration'],
+  ['GET', '/backups?requestPayment', {}, 'GetBucketRequestPayment'],
   ['GET', '/backups?prefix=a&delimiter=%2F', {}, 'ListObjects'],
   ['GET', '/backups?list-type=2&prefix=a', {}, 'ListObjectsV2'],
   ['GET', '/backups?versions', {}, 'ListObjectVersions'],
@@ -59,6 +79,8 @@ const operations: [string, string, Record<string, string>, Operation][] = [
   ['GET', '/backups/a/b.bin', {}, 'GetObject'],
   ['HEAD', '/backups/a/b.bin?versionId=v1', {}, 'HeadObject'],
   ['DELETE', '/backups/a/b.bin?versionId=null', {}, 'DeleteObject'],
+  ['GET', '/backups/k?acl', {}, 'GetObjectAcl'],
+  ['PUT', '/backups/k?acl', {}, 'PutObjectAcl'],
   ['GET', '/backups/k?tagging', {}, 'GetObjectTagging'],
   ['PUT', '/backups/k?tagging', {}, 'PutObjectTagging'],
   ['DELETE', '/backups/k?tagging', {}, 'DeleteObjectTagging'],
@@ -218,22 +240,90 @@ test('x-amz-copy-source-range on UploadPartCopy: read; malformed: InvalidArgumen
   t.is(failure('PUT', '/backups/k?partNumber=1&uploadId=u', bad).code, 'InvalidArgument');
 });
 
-test('subresources S3 has and Coffre does not serve (acl, policy, lifecycle, website...): NotImplemented (501)', (t) => {
-  for (const target of [
-    '/backups?acl',
-    '/backups?policy',
-    '/backups?lifecycle',
-    '/backups?website',
-    '/backups?tagging',
-    '/backups/k?acl',
-    '/backups/k?restore',
-    '/backups/k?attributes',
+test('subresources S3 has and Coffre does not serve (analytics, inventory, restore, attributes...): NotImplemented (501)', (t) => {
+  for (const [method, target] of [
+    ['GET', '/backups?analytics&id=a'],
+    ['GET', '/backups?inventory&id=i'],
+    ['GET', '/backups?metrics&id=m'],
+    ['GET', '/backups?intelligent-tiering&id=t'],
+    ['POST', '/backups/k?restore'],
+    ['GET', '/backups/k?attributes'],
+    ['POST', '/backups'],
   ]) {
-    const error = failure(target.includes('restore') ? 'POST' : 'GET', target);
-    t.is(error.code, 'NotImplemented', target);
+    const error = failure(method, target);
+    t.is(error.code, 'NotImplemented', `${method} ${target}`);
     t.is(error.status, 501);
   }
-  t.is(failure('POST', '/backups').code, 'NotImplemented');
+});
+
+test('bucket settings Coffre does not have or holds fixed: read (GET) but never changed, whatever the method, and never mistaken for CreateBucket or DeleteBucket', (t) => {
+  for (const [method, target] of [
+    ['PUT', '/backups?policy'],
+    ['DELETE', '/backups?policy'],
+    ['PUT', '/backups?lifecycle'],
+    ['DELETE', '/backups?lifecycle'],
+    ['PUT', '/backups?website'],
+    ['DELETE', '/backups?website'],
+    ['PUT', '/backups?replication'],
+    ['DELETE', '/backups?replication'],
+    ['PUT', '/backups?logging'],
+    ['PUT', '/backups?notification'],
+    ['PUT', '/backups?accelerate'],
+    ['PUT', '/backups?requestPayment'],
+    ['PUT', '/backups?policyStatus'],
+    ['DELETE', '/backups?ownershipControls'],
+    ['DELETE', '/backups?publicAccessBlock'],
+    ['DELETE', '/backups?acl'],
+    ['HEAD', '/backups?acl'],
+    ['POST', '/backups?tagging'],
+  ]) {
+    const error = failure(method, target);
+    t.is(error.code, 'NotImplemented', `${method} ${target}`);
+    t.is(error.status, 501);
+  }
+});
+
+test('a subresource named with a method it has no operation for is NotImplemented, never the plain DeleteBucket, CreateBucket, DeleteObject or PutObject', (t) => {
+  for (const target of [
+    '/backups?versioning',
+    '/backups?object-lock',
+    '/backups?location',
+    '/backups?uploads',
+  ]) {
+    t.is(failure('DELETE', target).code, 'NotImplemented', `DELETE ${target}`);
+  }
+  for (const target of ['/backups?location', '/backups?uploads', '/backups?versions', '/backups?delete']) {
+    t.is(failure('PUT', target).code, 'NotImplemented', `PUT ${target}`);
+  }
+  for (const target of ['/backups/k?retention', '/backups/k?legal-hold', '/backups/k?uploads']) {
+    t.is(failure('DELETE', target).code, 'NotImplemented', `DELETE ${target}`);
+  }
+  t.is(failure('PUT', '/backups/k?uploads').code, 'NotImplemented');
+  // The plain operations are still there.
+  t.like(parse('DELETE', '/backups'), { operation: 'DeleteBucket' });
+  t.like(parse('PUT', '/backups'), { operation: 'CreateBucket' });
+  t.like(parse('DELETE', '/backups?cors'), { operation: 'DeleteBucketCors' });
+  t.like(parse('DELETE', '/backups/k?versionId=v1'), { operation: 'DeleteObject', versionId: 'v1' });
+  t.like(parse('PUT', '/backups/k?legal-hold'), { operation: 'PutObjectLegalHold' });
+});
+
+test("an object's ACL is read and written only: DELETE, HEAD or POST with ?acl is NotImplemented, never a DeleteObject or HeadObject", (t) => {
+  for (const method of ['DELETE', 'HEAD', 'POST']) {
+    t.is(failure(method, '/backups/k?acl').code, 'NotImplemented', method);
+  }
+  t.deepEqual(parse('GET', '/backups/a/b.bin?acl&versionId=v1'), {
+    operation: 'GetObjectAcl',
+    bucket: 'backups',
+    key: 'a/b.bin',
+    versionId: 'v1',
+  });
+  t.like(parse('PUT', '/backups/k?acl', { 'x-amz-copy-source': '/other/src' }), {
+    operation: 'PutObjectAcl',
+  });
+  t.deepEqual(parse('GET', '/backups?publicAccessBlock'), {
+    operation: 'GetPublicAccessBlock',
+    bucket: 'backups',
+  });
 });
 
 test('methods a resource does not have: MethodNotAllowed (405) with Allow', (t) => {

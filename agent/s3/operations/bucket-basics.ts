@@ -1,10 +1,10 @@
-// HeadBucket, DeleteBucket, GetBucketLocation and GetBucketEncryption: the bucket operations that
-// carry no configuration body.
+// HeadBucket, DeleteBucket and GetBucketLocation: the bucket operations that carry no configuration
+// body.
 import assert from 'node:assert/strict';
 import type { BucketRecord } from '../../objects/records.ts';
 import type { OperationContext, OperationHandler } from '../operation-context.ts';
 import { sendEmpty, sendXml } from '../responses.ts';
-import { escapeXml, s3Namespace, xmlDocument } from '../xml.ts';
+import { escapeXml, s3Namespace } from '../xml.ts';
 
 /** The handler checked the bucket and its owner before dispatch; every operation here needs it. */
 export function checkedBucket(context: OperationContext): BucketRecord {
@@ -34,23 +34,5 @@ export const handleGetBucketLocation: OperationHandler<'GetBucketLocation'> = as
   const region = checkedBucket(context).region;
   const constraint = region === 'us-east-1' ? '' : escapeXml(region);
   const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${s3Namespace}">${constraint}</LocationConstraint>`;
-  sendXml(context.response, 200, xml, context.commonHeaders);
-};
-
-/**
- * Every object Coffre stores is encrypted at rest with AES-256 whatever the request says, which is
- * what S3 reports as the default SSE-S3 configuration (SSEAlgorithm AES256, no bucket key).
- */
-export const handleGetBucketEncryption: OperationHandler<'GetBucketEncryption'> = async (context) => {
-  checkedBucket(context);
-  const xml = xmlDocument('ServerSideEncryptionConfiguration', [
-    [
-      'Rule',
-      [
-        ['ApplyServerSideEncryptionByDefault', [['SSEAlgorithm', 'AES256']]],
-        ['BucketKeyEnabled', false],
-      ],
-    ],
-  ]);
   sendXml(context.response, 200, xml, context.commonHeaders);
 };

@@ -1,18 +1,41 @@
 // The bucket-level operations and listings, by operation name, for the dispatcher.
 import type { Operation } from '../endpoint.ts';
 import type { OperationHandler } from '../operation-context.ts';
+import { handleGetBucketAcl, handlePutBucketAcl } from './access-control-lists.ts';
 import {
-  handleDeleteBucket,
-  handleGetBucketEncryption,
-  handleGetBucketLocation,
-  handleHeadBucket,
-} from './bucket-basics.ts';
+  handleGetBucketOwnershipControls,
+  handleGetBucketPolicy,
+  handleGetBucketPolicyStatus,
+  handleGetPublicAccessBlock,
+  handlePutBucketOwnershipControls,
+  handlePutPublicAccessBlock,
+} from './bucket-access-settings.ts';
+import { handleDeleteBucket, handleGetBucketLocation, handleHeadBucket } from './bucket-basics.ts';
 import {
   handleDeleteBucketCors,
   handleGetBucketCors,
   handleOptions,
   handlePutBucketCors,
 } from './bucket-cors.ts';
+import {
+  handleDeleteBucketEncryption,
+  handleGetBucketEncryption,
+  handlePutBucketEncryption,
+} from './bucket-encryption.ts';
+import {
+  handleDeleteBucketTagging,
+  handleGetBucketTagging,
+  handlePutBucketTagging,
+} from './bucket-tagging.ts';
+import {
+  handleGetBucketAccelerateConfiguration,
+  handleGetBucketLifecycleConfiguration,
+  handleGetBucketLogging,
+  handleGetBucketNotificationConfiguration,
+  handleGetBucketReplication,
+  handleGetBucketRequestPayment,
+  handleGetBucketWebsite,
+} from './bucket-unset-configuration.ts';
 import { handleGetBucketVersioning, handlePutBucketVersioning } from './bucket-versioning.ts';
 import { handleCreateBucket } from './create-bucket.ts';
 import { handleListBuckets } from './list-buckets.ts';
@@ -30,6 +53,8 @@ export const bucketOperations: { [Name in Operation]?: OperationHandler<Name> } 
   DeleteBucket: handleDeleteBucket,
   GetBucketLocation: handleGetBucketLocation,
   GetBucketEncryption: handleGetBucketEncryption,
+  PutBucketEncryption: handlePutBucketEncryption,
+  DeleteBucketEncryption: handleDeleteBucketEncryption,
   GetBucketVersioning: handleGetBucketVersioning,
   PutBucketVersioning: handlePutBucketVersioning,
   GetBucketCors: handleGetBucketCors,
@@ -42,4 +67,22 @@ export const bucketOperations: { [Name in Operation]?: OperationHandler<Name> } 
   ListObjectsV2: handleListObjectsV2,
   ListObjectVersions: handleListObjectVersions,
   ListMultipartUploads: handleListMultipartUploads,
+  GetBucketAcl: handleGetBucketAcl,
+  PutBucketAcl: handlePutBucketAcl,
+  GetBucketOwnershipControls: handleGetBucketOwnershipControls,
+  PutBucketOwnershipControls: handlePutBucketOwnershipControls,
+  GetPublicAccessBlock: handleGetPublicAccessBlock,
+  PutPublicAccessBlock: handlePutPublicAccessBlock,
+  GetBucketPolicy: handleGetBucketPolicy,
+  GetBucketPolicyStatus: handleGetBucketPolicyStatus,
+  GetBucketTagging: handleGetBucketTagging,
+  PutBucketTagging: handlePutBucketTagging,
+  DeleteBucketTagging: handleDeleteBucketTagging,
+  GetBucketLifecycleConfiguration: handleGetBucketLifecycleConfiguration,
+  GetBucketWebsite: handleGetBucketWebsite,
+  GetBucketReplication: handleGetBucketReplication,
+  GetBucketLogging: handleGetBucketLogging,
+  GetBucketNotificationConfiguration: handleGetBucketNotificationConfiguration,
+  GetBucketAccelerateConfiguration: handleGetBucketAccelerateConfiguration,
+  GetBucketRequestPayment: handleGetBucketRequestPayment,
 };

@@ -1,9 +1,10 @@
 // CreateBucket: a bucket in this agent's region, owned by the caller's tenant, optionally created
-// with Object Lock (which turns versioning on, as S3 does).
+// with Object Lock (which turns versioning on, as S3 does), always with ACLs disabled (acl-rules.ts).
 import { S3Error } from '../errors.ts';
 import type { OperationHandler } from '../operation-context.ts';
 import { sendEmpty } from '../responses.ts';
 import { parseCreateBucketConfiguration } from '../xml.ts';
+import { checkCreateBucketOwnership } from './acl-rules.ts';
 import { readConfigurationXml } from './bucket-common.ts';
 
 /** Region names as S3 writes them (eu-west-3, fr-par), and S3's legacy "EU". */
@@ -40,6 +41,7 @@ function objectLockRequested(value: string | undefined): boolean {
 }
 
 export const handleCreateBucket: OperationHandler<'CreateBucket'> = async (context, endpoint) => {
+  checkCreateBucketOwnership(context.header, context.caller.tenantId);
   const objectLockEnabled = objectLockRequested(context.header('x-amz-bucket-object-lock-enabled'));
   const configuration = parseCreateBucketConfiguration(await readConfigurationXml(context));
   checkLocationConstraint(configuration.locationConstraint, context.region);

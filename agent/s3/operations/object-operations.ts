@@ -1,6 +1,7 @@
-// The object-level operations (objects, multipart uploads, tags, retention), by operation name.
+// The object-level operations (objects, multipart uploads, ACLs, tags, retention), by operation name.
 import type { Operation } from '../endpoint.ts';
 import type { OperationHandler } from '../operation-context.ts';
+import { handleGetObjectAcl, handlePutObjectAcl } from './access-control-lists.ts';
 import {
   handleAbortMultipartUpload,
   handleCompleteMultipartUpload,
@@ -31,6 +32,8 @@ export const objectOperations: { [Name in Operation]?: OperationHandler<Name> } 
   DeleteObject: handleDeleteObject,
   DeleteObjects: handleDeleteObjects,
   CopyObject: handleCopyObject,
+  GetObjectAcl: handleGetObjectAcl,
+  PutObjectAcl: handlePutObjectAcl,
   GetObjectTagging: handleGetObjectTagging,
   PutObjectTagging: handlePutObjectTagging,
   DeleteObjectTagging: handleDeleteObjectTagging,

@@ -53,6 +53,13 @@ function customerKeyFrom(context: OperationContext, prefix: string): CustomerKey
   }
 }
 
+/** KMS (aws:kms, aws:kms:dsse), for an object or as a bucket's default encryption, is not offered. */
+export function kmsNotAvailable(): S3Error {
+  return new S3Error('NotImplemented', {
+    message: 'Server-side encryption with AWS KMS keys is not available; objects are encrypted with AES256.',
+  });
+}
+
 /** The request's SSE-C key, or null. Also checks x-amz-server-side-encryption (AES256 only). */
 export function readCustomerKey(context: OperationContext): CustomerKey | null {
   const customerKey = customerKeyFrom(context, customerPrefix);
@@ -65,12 +72,7 @@ export function readCustomerKey(context: OperationContext): CustomerKey | null {
         elements: { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: requested },
       });
     }
-    if (requested.startsWith('aws:kms')) {
-      throw new S3Error('NotImplemented', {
-        message:
-          'Server-side encryption with AWS KMS keys is not available; objects are encrypted with AES256.',
-      });
-    }
+    if (requested.startsWith('aws:kms')) throw kmsNotAvailable();
     if (requested !== 'AES256') {
       throw new S3Error('InvalidArgument', {
         message: 'The encryption method specified is not supported',
