@@ -308,6 +308,49 @@ test('semantics: storage classes: STANDARD accepted, an unknown one is 400 Inval
   t.is(await classOf('copied-named'), 'GLACIER_IR');
 });
 
+test('semantics: a tag key or metadata name such as __proto__ is kept like any other, through a copy too', async (t) => {
+  const { s3 } = t.context;
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: 'proto-named',
+      Body: 'x',
+      Tagging: '__proto__=p&constructor=c',
+      // A literal's __proto__ would set its prototype: the metadata is built from entries.
+      Metadata: Object.fromEntries([
+        ['__proto__', 'm'],
+        ['plain', 'n'],
+      ]),
+    }),
+  );
+  const expectedTags = [
+    { Key: '__proto__', Value: 'p' },
+    { Key: 'constructor', Value: 'c' },
+  ];
+  const sortedTags = async (key: string) =>
+    ((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }))).TagSet ?? []).sort((a, b) =>
+      String(a.Key).localeCompare(String(b.Key)),
+    );
+  t.deepEqual(await sortedTags('proto-named'), expectedTags);
+  // The SDK's own parser drops a "__proto__" header: the answer is read raw.
+  const head = await raw(t, { method: 'HEAD', path: `/${bucket}/proto-named` });
+  t.is(head?.status, 200);
+  t.is(head?.headers['x-amz-meta-__proto__'], 'm');
+  t.is(head?.headers['x-amz-meta-plain'], 'n');
+  await s3.send(
+    new CopyObjectCommand({ Bucket: bucket, Key: 'proto-copied', CopySource: `${bucket}/proto-named` }),
+  );
+  t.deepEqual(await sortedTags('proto-copied'), expectedTags);
+  await s3.send(
+    new PutObjectTaggingCommand({
+      Bucket: bucket,
+      Key: 'proto-copied',
+      Tagging: { TagSet: [{ Key: '__proto__', Value: 'q' }] },
+    }),
+  );
+  t.deepEqual(await sortedTags('proto-copied'), [{ Key: '__proto__', Value: 'q' }]);
+});
+
 test('semantics: tags from x-amz-tagging and PutObjectTagging, with S3 limits (10 tags, keys 128, values 256)', async (t) => {
   const { s3 } = t.context;
   await s3.send(

@@ -72,7 +72,8 @@ function withoutAwsChunked(value: string): string {
 
 /** x-amz-meta-* headers, names lower-cased without the prefix, values as sent. */
 export function readUserMetadata(context: OperationContext): Record<string, string> {
-  const metadata: Record<string, string> = {};
+  // Gathered as entries: an assignment to a key such as "__proto__" would set no property at all.
+  const entries: [string, string][] = [];
   let sizeBytes = 0;
   const raw = context.request.headers;
   for (const [name, value] of Object.entries(raw)) {
@@ -80,9 +81,10 @@ export function readUserMetadata(context: OperationContext): Record<string, stri
     const key = name.slice(userMetadataPrefix.length);
     // Repeated headers are joined with commas, as HTTP defines for list-valued fields.
     const text = Array.isArray(value) ? value.join(',') : value;
-    metadata[key] = text;
+    entries.push([key, text]);
     sizeBytes += Buffer.byteLength(key, 'latin1') + Buffer.byteLength(text, 'latin1');
   }
+  const metadata: Record<string, string> = Object.fromEntries(entries);
   if (sizeBytes > maximumUserMetadataBytes) {
     throw new S3Error('MetadataTooLarge', {
       elements: { Size: sizeBytes, MaxSizeAllowed: maximumUserMetadataBytes },
@@ -105,7 +107,7 @@ function invalidTag(message: string): S3Error {
 /** Checks a tag set with S3's limits and messages. */
 export function checkTags(entries: readonly (readonly [string, string])[]): Tags {
   if (entries.length > maximumObjectTags) throw invalidTag('Object tags cannot be greater than 10');
-  const tags: Tags = {};
+  const keys = new Set<string>();
   for (const [key, value] of entries) {
     if (key.length === 0 || [...key].length > maximumTagKeyCharacters) {
       throw invalidTag('The TagKey you have provided is invalid');
@@ -113,10 +115,11 @@ export function checkTags(entries: readonly (readonly [string, string])[]): Tags
     if ([...value].length > maximumTagValueCharacters) {
       throw invalidTag('The TagValue you have provided is invalid');
     }
-    if (Object.hasOwn(tags, key)) throw invalidTag('Cannot provide multiple Tags with the same key');
-    tags[key] = value;
+    if (keys.has(key)) throw invalidTag('Cannot provide multiple Tags with the same key');
+    keys.add(key);
   }
-  return tags;
+  // fromEntries defines each key as its own property, "__proto__" included (an assignment would not).
+  return Object.fromEntries(entries);
 }
 
 /** x-amz-tagging: a URL query string, "key1=value1&key2=value2". */
