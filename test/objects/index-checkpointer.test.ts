@@ -132,8 +132,12 @@ test('index checkpoints: a worker that stops is started again at the next commit
   // The index appears; the next commits start a worker again, which checkpoints it.
   await mkdir(join(directory, 'later'));
   const { database } = openIndexDatabase(path);
-  t.teardown(() => database.close());
-  putUploads(new ObjectIndex(database), 0, 10);
+  const index = new ObjectIndex(database);
+  t.teardown(() => {
+    index.close();
+    database.close();
+  });
+  putUploads(index, 0, 10);
   for (let attempt = 0; attempt < 50 && checkpointer.checkpoints === 0; attempt += 1) {
     await pause(checkpointIntervalMs + 10);
     checkpointer.committed();
