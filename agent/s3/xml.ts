@@ -362,8 +362,9 @@ export function parseTagging(body: string, maximumTags = 10): Tag[] {
   return tags;
 }
 
+/** S3 answers too many object tags with BadRequest, not InvalidTag (as logged from real S3). */
 function invalidTagCount(maximumTags: number): never {
-  throw invalidTag(`Object tags cannot be greater than ${maximumTags}`);
+  throw new S3Error('BadRequest', { message: `Object tags cannot be greater than ${maximumTags}` });
 }
 
 export interface CorsRule {

@@ -166,7 +166,7 @@ test('CreateBucketConfiguration: optional, LocationConstraint read', (t) => {
   );
 });
 
-test('Tagging: tags read; 11 object tags, duplicate keys, long keys: InvalidTag', (t) => {
+test('Tagging: tags read; 11 object tags: BadRequest; duplicate keys, long keys: InvalidTag', (t) => {
   const tags = (count: number, key = (index: number) => `k${index}`) =>
     `<Tagging><TagSet>${Array.from({ length: count }, (_, index) => `<Tag><Key>${key(index)}</Key><Value>v</Value></Tag>`).join('')}</TagSet></Tagging>`;
   t.deepEqual(parseTagging(tags(2)), [
@@ -176,7 +176,7 @@ test('Tagging: tags read; 11 object tags, duplicate keys, long keys: InvalidTag'
   t.deepEqual(parseTagging('<Tagging><TagSet/></Tagging>'), []);
   t.is(
     code(() => parseTagging(tags(11))),
-    'InvalidTag',
+    'BadRequest',
   );
   t.is(parseTagging(tags(11), 50).length, 11);
   t.is(

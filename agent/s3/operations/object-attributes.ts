@@ -106,7 +106,9 @@ function invalidTag(message: string): S3Error {
 
 /** Checks a tag set with S3's limits and messages. */
 export function checkTags(entries: readonly (readonly [string, string])[]): Tags {
-  if (entries.length > maximumObjectTags) throw invalidTag('Object tags cannot be greater than 10');
+  // BadRequest, not InvalidTag: S3's answer to too many tags (as logged from real S3).
+  if (entries.length > maximumObjectTags)
+    throw new S3Error('BadRequest', { message: `Object tags cannot be greater than ${maximumObjectTags}` });
   const keys = new Set<string>();
   for (const [key, value] of entries) {
     if (key.length === 0 || [...key].length > maximumTagKeyCharacters) {
