@@ -362,6 +362,21 @@ export function parseTagging(body: string, maximumTags = 10): Tag[] {
   return tags;
 }
 
+/** The <Tagging> document of GetObjectTagging and GetBucketTagging. */
+export function taggingDocument(tags: Readonly<Record<string, string>>): string {
+  const tagSet = Object.entries(tags).map(
+    ([key, value]) =>
+      [
+        'Tag',
+        [
+          ['Key', key],
+          ['Value', value],
+        ],
+      ] as const,
+  );
+  return xmlDocument('Tagging', [['TagSet', tagSet]]);
+}
+
 /** S3 answers too many object tags with BadRequest, not InvalidTag (as logged from real S3). */
 function invalidTagCount(maximumTags: number): never {
   throw new S3Error('BadRequest', { message: `Object tags cannot be greater than ${maximumTags}` });

@@ -28,13 +28,13 @@ import {
   PutObjectCommand,
   PutObjectLockConfigurationCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { XMLParser } from 'fast-xml-parser';
 import { LocalDrive } from '../../agent/disk/index.ts';
 import { Identities } from '../../agent/objects/identities.ts';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
+import { expectS3Error } from './expect-s3-error.ts';
 import { signedRequest } from './signed-request.ts';
 
 interface Context {
@@ -80,23 +80,6 @@ test.after.always(async (t) => {
   await t.context.agent?.destroy();
   if (t.context.agent) rmSync(t.context.agent.dataDirectory, { recursive: true, force: true });
 });
-
-async function expectS3Error(
-  t: ExecutionContext<Context>,
-  promise: Promise<unknown>,
-  name: string,
-  status: number,
-): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof S3ServiceException)) throw error;
-    t.is(error.name, name);
-    t.is(error.$metadata.httpStatusCode, status);
-    return error;
-  }
-  throw new Error(`expected ${name}`);
-}
 
 function raw(
   t: ExecutionContext<Context>,

@@ -8,23 +8,13 @@ import { maximumBucketTags } from '../../objects/validation.ts';
 import { S3Error } from '../errors.ts';
 import type { OperationHandler } from '../operation-context.ts';
 import { sendEmpty, sendXml } from '../responses.ts';
-import { parseTagging, xmlDocument } from '../xml.ts';
+import { parseTagging, taggingDocument } from '../xml.ts';
 import { checkedBucket } from './bucket-basics.ts';
 import { readConfigurationXml, requireBodyIntegrityHeader } from './bucket-common.ts';
 
 export const handleGetBucketTagging: OperationHandler<'GetBucketTagging'> = async (context, endpoint) => {
   const tags = context.layer.buckets.getTags(endpoint.bucket);
-  const tagSet = Object.entries(tags).map(
-    ([key, value]) =>
-      [
-        'Tag',
-        [
-          ['Key', key],
-          ['Value', value],
-        ],
-      ] as const,
-  );
-  sendXml(context.response, 200, xmlDocument('Tagging', [['TagSet', tagSet]]), context.commonHeaders);
+  sendXml(context.response, 200, taggingDocument(tags), context.commonHeaders);
 };
 
 /** S3 requires an integrity check of this body (Content-MD5 or x-amz-checksum-*); answered 204. */

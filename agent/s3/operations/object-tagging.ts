@@ -4,7 +4,7 @@
 import type { OperationHandler } from '../operation-context.ts';
 import { discardRequestBody } from '../request-body.ts';
 import { sendEmpty, sendXml } from '../responses.ts';
-import { parseTagging, xmlDocument } from '../xml.ts';
+import { parseTagging, taggingDocument } from '../xml.ts';
 import { readConfigurationXml } from './bucket-common.ts';
 import { checkTags, maximumObjectTags } from './object-attributes.ts';
 import { versionIdHeader } from './version-headers.ts';
@@ -12,17 +12,7 @@ import { versionIdHeader } from './version-headers.ts';
 export const handleGetObjectTagging: OperationHandler<'GetObjectTagging'> = async (context, endpoint) => {
   if (!context.request.complete) await discardRequestBody(context.request);
   const { tags, versionId } = context.layer.tagging.get(endpoint);
-  const tagSet = Object.entries(tags).map(
-    ([key, value]) =>
-      [
-        'Tag',
-        [
-          ['Key', key],
-          ['Value', value],
-        ],
-      ] as const,
-  );
-  sendXml(context.response, 200, xmlDocument('Tagging', [['TagSet', tagSet]]), {
+  sendXml(context.response, 200, taggingDocument(tags), {
     ...context.commonHeaders,
     'x-amz-version-id': versionIdHeader(versionId, endpoint.versionId),
   });
