@@ -126,7 +126,7 @@ test('write headers: x-amz-tagging is a URL query with S3 tag limits', (t) => {
   const eleven = Array.from({ length: 11 }, (_, index) => `k${index}=v`).join('&');
   t.is(
     code(() => readTaggingHeader(contextWith({ 'x-amz-tagging': eleven }))),
-    '400 InvalidTag',
+    '400 BadRequest',
   );
   t.is(
     code(() => readTaggingHeader(contextWith({ 'x-amz-tagging': `${'k'.repeat(129)}=v` }))),
