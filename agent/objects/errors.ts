@@ -39,6 +39,8 @@ export interface ObjectErrorDetails {
   uploadId?: string;
   /** Set when the answer is about a delete marker (S3 then sends x-amz-delete-marker: true). */
   isDeleteMarker?: boolean;
+  /** When that delete marker was made (a 405 about it carries Last-Modified). */
+  lastModifiedMs?: number;
   /** The object size, for a 416 answer's Content-Range: bytes *\/size. */
   objectSizeBytes?: number;
   partNumber?: number;

@@ -372,7 +372,10 @@ export class Objects {
       throw new ObjectError(
         'MethodNotAllowed',
         'The specified method is not allowed against this resource.',
-        markerDetails,
+        {
+          ...markerDetails,
+          lastModifiedMs: indexed.record.lastModifiedMs,
+        },
       );
     }
     return indexed;

@@ -300,6 +300,7 @@ interface LowerLayerDetails {
   uploadId?: unknown;
   partNumber?: unknown;
   isDeleteMarker?: unknown;
+  lastModifiedMs?: unknown;
   objectSizeBytes?: unknown;
 }
 
@@ -311,6 +312,10 @@ function fromLowerLayerDetails(details: LowerLayerDetails): Pick<S3ErrorOptions,
   if (details.isDeleteMarker === true) headers['x-amz-delete-marker'] = 'true';
   if (details.isDeleteMarker === true && typeof details.versionId === 'string') {
     headers['x-amz-version-id'] = details.versionId;
+  }
+  // A 405 about a delete marker named by its version id also says when it was made (as S3).
+  if (details.isDeleteMarker === true && typeof details.lastModifiedMs === 'number') {
+    headers['last-modified'] = new Date(details.lastModifiedMs).toUTCString();
   }
   // A 416 names the object's size so the client can ask again (RFC 9110 section 15.5.17).
   if (typeof details.objectSizeBytes === 'number')

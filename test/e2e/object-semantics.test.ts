@@ -127,6 +127,34 @@ test('semantics: versions, delete markers (404 with x-amz-delete-marker, 405 for
   );
   t.is(marker.status, 405);
   t.is(marker.headers['x-amz-delete-marker'], 'true');
+  // S3: "the response returns a 405 Method Not Allowed error and the Last-Modified: timestamp".
+  t.true(Number.isFinite(Date.parse(marker.headers['last-modified'] ?? '')), 'Last-Modified of the marker');
+  // A copy whose source names the marker by its version id: InvalidRequest, in S3's words.
+  const copySource = `${versionedBucket}/doc?versionId=${deleted.VersionId}`;
+  const copied = await failure(
+    s3.send(new CopyObjectCommand({ Bucket: versionedBucket, Key: 'doc-copy', CopySource: copySource })),
+  );
+  t.is(copied.name, 'InvalidRequest');
+  t.is(copied.status, 400);
+  t.false('x-amz-delete-marker' in copied.headers);
+  const upload = await s3.send(
+    new CreateMultipartUploadCommand({ Bucket: versionedBucket, Key: 'doc-part' }),
+  );
+  const partCopied = await failure(
+    s3.send(
+      new UploadPartCopyCommand({
+        Bucket: versionedBucket,
+        Key: 'doc-part',
+        UploadId: upload.UploadId,
+        PartNumber: 1,
+        CopySource: copySource,
+      }),
+    ),
+  );
+  t.is(partCopied.name, 'InvalidRequest');
+  await s3.send(
+    new AbortMultipartUploadCommand({ Bucket: versionedBucket, Key: 'doc-part', UploadId: upload.UploadId }),
+  );
   const undeleted = await s3.send(
     new DeleteObjectCommand({ Bucket: versionedBucket, Key: 'doc', VersionId: deleted.VersionId }),
   );

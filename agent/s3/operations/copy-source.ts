@@ -1,6 +1,7 @@
 // What CopyObject and UploadPartCopy share: the source bucket is named in the caller's own
 // namespace, like the destination (the dispatcher resolved only the destination), and the x-amz-copy-source-if-* conditions, which S3
 // evaluates like a conditional GET but answers every failure with 412 PreconditionFailed.
+import { isObjectError } from '../../objects/errors.ts';
 import type { ObjectVersionRecord } from '../../objects/records.ts';
 import type { CopySource } from '../endpoint.ts';
 import { S3Error } from '../errors.ts';
@@ -17,11 +18,13 @@ export function resolveCopySource(context: OperationContext, source: CopySource)
   const sourceBucket = context.layer.buckets.find(context.caller.tenantId, source.bucket);
   if (sourceBucket === undefined)
     throw new S3Error('NoSuchBucket', { elements: { BucketName: source.bucket } });
-  const record = context.layer.objects.head({
-    ...source,
-    bucket: sourceBucket.id,
-    customerKey: readCopySourceCustomerKey(context),
-  });
+  const record = headOfSource(() =>
+    context.layer.objects.head({
+      ...source,
+      bucket: sourceBucket.id,
+      customerKey: readCopySourceCustomerKey(context),
+    }),
+  );
   const outcome = evaluateReadConditions(
     {
       ifMatch: context.header('x-amz-copy-source-if-match'),
@@ -33,4 +36,21 @@ export function resolveCopySource(context: OperationContext, source: CopySource)
   );
   if (outcome !== 'proceed') throw new S3Error('PreconditionFailed');
   return record;
+}
+
+/**
+ * A source named by the version id of a delete marker is InvalidRequest, in S3's words: reading that
+ * version is MethodNotAllowed, whose delete-marker headers would describe the copy wrongly.
+ */
+function headOfSource(head: () => ObjectVersionRecord): ObjectVersionRecord {
+  try {
+    return head();
+  } catch (error) {
+    if (isObjectError(error, 'MethodNotAllowed') && error.details.isDeleteMarker) {
+      throw new S3Error('InvalidRequest', {
+        message: 'The source of a copy request may not specifically refer to a delete marker by version id.',
+      });
+    }
+    throw error;
+  }
 }
