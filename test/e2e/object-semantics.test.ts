@@ -307,6 +307,18 @@ test('semantics: storage classes: STANDARD accepted, an unknown one is 400 Inval
   );
   t.is(refused.name, 'InvalidStorageClass');
   t.is(refused.status, 400);
+  // The archive classes too: their objects would read as not restored to every client.
+  for (const StorageClass of ['GLACIER', 'DEEP_ARCHIVE'] as const) {
+    const archived = await failure(
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'archived', Body: 'x', StorageClass })),
+    );
+    t.is(archived.name, 'InvalidStorageClass', StorageClass);
+    const multipart = await failure(
+      s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'archived', StorageClass })),
+    );
+    t.is(multipart.name, 'InvalidStorageClass', StorageClass);
+  }
+  t.is((await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'archived' })))).status, 404);
   // A copy is STANDARD unless it names a class: the source's class is not carried over (as S3).
   await s3.send(
     new PutObjectCommand({ Bucket: bucket, Key: 'infrequent', Body: 'x', StorageClass: 'STANDARD_IA' }),

@@ -18,15 +18,18 @@ export const maximumObjectTags = 10;
 export const maximumTagKeyCharacters = 128;
 export const maximumTagValueCharacters = 256;
 
-/** The storage classes S3 knows; Coffre stores every one on the same disks and reports it back. */
+/**
+ * The storage classes S3 knows and objects are readable in at once; Coffre stores every one on the
+ * same disks and reports it back. The archive classes (GLACIER, DEEP_ARCHIVE) are InvalidStorageClass:
+ * clients treat such objects as unreadable until restored (awscli skips them, rclone asks for a
+ * restore), and Coffre has no archive tier or RestoreObject.
+ */
 export const knownStorageClasses = new Set([
   'STANDARD',
   'REDUCED_REDUNDANCY',
   'STANDARD_IA',
   'ONEZONE_IA',
   'INTELLIGENT_TIERING',
-  'GLACIER',
-  'DEEP_ARCHIVE',
   'OUTPOSTS',
   'GLACIER_IR',
   'SNOW',
