@@ -500,8 +500,11 @@ export function parseObjectLockConfiguration(body: string): ObjectLockConfigurat
 }
 
 /** Retention: a mode and a RetainUntilDate (ISO 8601). */
-export function parseRetention(body: string): { mode: RetentionMode; retainUntilDate: Date } {
+export function parseRetention(body: string): { mode: RetentionMode; retainUntilDate: Date } | null {
   const root = parseXmlRoot(body, 'Retention')!;
+  // An empty <Retention/> removes the retention (S3: "placing a new lock with empty parameters",
+  // which a GOVERNANCE retention allows with x-amz-bypass-governance-retention).
+  if (text(root, 'Mode') === undefined && text(root, 'RetainUntilDate') === undefined) return null;
   const mode = retentionMode(requiredText(root, 'Mode'));
   const until = requiredText(root, 'RetainUntilDate');
   const ms = /^\d{4}-\d{2}-\d{2}T/.test(until) ? Date.parse(until) : Number.NaN;

@@ -299,6 +299,23 @@ test('PutObjectRetention: COMPLIANCE can only be extended; shortening, changing 
   await expectS3Error(t, putRetention('COMPLIANCE', daysAhead(1)), 'AccessDenied', 403);
   await expectS3Error(t, putRetention('COMPLIANCE', daysAhead(1), true), 'AccessDenied', 403);
   await expectS3Error(t, putRetention('GOVERNANCE', daysAhead(5), true), 'AccessDenied', 403);
+  // Removing it (an empty <Retention/>) is refused too, bypass or not.
+  for (const bypass of [false, true]) {
+    await expectS3Error(
+      t,
+      s3.send(
+        new PutObjectRetentionCommand({
+          Bucket: bucket,
+          Key: 'retained',
+          VersionId: version.versionId,
+          Retention: {},
+          BypassGovernanceRetention: bypass || undefined,
+        }),
+      ),
+      'AccessDenied',
+      403,
+    );
+  }
   await assertIntact(t, s3, version, lock);
   const extended = daysAhead(4);
   await putRetention('COMPLIANCE', extended);
@@ -330,6 +347,40 @@ test('PutObjectRetention: GOVERNANCE is shortened only with bypass; extending or
   await putRetention('COMPLIANCE', compliance);
   await expectS3Error(t, putRetention('GOVERNANCE', daysAhead(7), true), 'AccessDenied', 403);
   await assertIntact(t, s3, version, { mode: 'COMPLIANCE', until: compliance });
+});
+
+test('PutObjectRetention: an empty <Retention/> removes a GOVERNANCE retention with bypass only; the version can then be deleted', async (t) => {
+  const { s3 } = t.context;
+  const bucket = await lockedBucket(s3);
+  const original = { mode: 'GOVERNANCE' as const, until: daysAhead(3) };
+  const version = await putLocked(s3, bucket, 'released', original);
+  const remove = (bypass: boolean) =>
+    s3.send(
+      new PutObjectRetentionCommand({
+        Bucket: bucket,
+        Key: 'released',
+        VersionId: version.versionId,
+        Retention: {},
+        BypassGovernanceRetention: bypass || undefined,
+      }),
+    );
+  await expectS3Error(t, remove(false), 'AccessDenied', 403);
+  await assertIntact(t, s3, version, original);
+  await remove(true);
+  await expectS3Error(
+    t,
+    s3.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: 'released', VersionId: version.versionId })),
+    'NoSuchObjectLockConfiguration',
+    404,
+  );
+  // No retention left: the version is deleted without any bypass.
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'released', VersionId: version.versionId }));
+  await expectS3Error(
+    t,
+    s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'released', VersionId: version.versionId })),
+    'NotFound',
+    404,
+  );
 });
 
 test('legal hold: a held version cannot be deleted even with bypass; once lifted it can', async (t) => {

@@ -290,6 +290,18 @@ test('Retention and LegalHold: parsed; bad date or status: MalformedXML', (t) =>
     ),
     'MalformedXML',
   );
+  // Empty: the retention is removed (null); only one of the two: MalformedXML.
+  t.is(parseRetention('<Retention xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>'), null);
+  t.is(
+    code(() => parseRetention('<Retention><Mode>GOVERNANCE</Mode></Retention>')),
+    'MalformedXML',
+  );
+  t.is(
+    code(() =>
+      parseRetention('<Retention><RetainUntilDate>2030-01-01T00:00:00Z</RetainUntilDate></Retention>'),
+    ),
+    'MalformedXML',
+  );
   t.deepEqual(
     parseLegalHold(
       '<LegalHold xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>ON</Status></LegalHold>',

@@ -34,18 +34,19 @@ export const handleGetObjectRetention: OperationHandler<'GetObjectRetention'> = 
 export const handlePutObjectRetention: OperationHandler<'PutObjectRetention'> = async (context, endpoint) => {
   // S3 marks PutObjectRetention and PutObjectLegalHold "checksum required": Content-MD5 or x-amz-checksum-*.
   requireBodyIntegrityHeader(context);
-  const { mode, retainUntilDate } = parseRetention(await readConfigurationXml(context));
-  if (retainUntilDate.getTime() <= context.clock()) {
+  const retention = parseRetention(await readConfigurationXml(context));
+  if (retention !== null && retention.retainUntilDate.getTime() <= context.clock()) {
     throw new S3Error('InvalidArgument', {
       message: 'The retain until date must be in the future!',
-      elements: { ArgumentName: 'RetainUntilDate', ArgumentValue: retainUntilDate.toISOString() },
+      elements: { ArgumentName: 'RetainUntilDate', ArgumentValue: retention.retainUntilDate.toISOString() },
     });
   }
-  // Which changes Object Lock allows (a COMPLIANCE date only grows; GOVERNANCE yields to
-  // x-amz-bypass-governance-retention from a key allowed to bypass) is decided by the layer.
+  // Which changes Object Lock allows (a COMPLIANCE date only grows; GOVERNANCE yields, and is
+  // removed by an empty <Retention/>, only with x-amz-bypass-governance-retention from a key allowed
+  // to bypass) is decided by the layer.
   const { versionId } = await context.layer.lockState.putRetention(
     endpoint,
-    { mode, retainUntilMs: retainUntilDate.getTime() },
+    retention === null ? null : { mode: retention.mode, retainUntilMs: retention.retainUntilDate.getTime() },
     { bypassGovernanceRetention: governanceBypassOf(context) },
   );
   sendEmpty(context.response, 200, {
