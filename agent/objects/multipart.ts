@@ -509,10 +509,16 @@ async function* hashingInto(
  */
 function assertPartCustomerKey(upload: UploadRecord, customerKey: CustomerKey | null | undefined): void {
   const expectedMd5 = upload.encryption?.algorithm === 'SSE-C' ? upload.encryption.customerKeyMd5 : undefined;
-  if ((customerKey?.keyMd5 ?? undefined) === expectedMd5) return;
-  throw new ObjectError(
-    'InvalidRequest',
-    'The provided encryption parameters did not match the ones used originally.',
-    { bucket: upload.bucket, key: upload.key, uploadId: upload.uploadId },
-  );
+  const givenMd5 = customerKey?.keyMd5 ?? undefined;
+  if (givenMd5 === expectedMd5) return;
+  // S3's words differ for a part that carries no key at all (as captured from S3).
+  const message =
+    givenMd5 === undefined
+      ? 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.'
+      : 'The provided encryption parameters did not match the ones used originally.';
+  throw new ObjectError('InvalidRequest', message, {
+    bucket: upload.bucket,
+    key: upload.key,
+    uploadId: upload.uploadId,
+  });
 }

@@ -17,12 +17,12 @@ import {
   PutObjectCommand,
   PutObjectTaggingCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import anyTest, { type TestFn } from 'ava';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
+import { expectS3Error } from './expect-s3-error.ts';
 
 const test = anyTest as TestFn<{ agent: AgentProcess; s3: S3Client }>;
 
@@ -50,23 +50,6 @@ async function bodyBytes(body: unknown): Promise<Buffer> {
 
 function md5Hex(bytes: Uint8Array): string {
   return createHash('md5').update(bytes).digest('hex');
-}
-
-async function expectS3Error(
-  t: { is: (a: unknown, b: unknown) => void },
-  promise: Promise<unknown>,
-  name: string,
-  status: number,
-) {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof S3ServiceException)) throw error;
-    t.is(error.name, name);
-    t.is(error.$metadata.httpStatusCode, status);
-    return;
-  }
-  throw new Error(`expected ${name}`);
 }
 
 test.serial('aws-sdk-js: create a bucket, see it listed and headed', async (t) => {

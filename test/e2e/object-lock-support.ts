@@ -7,7 +7,6 @@ import {
   type ObjectLockMode,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { ExecutionContext } from 'ava';
 import type { AgentProcess } from '../support/agent-process.ts';
@@ -87,22 +86,7 @@ export async function assertIntact(
   }
 }
 
-export async function expectS3Error(
-  t: ExecutionContext,
-  promise: Promise<unknown>,
-  code: string,
-  status: number,
-): Promise<void> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof S3ServiceException)) throw error;
-    t.is(error.name, code);
-    t.is(error.$metadata.httpStatusCode, status);
-    return;
-  }
-  t.fail(`expected ${code} (${status})`);
-}
+export { expectS3Error } from './expect-s3-error.ts';
 
 /** A retain-until date `days` ahead, whole seconds (S3 keeps dates to the second). */
 export function daysAhead(days: number, fromMs = Date.now()): Date {

@@ -4,13 +4,16 @@
 // multipart uploads, with S3's answers for a missing or wrong key.
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  AbortMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   GetBucketEncryptionCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import anyTest, { type TestFn } from 'ava';
@@ -156,6 +159,31 @@ test('SSE-C CopyObject: the source key opens the source, the copy is under the n
     s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'copy-target', ...sourceKey })),
     'AccessDenied',
     403,
+  );
+});
+
+test('SSE-C multipart upload: a part without the key, or with another, is InvalidRequest in S3 words for each case', async (t) => {
+  const { s3 } = t.context;
+  const key = customerKey();
+  const created = await s3.send(
+    new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'part-keys', ...key }),
+  );
+  const upload = { Bucket: bucket, Key: 'part-keys', UploadId: created.UploadId, PartNumber: 1, Body: 'x' };
+  const missing = await expectS3Error(t, s3.send(new UploadPartCommand(upload)), 'InvalidRequest', 400);
+  t.is(
+    missing.message,
+    'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.',
+  );
+  const other = await expectS3Error(
+    t,
+    s3.send(new UploadPartCommand({ ...upload, ...customerKey() })),
+    'InvalidRequest',
+    400,
+  );
+  t.is(other.message, 'The provided encryption parameters did not match the ones used originally.');
+  await s3.send(new UploadPartCommand({ ...upload, ...key }));
+  await s3.send(
+    new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'part-keys', UploadId: created.UploadId }),
   );
 });
 
