@@ -30,7 +30,7 @@ import {
   type UploadRecord,
 } from './records.ts';
 import type { VersionAddress } from './store.ts';
-import { assertObjectKey, assertTags, maximumObjectTags, normaliseEtag } from './validation.ts';
+import { assertObjectKey, assertTags, etagOfBody, maximumObjectTags, normaliseEtag } from './validation.ts';
 
 /** S3 multipart limits ("Amazon S3 multipart upload limits"). */
 export const maximumParts = 10_000;
@@ -189,7 +189,7 @@ export class Multipart {
             uploadId: input.uploadId,
             partNumber: input.partNumber,
             sizeBytes,
-            etag: summary.md5Hex,
+            etag: etagOfBody(summary.md5Hex, input.customerKey),
             lastModifiedMs: this.#context.clock(),
             checksum: input.checksum ?? null,
           };

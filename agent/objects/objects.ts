@@ -36,7 +36,7 @@ import {
   toMetadata,
 } from './records.ts';
 import type { ByteRange, VersionAddress } from './store.ts';
-import { assertObjectKey, assertTags, maximumObjectTags, normaliseEtag } from './validation.ts';
+import { assertObjectKey, assertTags, etagOfBody, maximumObjectTags, normaliseEtag } from './validation.ts';
 
 /** S3: "The largest object that can be uploaded in a single PUT is 5 GB" (5 GiB). */
 export const maximumSinglePutBytes = 5 * 1024 ** 3;
@@ -168,7 +168,10 @@ export class Objects {
         }
         return {
           sizeBytes: summary.sizeBytes,
-          etag: input.etag === undefined ? summary.md5Hex : normaliseEtag(input.etag),
+          etag:
+            input.etag === undefined
+              ? etagOfBody(summary.md5Hex, input.customerKey)
+              : normaliseEtag(input.etag),
         };
       },
     });
@@ -206,6 +209,9 @@ export class Objects {
           const summary = { sizeBytes: stored.sizeBytes, md5Hex };
           await plan.verify?.(summary);
           const described = plan.describe(summary);
+          // Under SSE-C an ETag that is the body's MD5 is sealed with the customer's key (etagOfBody).
+          if (plan.customerKey && described.etag === md5Hex)
+            described.etag = etagOfBody(md5Hex, plan.customerKey);
           if (!plan.gatesHeld) releases.push(await enterMutation(this.#context, plan.bucket));
           releases.push(await this.#context.locks.acquire(lockNames.key(plan.bucket, plan.key)));
           const bucket = this.#buckets.peek(plan.bucket);

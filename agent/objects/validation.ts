@@ -1,5 +1,7 @@
 // Re-asserts the request rules the protocol layer already validates, so the object layer never
 // stores a name or a tag set that S3 would have refused, whoever calls it.
+import { createHmac } from 'node:crypto';
+import type { CustomerKey } from '../crypto/customer-key.ts';
 import { ObjectError } from './errors.ts';
 import type { Tags } from './records.ts';
 
@@ -63,6 +65,21 @@ export function assertTags(tags: Tags, maximumTags: number): void {
       throw new ObjectError('InvalidTag', 'The TagValue you have provided is invalid');
     }
   }
+}
+
+/**
+ * The ETag of a body written: its MD5, as S3's, except under SSE-C, where S3's ETag "is not an MD5
+ * digest of the object data" and the MD5 would tell anyone who can list what the key protects. There
+ * it is an HMAC of the MD5 under the customer's key (16 bytes, hex): the same bytes under the same key
+ * give the same ETag, and nothing can be learnt of them without the key.
+ */
+export function etagOfBody(md5Hex: string, customerKey?: CustomerKey | null): string {
+  if (!customerKey) return md5Hex;
+  return createHmac('sha256', customerKey.key)
+    .update('coffre.sse-c.etag\u0000')
+    .update(md5Hex)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** ETags are compared without their surrounding quotes (clients send either form). */

@@ -105,6 +105,31 @@ test('SSE-C: PUT, GET and HEAD with the key; without it InvalidRequest, with ano
   );
 });
 
+test('SSE-C: the ETag is not the MD5 of the data (as S3), the same for the same bytes and key, another under another key', async (t) => {
+  const { s3 } = t.context;
+  const key = customerKey();
+  const body = 'a secret whose MD5 must not show';
+  const md5 = `"${createHash('md5').update(body).digest('hex')}"`;
+  const first = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'etag-1', Body: body, ...key }));
+  const second = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'etag-2', Body: body, ...key }));
+  const otherKey = await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'etag-3', Body: body, ...customerKey() }),
+  );
+  const plain = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'etag-4', Body: body }));
+  t.is(plain.ETag, md5, 'without SSE-C the ETag is the MD5');
+  t.not(first.ETag, md5);
+  t.regex(first.ETag ?? '', /^"[0-9a-f]{32}"$/);
+  t.is(second.ETag, first.ETag);
+  t.not(otherKey.ETag, first.ETag);
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'etag-1', ...key }));
+  t.is(head.ETag, first.ETag);
+  // Conditional requests work on it as on any ETag.
+  const got = await s3.send(
+    new GetObjectCommand({ Bucket: bucket, Key: 'etag-1', IfMatch: first.ETag, ...key }),
+  );
+  t.is((await bodyBytes(got.Body)).toString(), body);
+});
+
 test('SSE-C: a key whose MD5 header does not match is InvalidArgument, with S3 message', async (t) => {
   const { agent } = t.context;
   const key = customerKey();
