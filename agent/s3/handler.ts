@@ -105,6 +105,14 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
     request: IncomingMessage,
   ): Promise<{ identity: VerifiedIdentity; caller: Caller }> {
     const { rawPath, rawQuery } = splitUrl(request.url ?? '/');
+    // Coffre issues no temporary credentials: any session token is one S3 would not know either,
+    // refused rather than ignored (a client sending one believes it is using other credentials).
+    if (
+      request.headers['x-amz-security-token'] !== undefined ||
+      /(^|&)X-Amz-Security-Token=/i.test(rawQuery)
+    ) {
+      throw new S3Error('InvalidToken');
+    }
     const identity = await verifier.verify({
       method: request.method ?? 'GET',
       rawPath,

@@ -79,6 +79,38 @@ test('hostile: an unknown access key is 403 InvalidAccessKeyId', async (t) => {
   t.is(await read(t.context, 'unknown-key'), 'NoSuchKey');
 });
 
+test('hostile: a session token (Coffre issues none) is 400 InvalidToken, signed or not, and stores nothing', async (t) => {
+  const signed = await send(t.context, {
+    method: 'PUT',
+    path: `/${bucket}/with-token`,
+    body: 'x',
+    headers: { 'x-amz-security-token': 'FwoGZXIvYXdzEBYaDK' },
+  });
+  t.is(signed?.status, 400);
+  t.is(errorCode(signed), 'InvalidToken');
+  const unsigned = await send(t.context, {
+    method: 'PUT',
+    path: `/${bucket}/with-token`,
+    body: 'x',
+    unsignedHeaders: { 'x-amz-security-token': 'FwoGZXIvYXdzEBYaDK' },
+  });
+  t.is(errorCode(unsigned), 'InvalidToken');
+  t.is(await read(t.context, 'with-token'), 'NoSuchKey');
+});
+
+test('hostile: a KMS key id without x-amz-server-side-encryption: aws:kms is InvalidArgument, in S3 words, and stores nothing', async (t) => {
+  const response = await send(t.context, {
+    method: 'PUT',
+    path: `/${bucket}/kms-key-alone`,
+    body: 'x',
+    headers: { 'x-amz-server-side-encryption-aws-kms-key-id': 'arn:aws:kms:eu-west-3:111122223333:key/abc' },
+  });
+  t.is(response?.status, 400);
+  t.is(errorCode(response), 'InvalidArgument');
+  t.regex(response?.text ?? '', /requires HTTP header x-amz-server-side-encryption : aws:kms/);
+  t.is(await read(t.context, 'kms-key-alone'), 'NoSuchKey');
+});
+
 test('hostile: an expired presigned URL is 403 AccessDenied', async (t) => {
   const { agent } = t.context;
   await put(t.context, 'presigned', 'secret bytes');

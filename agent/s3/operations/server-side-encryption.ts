@@ -64,6 +64,16 @@ export function kmsNotAvailable(): S3Error {
 export function readCustomerKey(context: OperationContext): CustomerKey | null {
   const customerKey = customerKeyFrom(context, customerPrefix);
   const requested = context.header('x-amz-server-side-encryption');
+  // A KMS key named without asking for KMS: S3's InvalidArgument (as captured from S3), never ignored.
+  if (
+    context.header('x-amz-server-side-encryption-aws-kms-key-id') !== undefined &&
+    !requested?.startsWith('aws:kms')
+  ) {
+    throw new S3Error('InvalidArgument', {
+      message:
+        'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms',
+    });
+  }
   if (requested !== undefined) {
     if (customerKey !== null) {
       throw new S3Error('InvalidArgument', {
