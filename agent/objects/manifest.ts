@@ -3,6 +3,7 @@
 // of the parts' bytes); reading the object streams the parts one after another.
 import assert from 'node:assert/strict';
 import { ObjectError } from './errors.ts';
+import { type ChecksumRecord, fromMetadata } from './records.ts';
 import type { ByteRange, ErasureSetContract, ReadVersionOptions, VersionAddress } from './store.ts';
 
 const manifestMagic = 'coffre.multipart-manifest';
@@ -83,4 +84,44 @@ export function invalidRange(sizeBytes: number): ObjectError {
   return new ObjectError('InvalidRange', 'The requested range is not satisfiable', {
     objectSizeBytes: sizeBytes,
   });
+}
+
+/** A part of a completed object as GetObjectAttributes lists it. */
+export interface ManifestPartDetails {
+  partNumber: number;
+  sizeBytes: number;
+  /** Kept in the part's own record (the manifest holds only its address, size and ETag). */
+  checksum: ChecksumRecord | null;
+}
+
+export interface ManifestPartsPage {
+  parts: ManifestPartDetails[];
+  isTruncated: boolean;
+  nextPartNumberMarker?: number;
+}
+
+/**
+ * The manifest's parts after `partNumberMarker`, at most `maxParts`, each with the checksum its part
+ * record was stored with. One stat per part listed, one at a time: `maxParts` (1000 at most, as
+ * ListParts) bounds the work of a request.
+ */
+export async function listManifestParts(
+  store: ErasureSetContract,
+  manifest: Manifest,
+  partNumberMarker: number,
+  maxParts: number,
+): Promise<ManifestPartsPage> {
+  const following = manifest.parts.filter((part) => part.partNumber > partNumberMarker);
+  const page = following.slice(0, maxParts);
+  const parts: ManifestPartDetails[] = [];
+  for (const part of page) {
+    const stored = await store.statVersion(part.address);
+    const entry = stored === null ? null : fromMetadata(stored.metadata);
+    const checksum = entry?.kind === 'part' ? entry.record.checksum : null;
+    parts.push({ partNumber: part.partNumber, sizeBytes: part.sizeBytes, checksum });
+  }
+  const isTruncated = following.length > page.length;
+  return isTruncated
+    ? { parts, isTruncated, nextPartNumberMarker: page.at(-1)?.partNumber }
+    : { parts, isTruncated };
 }

@@ -16,7 +16,7 @@ import {
 } from './context.ts';
 import { ObjectError } from './errors.ts';
 import { isHybridTimestamp } from './hybrid-logical-clock.ts';
-import { readManifest, readManifestRange } from './manifest.ts';
+import { listManifestParts, type ManifestPartsPage, readManifest, readManifestRange } from './manifest.ts';
 import type { IndexedVersion } from './object-index.ts';
 import {
   assertDeletable as assertVersionDeletable,
@@ -353,6 +353,22 @@ export class Objects {
       offsetBytes += part.sizeBytes;
     }
     return null;
+  }
+
+  /**
+   * GetObjectAttributes ObjectParts: a page of the parts a multipart version was completed from,
+   * the version being one `headIndexed` resolved for the same request.
+   */
+  async listVersionParts(input: {
+    resolved: IndexedVersion;
+    partNumberMarker: number;
+    maxParts: number;
+  }): Promise<ManifestPartsPage> {
+    const record = input.resolved.record;
+    assert.ok(record.multipart !== null, 'listVersionParts: the version was not uploaded in parts');
+    const address = { bucket: record.bucket, key: record.key, versionId: input.resolved.storeVersionId };
+    const manifest = await readManifest(this.#context.store, address);
+    return listManifestParts(this.#context.store, manifest, input.partNumberMarker, input.maxParts);
   }
 
   /**

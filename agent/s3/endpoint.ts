@@ -129,6 +129,11 @@ export type Endpoint =
   | ({ operation: 'CopyObject' } & Object_ & Copy)
   | ({ operation: 'GetObject' } & Versioned & { partNumber?: number })
   | ({ operation: 'HeadObject' } & Versioned & { partNumber?: number })
+  | ({ operation: 'GetObjectAttributes' } & Versioned & {
+        attributes: ObjectAttributeName[];
+        maxParts: number;
+        partNumberMarker?: number;
+      })
   | ({ operation: 'DeleteObject' } & Versioned)
   | ({ operation: 'GetObjectAcl' } & Versioned)
   | ({ operation: 'PutObjectAcl' } & Versioned)
@@ -191,6 +196,44 @@ const bucketSettingSubresources: Readonly<
   accelerate: { GET: 'GetBucketAccelerateConfiguration' },
   requestPayment: { GET: 'GetBucketRequestPayment' },
 };
+
+/** What x-amz-object-attributes may name (API_GetObjectAttributes: "Valid Values: ETag | Checksum | ObjectParts | StorageClass | ObjectSize"). */
+export const objectAttributeNames = [
+  'ETag',
+  'Checksum',
+  'ObjectParts',
+  'StorageClass',
+  'ObjectSize',
+] as const;
+export type ObjectAttributeName = (typeof objectAttributeNames)[number];
+
+/**
+ * The x-amz-object-attributes header of GetObjectAttributes: a comma-separated list, empty entries
+ * ignored. Missing or empty, S3 answers InvalidRequest with the message below; a name it does not
+ * know is InvalidArgument "Invalid attribute name specified." (both captured from S3 in
+ * versity/versitygw#915 and #1170).
+ */
+export function parseObjectAttributes(value: string | undefined): ObjectAttributeName[] {
+  const names = (value ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 0) {
+    throw new S3Error('InvalidRequest', {
+      message:
+        'The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty',
+    });
+  }
+  const known: readonly string[] = objectAttributeNames;
+  const unknown = names.find((name) => !known.includes(name));
+  if (unknown !== undefined) {
+    throw new S3Error('InvalidArgument', {
+      message: 'Invalid attribute name specified.',
+      elements: { ArgumentName: 'x-amz-object-attributes', ArgumentValue: unknown },
+    });
+  }
+  return [...new Set(names as ObjectAttributeName[])];
+}
 
 type Query = Map<string, string>;
 
@@ -356,10 +399,12 @@ function objectEndpoint(
   header: (name: string) => string | undefined,
 ): Endpoint {
   const has = (name: string) => query.has(name);
+  const versioned = { ...object, versionId: parseVersionId(query.get('versionId')) };
+  // GetObjectAttributes is a GET only; any other method naming ?attributes stays NotImplemented.
+  if (method === 'GET' && has('attributes')) return getObjectAttributes(versioned, header);
   if (unsupportedObjectSubresources.some(has)) throw notImplemented();
   // An object's ACL is read (GET) and written (PUT) only: a DELETE of it must never be a DeleteObject.
   if (has('acl') && method !== 'GET' && method !== 'PUT') throw notImplemented();
-  const versioned = { ...object, versionId: parseVersionId(query.get('versionId')) };
   const uploadId = query.get('uploadId');
   switch (method) {
     case 'GET':
@@ -402,14 +447,30 @@ function objectEndpoint(
   }
 }
 
-function parseListMarker(value: string): number {
+function parseListMarker(value: string, name = 'part-number-marker'): number {
   if (!/^\d{1,5}$/.test(value)) {
     throw new S3Error('InvalidArgument', {
-      message: 'Provided part-number-marker not an integer or within integer range',
-      elements: { ArgumentName: 'part-number-marker', ArgumentValue: value },
+      message: `Provided ${name} not an integer or within integer range`,
+      elements: { ArgumentName: name, ArgumentValue: value },
     });
   }
   return Number(value);
+}
+
+/** GetObjectAttributes: the attributes asked for, and the ObjectParts page (headers, as ListParts' query). */
+function getObjectAttributes(
+  versioned: { bucket: string; key: string; versionId?: string },
+  header: (name: string) => string | undefined,
+): Endpoint {
+  const marker = header('x-amz-part-number-marker');
+  return {
+    operation: 'GetObjectAttributes',
+    ...versioned,
+    attributes: parseObjectAttributes(header('x-amz-object-attributes')),
+    maxParts: parseMaximumEntries(header('x-amz-max-parts'), 'x-amz-max-parts'),
+    partNumberMarker:
+      marker === undefined || marker === '' ? undefined : parseListMarker(marker, 'x-amz-part-number-marker'),
+  };
 }
 
 function objectPut(

@@ -52,6 +52,7 @@ export const operationPermissions: { readonly [Name in Operation]: Permission } 
   CopyObject: 'write',
   GetObject: 'read',
   HeadObject: 'read',
+  GetObjectAttributes: 'read',
   DeleteObject: 'destroy',
   GetObjectAcl: 'read',
   // Only ever accepted when it asks for the owner's full control, which every object already has:

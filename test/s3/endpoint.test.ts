@@ -240,14 +240,15 @@ test('x-amz-copy-source-range on UploadPartCopy: read; malformed: InvalidArgumen
   t.is(failure('PUT', '/backups/k?partNumber=1&uploadId=u', bad).code, 'InvalidArgument');
 });
 
-test('subresources S3 has and Coffre does not serve (analytics, inventory, restore, attributes...): NotImplemented (501)', (t) => {
+test('subresources S3 has and Coffre does not serve (analytics, inventory, restore...), and ?attributes other than GET: NotImplemented (501)', (t) => {
   for (const [method, target] of [
     ['GET', '/backups?analytics&id=a'],
     ['GET', '/backups?inventory&id=i'],
     ['GET', '/backups?metrics&id=m'],
     ['GET', '/backups?intelligent-tiering&id=t'],
     ['POST', '/backups/k?restore'],
-    ['GET', '/backups/k?attributes'],
+    ['HEAD', '/backups/k?attributes'],
+    ['PUT', '/backups/k?attributes'],
     ['POST', '/backups'],
   ]) {
     const error = failure(method, target);

@@ -11,6 +11,7 @@ import { handleCopyObject } from './copy-object.ts';
 import { handleDeleteObject } from './delete-object.ts';
 import { handleDeleteObjects } from './delete-objects.ts';
 import { handleGetObject, handleHeadObject } from './get-object.ts';
+import { handleGetObjectAttributes } from './get-object-attributes.ts';
 import {
   handleGetObjectLegalHold,
   handleGetObjectRetention,
@@ -29,6 +30,7 @@ export const objectOperations: { [Name in Operation]?: OperationHandler<Name> } 
   PutObject: handlePutObject,
   GetObject: handleGetObject,
   HeadObject: handleHeadObject,
+  GetObjectAttributes: handleGetObjectAttributes,
   DeleteObject: handleDeleteObject,
   DeleteObjects: handleDeleteObjects,
   CopyObject: handleCopyObject,
