@@ -66,6 +66,20 @@ function splitUrl(url: string): { rawPath: string; rawQuery: string } {
     : { rawPath: url.slice(0, question), rawQuery: url.slice(question + 1) };
 }
 
+/**
+ * x-amz-expected-bucket-owner (and x-amz-source-expected-bucket-owner for a copy's source): a
+ * request that names an owner other than the bucket's is AccessDenied, as S3 answers it. A bucket
+ * name resolves in the caller's own namespace, so its owner is always the caller's tenant, whose id
+ * is the Owner ID of every listing.
+ */
+function checkExpectedOwners(request: IncomingMessage, endpoint: Endpoint, caller: Caller): void {
+  if (!('bucket' in endpoint) || endpoint.bucket === undefined) return;
+  for (const name of ['x-amz-expected-bucket-owner', 'x-amz-source-expected-bucket-owner']) {
+    const expected = firstHeader(request, name);
+    if (expected !== undefined && expected !== caller.tenantId) throw new S3Error('AccessDenied');
+  }
+}
+
 function firstHeader(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -187,6 +201,7 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
       if ('key' in endpoint) facts.key = endpoint.key;
       if (!roleAllows(caller.role, endpoint.operation)) throw new S3Error('AccessDenied');
       const bucketRecord = preflight ? preflightBucket(endpoint, request) : authoriseBucket(endpoint, caller);
+      if (!preflight) checkExpectedOwners(request, endpoint, caller);
       if (!preflight && bucketRecord) {
         setActualRequestCorsHeaders(response, bucketRecord.cors, firstHeader(request, 'origin'), method);
       }

@@ -18,6 +18,7 @@ import {
   GetObjectRetentionCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  ListBucketsCommand,
   ListPartsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -622,6 +623,54 @@ test('semantics: a Complete retried after its success gets the same answer (as S
     ),
   );
   t.is(refused.name, 'NoSuchUpload');
+});
+
+test('semantics: x-amz-expected-bucket-owner: the bucket owner passes, any other owner is 403 AccessDenied and nothing is stored', async (t) => {
+  const { s3 } = t.context;
+  // The owner's id, as every listing shows it.
+  const ownerId = (await s3.send(new ListBucketsCommand({}))).Owner?.ID;
+  t.truthy(ownerId);
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'owned', Body: 'x', ExpectedBucketOwner: ownerId }),
+  );
+  const refused = await failure(
+    s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'not-owned',
+        Body: 'x',
+        ExpectedBucketOwner: '111122223333',
+      }),
+    ),
+  );
+  t.is(refused.name, 'AccessDenied');
+  t.is(refused.status, 403);
+  t.is((await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'not-owned' })))).status, 404);
+  const readRefused = await failure(
+    s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'owned', ExpectedBucketOwner: '111122223333' })),
+  );
+  t.is(readRefused.name, 'AccessDenied');
+  const copyRefused = await failure(
+    s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: 'copied-owned',
+        CopySource: `${bucket}/owned`,
+        ExpectedSourceBucketOwner: '111122223333',
+      }),
+    ),
+  );
+  t.is(copyRefused.name, 'AccessDenied');
+  await s3.send(
+    new CopyObjectCommand({
+      Bucket: bucket,
+      Key: 'copied-owned',
+      CopySource: `${bucket}/owned`,
+      ExpectedBucketOwner: ownerId,
+      ExpectedSourceBucketOwner: ownerId,
+    }),
+  );
+  t.is((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'copied-owned' }))).ContentLength, 1);
 });
 
 test('semantics: multipart errors: EntityTooSmall, InvalidPart, InvalidPartOrder, NoSuchUpload after abort', async (t) => {
