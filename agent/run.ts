@@ -15,6 +15,7 @@ import { Identities } from './objects/identities.ts';
 import { type ObjectLayer, openObjectLayer } from './objects/object-layer.ts';
 import { openProtection, type Protection } from './protection.ts';
 import { createS3Handler } from './s3/handler.ts';
+import { headerSectionTooLarge } from './s3/responses.ts';
 import { type ErasureSet, openErasureSet } from './shards/index.ts';
 
 interface RunningAgent {
@@ -90,6 +91,7 @@ async function start(config: AgentConfig): Promise<RunningAgent> {
     port: config.port,
     tls: config.tls ?? undefined,
     onHandlerCrash: (error) => console.error('request failed after its response started:', error),
+    headersTooLarge: headerSectionTooLarge,
   });
   const file = await credentialsFile(config, server.url, first.key);
   const dataShards = config.drives.length - config.parityShards;

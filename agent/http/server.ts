@@ -35,6 +35,18 @@ export interface ListenOptions {
   shutdownGraceMs?: number;
   /** Called when a handler throws after the response has started: the connection is cut. */
   onHandlerCrash?: (error: unknown) => void;
+  /**
+   * The answer to a request whose headers are larger than the server takes (before any handler
+   * runs: the protocol's own error document); without it, Node's bare 431. The connection is closed.
+   */
+  headersTooLarge?: (requestId: string, maximumHeaderBytes: number) => RawAnswer;
+}
+
+/** A whole answer written straight to the socket, for requests the HTTP parser refused. */
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
 }
 
 export interface RunningServer {
@@ -64,6 +76,18 @@ export function newRequestId(): string {
   return requestIdPool.toString('hex', start, requestIdOffset).toUpperCase();
 }
 
+function rawAnswer(answer: RawAnswer): string {
+  const body = Buffer.from(answer.body, 'utf8');
+  const headers = {
+    ...answer.headers,
+    'Content-Length': String(body.byteLength),
+    Date: new Date().toUTCString(),
+    Connection: 'close',
+  };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+  return `HTTP/1.1 ${answer.status} ${http.STATUS_CODES[answer.status]}\r\n${lines.join('\r\n')}\r\n\r\n${answer.body}`;
+}
+
 export async function listen(handler: RequestHandler, options: ListenOptions): Promise<RunningServer> {
   const serverOptions: http.ServerOptions = {
     maxHeaderSize: maximumHeaderBytes,
@@ -79,6 +103,20 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
         key: readFileSync(options.tls.privateKeyFile),
       })
     : http.createServer(serverOptions);
+  const headersTooLarge = options.headersTooLarge;
+  if (headersTooLarge) {
+    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (error.code !== 'HPE_HEADER_OVERFLOW' || !socket.writable) {
+        // What Node does without this listener (its default answers need the listener gone).
+        if (socket.writable) {
+          const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+          socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
+        } else socket.destroy(error);
+        return;
+      }
+      socket.end(rawAnswer(headersTooLarge(newRequestId(), maximumHeaderBytes)));
+    });
+  }
   let inFlight = 0;
   let idle: (() => void) | null = null;
   server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {

@@ -177,6 +177,10 @@ export const s3ErrorTable = {
     status: 404,
     message: 'The replication configuration was not found',
   },
+  RequestHeaderSectionTooLarge: {
+    status: 400,
+    message: 'Your request header section exceeds the maximum allowed size.',
+  },
   RequestIsNotMultiPartContent: {
     status: 400,
     message: 'Bucket POST must be of the enclosure-type multipart/form-data.',

@@ -3,7 +3,8 @@
 import type { ServerResponse } from 'node:http';
 import { finished } from 'node:stream/promises';
 import { releasePiece } from '../crypto/index.ts';
-import type { S3Error } from './errors.ts';
+import type { RawAnswer } from '../http/server.ts';
+import { S3Error } from './errors.ts';
 
 export type ResponseHeaders = Record<string, string | number | undefined>;
 
@@ -135,4 +136,19 @@ export function sendError(
     error.toXml({ requestId: context.requestId, hostId: context.requestId, resource: context.resource }),
     headers,
   );
+}
+
+/**
+ * The answer to a request whose headers the HTTP parser refused as too large, written by the
+ * server before any handler runs: S3's RequestHeaderSectionTooLarge document, not Node's bare 431.
+ */
+export function headerSectionTooLarge(requestId: string, maximumHeaderBytes: number): RawAnswer {
+  const error = new S3Error('RequestHeaderSectionTooLarge', {
+    elements: { MaxSizeAllowed: maximumHeaderBytes },
+  });
+  return {
+    status: error.status,
+    headers: { ...commonHeaders(requestId), 'Content-Type': 'application/xml' },
+    body: error.toXml({ requestId, hostId: requestId }),
+  };
 }
