@@ -4,19 +4,17 @@
 // evaluated against the key's current version; a condition that does not hold leaves everything as it
 // was, which each test reads back.
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
-  PutBucketVersioningCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
-import { bodyBytes, clientFor, daysAhead, expectS3Error } from './object-lock-support.ts';
+import { bodyBytes, clientFor, createSuiteBuckets, daysAhead, expectS3Error } from './object-lock-support.ts';
 import { errorCode, rawRequest } from './raw-http.ts';
 
 type Context = { agent: AgentProcess; s3: S3Client };
@@ -30,15 +28,7 @@ test.before(async (t) => {
   const agent = await startAgent();
   const s3 = clientFor(agent);
   t.context = { agent, s3 };
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new CreateBucketCommand({ Bucket: versionedBucket }));
-  await s3.send(
-    new PutBucketVersioningCommand({
-      Bucket: versionedBucket,
-      VersioningConfiguration: { Status: 'Enabled' },
-    }),
-  );
-  await s3.send(new CreateBucketCommand({ Bucket: lockedBucket, ObjectLockEnabledForBucket: true }));
+  await createSuiteBuckets(s3, { plain: bucket, versioned: versionedBucket, locked: lockedBucket });
 });
 
 test.after.always(async (t) => {

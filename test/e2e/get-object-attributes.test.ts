@@ -5,19 +5,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import {
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectAttributesCommand,
   type ObjectAttributes,
-  PutBucketVersioningCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import anyTest, { type TestFn } from 'ava';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
-import { clientFor, expectS3Error } from './object-lock-support.ts';
+import { clientFor, createSuiteBuckets, expectS3Error } from './object-lock-support.ts';
 
 const test = anyTest as TestFn<{ agent: AgentProcess; s3: S3Client }>;
 const bucket = 'attributes';
@@ -27,14 +25,7 @@ const mebibyte = 1024 * 1024;
 test.before(async (t) => {
   const agent = await startAgent();
   const s3 = clientFor(agent);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new CreateBucketCommand({ Bucket: versionedBucket }));
-  await s3.send(
-    new PutBucketVersioningCommand({
-      Bucket: versionedBucket,
-      VersioningConfiguration: { Status: 'Enabled' },
-    }),
-  );
+  await createSuiteBuckets(s3, { plain: bucket, versioned: versionedBucket });
   t.context = { agent, s3 };
 });
 

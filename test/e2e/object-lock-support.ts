@@ -1,10 +1,12 @@
-// What the Object Lock end-to-end suites share: an SDK client on an agent, locked versions written
-// through it, and the check that a version still reads back byte-identical with its lock.
+// What the SDK end-to-end suites share: a client on an agent, a suite's buckets, locked versions
+// written through it, the check that a version still reads back byte-identical with its lock.
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
   type ObjectLockMode,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -22,6 +24,26 @@ export function clientFor(agent: AgentProcess, options: { systemClockOffsetMs?: 
     systemClockOffset: options.systemClockOffsetMs,
     maxAttempts: 1,
   });
+}
+
+/** A suite's buckets, each when named: a plain one, one with versioning Enabled, one with Object Lock. */
+export async function createSuiteBuckets(
+  s3: S3Client,
+  names: { plain?: string; versioned?: string; locked?: string },
+): Promise<void> {
+  if (names.plain) await s3.send(new CreateBucketCommand({ Bucket: names.plain }));
+  if (names.versioned) {
+    await s3.send(new CreateBucketCommand({ Bucket: names.versioned }));
+    await s3.send(
+      new PutBucketVersioningCommand({
+        Bucket: names.versioned,
+        VersioningConfiguration: { Status: 'Enabled' },
+      }),
+    );
+  }
+  if (names.locked) {
+    await s3.send(new CreateBucketCommand({ Bucket: names.locked, ObjectLockEnabledForBucket: true }));
+  }
 }
 
 export async function bodyBytes(body: unknown): Promise<Buffer> {

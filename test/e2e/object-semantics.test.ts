@@ -33,6 +33,7 @@ import {
 } from '@aws-sdk/client-s3';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
+import { createSuiteBuckets } from './object-lock-support.ts';
 import { errorCode, rawRequest } from './raw-http.ts';
 
 type Context = { agent: AgentProcess; s3: S3Client };
@@ -51,15 +52,7 @@ test.before(async (t) => {
     credentials: { accessKeyId: agent.accessKeyId, secretAccessKey: agent.secretAccessKey },
   });
   t.context = { agent, s3 };
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new CreateBucketCommand({ Bucket: versionedBucket }));
-  await s3.send(
-    new PutBucketVersioningCommand({
-      Bucket: versionedBucket,
-      VersioningConfiguration: { Status: 'Enabled' },
-    }),
-  );
-  await s3.send(new CreateBucketCommand({ Bucket: lockedBucket, ObjectLockEnabledForBucket: true }));
+  await createSuiteBuckets(s3, { plain: bucket, versioned: versionedBucket, locked: lockedBucket });
 });
 
 test.after.always(async (t) => {
