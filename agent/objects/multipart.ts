@@ -331,9 +331,8 @@ export class Multipart {
    */
   async complete(input: CompleteUploadInput): Promise<ObjectVersionRecord> {
     return this.#underUploadLock(input, async () => {
-      const completed = this.#completedEarlier(input);
-      if (completed !== null) return completed;
-      const upload = this.#requireUpload(input);
+      const upload = this.findUpload(input);
+      if (upload === null) return this.#completedEarlier(input) ?? this.#noSuchUpload(input);
       const indexedParts = new Map(
         this.#context.index
           .listParts(input.uploadId, 0, maximumParts)
@@ -392,10 +391,8 @@ export class Multipart {
     );
   }
 
-  /** The newest version of the key, when this upload made it with these parts and is gone since. */
+  /** The newest version of the key, when this (gone) upload made it with these parts. */
   #completedEarlier(input: CompleteUploadInput): ObjectVersionRecord | null {
-    if (this.#context.index.getUpload(input.uploadId) !== null) return null;
-    this.#objects.assertBucket(input.bucket);
     if (input.parts.length === 0) return null;
     const newest = this.#context.index.getVersion(input.bucket, input.key)?.record;
     if (newest === undefined || newest.isDeleteMarker || newest.multipart?.uploadId !== input.uploadId)
@@ -405,15 +402,15 @@ export class Multipart {
   }
 
   #requireUpload(input: { bucket: string; key: string; uploadId: string }): UploadRecord {
-    const upload = this.findUpload(input);
-    if (upload === null) {
-      throw new ObjectError(
-        'NoSuchUpload',
-        'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
-        { bucket: input.bucket, key: input.key, uploadId: input.uploadId },
-      );
-    }
-    return upload;
+    return this.findUpload(input) ?? this.#noSuchUpload(input);
+  }
+
+  #noSuchUpload(input: { bucket: string; key: string; uploadId: string }): never {
+    throw new ObjectError(
+      'NoSuchUpload',
+      'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+      { bucket: input.bucket, key: input.key, uploadId: input.uploadId },
+    );
   }
 }
 
