@@ -43,6 +43,7 @@ export async function run(): Promise<void> {
         if (mode === 'get')
           await client.request({ method: 'PUT', path: '/bench/object', body: pool.body(sizeBytes, 1) });
         const before = threadCpuSeconds(server.pid);
+        const clientBefore = process.cpuUsage();
         const startMs = performance.now();
         for (let index = 0; index < count; index += 1) {
           if (mode === 'put') {
@@ -58,6 +59,7 @@ export async function run(): Promise<void> {
         }
         const elapsedMs = performance.now() - startMs;
         const byKind = cpuByThreadKind(server.pid, before, threadCpuSeconds(server.pid));
+        const clientCpu = process.cpuUsage(clientBefore);
         const perObject = [...byKind]
           .filter(([, milliseconds]) => milliseconds > 0)
           .sort((left, right) => right[1] - left[1])
@@ -70,7 +72,7 @@ export async function run(): Promise<void> {
             .join(' ')}`,
         );
         console.log(
-          `agent CPU ms per object, by thread: ${perObject}; agent peak RSS ${Math.round(readMemory(server.pid).peakRssBytes / mebibyte)} MiB`,
+          `agent CPU ms per object, by thread: ${perObject}; client (this process) ${((clientCpu.user + clientCpu.system) / 1000 / count).toFixed(0)}; agent peak RSS ${Math.round(readMemory(server.pid).peakRssBytes / mebibyte)} MiB`,
         );
       } finally {
         client.close();
