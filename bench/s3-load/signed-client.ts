@@ -1,4 +1,4 @@
-// The load generator's S3 client: raw HTTP/1.1 over a keep-alive node:http Agent, each request
+// The load generator's S3 client: raw HTTP/1.1 over keep-alive connections (http-connection.ts), each request
 // signed with SigV4 by @smithy/signature-v4 with `x-amz-content-sha256: UNSIGNED-PAYLOAD`, so the
 // client never hashes a body ("UNSIGNED-PAYLOAD: the payload is not signed", AWS SigV4 for S3,
 // "Signature calculations for the Authorization header"). Client and server share two cores here,
@@ -6,10 +6,11 @@
 // its middleware stack and a CRC32 of every body by default); bench/s3-load/client-cost.ts measures
 // both and the suite prints the figures.
 import { createHash, createHmac } from 'node:crypto';
-import http from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SourceData } from '@smithy/types';
-import { drained } from '../../agent/s3/responses.ts';
+import { ConnectionPool, type RequestBody } from './http-connection.ts';
+
+export type { RequestBody } from './http-connection.ts';
 
 export interface S3Target {
   /** http://127.0.0.1:PORT */
@@ -21,7 +22,8 @@ export interface S3Target {
 
 export interface S3Response {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  /** Lower-case names. */
+  headers: Record<string, string>;
   /** Bytes of body received; the body itself is kept only when asked for. */
   bodyBytes: number;
   body: Buffer | null;
@@ -59,9 +61,6 @@ class NodeSha256 {
   }
 }
 
-/** A body to send: bytes at once, or chunks written with backpressure. */
-export type RequestBody = Uint8Array | { lengthBytes: number; chunks: () => Iterable<Uint8Array> };
-
 export interface RequestOptions {
   method: 'GET' | 'PUT' | 'HEAD' | 'DELETE' | 'POST';
   /** Path-style: /bucket or /bucket/key (unescaped; escaped here). */
@@ -84,18 +83,14 @@ function escapePath(path: string): string {
 
 export class SignedS3Client {
   readonly target: S3Target;
-  private readonly agent: http.Agent;
+  private readonly connections: ConnectionPool;
   private readonly signer: SignatureV4;
   private readonly url: URL;
 
   constructor(target: S3Target, maximumSockets: number) {
     this.target = target;
     this.url = new URL(target.endpoint);
-    this.agent = new http.Agent({
-      keepAlive: true,
-      maxSockets: maximumSockets,
-      maxFreeSockets: maximumSockets,
-    });
+    this.connections = new ConnectionPool(this.url.hostname, Number(this.url.port), maximumSockets);
     this.signer = new SignatureV4({
       credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
       region: target.region,
@@ -108,7 +103,7 @@ export class SignedS3Client {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.connections.close();
   }
 
   async request(options: RequestOptions): Promise<S3Response> {
@@ -136,55 +131,20 @@ export class SignedS3Client {
       headers,
     });
     const search = new URLSearchParams(options.query ?? {}).toString().replace(/\+/g, '%20');
-    return new Promise<S3Response>((resolve, reject) => {
-      const request = http.request(
-        {
-          agent: this.agent,
-          host: this.url.hostname,
-          port: this.url.port,
-          method: options.method,
-          path: search ? `${escapedPath}?${search}` : escapedPath,
-          headers: signed.headers,
-        },
-        (response) => {
-          const status = response.statusCode ?? 0;
-          const keep = options.keepBody === true || status >= 300;
-          const kept: Buffer[] = [];
-          let bodyBytes = 0;
-          response.on('data', (chunk: Buffer) => {
-            bodyBytes += chunk.byteLength;
-            if (keep) kept.push(chunk);
-          });
-          response.on('error', reject);
-          response.on('end', () => {
-            const body = keep ? Buffer.concat(kept) : null;
-            if (status >= 300) {
-              reject(
-                new S3RequestError(`${options.method} ${options.path}`, status, body?.toString('utf8') ?? ''),
-              );
-              return;
-            }
-            resolve({ status, headers: response.headers, bodyBytes, body });
-          });
-        },
-      );
-      request.on('error', reject);
-      writeBody(request, options.body).catch((error: unknown) => request.destroy(error as Error));
+    const response = await this.connections.request({
+      method: options.method,
+      target: search ? `${escapedPath}?${search}` : escapedPath,
+      headers: signed.headers,
+      body: options.body,
+      keepBody: (status) => options.keepBody === true || status >= 300,
     });
+    if (response.status >= 300) {
+      throw new S3RequestError(
+        `${options.method} ${options.path}`,
+        response.status,
+        response.body?.toString('utf8') ?? '',
+      );
+    }
+    return response;
   }
-}
-
-async function writeBody(request: http.ClientRequest, body: RequestBody | undefined): Promise<void> {
-  if (body === undefined) {
-    request.end();
-    return;
-  }
-  if (body instanceof Uint8Array) {
-    request.end(body);
-    return;
-  }
-  for (const chunk of body.chunks()) {
-    if (!request.write(chunk)) await drained(request, 'connection closed while the body was being sent');
-  }
-  request.end();
 }
