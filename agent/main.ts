@@ -1,5 +1,6 @@
-// The agent's entry point (`npm start`). Two process-wide settings are made here, before the agent's
-// modules load (they are imported only afterwards):
+// The agent's entry point (`npm start`), started with the V8 flags of node-flags.ts (the young
+// generation's size, which only the command line can set). Two process-wide settings are made
+// here, before the agent's modules load (they are imported only afterwards):
 //
 // - The libuv pool. Every drive's fsync holds one pool thread until the disk answers: with Node's
 //   default of 4 threads, six drives' fsyncs queue behind each other. More threads than the drives

@@ -1,12 +1,14 @@
 // The servers under load, each started on 127.0.0.1 over six directories (a 4+2 erasure set) in
 // a temporary directory, with the same key, and stopped by PID: the Coffre agent as `npm start`
 // runs it, and MinIO (`minio server DIR/d{1...6}`) when bench/minio.ts could build it.
+
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { agentNodeFlags } from '../../agent/node-flags.ts';
 import type { S3Target } from './signed-client.ts';
 
 const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -40,6 +42,8 @@ export async function startCoffre(
   const child = spawn(
     process.execPath,
     [
+      // The agent's own flags first: arguments given for a run come after them and win.
+      ...agentNodeFlags,
       ...nodeArguments,
       agentMain,
       '--port',

