@@ -94,7 +94,7 @@ function anonymousPreflight(clock: () => number): { identity: VerifiedIdentity; 
       requestTimeMs: clock(),
       payload: { kind: 'unsigned' },
     },
-    caller: { tenantId: '', accessKeyId: '', role: 'read-only', displayName: 'anonymous' },
+    caller: { tenantId: '', accessKeyId: '', role: 'read-only' },
   };
 }
 
@@ -140,7 +140,6 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
       tenantId: resolved.tenant.id,
       accessKeyId: resolved.key.accessKeyId,
       role: resolved.key.role,
-      displayName: resolved.tenant.displayName,
     };
     return { identity, caller };
   }

@@ -15,7 +15,6 @@ export interface Caller {
   tenantId: string;
   accessKeyId: string;
   role: KeyRole;
-  displayName: string;
 }
 
 export interface OperationContext {

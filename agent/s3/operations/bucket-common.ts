@@ -38,12 +38,13 @@ export function requireBodyIntegrityHeader(context: OperationContext): void {
   }
 }
 
-/** S3's Owner (and Initiator) element: the canonical ID and display name of the bucket's tenant. */
+/**
+ * S3's Owner (and Initiator, and ACL Grantee) element: the canonical ID of the bucket's tenant. No
+ * DisplayName: S3 stopped returning it on 21 November 2025 ("End of support notice", S3 API
+ * reference, Owner); the tenant's name stays between the operator and the agent.
+ */
 export function ownerChildren(caller: Caller): XmlChildren {
-  return [
-    ['ID', caller.tenantId],
-    ['DisplayName', caller.displayName],
-  ];
+  return [['ID', caller.tenantId]];
 }
 
 /** ETags are stored bare; S3 shows them quoted in headers and listings alike. */
