@@ -208,7 +208,7 @@ test('the answers as sent: the Grantee typed CanonicalUser, BucketLoggingStatus 
   t.is(acl.headers.get('content-type'), 'application/xml');
   t.true(
     acl.text.includes(
-      '<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>default</ID><DisplayName>First tenant</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>',
+      '<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>default</ID></Grantee><Permission>FULL_CONTROL</Permission></Grant>',
     ),
     acl.text,
   );
