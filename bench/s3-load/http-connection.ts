@@ -96,26 +96,25 @@ export class ResponseParser {
     switch (this.#phase) {
       case 'head':
         return this.#readHead(data, offset);
-      case 'length': {
-        const taken = Math.min(this.#remaining, data.byteLength - offset);
-        this.#take(data, offset, taken);
-        this.#remaining -= taken;
-        if (this.#remaining === 0) this.#phase = 'done';
-        return offset + taken;
-      }
+      case 'length':
+        return this.#takeCounted(data, offset, 'done');
+      case 'chunk-data':
+        return this.#takeCounted(data, offset, 'chunk-end');
       case 'until-close':
         this.#take(data, offset, data.byteLength - offset);
         return data.byteLength;
-      case 'chunk-data': {
-        const taken = Math.min(this.#remaining, data.byteLength - offset);
-        this.#take(data, offset, taken);
-        this.#remaining -= taken;
-        if (this.#remaining === 0) this.#phase = 'chunk-end';
-        return offset + taken;
-      }
       default:
         return this.#readLine(data, offset);
     }
+  }
+
+  /** Up to the #remaining bytes of a sized body or chunk; then on to `next`. */
+  #takeCounted(data: Buffer, offset: number, next: Phase): number {
+    const taken = Math.min(this.#remaining, data.byteLength - offset);
+    this.#take(data, offset, taken);
+    this.#remaining -= taken;
+    if (this.#remaining === 0) this.#phase = next;
+    return offset + taken;
   }
 
   #take(data: Buffer, offset: number, lengthBytes: number): void {
