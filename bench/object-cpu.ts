@@ -7,6 +7,11 @@ import { SignedS3Client } from './s3-load/signed-client.ts';
 
 const mebibyte = 1024 * 1024;
 
+/** Whole milliseconds, or tenths below 10 (small objects). */
+function formatMilliseconds(value: number): string {
+  return value < 10 ? value.toFixed(1) : value.toFixed(0);
+}
+
 /** The CPU milliseconds each kind of thread used between two readings, the event loop (tid = pid) apart. */
 function cpuByThreadKind(pid: number, before: Map<string, number>, after: Map<string, number>) {
   const byKind = new Map<string, number>();
@@ -63,7 +68,7 @@ export async function run(): Promise<void> {
         const perObject = [...byKind]
           .filter(([, milliseconds]) => milliseconds > 0)
           .sort((left, right) => right[1] - left[1])
-          .map(([kind, milliseconds]) => `${kind} ${(milliseconds / count).toFixed(0)}`)
+          .map(([kind, milliseconds]) => `${kind} ${formatMilliseconds(milliseconds / count)}`)
           .join(', ');
         console.log(
           `${mode.toUpperCase()} ${count} x ${sizeBytes / mebibyte} MiB, one at a time: ${((count * sizeBytes) / elapsedMs / 1000).toFixed(0)} MB/s; load average ${os
@@ -72,7 +77,7 @@ export async function run(): Promise<void> {
             .join(' ')}`,
         );
         console.log(
-          `agent CPU ms per object, by thread: ${perObject}; client (this process) ${((clientCpu.user + clientCpu.system) / 1000 / count).toFixed(0)}; agent peak RSS ${Math.round(readMemory(server.pid).peakRssBytes / mebibyte)} MiB`,
+          `agent CPU ms per object, by thread: ${perObject}; client (this process) ${formatMilliseconds((clientCpu.user + clientCpu.system) / 1000 / count)}; agent peak RSS ${Math.round(readMemory(server.pid).peakRssBytes / mebibyte)} MiB`,
         );
       } finally {
         client.close();
