@@ -1,10 +1,10 @@
-// The load generator's S3 client: raw HTTP/1.1 over keep-alive connections (http-connection.ts), each request
-// signed with SigV4 by @smithy/signature-v4 with `x-amz-content-sha256: UNSIGNED-PAYLOAD`, so the
-// client never hashes a body ("UNSIGNED-PAYLOAD: the payload is not signed", AWS SigV4 for S3,
-// "Signature calculations for the Authorization header"). Client and server share two cores here,
-// and this costs the client a fraction of the CPU the AWS SDK v3 spends per request (the SDK adds
-// its middleware stack and a CRC32 of every body by default); bench/s3-load/client-cost.ts measures
-// both and the suite prints the figures.
+// The load generator's S3 client: raw HTTP/1.1 over keep-alive connections (http-connection.ts),
+// each request signed with SigV4 by @smithy/signature-v4 with `x-amz-content-sha256:
+// UNSIGNED-PAYLOAD`, so the client never hashes a body ("UNSIGNED-PAYLOAD: the payload is not
+// signed", AWS SigV4 for S3, "Signature calculations for the Authorization header"). Client and
+// server share two cores here, and this costs the client a fraction of the CPU the AWS SDK v3
+// spends per request (the SDK adds its middleware stack and a CRC32 of every body by default);
+// bench/s3-load/client-cost.ts measures both and the suite prints the figures.
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SourceData } from '@smithy/types';
