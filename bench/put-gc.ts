@@ -1,0 +1,93 @@
+// `npm run bench put-gc`: what V8's collector does during a stream of large PUTs. One agent (with
+// the flags of agent/node-flags.ts, then `--agent-node-args=A,B`, which win) runs with
+// `--trace-gc`; `--count` (16) PUTs of `--size-mib` (64) MiB go one at a time, `--runs` (3) times,
+// each run on a fresh agent (V8's heuristics settle differently from one process to the next).
+// Printed per run: MB/s, and the mark-compacts and scavenges the agent reported during the PUTs.
+// Compare with V8's defaults: --agent-node-args=--max-semi-space-size=0,--min-semi-space-size=0,--initial-old-space-size=0
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PayloadPool } from './s3-load/payload.ts';
+import { agentEntry, startCoffre } from './s3-load/servers.ts';
+import { SignedS3Client } from './s3-load/signed-client.ts';
+
+const mebibyte = 1024 * 1024;
+
+/** Counts --trace-gc lines by kind, from the moment `counting` is set. */
+class GcCounter {
+  counting = false;
+  markCompacts = 0;
+  scavenges = 0;
+  #partial = '';
+
+  take(text: string): void {
+    const lines = (this.#partial + text).split('\n');
+    this.#partial = lines.pop() ?? '';
+    if (!this.counting) return;
+    for (const line of lines) {
+      if (line.includes(' Mark-Compact ')) this.markCompacts += 1;
+      else if (line.includes(' Scavenge ') || line.includes(' Minor Mark-Sweep ')) this.scavenges += 1;
+    }
+  }
+}
+
+export async function run(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((argument) => argument.startsWith('--')),
+    strict: false,
+    options: {
+      count: { type: 'string' },
+      'size-mib': { type: 'string' },
+      runs: { type: 'string' },
+      'agent-commit': { type: 'string' },
+      'agent-node-args': { type: 'string' },
+    },
+  });
+  const count = Number(values.count ?? 16);
+  const sizeBytes = Number(values['size-mib'] ?? 64) * mebibyte;
+  const runs = Number(values.runs ?? 3);
+  const extra = String(values['agent-node-args'] ?? '')
+    .split(',')
+    .filter(Boolean);
+  console.log(`agent node arguments after its own: ${extra.join(' ') || '(none)'}`);
+  for (let runIndex = 1; runIndex <= runs; runIndex += 1) {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'coffre-bench-put-gc-'));
+    try {
+      const agentMain = await agentEntry(
+        values['agent-commit'] ? String(values['agent-commit']) : null,
+        root,
+      );
+      const data = path.join(root, 'data');
+      await mkdir(data);
+      const counter = new GcCounter();
+      const server = await startCoffre(agentMain, data, ['--trace-gc', ...extra], (text) =>
+        counter.take(text),
+      );
+      const client = new SignedS3Client(server.target, 2);
+      try {
+        const pool = new PayloadPool();
+        await client.request({ method: 'PUT', path: '/bench' });
+        counter.counting = true;
+        const startMs = performance.now();
+        for (let index = 0; index < count; index += 1) {
+          await client.request({
+            method: 'PUT',
+            path: `/bench/object${index % 2}`,
+            body: pool.body(sizeBytes, index),
+          });
+        }
+        const elapsedMs = performance.now() - startMs;
+        counter.counting = false;
+        console.log(
+          `run ${runIndex}: ${count} x ${sizeBytes / mebibyte} MiB PUT one at a time, ${((count * sizeBytes) / elapsedMs / 1000).toFixed(0)} MB/s; mark-compacts ${counter.markCompacts}, scavenges ${counter.scavenges}; load average ${os.loadavg()[0].toFixed(2)}`,
+        );
+      } finally {
+        client.close();
+        await server.stop();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  }
+}
