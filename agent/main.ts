@@ -11,7 +11,8 @@
 // - V8's external-memory heuristic. A PUT passes its body twice through fresh buffers outside V8's
 //   heap on the event loop (the HTTP parser's pieces, the cipher's output): 128 MiB for a 64 MiB
 //   object. By default V8 starts a full mark-compact of the whole heap every few dozen MiB of such
-//   buffers; counted in the global heap limit instead, they are collected as the heap grows.
+//   buffers; counted in the global heap limit instead, they are collected as the heap grows (the
+//   limit's start is set by --initial-old-space-size, node-flags.ts).
 //   Measured (BENCHMARKS.md, run 9): the collector threads' CPU per 64 MiB PUT fell from 91 to
 //   46-51 ms; PUT 64 MiB c1/c16/c64 161/217/156 -> 187/271/282 MB/s, PUT 4 KiB c64 995 -> 1,152
 //   per second; the peak RSS under load is higher by about half (PUT 1 MiB c64: 631 -> 948 MiB, PUT

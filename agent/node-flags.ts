@@ -10,15 +10,16 @@
 // mark-compact of the whole heap every ~100 ms of a PUT stream, for nothing: each found the same
 // ~15 MiB alive.
 // - `--initial-old-space-size=256` starts that limit at 256 MiB: no mark-compact at all during
-//   a stream of 64 MiB PUTs, in 14 runs of 16 PUTs (`--trace-gc`), against 25-34 per 16 PUTs with
-//   V8's defaults (not 64 MiB: 10-37 mark-compacts in 3 runs; 128: none in 3).
+//   a stream of 64 MiB PUTs (`npm run bench put-gc`: 0 in 14 runs of 16 PUTs), against 29-34 per
+//   16 PUTs with V8's defaults (64 MiB was not enough: 10-37 in 3 runs; 128: none in 3).
 // - `--max-semi-space-size=64 --min-semi-space-size=16`, a larger young generation: the wrappers
-//   of those buffers and the pipeline's promises die in scavenges instead of being promoted.
-// Measured on the reference machine (BENCHMARKS.md, run 11, alternated A/B): one 64 MiB PUT
-// stream 265-296 MB/s with V8's defaults, 303-348 with the young generation alone (some runs
-// still collecting fully), 325-346 with both; in the load generator's 8 s cells, both against the
-// young generation alone, PUT 64 MiB c1 338-375 against 315-344 MB/s, c16 352-360 against
-// 246-352. Peak RSS at c16 +100 MiB.
+//   of those buffers and the pipeline's promises die in scavenges instead of being promoted
+//   (alone, it avoided the mark-compacts in 10 runs of 18).
+// Measured on the reference machine (BENCHMARKS.md, run 11): one 64 MiB PUT stream 265-298 MB/s
+// with V8's defaults, 325-392 with both; in the load generator's 8 s cells, both against the young
+// generation alone, PUT 64 MiB c1 338-375 against 315-344 MB/s, c16 352-360 against 246-352; the
+// 5 GiB upload 363 MB/s (268-324 before). The collector threads' CPU per 64 MiB PUT 53 -> 14 ms.
+// Peak RSS at c16 +100 MiB.
 export const agentNodeFlags: readonly string[] = [
   '--max-semi-space-size=64',
   '--min-semi-space-size=16',
