@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { constants } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, normalize } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import test, { type ExecutionContext } from 'ava';
 import { type DriveError, FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
+import { isPlainRelativePath } from '../../agent/disk/local-drive.ts';
 
 async function makeDrive(t: ExecutionContext): Promise<{ drive: LocalDrive; root: string }> {
   const root = await mkdtemp(join(tmpdir(), 'coffre-drive-'));
@@ -138,6 +139,22 @@ test('local drive: paths that climb out of the drive are refused', async (t) => 
   t.throws(() => drive.readFile('../etc/passwd'), { message: /escapes/ });
   t.throws(() => drive.readFile('/etc/passwd'), { message: /relative/ });
   t.throws(() => drive.remove(''), { message: /root/ });
+});
+
+test('local drive: plain paths are joined as they are; any other goes through normalize and the checks', async (t) => {
+  for (const path of ['a', 'objects/b/00/k/v1', 'tmp/x.y/shard.1', '.hidden/a', 'a/.../b', 'a/..b/c.']) {
+    t.true(isPlainRelativePath(path), path);
+    t.is(join('/srv/drive-1', path), normalize(`/srv/drive-1/${path}`), path);
+  }
+  for (const path of ['', '/etc', 'a/', 'a//b', '.', '..', './a', '../a', 'a/./b', 'a/../b', 'a/.', 'a/..']) {
+    t.false(isPlainRelativePath(path), path);
+  }
+  const { drive } = await makeDrive(t);
+  t.throws(() => drive.readFile('a/../../etc/passwd'), { message: /escapes/ });
+  t.throws(() => drive.readFile('objects/../..'), { message: /escapes/ });
+  await drive.ensureDirectory('objects/./a/');
+  await drive.writeFile('objects/./a//b', Buffer.from('inside'));
+  t.is(Buffer.from(await drive.readFile('objects/a/b')).toString(), 'inside');
 });
 
 test('local drive: free space comes from statfs', async (t) => {
