@@ -17,7 +17,8 @@ import { httpDate, versionIdHeader } from './version-headers.ts';
 /**
  * The object's checksum as GetObjectAttributes writes it: a COMPOSITE value without the "-<parts>"
  * suffix that GetObject and HeadObject show (the count is in ObjectParts; as S3 answers, recorded
- * in localstack/localstack's AWS-validated snapshots of GetObjectAttributes).
+ * in localstack/localstack's AWS-validated snapshots of GetObjectAttributes and in a capture from
+ * real S3 in floci-io/floci issue #3083).
  */
 function checksumChildren(checksum: ChecksumRecord): XmlChildren {
   const value = checksum.type === 'COMPOSITE' ? checksum.value.replace(/-\d+$/, '') : checksum.value;
