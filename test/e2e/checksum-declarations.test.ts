@@ -4,7 +4,6 @@
 // checksum. Each refusal is S3's status, code and message, and afterwards nothing was stored and the
 // upload is as it was; the FULL_OBJECT uploads S3 completes without part checksums complete here too.
 import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -14,7 +13,14 @@ import {
 import { Crc64Nvme } from '@aws-sdk/crc64-nvme';
 import anyTest, { type TestFn } from 'ava';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
-import { errorCode, type RawRequestInput, type RawResponse, rawRequest } from './raw-http.ts';
+import {
+  awsChunked,
+  crc32Base64,
+  errorCode,
+  type RawRequestInput,
+  type RawResponse,
+  rawRequest,
+} from './raw-http.ts';
 
 const test = anyTest as TestFn<{ agent: AgentProcess }>;
 const bucket = 'checksum-declarations';
@@ -64,25 +70,26 @@ async function read(context: { agent: AgentProcess }, key: string): Promise<Buff
   return response.status === 200 ? response.body : (errorCode(response) ?? String(response.status));
 }
 
-function crc32Base64(bytes: Uint8Array): string {
-  const digest = Buffer.alloc(4);
-  digest.writeUInt32BE(crc32(bytes) >>> 0);
-  return digest.toString('base64');
-}
-
 async function crc64NvmeBase64(bytes: Uint8Array): Promise<string> {
   const hasher = new Crc64Nvme();
   hasher.update(bytes);
   return Buffer.from(await hasher.digest()).toString('base64');
 }
 
-/** An aws-chunked body with unsigned chunks and one trailer, as current SDKs send it. */
-function awsChunked(data: Buffer, trailer: string): Buffer {
-  return Buffer.concat([
-    Buffer.from(`${data.length.toString(16)}\r\n`),
-    data,
-    Buffer.from(`\r\n0\r\n${trailer}\r\n\r\n`),
-  ]);
+/** A PUT of `data` as aws-chunked with its right CRC32 in a trailer and the SDK's algorithm hint. */
+function crc32TrailerPut(key: string, data: Buffer, sdkChecksumAlgorithm: string): Request {
+  return {
+    method: 'PUT',
+    path: `/${bucket}/${key}`,
+    body: awsChunked(data, `x-amz-checksum-crc32:${crc32Base64(data)}`),
+    payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+    headers: {
+      'content-encoding': 'aws-chunked',
+      'x-amz-decoded-content-length': String(data.length),
+      'x-amz-trailer': 'x-amz-checksum-crc32',
+      'x-amz-sdk-checksum-algorithm': sdkChecksumAlgorithm,
+    },
+  };
 }
 
 async function createUpload(
@@ -183,18 +190,7 @@ test('checksum declarations: PutObject hinting SHA256 with an x-amz-checksum-crc
 
 test('checksum declarations: an aws-chunked CRC32 trailer hinted as SHA1 is refused and stores nothing', async (t) => {
   const data = randomBytes(10_000);
-  const response = await send(t.context, {
-    method: 'PUT',
-    path: `/${bucket}/trailer-other`,
-    body: awsChunked(data, `x-amz-checksum-crc32:${crc32Base64(data)}`),
-    payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
-    headers: {
-      'content-encoding': 'aws-chunked',
-      'x-amz-decoded-content-length': String(data.length),
-      'x-amz-trailer': 'x-amz-checksum-crc32',
-      'x-amz-sdk-checksum-algorithm': 'SHA1',
-    },
-  });
+  const response = await send(t.context, crc32TrailerPut('trailer-other', data, 'SHA1'));
   t.is(answer(response), invalidSdkAlgorithm);
   t.is(await read(t.context, 'trailer-other'), 'NoSuchKey');
 });
@@ -222,19 +218,8 @@ test('checksum declarations: the hint with the header or trailer it names is sto
   t.is(answer(withHeader), '200');
   t.is(withHeader.headers['x-amz-checksum-crc32'], crc32Base64(body));
   const data = randomBytes(10_000);
-  const withTrailer = await send(t.context, {
-    method: 'PUT',
-    path: `/${bucket}/hint-trailer`,
-    body: awsChunked(data, `x-amz-checksum-crc32:${crc32Base64(data)}`),
-    payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
-    headers: {
-      'content-encoding': 'aws-chunked',
-      'x-amz-decoded-content-length': String(data.length),
-      'x-amz-trailer': 'x-amz-checksum-crc32',
-      // S3 reads the hint without regard to case.
-      'x-amz-sdk-checksum-algorithm': 'crc32',
-    },
-  });
+  // S3 reads the hint without regard to case.
+  const withTrailer = await send(t.context, crc32TrailerPut('hint-trailer', data, 'crc32'));
   t.is(answer(withTrailer), '200');
   t.deepEqual(await read(t.context, 'hint-trailer'), data);
 });

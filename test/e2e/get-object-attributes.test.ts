@@ -2,7 +2,6 @@
 // attributes asked for, the ETag unquoted, a CRC32 multipart object's parts paged with MaxParts and
 // PartNumberMarker, versions by versionId and delete markers, SSE-C objects, the required header.
 import { createHash, randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -16,6 +15,7 @@ import {
 import anyTest, { type TestFn } from 'ava';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
 import { clientFor, createSuiteBuckets, expectS3Error } from './object-lock-support.ts';
+import { crc32Base64 } from './raw-http.ts';
 
 const test = anyTest as TestFn<{ agent: AgentProcess; s3: S3Client }>;
 const bucket = 'attributes';
@@ -33,12 +33,6 @@ test.after.always(async (t) => {
   t.context.s3?.destroy();
   await t.context.agent?.destroy();
 });
-
-function crc32Base64(bytes: Uint8Array): string {
-  const digest = Buffer.alloc(4);
-  digest.writeUInt32BE(crc32(bytes) >>> 0);
-  return digest.toString('base64');
-}
 
 const everything: ObjectAttributes[] = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'];
 

@@ -3,12 +3,18 @@
 // headers. Each answer is S3's exact code and status, and a GET afterwards shows nothing was stored
 // (or that the previous version is intact).
 import { createHash, randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import anyTest, { type TestFn } from 'ava';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
-import { errorCode, type RawRequestInput, rawRequest, sha256Hex } from './raw-http.ts';
+import {
+  awsChunked,
+  crc32Base64,
+  errorCode,
+  type RawRequestInput,
+  rawRequest,
+  sha256Hex,
+} from './raw-http.ts';
 
 const test = anyTest as TestFn<{ agent: AgentProcess }>;
 const bucket = 'hostile';
@@ -47,12 +53,6 @@ async function read(context: { agent: AgentProcess }, key: string): Promise<Buff
   const response = await send(context, { method: 'GET', path: `/${bucket}/${key}` });
   if (response === null) throw new Error('no answer');
   return response.status === 200 ? response.body : (errorCode(response) ?? String(response.status));
-}
-
-function base64Crc32(bytes: Uint8Array): string {
-  const digest = Buffer.alloc(4);
-  digest.writeUInt32BE(crc32(bytes) >>> 0);
-  return digest.toString('base64');
 }
 
 test('hostile: a PUT signed with the wrong secret is 403 SignatureDoesNotMatch and stores nothing', async (t) => {
@@ -299,21 +299,12 @@ test('hostile: a wrong x-amz-checksum-crc32 header is 400 BadDigest and the prev
     method: 'PUT',
     path: `/${bucket}/crc-header`,
     body: 'version two',
-    headers: { 'x-amz-checksum-crc32': base64Crc32(Buffer.from('something else')) },
+    headers: { 'x-amz-checksum-crc32': crc32Base64(Buffer.from('something else')) },
   });
   t.is(response?.status, 400);
   t.is(errorCode(response), 'BadDigest');
   t.deepEqual(await read(t.context, 'crc-header'), Buffer.from('version one'));
 });
-
-/** An aws-chunked body with unsigned chunks and a trailer, as current SDKs send it. */
-function awsChunked(data: Buffer, trailer: string): Buffer {
-  return Buffer.concat([
-    Buffer.from(`${data.length.toString(16)}\r\n`),
-    data,
-    Buffer.from(`\r\n0\r\n${trailer}\r\n\r\n`),
-  ]);
-}
 
 function trailerRequest(key: string, data: Buffer, declaredLength: number, checksum: string): Request {
   const encoded = awsChunked(data, `x-amz-checksum-crc32:${checksum}`);
@@ -334,10 +325,10 @@ test('hostile: a right CRC32 in an aws-chunked trailer stores the object and ech
   const data = randomBytes(10_000);
   const response = await send(
     t.context,
-    trailerRequest('trailer-good', data, data.length, base64Crc32(data)),
+    trailerRequest('trailer-good', data, data.length, crc32Base64(data)),
   );
   t.is(response?.status, 200, response?.text);
-  t.is(response?.headers['x-amz-checksum-crc32'], base64Crc32(data));
+  t.is(response?.headers['x-amz-checksum-crc32'], crc32Base64(data));
   t.deepEqual(await read(t.context, 'trailer-good'), data);
 });
 
@@ -346,7 +337,7 @@ test('hostile: a wrong CRC32 in an aws-chunked trailer is 400 BadDigest and the 
   const data = randomBytes(10_000);
   const response = await send(
     t.context,
-    trailerRequest('trailer', data, data.length, base64Crc32(Buffer.from('x'))),
+    trailerRequest('trailer', data, data.length, crc32Base64(Buffer.from('x'))),
   );
   t.is(response?.status, 400);
   t.is(errorCode(response), 'BadDigest');
@@ -355,7 +346,7 @@ test('hostile: a wrong CRC32 in an aws-chunked trailer is 400 BadDigest and the 
 
 test('hostile: aws-chunked data longer than x-amz-decoded-content-length stores nothing', async (t) => {
   const data = randomBytes(10_000);
-  const response = await send(t.context, trailerRequest('decoded-longer', data, 5_000, base64Crc32(data)));
+  const response = await send(t.context, trailerRequest('decoded-longer', data, 5_000, crc32Base64(data)));
   t.is(response?.status, 400);
   t.truthy(errorCode(response));
   t.is(await read(t.context, 'decoded-longer'), 'NoSuchKey');

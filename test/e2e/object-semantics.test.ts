@@ -3,7 +3,6 @@
 // reads and writes, stored headers and response overrides, metadata and tag limits, storage classes,
 // Object Lock headers and documents, multipart errors and checksums, part reads, copies.
 import { createHash, randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -34,7 +33,7 @@ import {
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
 import { createSuiteBuckets } from './object-lock-support.ts';
-import { errorCode, rawRequest } from './raw-http.ts';
+import { crc32Base64, errorCode, rawRequest } from './raw-http.ts';
 
 type Context = { agent: AgentProcess; s3: S3Client };
 const test = anyTest as TestFn<Context>;
@@ -504,12 +503,6 @@ test('semantics: Object Lock headers are stored and returned in a lock bucket, r
   t.is(noDigest?.status, 400);
   t.is(errorCode(noDigest), 'InvalidRequest');
 });
-
-function crc32Base64(bytes: Uint8Array): string {
-  const digest = Buffer.alloc(4);
-  digest.writeUInt32BE(crc32(bytes) >>> 0);
-  return digest.toString('base64');
-}
 
 test('semantics: multipart with CRC32 parts completes with a COMPOSITE checksum "-2"; partNumber reads one part', async (t) => {
   const { s3 } = t.context;

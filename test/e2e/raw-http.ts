@@ -3,6 +3,7 @@
 // goes away mid-body, wrong digests, skewed clocks, absurd headers. The answer is read as sent.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
+import { crc32 } from 'node:zlib';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -49,6 +50,22 @@ export function escapeUriComponent(text: string): string {
 
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A CRC32 as S3's x-amz-checksum-crc32 carries it: the big-endian 4 bytes, in base64. */
+export function crc32Base64(bytes: Uint8Array): string {
+  const digest = Buffer.alloc(4);
+  digest.writeUInt32BE(crc32(bytes) >>> 0);
+  return digest.toString('base64');
+}
+
+/** An aws-chunked body with unsigned chunks (one here) and a trailer, as current SDKs send it. */
+export function awsChunked(data: Buffer, trailer: string): Buffer {
+  return Buffer.concat([
+    Buffer.from(`${data.length.toString(16)}\r\n`),
+    data,
+    Buffer.from(`\r\n0\r\n${trailer}\r\n\r\n`),
+  ]);
 }
 
 export async function signHeaders(input: RawRequestInput): Promise<Record<string, string>> {
