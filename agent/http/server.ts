@@ -88,6 +88,19 @@ function rawAnswer(answer: RawAnswer): string {
   return `HTTP/1.1 ${answer.status} ${http.STATUS_CODES[answer.status]}\r\n${lines.join('\r\n')}\r\n\r\n${answer.body}`;
 }
 
+/** Node's own answer to a request it could not parse (lib/_http_server.js, socketOnError). */
+function nodeClientErrorAnswer(code: string | undefined): string {
+  const status =
+    code === 'HPE_HEADER_OVERFLOW'
+      ? 431
+      : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+        ? 413
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 408
+          : 400;
+  return `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`;
+}
+
 export async function listen(handler: RequestHandler, options: ListenOptions): Promise<RunningServer> {
   const serverOptions: http.ServerOptions = {
     maxHeaderSize: maximumHeaderBytes,
@@ -106,15 +119,19 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
   const headersTooLarge = options.headersTooLarge;
   if (headersTooLarge) {
     server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-      if (error.code !== 'HPE_HEADER_OVERFLOW' || !socket.writable) {
-        // What Node does without this listener (its default answers need the listener gone).
-        if (socket.writable) {
-          const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-          socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
-        } else socket.destroy(error);
+      // A parse error may come on a keep-alive connection whose previous response is still being
+      // sent: then nothing may be written into it, only the connection cut (as Node does).
+      const current = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+      const mayAnswer = socket.writable && current?.headersSent !== true;
+      if (error.code === 'HPE_HEADER_OVERFLOW' && mayAnswer) {
+        // Ended, not destroyed: the rest of the oversized headers may still be unread, and a close
+        // with unread bytes would reset the connection before the client reads the answer.
+        socket.end(rawAnswer(headersTooLarge(newRequestId(), maximumHeaderBytes)));
         return;
       }
-      socket.end(rawAnswer(headersTooLarge(newRequestId(), maximumHeaderBytes)));
+      // Otherwise what Node does without this listener (its default answers need it gone).
+      if (mayAnswer) socket.write(nodeClientErrorAnswer(error.code));
+      socket.destroy(error);
     });
   }
   let inFlight = 0;
