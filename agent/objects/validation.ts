@@ -11,8 +11,9 @@ export const maximumKeyBytes = 1024;
 export const maximumObjectTags = 10;
 /** S3 bucket tagging allows up to 50 tags. */
 export const maximumBucketTags = 50;
-const maximumTagKeyCharacters = 128;
-const maximumTagValueCharacters = 256;
+/** S3 tags: keys up to 128 Unicode characters, values up to 256 (counted as code points). */
+export const maximumTagKeyCharacters = 128;
+export const maximumTagValueCharacters = 256;
 
 const bucketNamePattern = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const ipAddressPattern = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
@@ -58,10 +59,10 @@ export function assertTags(tags: Tags, maximumTags: number): void {
     throw new ObjectError('InvalidTag', `Object tags cannot be greater than ${maximumTags}`);
   }
   for (const [tagKey, value] of entries) {
-    if (tagKey.length === 0 || tagKey.length > maximumTagKeyCharacters) {
+    if (tagKey.length === 0 || [...tagKey].length > maximumTagKeyCharacters) {
       throw new ObjectError('InvalidTag', 'The TagKey you have provided is invalid');
     }
-    if (value.length > maximumTagValueCharacters) {
+    if ([...value].length > maximumTagValueCharacters) {
       throw new ObjectError('InvalidTag', 'The TagValue you have provided is invalid');
     }
   }

@@ -334,32 +334,15 @@ export interface Tag {
   value: string;
 }
 
-function invalidTag(message: string): S3Error {
-  return new S3Error('InvalidTag', { message });
-}
-
-/**
- * Tagging: at most `maximumTags` (10 for objects, 50 for buckets), keys up to 128 characters, values up
- * to 256, keys unique, with S3's messages.
- */
-export function parseTagging(body: string, maximumTags = 10): Tag[] {
+/** A <Tagging> document's tags, in order; their limits are checked by the caller (checkTags). */
+export function parseTagging(body: string): Tag[] {
   const root = parseXmlRoot(body, 'Tagging')!;
   const tagSet = child(root, 'TagSet');
   if (tagSet === undefined) throw malformed('missing TagSet');
-  const tags = list(tagSet, 'Tag').map((tag) => ({
+  return list(tagSet, 'Tag').map((tag) => ({
     key: requiredText(tag, 'Key'),
     value: text(tag, 'Value') ?? '',
   }));
-  if (tags.length > maximumTags) invalidTagCount(maximumTags);
-  const keys = new Set<string>();
-  for (const { key, value } of tags) {
-    if (key.length === 0 || [...key].length > 128)
-      throw invalidTag('The TagKey you have provided is invalid');
-    if ([...value].length > 256) throw invalidTag('The TagValue you have provided is invalid');
-    if (keys.has(key)) throw invalidTag('Cannot provide multiple Tags with the same key');
-    keys.add(key);
-  }
-  return tags;
 }
 
 /** The <Tagging> document of GetObjectTagging and GetBucketTagging. */
@@ -375,11 +358,6 @@ export function taggingDocument(tags: Readonly<Record<string, string>>): string 
       ] as const,
   );
   return xmlDocument('Tagging', [['TagSet', tagSet]]);
-}
-
-/** S3 answers too many object tags with BadRequest, not InvalidTag (as logged from real S3). */
-function invalidTagCount(maximumTags: number): never {
-  throw new S3Error('BadRequest', { message: `Object tags cannot be greater than ${maximumTags}` });
 }
 
 export interface CorsRule {

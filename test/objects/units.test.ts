@@ -10,6 +10,7 @@ import {
 import { keyToBytes, prefixUpperBound } from '../../agent/objects/key-bytes.ts';
 import { multipartEtag } from '../../agent/objects/multipart.ts';
 import { resolveRange } from '../../agent/objects/ranges.ts';
+import { assertTags, maximumBucketTags } from '../../agent/objects/validation.ts';
 
 test('hybrid logical clock: ids are fixed-width, unique and increasing when the wall clock stalls or steps back', (t) => {
   let nowMs = 1_000_000;
@@ -107,4 +108,21 @@ test('multipart ETag: MD5 of the concatenated binary part MD5s, then "-" and the
   const partMd5s = ['a', 'b', 'c'].map((text) => createHash('md5').update(text).digest());
   const expected = `${createHash('md5').update(Buffer.concat(partMd5s)).digest('hex')}-3`;
   t.is(multipartEtag(partMd5s.map((md5) => md5.toString('hex'))), expected);
+});
+
+test('tag limits in the object layer count characters as the protocol layer does: code points', (t) => {
+  const refused = (tags: Record<string, string>) => {
+    try {
+      assertTags(tags, maximumBucketTags);
+      return null;
+    } catch (error) {
+      return isObjectError(error) ? error.code : 'other';
+    }
+  };
+  // 128 emoji are 256 UTF-16 units: a valid key, as S3 and the protocol layer count it.
+  t.is(refused({ ['🔒'.repeat(128)]: 'v' }), null);
+  t.is(refused({ ['🔒'.repeat(129)]: 'v' }), 'InvalidTag');
+  t.is(refused({ k: '🔒'.repeat(256) }), null);
+  t.is(refused({ k: '🔒'.repeat(257) }), 'InvalidTag');
+  t.is(refused({ '': 'v' }), 'InvalidTag');
 });

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { S3Error } from '../../agent/s3/errors.ts';
+import { checkTagEntries, checkTags } from '../../agent/s3/operations/object-attributes.ts';
 import {
   parseCompleteMultipartUpload,
   parseCorsConfiguration,
@@ -169,22 +170,30 @@ test('CreateBucketConfiguration: optional, LocationConstraint read', (t) => {
 test('Tagging: tags read; 11 object tags: BadRequest; duplicate keys, long keys: InvalidTag', (t) => {
   const tags = (count: number, key = (index: number) => `k${index}`) =>
     `<Tagging><TagSet>${Array.from({ length: count }, (_, index) => `<Tag><Key>${key(index)}</Key><Value>v</Value></Tag>`).join('')}</TagSet></Tagging>`;
+  // Parsed by xml.ts, checked by checkTags (objects) or checkTagEntries (buckets, which count after).
+  const entries = (body: string) => parseTagging(body).map((tag) => [tag.key, tag.value] as const);
   t.deepEqual(parseTagging(tags(2)), [
     { key: 'k0', value: 'v' },
     { key: 'k1', value: 'v' },
   ]);
   t.deepEqual(parseTagging('<Tagging><TagSet/></Tagging>'), []);
   t.is(
-    code(() => parseTagging(tags(11))),
+    code(() => checkTags(entries(tags(11)))),
     'BadRequest',
   );
-  t.is(parseTagging(tags(11), 50).length, 11);
+  t.is(Object.keys(checkTagEntries(entries(tags(11)))).length, 11);
   t.is(
-    code(() => parseTagging(tags(2, () => 'same'))),
+    code(() => checkTags(entries(tags(2, () => 'same')))),
     'InvalidTag',
   );
   t.is(
-    code(() => parseTagging(tags(1, () => 'x'.repeat(129)))),
+    code(() => checkTags(entries(tags(1, () => 'x'.repeat(129))))),
+    'InvalidTag',
+  );
+  // Characters are code points: 128 emoji (256 UTF-16 units) are a valid key, 129 are not.
+  t.deepEqual(Object.keys(checkTags(entries(tags(1, () => '🔒'.repeat(128))))), ['🔒'.repeat(128)]);
+  t.is(
+    code(() => checkTags(entries(tags(1, () => '🔒'.repeat(129))))),
     'InvalidTag',
   );
 });

@@ -11,6 +11,7 @@ import { sendEmpty, sendXml } from '../responses.ts';
 import { parseTagging, taggingDocument } from '../xml.ts';
 import { checkedBucket } from './bucket-basics.ts';
 import { readConfigurationXml, requireBodyIntegrityHeader } from './bucket-common.ts';
+import { checkTagEntries } from './object-attributes.ts';
 
 export const handleGetBucketTagging: OperationHandler<'GetBucketTagging'> = async (context, endpoint) => {
   const tags = context.layer.buckets.getTags(endpoint.bucket);
@@ -21,15 +22,14 @@ export const handleGetBucketTagging: OperationHandler<'GetBucketTagging'> = asyn
 export const handlePutBucketTagging: OperationHandler<'PutBucketTagging'> = async (context, endpoint) => {
   checkedBucket(context);
   requireBodyIntegrityHeader(context);
-  // Parsed without a count limit (the body's size bounds it), so each tag is checked first, as S3 does.
-  const parsed = parseTagging(await readConfigurationXml(context), Number.POSITIVE_INFINITY);
+  // Each tag is checked before the count (the body's size bounds it), as S3 does.
+  const parsed = parseTagging(await readConfigurationXml(context));
+  const tags = checkTagEntries(parsed.map((tag) => [tag.key, tag.value] as const));
   if (parsed.length > maximumBucketTags) {
     throw new S3Error('BadRequest', {
       message: `Bucket tag count cannot be greater than ${maximumBucketTags}`,
     });
   }
-  // Object.fromEntries defines each key as an own property, "__proto__" included.
-  const tags = Object.fromEntries(parsed.map((tag) => [tag.key, tag.value]));
   await context.layer.buckets.setTags(endpoint.bucket, tags);
   sendEmpty(context.response, 204, context.commonHeaders);
 };

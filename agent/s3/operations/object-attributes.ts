@@ -3,6 +3,11 @@
 // stores verbatim, user metadata (x-amz-meta-*), x-amz-tagging, x-amz-storage-class and the Object
 // Lock headers.
 import type { Retention, SystemHeaders, Tags } from '../../objects/records.ts';
+import {
+  maximumObjectTags,
+  maximumTagKeyCharacters,
+  maximumTagValueCharacters,
+} from '../../objects/validation.ts';
 import { S3Error } from '../errors.ts';
 import type { OperationContext } from '../operation-context.ts';
 import { encryptionAttributes } from './server-side-encryption.ts';
@@ -13,10 +18,6 @@ import { encryptionAttributes } from './server-side-encryption.ts';
  * each key and value." (S3 User Guide, "Working with object metadata").
  */
 export const maximumUserMetadataBytes = 2 * 1024;
-/** "You can associate up to 10 tags with an object"; keys up to 128 Unicode characters, values 256. */
-export const maximumObjectTags = 10;
-export const maximumTagKeyCharacters = 128;
-export const maximumTagValueCharacters = 256;
 
 /**
  * The storage classes S3 knows and objects are readable in at once; Coffre stores every one on the
@@ -107,11 +108,19 @@ function invalidTag(message: string): S3Error {
   return new S3Error('InvalidTag', { message });
 }
 
-/** Checks a tag set with S3's limits and messages. */
+/** An object's tag set with S3's limits and messages: the count first, then each tag. */
 export function checkTags(entries: readonly (readonly [string, string])[]): Tags {
   // BadRequest, not InvalidTag: S3's answer to too many tags (as logged from real S3).
   if (entries.length > maximumObjectTags)
     throw new S3Error('BadRequest', { message: `Object tags cannot be greater than ${maximumObjectTags}` });
+  return checkTagEntries(entries);
+}
+
+/**
+ * Each tag with S3's limits and messages (keys 1 to 128 characters, values up to 256, keys unique),
+ * whatever their count (the caller checks it, before or after as S3 does for its kind of tags).
+ */
+export function checkTagEntries(entries: readonly (readonly [string, string])[]): Tags {
   const keys = new Set<string>();
   for (const [key, value] of entries) {
     if (key.length === 0 || [...key].length > maximumTagKeyCharacters) {

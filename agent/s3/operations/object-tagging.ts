@@ -6,7 +6,7 @@ import { discardRequestBody } from '../request-body.ts';
 import { sendEmpty, sendXml } from '../responses.ts';
 import { parseTagging, taggingDocument } from '../xml.ts';
 import { readConfigurationXml } from './bucket-common.ts';
-import { checkTags, maximumObjectTags } from './object-attributes.ts';
+import { checkTags } from './object-attributes.ts';
 import { versionIdHeader } from './version-headers.ts';
 
 export const handleGetObjectTagging: OperationHandler<'GetObjectTagging'> = async (context, endpoint) => {
@@ -19,7 +19,7 @@ export const handleGetObjectTagging: OperationHandler<'GetObjectTagging'> = asyn
 };
 
 export const handlePutObjectTagging: OperationHandler<'PutObjectTagging'> = async (context, endpoint) => {
-  const parsed = parseTagging(await readConfigurationXml(context), maximumObjectTags);
+  const parsed = parseTagging(await readConfigurationXml(context));
   const tags = checkTags(parsed.map((tag) => [tag.key, tag.value] as const));
   const { versionId } = await context.layer.tagging.put(endpoint, tags);
   sendEmpty(context.response, 200, {
