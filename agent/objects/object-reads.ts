@@ -38,17 +38,18 @@ export interface GetObjectResult {
 }
 
 export class ObjectReads {
-  readonly #context: LayerContext;
-  readonly #buckets: Buckets;
+  /** Shared with Objects, which extends this with the writes. */
+  protected readonly context: LayerContext;
+  protected readonly buckets: Buckets;
 
   constructor(context: LayerContext, buckets: Buckets) {
-    this.#context = context;
-    this.#buckets = buckets;
+    this.context = context;
+    this.buckets = buckets;
   }
 
   /** NoSuchBucket unless the bucket exists; returns its record, to be read, not changed. */
   assertBucket(bucket: string): Readonly<BucketRecord> {
-    return this.#buckets.peek(bucket);
+    return this.buckets.peek(bucket);
   }
 
   /** S3 HeadObject: the version's record, NoSuchKey / NoSuchVersion / MethodNotAllowed as S3 answers. */
@@ -88,12 +89,12 @@ export class ObjectReads {
     const range = input.range === undefined ? null : resolveRange(input.range, record.sizeBytes);
     const address = { bucket: record.bucket, key: record.key, versionId: indexed.storeVersionId };
     if (record.multipart !== null) {
-      const manifest = await readManifest(this.#context.store, address);
+      const manifest = await readManifest(this.context.store, address);
       const whole = { offsetBytes: 0, lengthBytes: record.sizeBytes };
-      const body = readManifestRange(this.#context.store, manifest, range ?? whole, readOptions);
+      const body = readManifestRange(this.context.store, manifest, range ?? whole, readOptions);
       return { version: record, body, range: range && { ...range, totalSizeBytes: record.sizeBytes } };
     }
-    const { body } = await this.#context.store
+    const { body } = await this.context.store
       .readVersion(address, range ?? undefined, readOptions)
       .catch((error: unknown) => {
         // The index is a cache: a version it still shows may be gone from the store (a lost race
@@ -124,7 +125,7 @@ export class ObjectReads {
       return input.partNumber === 1 ? { offsetBytes: 0, lengthBytes: record.sizeBytes } : null;
     }
     const address = { bucket: record.bucket, key: record.key, versionId: indexed.storeVersionId };
-    const manifest = await readManifest(this.#context.store, address);
+    const manifest = await readManifest(this.context.store, address);
     let offsetBytes = 0;
     for (const part of manifest.parts) {
       if (part.partNumber === input.partNumber) return { offsetBytes, lengthBytes: part.sizeBytes };
@@ -145,8 +146,8 @@ export class ObjectReads {
     const record = input.resolved.record;
     assert.ok(record.multipart !== null, 'listVersionParts: the version was not uploaded in parts');
     const address = { bucket: record.bucket, key: record.key, versionId: input.resolved.storeVersionId };
-    const manifest = await readManifest(this.#context.store, address);
-    return listManifestParts(this.#context.store, manifest, input.partNumberMarker, input.maxParts);
+    const manifest = await readManifest(this.context.store, address);
+    return listManifestParts(this.context.store, manifest, input.partNumberMarker, input.maxParts);
   }
 
   /**
@@ -155,9 +156,9 @@ export class ObjectReads {
    * MethodNotAllowed, as S3 answers a GET or HEAD of a marker's version id.
    */
   resolve(input: { bucket: string; key: string; versionId?: string }): IndexedVersion {
-    this.#buckets.peek(input.bucket);
+    this.buckets.peek(input.bucket);
     assertVersionId(input);
-    const indexed = this.#context.index.getVersion(input.bucket, input.key, input.versionId);
+    const indexed = this.context.index.getVersion(input.bucket, input.key, input.versionId);
     const details = { bucket: input.bucket, key: input.key, versionId: input.versionId };
     if (indexed === null) {
       if (input.versionId === undefined)

@@ -6,15 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, type Hash } from 'node:crypto';
 import type { CustomerKey } from '../crypto/customer-key.ts';
-import type { Buckets } from './buckets.ts';
-import {
-  deleteIndexed,
-  emptyBody,
-  enterMutation,
-  type LayerContext,
-  lockNames,
-  writeIndexed,
-} from './context.ts';
+import { deleteIndexed, emptyBody, enterMutation, lockNames, writeIndexed } from './context.ts';
 import { ObjectError } from './errors.ts';
 import { readManifest } from './manifest.ts';
 import type { IndexedVersion } from './object-index.ts';
@@ -123,15 +115,6 @@ export interface CommitPlan extends VersionAttributes, WriteConditions {
 }
 
 export class Objects extends ObjectReads {
-  readonly #context: LayerContext;
-  readonly #buckets: Buckets;
-
-  constructor(context: LayerContext, buckets: Buckets) {
-    super(context, buckets);
-    this.#context = context;
-    this.#buckets = buckets;
-  }
-
   async put(input: PutObjectInput): Promise<ObjectVersionRecord> {
     return this.commit({
       ...input,
@@ -159,21 +142,21 @@ export class Objects extends ObjectReads {
     assertObjectKey(plan.bucket, plan.key);
     if (plan.tags !== undefined) assertTags(plan.tags, maximumObjectTags);
     // Read, never changed: the held record, not head()'s copy (two copies per PUT saved).
-    const bucketAtStart = this.#buckets.peek(plan.bucket);
+    const bucketAtStart = this.buckets.peek(plan.bucket);
     const retention = this.#retentionFor(bucketAtStart, plan);
     // Fail fast before reading a body that could not be committed; checked again under the lock.
     this.#checkConditions(plan);
     const address: VersionAddress = {
       bucket: plan.bucket,
       key: plan.key,
-      versionId: this.#context.hybridClock.next(),
+      versionId: this.context.hybridClock.next(),
     };
     const md5 = plan.bodyMd5Hex === undefined ? createHash('md5') : null;
     const releases: (() => void)[] = [];
     let record: ObjectVersionRecord | undefined;
     let staleNullVersion: IndexedVersion | null = null;
     try {
-      await writeIndexed(this.#context, address, md5 ? hashing(plan.body, md5) : plan.body, {
+      await writeIndexed(this.context, address, md5 ? hashing(plan.body, md5) : plan.body, {
         signal: plan.signal,
         keySource: plan.customerKey
           ? { tenantId: bucketAtStart.ownerTenantId, customerKey: plan.customerKey }
@@ -189,12 +172,12 @@ export class Objects extends ObjectReads {
           // Under SSE-C an ETag that is the body's MD5 is sealed with the customer's key (etagOfBody).
           if (plan.customerKey && described.etag === md5Hex)
             described.etag = etagOfBody(md5Hex, plan.customerKey);
-          if (!plan.gatesHeld) releases.push(await enterMutation(this.#context, plan.bucket));
-          releases.push(await this.#context.locks.acquire(lockNames.key(plan.bucket, plan.key)));
-          const bucket = this.#buckets.peek(plan.bucket);
+          if (!plan.gatesHeld) releases.push(await enterMutation(this.context, plan.bucket));
+          releases.push(await this.context.locks.acquire(lockNames.key(plan.bucket, plan.key)));
+          const bucket = this.buckets.peek(plan.bucket);
           this.#checkConditions(plan);
           if (bucket.versioning !== 'Enabled') this.#assertNullVersionReplaceable(plan);
-          const admitted = this.#context.admission?.admitVersion({
+          const admitted = this.context.admission?.admitVersion({
             bucket,
             key: plan.key,
             sizeBytes: described.sizeBytes,
@@ -202,7 +185,7 @@ export class Objects extends ObjectReads {
             multipartUploadId: plan.multipart?.uploadId ?? null,
           });
           if (admitted) releases.push(admitted);
-          const sequence = this.#context.hybridClock.next();
+          const sequence = this.context.hybridClock.next();
           record = {
             bucket: plan.bucket,
             key: plan.key,
@@ -211,7 +194,7 @@ export class Objects extends ObjectReads {
             isDeleteMarker: plan.isDeleteMarker === true,
             sizeBytes: described.sizeBytes,
             etag: described.etag,
-            lastModifiedMs: this.#context.clock(),
+            lastModifiedMs: this.context.clock(),
             storageClass: plan.storageClass ?? 'STANDARD',
             headers: plan.headers ?? {},
             userMetadata: plan.userMetadata ?? {},
@@ -225,7 +208,7 @@ export class Objects extends ObjectReads {
           return toMetadata({ kind: 'object-version', record });
         },
         indexCommitted: () => {
-          const outcome = this.#context.index.putVersion(record!, address.versionId);
+          const outcome = this.context.index.putVersion(record!, address.versionId);
           // The previous "null" version is replaced (S3 keeps one per key); its data goes after this commit.
           if (outcome.kind === 'replaced') staleNullVersion = outcome.stale;
           plan.indexAlso?.(record!);
@@ -263,7 +246,7 @@ export class Objects extends ObjectReads {
       input.ifMatch === undefined || input.versionId === undefined,
       'delete: If-Match names the current version; the protocol layer refuses it with a versionId',
     );
-    const bucket = this.#buckets.head(input.bucket);
+    const bucket = this.buckets.head(input.bucket);
     if (input.versionId === undefined && bucket.versioning !== 'Unversioned') {
       const marker = await this.commit({
         bucket: input.bucket,
@@ -275,9 +258,9 @@ export class Objects extends ObjectReads {
       });
       return { versionId: marker.versionId, isDeleteMarker: true };
     }
-    const releaseGates = await enterMutation(this.#context, input.bucket);
+    const releaseGates = await enterMutation(this.context, input.bucket);
     try {
-      return await this.#context.locks.run(lockNames.key(input.bucket, input.key), () =>
+      return await this.context.locks.run(lockNames.key(input.bucket, input.key), () =>
         this.#deleteVersion(input),
       );
     } finally {
@@ -286,25 +269,21 @@ export class Objects extends ObjectReads {
   }
 
   async #deleteVersion(input: DeleteObjectInput): Promise<DeleteObjectResult> {
-    {
-      // Under the key lock (see delete): no write of the key can land between this check and the removal.
-      this.#checkConditions(input);
-      const versionId = input.versionId ?? 'null';
-      const indexed = this.#context.index.getVersion(input.bucket, input.key, versionId);
-      // S3 answers 204 for a version that does not exist: deleting is idempotent.
-      if (indexed === null)
-        return input.versionId === undefined
-          ? { isDeleteMarker: false }
-          : { versionId, isDeleteMarker: false };
-      const nowMs = this.#context.clock();
-      const bypass = input.bypassGovernanceRetention === true;
-      assertDeletable(indexed.record, nowMs, bypass);
-      const address = { bucket: input.bucket, key: input.key, versionId: indexed.storeVersionId };
-      await this.#assertStoreRecordDeletable(address, nowMs, bypass);
-      await this.removeStoreData(address, indexed);
-      const result = { isDeleteMarker: indexed.record.isDeleteMarker };
-      return input.versionId === undefined ? result : { ...result, versionId };
-    }
+    // Under the key lock (see delete): no write of the key can land between this check and the removal.
+    this.#checkConditions(input);
+    const versionId = input.versionId ?? 'null';
+    const indexed = this.context.index.getVersion(input.bucket, input.key, versionId);
+    // S3 answers 204 for a version that does not exist: deleting is idempotent.
+    if (indexed === null)
+      return input.versionId === undefined ? { isDeleteMarker: false } : { versionId, isDeleteMarker: false };
+    const nowMs = this.context.clock();
+    const bypass = input.bypassGovernanceRetention === true;
+    assertDeletable(indexed.record, nowMs, bypass);
+    const address = { bucket: input.bucket, key: input.key, versionId: indexed.storeVersionId };
+    await this.#assertStoreRecordDeletable(address, nowMs, bypass);
+    await this.removeStoreData(address, indexed);
+    const result = { isDeleteMarker: indexed.record.isDeleteMarker };
+    return input.versionId === undefined ? result : { ...result, versionId };
   }
 
   /**
@@ -313,7 +292,7 @@ export class Objects extends ObjectReads {
    * and its index update) or was edited on disk cannot release a version.
    */
   async #assertStoreRecordDeletable(address: VersionAddress, nowMs: number, bypass: boolean): Promise<void> {
-    const stored = await this.#context.store.statVersion(address);
+    const stored = await this.context.store.statVersion(address);
     const entry = stored === null ? null : fromMetadata(stored.metadata);
     if (entry?.kind === 'object-version') assertDeletable(entry.record, nowMs, bypass);
   }
@@ -322,11 +301,11 @@ export class Objects extends ObjectReads {
   async removeStoreData(address: VersionAddress, indexed: IndexedVersion | null): Promise<void> {
     const addresses = [address];
     if (indexed?.record.multipart) {
-      const manifest = await readManifest(this.#context.store, address);
+      const manifest = await readManifest(this.context.store, address);
       for (const part of manifest.parts) addresses.push(part.address);
     }
-    await deleteIndexed(this.#context, addresses, () =>
-      this.#context.index.removeVersionByStoreId(address.bucket, address.key, address.versionId),
+    await deleteIndexed(this.context, addresses, () =>
+      this.context.index.removeVersionByStoreId(address.bucket, address.key, address.versionId),
     );
   }
 
@@ -343,7 +322,7 @@ export class Objects extends ObjectReads {
     if (plan.retention) return plan.retention;
     const defaults = bucket.objectLock.defaultRetention;
     if (defaults === null) return null;
-    return { mode: defaults.mode, retainUntilMs: defaultRetainUntilMs(defaults, this.#context.clock()) };
+    return { mode: defaults.mode, retainUntilMs: defaultRetainUntilMs(defaults, this.context.clock()) };
   }
 
   /**
@@ -352,15 +331,15 @@ export class Objects extends ObjectReads {
    * versioning Enabled, so this only guards a version locked before versioning was changed.
    */
   #assertNullVersionReplaceable(plan: CommitPlan): void {
-    const existing = this.#context.index.getVersion(plan.bucket, plan.key, 'null');
+    const existing = this.context.index.getVersion(plan.bucket, plan.key, 'null');
     if (existing === null) return;
-    assertVersionDeletable(lockStateOf(existing.record), this.#context.clock(), false);
+    assertVersionDeletable(lockStateOf(existing.record), this.context.clock(), false);
   }
 
   /** Conditional writes and deletes, against the newest version; called under the key lock to decide. */
   #checkConditions(plan: WriteConditions & { bucket: string; key: string }): void {
     if (plan.ifMatch === undefined && plan.ifNoneMatch === undefined) return;
-    const newest = this.#context.index.getVersion(plan.bucket, plan.key);
+    const newest = this.context.index.getVersion(plan.bucket, plan.key);
     const current = newest === null || newest.record.isDeleteMarker ? null : newest.record;
     const details = { bucket: plan.bucket, key: plan.key };
     if (plan.ifNoneMatch === '*' && current !== null) {

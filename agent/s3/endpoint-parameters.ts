@@ -64,6 +64,14 @@ export function parseUploadId(value: string): string {
   return value;
 }
 
+/** part-number-marker (ListParts) and x-amz-part-number-marker (GetObjectAttributes). */
+export function parseListMarker(value: string, name = 'part-number-marker'): number {
+  if (!/^\d{1,5}$/.test(value)) {
+    throw invalidArgument(`Provided ${name} not an integer or within integer range`, name, value);
+  }
+  return Number(value);
+}
+
 /** max-keys, max-uploads, max-parts: a non-negative integer, capped at 1000 like S3. */
 export function parseMaximumEntries(value: string | undefined, name: string): number {
   if (value === undefined) return maximumListEntries;

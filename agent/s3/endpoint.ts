@@ -13,6 +13,7 @@ import {
   parseCopySource,
   parseCopySourceRange,
   parseEncodingType,
+  parseListMarker,
   parseMaximumEntries,
   parsePartNumber,
   parseUploadId,
@@ -445,16 +446,6 @@ function objectEndpoint(
     default:
       throw methodNotAllowed(method, 'OBJECT', 'GET, HEAD, PUT, DELETE, POST');
   }
-}
-
-function parseListMarker(value: string, name = 'part-number-marker'): number {
-  if (!/^\d{1,5}$/.test(value)) {
-    throw new S3Error('InvalidArgument', {
-      message: `Provided ${name} not an integer or within integer range`,
-      elements: { ArgumentName: name, ArgumentValue: value },
-    });
-  }
-  return Number(value);
 }
 
 /** GetObjectAttributes: the attributes asked for, and the ObjectParts page (headers, as ListParts' query). */
