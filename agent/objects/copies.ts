@@ -100,8 +100,8 @@ export class Copies {
       checksum: input.checksum ?? null,
       retention: input.retention,
       legalHold: input.legalHold,
-      // A copied multipart object becomes one part: its ETag is the MD5 of its bytes.
-      describe: (summary) => ({ sizeBytes: summary.sizeBytes, etag: summary.md5Hex }),
+      // A copied multipart object becomes one part: its ETag is its bytes' (their MD5, sealed under SSE-C).
+      describe: (summary) => ({ sizeBytes: summary.sizeBytes }),
     });
     return { version, sourceVersionId: source.versionId };
   }
@@ -154,9 +154,9 @@ export class Copies {
 }
 
 /**
- * A copy's bytes with their MD5 (the new ETag), and the additional checksum when one is asked for,
- * computed as they stream by: in a digest worker when the copy is large, so the event loop only
- * decrypts, re-encrypts, codes and writes.
+ * A copy's bytes with their MD5 (the source of the new ETag, which etagOfBody seals under SSE-C),
+ * and the additional checksum when one is asked for, computed as they stream by: in a digest worker
+ * when the copy is large, so the event loop only decrypts, re-encrypts, codes and writes.
  */
 function hashedWhileStreaming(
   body: AsyncIterable<Uint8Array>,

@@ -95,8 +95,11 @@ export interface CommitPlan extends VersionAttributes, WriteConditions {
   bucket: string;
   key: string;
   body: AsyncIterable<Uint8Array>;
-  /** The record's size and ETag once the body is stored (defaults: stored size, body MD5). */
-  describe: (summary: WrittenBodySummary) => { sizeBytes: number; etag: string };
+  /**
+   * The record's size and ETag once the body is stored. Without `etag`, the ETag is the body's
+   * (etagOfBody: its MD5, sealed under an SSE-C key), decided here once for every writer.
+   */
+  describe: (summary: WrittenBodySummary) => { sizeBytes: number; etag?: string };
   verify?: (summary: WrittenBodySummary) => void | Promise<void>;
   /**
    * The body's MD5 (hex), asked for once the body has ended, when the caller hashes the body itself
@@ -128,10 +131,7 @@ export class Objects extends ObjectReads {
         }
         return {
           sizeBytes: summary.sizeBytes,
-          etag:
-            input.etag === undefined
-              ? etagOfBody(summary.md5Hex, input.customerKey)
-              : normaliseEtag(input.etag),
+          etag: input.etag === undefined ? undefined : normaliseEtag(input.etag),
         };
       },
     });
@@ -168,10 +168,8 @@ export class Objects extends ObjectReads {
           const md5Hex = md5 ? md5.digest('hex') : await plan.bodyMd5Hex!();
           const summary = { sizeBytes: stored.sizeBytes, md5Hex };
           await plan.verify?.(summary);
-          const described = plan.describe(summary);
-          // Under SSE-C an ETag that is the body's MD5 is sealed with the customer's key (etagOfBody).
-          if (plan.customerKey && described.etag === md5Hex)
-            described.etag = etagOfBody(md5Hex, plan.customerKey);
+          const { sizeBytes, etag } = plan.describe(summary);
+          const described = { sizeBytes, etag: etag ?? etagOfBody(md5Hex, plan.customerKey) };
           if (!plan.gatesHeld) releases.push(await enterMutation(this.context, plan.bucket));
           releases.push(await this.context.locks.acquire(lockNames.key(plan.bucket, plan.key)));
           const bucket = this.buckets.peek(plan.bucket);

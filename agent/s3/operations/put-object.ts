@@ -76,10 +76,8 @@ export const handlePutObject: OperationHandler<'PutObject'> = async (context, en
       plan.checksum = checksumRecordOf(verified);
     },
     bodyMd5Hex: async () => (await body.finish()).md5Hex!,
-    describe: (summary: { sizeBytes: number; md5Hex: string }) => ({
-      sizeBytes: summary.sizeBytes,
-      etag: summary.md5Hex,
-    }),
+    // The ETag is the body's (its MD5, sealed under SSE-C): the layer decides it.
+    describe: (summary: { sizeBytes: number }) => ({ sizeBytes: summary.sizeBytes }),
   };
   const record = await context.layer.objects.commit(plan);
   sendEmpty(context.response, 200, {

@@ -119,7 +119,8 @@ export const handleUploadPart: OperationHandler<'UploadPart'> = async (context, 
   const computed = partChecksumAlgorithm(context.layer.multipart.getUpload(address), declared);
   const body = openRequestBody(context.request, context.identity, {
     maximumBytes: maximumPartSizeBytes,
-    // The part's ETag is its MD5: hashed once, with the body's other digests (in a worker when large).
+    // The part's ETag is its MD5 (sealed under SSE-C by the layer): hashed once, with the body's
+    // other digests (in a worker when large).
     alwaysMd5: true,
     undeclaredChecksumAlgorithm: computed,
   });
