@@ -168,15 +168,15 @@ export function decodeXmlText(raw: string): string {
 export type { XmlObject };
 export { booleanText as xmlBoolean, child as xmlChild, malformed as malformedXml, text as xmlText };
 
-/** Elements that may appear once or repeated (fast-xml-parser gives an object or an array). */
+/**
+ * Elements that may appear once or repeated, for names not in `repeatedElements` because another
+ * document has them once (a <Rule> is single in ObjectLockConfiguration): fast-xml-parser then gives
+ * an object or an array.
+ */
 export function xmlElements(parent: XmlObject, name: string): XmlObject[] {
   const value = parent[name];
   if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map((item) => {
-    if (item === '') return {};
-    if (typeof item !== 'object' || Array.isArray(item)) throw malformed(`${name} must be an element`);
-    return item;
-  });
+  return elementsOf(Array.isArray(value) ? value : [value], name);
 }
 
 function text(parent: XmlObject, name: string): string | undefined {
@@ -200,14 +200,20 @@ function child(parent: XmlObject, name: string): XmlObject | undefined {
   return value;
 }
 
+/** The elements of a name in `repeatedElements` (always parsed as an array). */
 function list(parent: XmlObject, name: string): XmlObject[] {
   const value = parent[name];
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw malformed();
-  return value.map((item) => {
+  return elementsOf(value, name);
+}
+
+function elementsOf(items: unknown[], name: string): XmlObject[] {
+  return items.map((item) => {
     if (item === '') return {};
-    if (typeof item !== 'object' || Array.isArray(item)) throw malformed(`${name} must be an element`);
-    return item;
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw malformed(`${name} must be an element`);
+    return item as XmlObject;
   });
 }
 
