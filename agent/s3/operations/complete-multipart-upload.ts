@@ -22,7 +22,7 @@ import { type CompletedPart, parseCompleteMultipartUpload, type XmlChildren, xml
 import { ownerChildren, readConfigurationXml } from './bucket-common.ts';
 import { readWriteConditions } from './object-attributes.ts';
 import { encryptionHeaders } from './server-side-encryption.ts';
-import { quoteEtag, versionIdHeader } from './version-headers.ts';
+import { checksumElementName, checksumElements, quoteEtag, versionIdHeader } from './version-headers.ts';
 
 /** Every part of an upload, in part number order, paging through the layer's bounded listing. */
 function allParts(
@@ -38,8 +38,6 @@ function allParts(
     partNumberMarker = page.nextPartNumberMarker;
   }
 }
-
-const checksumElement = (algorithm: ChecksumAlgorithm) => `Checksum${algorithm}`;
 
 /**
  * How the object's checksum derives from the parts': CRC64NVME is always FULL_OBJECT; otherwise the
@@ -69,7 +67,7 @@ export function requireListedPartChecksums(
   algorithm: ChecksumAlgorithm,
   requested: readonly CompletedPart[],
 ): void {
-  const missing = requested.find((part) => part.checksums[checksumElement(algorithm)] === undefined);
+  const missing = requested.find((part) => part.checksums[checksumElementName(algorithm)] === undefined);
   if (missing === undefined) return;
   throw new S3Error('InvalidRequest', {
     message: `The upload was created using a ${algorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${missing.partNumber} in the request.`,
@@ -88,7 +86,11 @@ export function requireListedChecksumsStored(
   for (const part of requested) {
     const checksum = stored.get(part.partNumber)?.checksum ?? null;
     for (const [element, value] of Object.entries(part.checksums)) {
-      if (checksum === null || checksumElement(checksum.algorithm) !== element || checksum.value !== value) {
+      if (
+        checksum === null ||
+        checksumElementName(checksum.algorithm) !== element ||
+        checksum.value !== value
+      ) {
         throw new S3Error('InvalidPart', {
           elements: { UploadId: uploadId, PartNumber: part.partNumber },
         });
@@ -164,13 +166,7 @@ export const handleCompleteMultipartUpload: OperationHandler<'CompleteMultipartU
     parts: requested.map((part) => ({ partNumber: part.partNumber, etag: part.etag })),
     checksum,
   });
-  const checksumChildren: XmlChildren =
-    record.checksum === null
-      ? []
-      : [
-          [checksumElement(record.checksum.algorithm), record.checksum.value],
-          ['ChecksumType', record.checksum.type],
-        ];
+  const checksumChildren = checksumElements(record.checksum, { withType: true });
   sendXml(
     context.response,
     200,
@@ -220,9 +216,7 @@ export const handleListParts: OperationHandler<'ListParts'> = async (context, en
       ['LastModified', new Date(part.lastModifiedMs)],
       ['ETag', quoteEtag(part.etag)],
       ['Size', part.sizeBytes],
-      ...(part.checksum === null
-        ? []
-        : ([[checksumElement(part.checksum.algorithm), part.checksum.value]] as XmlChildren)),
+      ...checksumElements(part.checksum, { withType: false }),
     ],
   ]);
   sendXml(

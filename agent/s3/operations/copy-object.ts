@@ -6,7 +6,7 @@ import { S3Error } from '../errors.ts';
 import type { OperationContext, OperationHandler } from '../operation-context.ts';
 import { discardRequestBody } from '../request-body.ts';
 import { sendXml } from '../responses.ts';
-import { type XmlChildren, xmlDocument } from '../xml.ts';
+import { xmlDocument } from '../xml.ts';
 import { resolveCopySource } from './copy-source.ts';
 import {
   readObjectLockHeaders,
@@ -18,7 +18,7 @@ import {
 } from './object-attributes.ts';
 import { clientGoneSignal } from './put-object.ts';
 import { encryptionHeaders, readCopySourceCustomerKey, readCustomerKey } from './server-side-encryption.ts';
-import { quoteEtag, versionIdHeader } from './version-headers.ts';
+import { checksumElements, quoteEtag, versionIdHeader } from './version-headers.ts';
 
 function readDirective(context: OperationContext, header: string, what: string): 'COPY' | 'REPLACE' {
   const value = context.header(header);
@@ -65,12 +65,7 @@ export const handleCopyObject: OperationHandler<'CopyObject'> = async (context, 
     xmlDocument('CopyObjectResult', [
       ['ETag', quoteEtag(version.etag)],
       ['LastModified', new Date(version.lastModifiedMs)],
-      ...(version.checksum === null
-        ? []
-        : ([
-            [`Checksum${version.checksum.algorithm}`, version.checksum.value],
-            ['ChecksumType', version.checksum.type],
-          ] as XmlChildren)),
+      ...checksumElements(version.checksum, { withType: true }),
     ]),
     {
       ...context.commonHeaders,

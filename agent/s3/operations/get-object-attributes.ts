@@ -12,7 +12,7 @@ import { sendXml } from '../responses.ts';
 import type { XmlChildren } from '../xml.ts';
 import { xmlDocument } from '../xml.ts';
 import { readCustomerKey } from './server-side-encryption.ts';
-import { httpDate, versionIdHeader } from './version-headers.ts';
+import { checksumElements, httpDate, versionIdHeader } from './version-headers.ts';
 
 /**
  * The object's checksum as GetObjectAttributes writes it: a COMPOSITE value without the "-<parts>"
@@ -22,10 +22,7 @@ import { httpDate, versionIdHeader } from './version-headers.ts';
  */
 function checksumChildren(checksum: ChecksumRecord): XmlChildren {
   const value = checksum.type === 'COMPOSITE' ? checksum.value.replace(/-\d+$/, '') : checksum.value;
-  return [
-    [`Checksum${checksum.algorithm}`, value],
-    ['ChecksumType', checksum.type],
-  ];
+  return checksumElements({ ...checksum, value }, { withType: true });
 }
 
 /**
@@ -49,9 +46,7 @@ async function objectPartsChildren(
     [
       ['PartNumber', part.partNumber],
       ['Size', part.sizeBytes],
-      ...(part.checksum === null
-        ? []
-        : ([[`Checksum${part.checksum.algorithm}`, part.checksum.value]] as XmlChildren)),
+      ...checksumElements(part.checksum, { withType: false }),
     ],
   ]);
   return [

@@ -16,12 +16,18 @@ import { S3Error } from '../errors.ts';
 import { type OperationHandler, s3BucketName } from '../operation-context.ts';
 import { declaredChecksumAlgorithm, discardRequestBody, openRequestBody } from '../request-body.ts';
 import { sendEmpty, sendXml } from '../responses.ts';
-import { type XmlChildren, xmlDocument } from '../xml.ts';
+import { xmlDocument } from '../xml.ts';
 import { resolveCopySource } from './copy-source.ts';
 import { readWriteAttributes } from './object-attributes.ts';
 import { checksumRecordOf, clientGoneSignal } from './put-object.ts';
 import { encryptionHeaders, readCopySourceCustomerKey, readCustomerKey } from './server-side-encryption.ts';
-import { checksumHeaders, httpDate, quoteEtag, versionIdHeader } from './version-headers.ts';
+import {
+  checksumElements,
+  checksumHeaders,
+  httpDate,
+  quoteEtag,
+  versionIdHeader,
+} from './version-headers.ts';
 
 type UploadChecksum = { algorithm?: ChecksumRecord['algorithm']; type?: ChecksumRecord['type'] };
 
@@ -179,9 +185,7 @@ export const handleUploadPartCopy: OperationHandler<'UploadPartCopy'> = async (c
       ['ETag', quoteEtag(part.etag)],
       ['LastModified', new Date(part.lastModifiedMs)],
       // Present when the upload was created with a checksum algorithm: S3 computes it for the copy.
-      ...(part.checksum === null
-        ? []
-        : ([[`Checksum${part.checksum.algorithm}`, part.checksum.value]] as XmlChildren)),
+      ...checksumElements(part.checksum, { withType: false }),
     ]),
     {
       ...context.commonHeaders,

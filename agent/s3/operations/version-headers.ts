@@ -4,6 +4,7 @@
 import type { ChecksumRecord, ObjectVersionRecord } from '../../objects/records.ts';
 import { checksumHeaderName } from '../checksums.ts';
 import type { ResponseHeaders } from '../responses.ts';
+import type { XmlChildren } from '../xml.ts';
 import { encryptionHeaders } from './server-side-encryption.ts';
 
 /** S3's Content-Type for objects stored without one. */
@@ -34,6 +35,24 @@ export function versionIdHeader(
 export function checksumHeaders(checksum: ChecksumRecord | null): ResponseHeaders {
   if (checksum === null) return {};
   return { [checksumHeaderName(checksum.algorithm)]: checksum.value, 'x-amz-checksum-type': checksum.type };
+}
+
+/** A checksum's element name in S3's XML answers: ChecksumCRC32, ChecksumSHA256... */
+export function checksumElementName(algorithm: ChecksumRecord['algorithm']): string {
+  return `Checksum${algorithm}`;
+}
+
+/**
+ * A checksum as S3's XML answers carry it: <ChecksumCRC32>value</ChecksumCRC32>, then <ChecksumType>
+ * where the answer has one (an object's, not a part's); nothing without a checksum.
+ */
+export function checksumElements(
+  checksum: ChecksumRecord | null,
+  options: { withType: boolean },
+): XmlChildren {
+  if (checksum === null) return [];
+  const value: XmlChildren = [[checksumElementName(checksum.algorithm), checksum.value]];
+  return options.withType ? [...value, ['ChecksumType', checksum.type]] : value;
 }
 
 export interface VersionHeaderOptions {
