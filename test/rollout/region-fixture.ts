@@ -6,12 +6,8 @@ import path from 'node:path';
 import type { AdminCredentials } from '../../operator/rollout/agent-config.ts';
 import { type HostLayout, hostLayout } from '../../operator/rollout/host-layout.ts';
 import type { RolloutHost } from '../../operator/rollout/rollout.ts';
-import {
-  freePortBelowEphemeralRange,
-  generateClientKey,
-  startSshServer,
-  type TestSshServer,
-} from './sshd.ts';
+import { reservePort } from '../support/ports.ts';
+import { generateClientKey, startSshServer, type TestSshServer } from './sshd.ts';
 
 export interface TestHost {
   spec: RolloutHost;
@@ -30,7 +26,7 @@ export async function startTestHosts(directory: string, names: string[]) {
   for (const name of names) {
     const base = path.join(directory, name);
     const server = await startSshServer(path.join(base, 'sshd'), [client.publicKeyLine]);
-    const port = await freePortBelowEphemeralRange();
+    const port = await reservePort();
     const data = path.join(base, 'data');
     const spec: RolloutHost = {
       name,

@@ -1,10 +1,10 @@
 // A real OpenSSH server for the rollout tests: fresh host and client keys (ssh-keygen), a config
-// on 127.0.0.1 with a port chosen by the kernel, started as `/usr/sbin/sshd -D -e` and stopped by
+// on 127.0.0.1 with a reserved port (test/support/ports.ts), started as `/usr/sbin/sshd -D -e` and stopped by
 // its PID. Each one stands for a host; the tests give each its own install and config roots.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { isAddressInUse, portAttempts, reservePort } from '../support/ports.ts';
 
 export const SSHD_PATH = '/usr/sbin/sshd';
 
@@ -43,28 +43,6 @@ export function generateClientKey(directory: string): ClientKey {
   };
 }
 
-/**
- * A free port below the kernel's ephemeral range (32768 and up on Linux), for a server that starts
- * later: a port the kernel picked for listen(0) could meanwhile be given to an outgoing connection.
- */
-export async function freePortBelowEphemeralRange(): Promise<number> {
-  const lowest = 20_000;
-  const highest = 32_000;
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    const port = lowest + Math.floor(Math.random() * (highest - lowest));
-    const server = net.createServer();
-    const bound = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (bound) {
-      await new Promise((resolve) => server.close(resolve));
-      return port;
-    }
-  }
-  throw new Error('no free port below the ephemeral range after 100 tries');
-}
-
 function waitForListening(child: ChildProcess, output: () => string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
@@ -87,44 +65,52 @@ export async function startSshServer(directory: string, authorizedKeys: string[]
   keygen(hostKey);
   const authorizedKeysFile = path.join(directory, 'authorized_keys');
   writeFileSync(authorizedKeysFile, `${authorizedKeys.join('\n')}\n`, { mode: 0o600 });
-  const port = await freePortBelowEphemeralRange();
   const configFile = path.join(directory, 'sshd_config');
-  writeFileSync(
-    configFile,
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `PidFile ${path.join(directory, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${authorizedKeysFile}`,
-      'UsePAM no',
-      'StrictModes no',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PubkeyAuthentication yes',
-      'PermitRootLogin prohibit-password',
-      'LogLevel VERBOSE',
-      'Subsystem sftp internal-sftp',
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(SSHD_PATH, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let logged = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    logged += chunk.toString('utf8');
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForListening(child, () => logged, port);
-  return {
-    address: '127.0.0.1',
-    port,
-    hostKeySha256: fingerprintOf(`${hostKey}.pub`),
-    pid: child.pid!,
-    logs: () => logged,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      process.kill(child.pid!, 'SIGTERM');
-      await exited;
-    },
-  };
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await reservePort();
+    writeFileSync(configFile, sshdConfig(directory, port, hostKey, authorizedKeysFile));
+    const child = spawn(SSHD_PATH, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let logged = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      logged += chunk.toString('utf8');
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      await waitForListening(child, () => logged, port);
+    } catch (error) {
+      if (attempt < portAttempts && isAddressInUse(logged)) continue;
+      throw error;
+    }
+    return {
+      address: '127.0.0.1',
+      port,
+      hostKeySha256: fingerprintOf(`${hostKey}.pub`),
+      pid: child.pid!,
+      logs: () => logged,
+      stop: async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        process.kill(child.pid!, 'SIGTERM');
+        await exited;
+      },
+    };
+  }
+}
+
+function sshdConfig(directory: string, port: number, hostKey: string, authorizedKeysFile: string): string {
+  return [
+    `Port ${port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey ${hostKey}`,
+    `PidFile ${path.join(directory, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${authorizedKeysFile}`,
+    'UsePAM no',
+    'StrictModes no',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'PubkeyAuthentication yes',
+    'PermitRootLogin prohibit-password',
+    'LogLevel VERBOSE',
+    'Subsystem sftp internal-sftp',
+    '',
+  ].join('\n');
 }

@@ -1,9 +1,10 @@
 // A real Kubernetes control plane for the operator's tests: etcd (Debian's etcd-server) and
-// kube-apiserver (built from source by scripts/kube-apiserver.ts), both on 127.0.0.1 with free
-// ports, over a fresh temporary directory holding etcd's data, a self-made CA, the apiserver's
-// serving certificate, a cluster-admin client certificate (group system:masters) and the
-// service-account signing key. No controller-manager or scheduler runs: objects are stored and
-// served, validated, admitted and watched, but nothing acts on them except the code under test.
+// kube-apiserver (built from source by scripts/kube-apiserver.ts), both on 127.0.0.1 with reserved
+// ports (started again on others if one is taken), over a fresh temporary directory holding etcd's
+// data, a self-made CA, the apiserver's serving certificate, a cluster-admin client certificate
+// (group system:masters) and the service-account signing key. No controller-manager or scheduler
+// runs: objects are stored and served, validated, admitted and watched, but nothing acts on them
+// except the code under test.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -13,7 +14,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import * as k8s from '@kubernetes/client-node';
 import { ensureKubeApiserver } from '../../scripts/kube-apiserver.ts';
-import { freePortBelowEphemeralRange } from '../rollout/sshd.ts';
+import { isAddressInUse, portAttempts, reservePort } from './ports.ts';
 
 export interface KubeCluster {
   server: string; // https://127.0.0.1:<port>
@@ -207,8 +208,8 @@ function writeKubeconfig(directory: string, server: string): string {
 }
 
 async function startEtcd(directory: string, started: RunningProcess[]): Promise<string> {
-  const clientPort = await freePortBelowEphemeralRange();
-  const peerPort = await freePortBelowEphemeralRange();
+  const clientPort = await reservePort();
+  const peerPort = await reservePort();
   const url = `http://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const etcd = startProcess(
@@ -242,7 +243,7 @@ async function startApiserver(
   etcdUrl: string,
   started: RunningProcess[],
 ): Promise<string> {
-  const port = await freePortBelowEphemeralRange();
+  const port = await reservePort();
   const file = (name: string): string => path.join(directory, name);
   const apiserver = startProcess(
     'kube-apiserver',
@@ -317,6 +318,26 @@ async function waitUntil(
   throw new KubeClusterStartError(`${running.name} not ready within ${timeoutMs} ms:\n${running.output()}`);
 }
 
+/**
+ * Runs `start` again, on newly reserved ports, when the process it started exited because its port
+ * was taken between reservePort() and its bind (see test/support/ports.ts).
+ */
+async function onFreshPorts<T>(started: RunningProcess[], start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    const before = started.length;
+    try {
+      return await start();
+    } catch (error) {
+      const failed = started.length > before ? started[started.length - 1] : undefined;
+      if (!(error instanceof KubeClusterStartError) || !failed || !hasExited(failed)) throw error;
+      if (attempt >= portAttempts || !isAddressInUse(failed.output())) throw error;
+      started.pop();
+      await stopProcess(failed);
+      liveProcesses.delete(failed);
+    }
+  }
+}
+
 /** Starts etcd and kube-apiserver and resolves once the apiserver is ready; stops both on failure. */
 export async function startKubeCluster(): Promise<KubeCluster> {
   const binary = await ensureKubeApiserver();
@@ -333,8 +354,12 @@ export async function startKubeCluster(): Promise<KubeCluster> {
   };
   try {
     makeCertificates(directory);
-    const etcdUrl = await startEtcd(directory, started);
-    const server = await startApiserver(binary, directory, etcdUrl, started);
+    const etcdUrl = await onFreshPorts(started, () => {
+      // A member that never bound its ports must not leave a data directory naming them.
+      rmSync(path.join(directory, 'etcd'), { recursive: true, force: true });
+      return startEtcd(directory, started);
+    });
+    const server = await onFreshPorts(started, () => startApiserver(binary, directory, etcdUrl, started));
     const kubeconfigPath = writeKubeconfig(directory, server);
     return {
       server,
