@@ -1,21 +1,27 @@
-// Builds the optional native erasure kernel, build/coffre_isal.node: a small N-API addon over
-// Intel ISA-L (agent/erasure/native/coffre_isal.c). It is compiled with the system C compiler
+// Builds the optional native addons, each a small N-API addon compiled with the system C compiler
 // directly, not node-gyp: node-gyp downloads Node's headers from nodejs.org, which this project's
-// machines cannot reach, while N-API needs only the headers of the `node-api-headers` package
-// (the napi_* symbols resolve against the running node binary when the addon is loaded).
+// machines cannot reach, while N-API needs only the headers of the `node-api-headers` package (the
+// napi_* symbols resolve against the running node binary when the addon is loaded).
 //
-// It never fails an install: without a compiler or ISA-L (Debian: libisal-dev) it says so and
-// the codec uses its portable kernels (WebAssembly SIMD, then JavaScript).
+// - build/coffre_isal.node, the erasure kernel over Intel ISA-L (agent/erasure/native/coffre_isal.c);
+//   needs ISA-L (Debian: libisal-dev).
+// - build/coffre_gcm.node, AES-256-GCM into caller-provided memory (agent/crypto/native/coffre_gcm.c);
+//   needs the OpenSSL headers that ship with the running Node.js (include/node/openssl beside its
+//   binary): the addon calls that binary's own OpenSSL, so it is built against its headers.
+//
+// It never fails an install: without a compiler or a library it says so, and the agent uses its
+// portable code (the WebAssembly and JavaScript erasure kernels, Node's cipher API).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-const sourcePath = `${projectRoot}agent/erasure/native/coffre_isal.c`;
-const headersPath = `${projectRoot}node_modules/node-api-headers/include`;
-/** Where agent/erasure/kernels/isa-l.ts loads the addon from. */
+const napiHeadersPath = `${projectRoot}node_modules/node-api-headers/include`;
+/** Where agent/erasure/kernels/isa-l.ts loads the erasure addon from. */
 export const nativeKernelPath = `${projectRoot}build/coffre_isal.node`;
+/** Where agent/crypto/native-gcm.ts loads the cipher addon from. */
+export const nativeCipherPath = `${projectRoot}build/coffre_gcm.node`;
 
 /** Where ISA-L's header is looked for; CPATH-style overrides go through CFLAGS. */
 const isalHeaderCandidates = [
@@ -32,42 +38,108 @@ export interface NativeBuildOptions {
   quiet: boolean;
   /** The C compiler; default $CC, else `cc`. */
   compiler?: string;
-  /** Where to write the addon; default nativeKernelPath (tests build variants elsewhere). */
+  /** Where to write the addon; default its place under build/ (tests build variants elsewhere). */
   outputPath?: string;
   /** Extra compiler flags, after $CFLAGS (tests pass -D definitions). */
   extraFlags?: string[];
 }
 
-export async function buildNativeKernel(options: NativeBuildOptions): Promise<NativeBuildOutcome> {
+interface Addon {
+  /** How its lines start. */
+  label: string;
+  /** What the agent does without it. */
+  fallback: string;
+  sourcePath: string;
+  outputPath: string;
+  /** Include directories besides N-API's, or a reason to skip the build. */
+  includes(): string[] | { skip: string };
+  libraries: string[];
+}
+
+const isalAddon: Addon = {
+  label: 'erasure native kernel',
+  fallback: 'the portable kernels will be used',
+  sourcePath: `${projectRoot}agent/erasure/native/coffre_isal.c`,
+  outputPath: nativeKernelPath,
+  includes() {
+    const isalHeader = isalHeaderCandidates.find((candidate) => existsSync(candidate));
+    if (isalHeader === undefined && process.env.CFLAGS === undefined)
+      return { skip: 'ISA-L is not installed (Debian: apt-get install libisal-dev)' };
+    return [];
+  },
+  libraries: ['-lisal'],
+};
+
+/** include/node of the Node.js running this script: its OpenSSL headers match its OpenSSL. */
+export function runningNodeIncludePath(): string {
+  return join(dirname(realpathSync(process.execPath)), '..', 'include', 'node');
+}
+
+const gcmAddon: Addon = {
+  label: 'native AES-GCM',
+  fallback: "Node's cipher API will be used",
+  sourcePath: `${projectRoot}agent/crypto/native/coffre_gcm.c`,
+  outputPath: nativeCipherPath,
+  includes() {
+    const include = runningNodeIncludePath();
+    if (!existsSync(join(include, 'openssl', 'evp.h')))
+      return { skip: `this Node.js ships no OpenSSL headers (${include}/openssl)` };
+    return [include];
+  },
+  // The EVP functions resolve against the node binary, which exports the OpenSSL it links.
+  libraries: [],
+};
+
+/** Builds the ISA-L erasure addon. */
+export function buildNativeKernel(options: NativeBuildOptions): Promise<NativeBuildOutcome> {
+  return buildAddon(isalAddon, options);
+}
+
+/** Builds the AES-GCM addon. */
+export function buildNativeCipher(options: NativeBuildOptions): Promise<NativeBuildOutcome> {
+  return buildAddon(gcmAddon, options);
+}
+
+/** Builds every addon; each is optional, so this never rejects. */
+export async function buildNativeAddons(options: { quiet: boolean }): Promise<void> {
+  await buildNativeKernel(options);
+  await buildNativeCipher(options);
+}
+
+async function buildAddon(addon: Addon, options: NativeBuildOptions): Promise<NativeBuildOutcome> {
   const say = (message: string): void => {
-    if (!options.quiet) console.log(`erasure native kernel: ${message}`);
+    if (!options.quiet) console.log(`${addon.label}: ${message}`);
   };
   try {
-    return build(options, say);
+    return build(addon, options, say);
   } catch (error) {
     // A read-only tree, a full disk...: still not a reason to fail `npm install`.
-    say(`build failed (the portable kernels will be used): ${String(error)}`);
+    say(`build failed (${addon.fallback}): ${String(error)}`);
     return 'failed';
   }
 }
 
-function build(options: NativeBuildOptions, say: (message: string) => void): NativeBuildOutcome {
+function build(
+  addon: Addon,
+  options: NativeBuildOptions,
+  say: (message: string) => void,
+): NativeBuildOutcome {
   const compiler = options.compiler ?? process.env.CC ?? 'cc';
   if (spawnSync(compiler, ['--version'], { stdio: 'ignore' }).status !== 0) {
-    say(`skipped, no C compiler "${compiler}" (the portable kernels will be used)`);
+    say(`skipped, no C compiler "${compiler}" (${addon.fallback})`);
     return 'skipped';
   }
-  const isalHeader = isalHeaderCandidates.find((candidate) => existsSync(candidate));
-  if (isalHeader === undefined && process.env.CFLAGS === undefined) {
-    say('skipped, ISA-L is not installed (Debian: apt-get install libisal-dev)');
+  const includes = addon.includes();
+  if (!Array.isArray(includes)) {
+    say(`skipped, ${includes.skip} (${addon.fallback})`);
     return 'skipped';
   }
-  if (!existsSync(headersPath)) {
+  if (!existsSync(napiHeadersPath)) {
     say('skipped, node-api-headers is not installed');
     return 'skipped';
   }
-  const outputPath = options.outputPath ?? nativeKernelPath;
-  if (isUpToDate(outputPath)) {
+  const outputPath = options.outputPath ?? addon.outputPath;
+  if (isUpToDate(addon.sourcePath, outputPath)) {
     say(`up to date, ${outputPath}`);
     return 'up-to-date';
   }
@@ -83,16 +155,17 @@ function build(options: NativeBuildOptions, say: (message: string) => void): Nat
     ...(process.env.CFLAGS?.split(/\s+/).filter(Boolean) ?? []),
     ...(options.extraFlags ?? []),
     '-I',
-    headersPath,
-    sourcePath,
-    '-lisal',
+    napiHeadersPath,
+    ...includes.flatMap((include) => ['-I', include]),
+    addon.sourcePath,
+    ...addon.libraries,
     '-o',
     temporaryPath,
   ];
   const result = spawnSync(compiler, flags, { encoding: 'utf8', timeout: compileTimeoutMs });
   if (result.status !== 0) {
     rmSync(temporaryPath, { force: true });
-    say(`build failed (the portable kernels will be used):\n${result.stderr ?? result.error}`);
+    say(`build failed (${addon.fallback}):\n${result.stderr ?? result.error}`);
     return 'failed';
   }
   // Rename into place so a concurrent loader never sees a half-written addon.
@@ -101,7 +174,7 @@ function build(options: NativeBuildOptions, say: (message: string) => void): Nat
   return 'built';
 }
 
-function isUpToDate(outputPath: string): boolean {
+function isUpToDate(sourcePath: string, outputPath: string): boolean {
   if (!existsSync(outputPath)) return false;
   return statSync(outputPath).mtimeMs >= statSync(sourcePath).mtimeMs;
 }

@@ -3,12 +3,14 @@
 // what to install and stops, so a missing tool is a clear error rather than a silently skipped test.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { buildNativeKernel } from './build-native.ts';
+import { buildNativeAddons } from './build-native.ts';
 import { ensureKubeApiserver } from './kube-apiserver.ts';
 import { awsCommand, pythonClientsDirectory, pythonClientsPython } from './test-clients.ts';
 
 /** Debian package -> a file whose presence shows it is installed. */
 const debianPackages: Record<string, string> = {
+  // The native addons (ISA-L erasure kernel, AES-GCM sealer) are compiled with the system's cc.
+  gcc: '/usr/bin/cc',
   'libisal-dev': '/usr/include/isa-l.h',
   // Real S3 clients for the end-to-end suites.
   rclone: '/usr/bin/rclone',
@@ -60,6 +62,6 @@ if (missing.length > 0) {
   });
 }
 installPythonClients();
-await buildNativeKernel({ quiet: true });
+await buildNativeAddons({ quiet: true });
 // Built from the Go module proxy on a fresh machine (20 minutes or more on 2 cores), cached after.
 await ensureKubeApiserver();

@@ -11,8 +11,9 @@
 // (NIST SP 800-38D section 8.2.1, deterministic construction; the STREAM construction of Hoang,
 // Reyhanitabar, Rogaway and Vizár for the final-chunk flag).
 import assert from 'node:assert/strict';
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { type CipherGCM, createCipheriv, createDecipheriv } from 'node:crypto';
 import { CryptoError } from './errors.ts';
+import { type NativeGcm, nativeGcm } from './native-gcm.ts';
 
 export const gcmTagBytes = 16;
 export const dataKeyBytes = 32;
@@ -139,29 +140,86 @@ function chunkAad(chunkIndex: number, isFinal: boolean): Buffer {
   return aad;
 }
 
-/** A cipher for one chunk, its nonce and additional data set. */
-function chunkCipher(parameters: ChunkParameters, chunkIndex: number, isFinal: boolean) {
-  const cipher = createCipheriv(
-    'aes-256-gcm',
-    parameters.dataKey,
-    chunkNonce(parameters.noncePrefix, chunkIndex),
-    { authTagLength: gcmTagBytes },
-  );
-  cipher.setAAD(chunkAad(chunkIndex, isFinal));
-  return cipher;
+/**
+ * Seals the chunks of one object: each chunk is begun, sealed in pieces and ended with its tag.
+ * What `seal` and `end` return is lent: valid until the next call.
+ */
+interface ChunkSealing {
+  /** The most plaintext one seal() call takes when it may not overwrite it. */
+  readonly maximumPieceBytes: number;
+  begin(chunkIndex: number, isFinal: boolean): void;
+  /** The ciphertext of `plaintext`; with `overwrite`, it may be written over `plaintext` itself. */
+  seal(plaintext: Uint8Array, overwrite: boolean): Uint8Array;
+  /** The chunk's tag. */
+  end(): Uint8Array;
+  release(): void;
 }
 
-/** Seals one chunk: its ciphertext and its tag, as two pieces (no copy to join them). */
-function sealChunk(
+/** Node's cipher API: a cipher per chunk, a fresh output buffer per call. */
+function nodeSealing(parameters: ChunkParameters): ChunkSealing {
+  let cipher: CipherGCM | undefined;
+  return {
+    maximumPieceBytes: Number.POSITIVE_INFINITY,
+    begin(chunkIndex, isFinal) {
+      cipher = createCipheriv(
+        'aes-256-gcm',
+        parameters.dataKey,
+        chunkNonce(parameters.noncePrefix, chunkIndex),
+        {
+          authTagLength: gcmTagBytes,
+        },
+      );
+      cipher.setAAD(chunkAad(chunkIndex, isFinal));
+    },
+    seal: (plaintext) => (cipher as CipherGCM).update(plaintext),
+    end() {
+      (cipher as CipherGCM).final();
+      return (cipher as CipherGCM).getAuthTag();
+    },
+    release() {
+      cipher = undefined;
+    },
+  };
+}
+
+/**
+ * The native addon (native-gcm.ts): the key expanded once per object, the ciphertext written over
+ * the plaintext when allowed, otherwise into one reused buffer of `scratchBytes`.
+ */
+function nativeSealing(gcm: NativeGcm, parameters: ChunkParameters, scratchBytes: number): ChunkSealing {
+  const sealer = gcm.createSealer(parameters.dataKey);
+  const scratch = Buffer.allocUnsafe(scratchBytes);
+  const tag = Buffer.allocUnsafe(gcmTagBytes);
+  return {
+    maximumPieceBytes: scratchBytes,
+    begin(chunkIndex, isFinal) {
+      sealer.begin(chunkNonce(parameters.noncePrefix, chunkIndex), chunkAad(chunkIndex, isFinal));
+    },
+    seal(plaintext, overwrite) {
+      const output = overwrite ? plaintext : scratch.subarray(0, plaintext.length);
+      sealer.sealInto(plaintext, output);
+      return output;
+    },
+    end() {
+      sealer.end(tag);
+      return tag;
+    },
+    release: () => sealer.release(),
+  };
+}
+
+/** Lent ciphertext pieces from the native sealer are at most this long (its reused buffer). */
+const nativeScratchBytes = 128 * 1024;
+
+function chunkSealing(
   parameters: ChunkParameters,
-  plaintext: Uint8Array,
-  chunkIndex: number,
-  isFinal: boolean,
-): [Buffer, Buffer] {
-  const cipher = chunkCipher(parameters, chunkIndex, isFinal);
-  const ciphertext = cipher.update(plaintext);
-  cipher.final();
-  return [ciphertext, cipher.getAuthTag()];
+  gcm: NativeGcm | null,
+  plaintextSizeBytes: number | undefined,
+): ChunkSealing {
+  if (gcm === null) return nodeSealing(parameters);
+  // A small body needs no 128 KiB buffer.
+  const scratchBytes = Math.max(1, Math.min(nativeScratchBytes, plaintextSizeBytes ?? nativeScratchBytes));
+  return nativeSealing(gcm, parameters, scratchBytes);
 }
 
 /**
@@ -203,26 +261,55 @@ export function openChunk(
  * every piece is then encrypted as it arrives, without being gathered into a chunk first (one
  * copy of the body fewer on the event loop). The ciphertext is the same byte for byte. A body of
  * another length breaks the caller's promise and throws, and the write it feeds fails.
+ *
+ * The pieces yielded are lent: each is valid only until the next is asked for (the native sealer
+ * writes them into one reused buffer), so the consumer copies or consumes each at once. The
+ * body's own pieces are left as they are. `gcm` is the native addon (null: Node's cipher API;
+ * tests choose).
  */
 export async function* encryptChunks(
   body: AsyncIterable<Uint8Array>,
   parameters: ChunkParameters,
   plaintextSizeBytes?: number,
+  gcm: NativeGcm | null = nativeGcm(),
 ): AsyncIterable<Uint8Array> {
   assertChunkParameters(parameters);
-  if (plaintextSizeBytes !== undefined) {
-    yield* encryptDeclared(body, parameters, plaintextSizeBytes);
-    return;
+  if (plaintextSizeBytes !== undefined)
+    assert.ok(
+      Number.isSafeInteger(plaintextSizeBytes) && plaintextSizeBytes >= 0,
+      `declared plaintext size ${plaintextSizeBytes}`,
+    );
+  const sealing = chunkSealing(parameters, gcm, plaintextSizeBytes);
+  try {
+    if (plaintextSizeBytes !== undefined)
+      yield* encryptDeclared(body, parameters, plaintextSizeBytes, sealing);
+    else yield* encryptGathered(body, parameters, sealing);
+  } finally {
+    sealing.release();
   }
+}
+
+/** encryptChunks for a body of unknown length: each chunk is gathered, then sealed. */
+async function* encryptGathered(
+  body: AsyncIterable<Uint8Array>,
+  parameters: ChunkParameters,
+  sealing: ChunkSealing,
+): AsyncIterable<Uint8Array> {
   const { chunkSizeBytes } = parameters;
   const pending = Buffer.allocUnsafe(chunkSizeBytes);
   let filledBytes = 0;
   let chunkIndex = 0;
+  // The gathered chunk is this function's own buffer: it is sealed over itself.
+  const sealPending = function* (isFinal: boolean): Iterable<Uint8Array> {
+    sealing.begin(chunkIndex, isFinal);
+    if (filledBytes > 0) yield sealing.seal(pending.subarray(0, filledBytes), true);
+    yield sealing.end();
+  };
   for await (const piece of body) {
     let offsetBytes = 0;
     while (offsetBytes < piece.length) {
       if (filledBytes === chunkSizeBytes) {
-        yield* sealChunk(parameters, pending, chunkIndex, false);
+        yield* sealPending(false);
         chunkIndex += 1;
         filledBytes = 0;
       }
@@ -232,7 +319,7 @@ export async function* encryptChunks(
       offsetBytes += takeBytes;
     }
   }
-  yield* sealChunk(parameters, pending.subarray(0, filledBytes), chunkIndex, true);
+  yield* sealPending(true);
 }
 
 /** encryptChunks for a body of a known length: each piece is encrypted as it comes. */
@@ -240,15 +327,12 @@ async function* encryptDeclared(
   body: AsyncIterable<Uint8Array>,
   parameters: ChunkParameters,
   plaintextSizeBytes: number,
+  sealing: ChunkSealing,
 ): AsyncIterable<Uint8Array> {
-  assert.ok(
-    Number.isSafeInteger(plaintextSizeBytes) && plaintextSizeBytes >= 0,
-    `declared plaintext size ${plaintextSizeBytes}`,
-  );
   const { chunkSizeBytes } = parameters;
   const lastChunkIndex = chunkCountFor(plaintextSizeBytes, chunkSizeBytes) - 1;
   let chunkIndex = 0;
-  let cipher = chunkCipher(parameters, chunkIndex, lastChunkIndex === 0);
+  sealing.begin(chunkIndex, lastChunkIndex === 0);
   let chunkFilledBytes = 0;
   let totalBytes = 0;
   for await (const piece of body) {
@@ -258,21 +342,24 @@ async function* encryptDeclared(
     let offsetBytes = 0;
     while (offsetBytes < piece.length) {
       if (chunkFilledBytes === chunkSizeBytes) {
-        cipher.final();
-        yield cipher.getAuthTag();
+        yield sealing.end();
         chunkIndex += 1;
         chunkFilledBytes = 0;
-        cipher = chunkCipher(parameters, chunkIndex, chunkIndex === lastChunkIndex);
+        sealing.begin(chunkIndex, chunkIndex === lastChunkIndex);
       }
-      const takeBytes = Math.min(chunkSizeBytes - chunkFilledBytes, piece.length - offsetBytes);
-      yield cipher.update(piece.subarray(offsetBytes, offsetBytes + takeBytes));
+      const takeBytes = Math.min(
+        chunkSizeBytes - chunkFilledBytes,
+        piece.length - offsetBytes,
+        sealing.maximumPieceBytes,
+      );
+      // The body's pieces are not this function's to overwrite.
+      yield sealing.seal(piece.subarray(offsetBytes, offsetBytes + takeBytes), false);
       chunkFilledBytes += takeBytes;
       offsetBytes += takeBytes;
     }
   }
   assert.equal(totalBytes, plaintextSizeBytes, 'body shorter than its declared length');
-  cipher.final();
-  yield cipher.getAuthTag();
+  yield sealing.end();
 }
 
 /**

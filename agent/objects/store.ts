@@ -71,6 +71,10 @@ export interface ByteRange {
 }
 
 export interface ErasureSetContract {
+  /**
+   * Stores `body`. Each piece is copied or consumed before the next is asked for, so a body may
+   * lend its pieces from a reused buffer (encryption does: encryptChunks in agent/crypto).
+   */
   writeVersion(
     address: VersionAddress,
     body: AsyncIterable<Uint8Array>,

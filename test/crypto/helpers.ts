@@ -44,9 +44,10 @@ export async function* piecesOf(bytes: Uint8Array, pieceBytes: number): AsyncIte
   }
 }
 
+/** Copies every piece: encryption lends its pieces (each valid until the next is asked for). */
 export async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const pieces: Uint8Array[] = [];
-  for await (const piece of body) pieces.push(piece);
+  for await (const piece of body) pieces.push(Buffer.from(piece));
   return Buffer.concat(pieces);
 }
 
@@ -56,7 +57,7 @@ export async function collectUntilError(
 ): Promise<{ bytes: Buffer; error: unknown }> {
   const pieces: Uint8Array[] = [];
   try {
-    for await (const piece of body) pieces.push(piece);
+    for await (const piece of body) pieces.push(Buffer.from(piece));
   } catch (error) {
     return { bytes: Buffer.concat(pieces), error };
   }

@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { list } from 'tar';
 import { type AgentBundle, buildAgentBundle, readBundleManifest } from '../../operator/bundle/build.ts';
-import { agentImportedPackages, dependencyClosure, packageNameOf } from '../../operator/bundle/files.ts';
+import {
+  agentImportedPackages,
+  dependencyClosure,
+  NATIVE_CIPHER_PATH,
+  NATIVE_KERNEL_PATH,
+  packageNameOf,
+} from '../../operator/bundle/files.ts';
 import { repositoryRoot } from '../support/agent-process.ts';
 
 let bundle: AgentBundle;
@@ -48,7 +54,11 @@ test('bundle: the agent, its run-time packages and an executable Node 24, with a
 
 test('bundle: no tests, benches, stacks, policies, operator, dev tools or Node headers', (t) => {
   const topLevel = new Set([...entries.keys()].map((entry) => entry.split('/')[0]));
-  // build/ holds the optional native erasure kernel, when this machine could compile it.
+  // build/ holds the optional native addons this machine could compile, and nothing else.
+  t.deepEqual(
+    [...entries.keys()].filter((entry) => entry.startsWith('build/')).sort(),
+    [NATIVE_CIPHER_PATH, NATIVE_KERNEL_PATH].filter((addon) => existsSync(path.join(repositoryRoot, addon))),
+  );
   t.deepEqual([...topLevel].filter((entry) => entry !== 'build').sort(), [
     'agent',
     'bundle.json',

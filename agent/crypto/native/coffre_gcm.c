@@ -1,0 +1,188 @@
+// AES-256-GCM sealing into memory the caller provides, for agent/crypto/native-gcm.ts.
+//
+// Node's cipher.update() returns a freshly allocated buffer for every call: on a 64 MiB PUT, cut
+// into ~64 KiB socket pieces, that allocation (new memory, touched once) costs about twice the AES
+// itself. This addon calls the same OpenSSL that Node links (its EVP functions resolve against the
+// running node binary, built against that binary's own headers) but writes the ciphertext where it
+// is told: into a buffer the caller reuses, or over the plaintext itself.
+//
+// One sealer holds one EVP_CIPHER_CTX with the object's data key expanded once; each chunk starts
+// with its nonce and additional data, takes any number of updates and ends with its tag. Every
+// argument is checked, and every OpenSSL failure throws: nothing is read or written out of bounds.
+#include <limits.h>
+#include <stdlib.h>
+#include <node_api.h>
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define KEY_BYTES 32
+#define NONCE_BYTES 12
+#define TAG_BYTES 16
+
+typedef struct {
+  EVP_CIPHER_CTX *ctx;
+  int in_chunk;
+} sealer;
+
+static napi_value fail(napi_env env, const char *message) {
+  napi_throw_error(env, "ERR_COFFRE_GCM", message);
+  return NULL;
+}
+
+static void finalize_sealer(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  sealer *s = (sealer *)data;
+  if (s->ctx != NULL) EVP_CIPHER_CTX_free(s->ctx);
+  free(s);
+}
+
+static int uint8_array(napi_env env, napi_value value, uint8_t **data, size_t *length) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, value, &type, length, (void **)data, &buffer, &offset) != napi_ok) return 0;
+  if (type != napi_uint8_array) return 0;
+  // A zero-length view may have no backing memory; OpenSSL is never handed its pointer.
+  if (*length == 0) *data = NULL;
+  return 1;
+}
+
+static int arguments(napi_env env, napi_callback_info info, size_t expected, napi_value *argv) {
+  size_t argc = expected;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  return argc == expected;
+}
+
+static sealer *sealer_of(napi_env env, napi_value value) {
+  napi_valuetype type;
+  void *data = NULL;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external) return NULL;
+  if (napi_get_value_external(env, value, &data) != napi_ok) return NULL;
+  sealer *s = (sealer *)data;
+  return s != NULL && s->ctx != NULL ? s : NULL;
+}
+
+// createSealer(key: Uint8Array(32)): external
+static napi_value create_sealer(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  uint8_t *key;
+  size_t key_length;
+  if (!arguments(env, info, 1, argv) || !uint8_array(env, argv[0], &key, &key_length) || key_length != KEY_BYTES)
+    return fail(env, "createSealer(key): key must be a Uint8Array of 32 bytes");
+  sealer *s = (sealer *)calloc(1, sizeof(sealer));
+  if (s == NULL) return fail(env, "createSealer: out of memory");
+  s->ctx = EVP_CIPHER_CTX_new();
+  if (s->ctx == NULL || EVP_EncryptInit_ex(s->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+      EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_BYTES, NULL) != 1 ||
+      EVP_EncryptInit_ex(s->ctx, NULL, NULL, key, NULL) != 1) {
+    finalize_sealer(env, s, NULL);
+    return fail(env, "createSealer: OpenSSL could not set up AES-256-GCM");
+  }
+  napi_value external;
+  if (napi_create_external(env, s, finalize_sealer, NULL, &external) != napi_ok) {
+    finalize_sealer(env, s, NULL);
+    return fail(env, "createSealer: could not wrap the cipher context");
+  }
+  return external;
+}
+
+// beginChunk(sealer, nonce: Uint8Array(12), aad: Uint8Array): undefined
+static napi_value begin_chunk(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  uint8_t *nonce, *aad;
+  size_t nonce_length, aad_length;
+  if (!arguments(env, info, 3, argv)) return fail(env, "beginChunk(sealer, nonce, aad): three arguments");
+  sealer *s = sealer_of(env, argv[0]);
+  if (s == NULL) return fail(env, "beginChunk: not a live sealer");
+  if (!uint8_array(env, argv[1], &nonce, &nonce_length) || nonce_length != NONCE_BYTES)
+    return fail(env, "beginChunk: nonce must be a Uint8Array of 12 bytes");
+  if (!uint8_array(env, argv[2], &aad, &aad_length) || aad_length > INT_MAX)
+    return fail(env, "beginChunk: aad must be a Uint8Array");
+  int written = 0;
+  if (EVP_EncryptInit_ex(s->ctx, NULL, NULL, NULL, nonce) != 1 ||
+      (aad_length > 0 && EVP_EncryptUpdate(s->ctx, NULL, &written, aad, (int)aad_length) != 1))
+    return fail(env, "beginChunk: OpenSSL refused the nonce or the additional data");
+  s->in_chunk = 1;
+  return NULL;
+}
+
+// sealInto(sealer, plaintext: Uint8Array, output: Uint8Array): undefined
+// output is at least as long as plaintext; it may be the plaintext itself (the same bytes), never
+// a partly overlapping range.
+static napi_value seal_into(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  uint8_t *input, *output;
+  size_t input_length, output_length;
+  if (!arguments(env, info, 3, argv)) return fail(env, "sealInto(sealer, plaintext, output): three arguments");
+  sealer *s = sealer_of(env, argv[0]);
+  if (s == NULL || !s->in_chunk) return fail(env, "sealInto: not a live sealer inside a chunk");
+  if (!uint8_array(env, argv[1], &input, &input_length) || !uint8_array(env, argv[2], &output, &output_length))
+    return fail(env, "sealInto: plaintext and output must be Uint8Arrays");
+  if (output_length < input_length) return fail(env, "sealInto: output shorter than the plaintext");
+  if (input_length == 0) return NULL;
+  if (input != output && input < output + input_length && output < input + input_length)
+    return fail(env, "sealInto: plaintext and output overlap without being the same bytes");
+  size_t done = 0;
+  while (done < input_length) {
+    // EVP lengths are ints: slices stay under 1 GiB.
+    size_t slice = input_length - done;
+    if (slice > (size_t)1 << 30) slice = (size_t)1 << 30;
+    int written = 0;
+    if (EVP_EncryptUpdate(s->ctx, output + done, &written, input + done, (int)slice) != 1 || (size_t)written != slice)
+      return fail(env, "sealInto: OpenSSL failed to encrypt");
+    done += slice;
+  }
+  return NULL;
+}
+
+// endChunk(sealer, tag: Uint8Array(16)): undefined
+static napi_value end_chunk(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  uint8_t *tag;
+  size_t tag_length;
+  if (!arguments(env, info, 2, argv)) return fail(env, "endChunk(sealer, tag): two arguments");
+  sealer *s = sealer_of(env, argv[0]);
+  if (s == NULL || !s->in_chunk) return fail(env, "endChunk: not a live sealer inside a chunk");
+  if (!uint8_array(env, argv[1], &tag, &tag_length) || tag_length != TAG_BYTES)
+    return fail(env, "endChunk: tag must be a Uint8Array of 16 bytes");
+  uint8_t rest[16];
+  int written = 0;
+  // GCM is a stream mode: the final call writes nothing.
+  if (EVP_EncryptFinal_ex(s->ctx, rest, &written) != 1 || written != 0 ||
+      EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_GCM_GET_TAG, TAG_BYTES, tag) != 1)
+    return fail(env, "endChunk: OpenSSL failed to finish the chunk");
+  s->in_chunk = 0;
+  return NULL;
+}
+
+// releaseSealer(sealer): undefined. Frees the context now (the key schedule with it) rather than
+// at the next garbage collection; the external stays, dead.
+static napi_value release_sealer(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!arguments(env, info, 1, argv)) return fail(env, "releaseSealer(sealer): one argument");
+  sealer *s = sealer_of(env, argv[0]);
+  if (s == NULL) return NULL;
+  EVP_CIPHER_CTX_free(s->ctx);
+  s->ctx = NULL;
+  s->in_chunk = 0;
+  return NULL;
+}
+
+static int export_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
+  napi_value function;
+  return napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &function) == napi_ok &&
+         napi_set_named_property(env, exports, name, function) == napi_ok;
+}
+
+NAPI_MODULE_INIT() {
+  if (!export_function(env, exports, "createSealer", create_sealer) ||
+      !export_function(env, exports, "beginChunk", begin_chunk) ||
+      !export_function(env, exports, "sealInto", seal_into) ||
+      !export_function(env, exports, "endChunk", end_chunk) ||
+      !export_function(env, exports, "releaseSealer", release_sealer))
+    return NULL;
+  return exports;
+}
