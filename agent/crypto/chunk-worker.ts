@@ -1,17 +1,22 @@
 // The worker thread behind ChunkWorkers (chunk-workers.ts): it opens the sealed chunks its parent
 // puts in a read's shared ring, one slot at a time, writes each plaintext back into its slot and
-// answers; a chunk that fails authentication is answered TAMPERED and none of it is written. Chunks
+// answers; a chunk that fails authentication is answered TAMPERED and none of it is written (with
+// the native addon, native-gcm.ts, each chunk is opened over itself in its slot, and a tampered
+// one is zeroed there). Chunks
 // come several to a message and are answered in one. Messages of one read arrive in order; reads of
 // several requests interleave.
 import { parentPort } from 'node:worker_threads';
 import type { ChunkRequest, ChunkResponse, ChunkResult } from './chunk-workers.ts';
-import { type ChunkParameters, openChunk } from './chunked-aead.ts';
+import { type ChunkParameters, openChunk, openChunkInPlace } from './chunked-aead.ts';
 import { isCryptoError } from './errors.ts';
+import { type NativeOpener, nativeGcm } from './native-gcm.ts';
 
 interface Session {
   ring: Buffer;
   slotBytes: number;
   parameters: ChunkParameters;
+  /** The native addon's opener for this read's key: chunks opened over themselves in the ring. */
+  opener: NativeOpener | null;
 }
 
 const sessions = new Map<number, Session>();
@@ -28,6 +33,10 @@ function openSlot(
   isFinal: boolean,
 ): number {
   const start = slot * session.slotBytes;
+  if (session.opener !== null) {
+    const sealed = session.ring.subarray(start, start + sealedBytes);
+    return openChunkInPlace(session.opener, session.parameters, sealed, chunkIndex, isFinal);
+  }
   const plaintext = openChunk(
     session.parameters,
     session.ring.subarray(start, start + sealedBytes),
@@ -49,10 +58,12 @@ parentPort!.on('message', (request: ChunkRequest) => {
         noncePrefix: request.noncePrefix,
         chunkSizeBytes: request.chunkSizeBytes,
       },
+      opener: nativeGcm()?.createOpener(request.dataKey) ?? null,
     });
     return;
   }
   if (request.kind === 'close') {
+    sessions.get(request.sessionId)?.opener?.release();
     sessions.delete(request.sessionId);
     return;
   }

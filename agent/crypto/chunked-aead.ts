@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { type CipherGCM, createCipheriv, createDecipheriv } from 'node:crypto';
 import { CryptoError } from './errors.ts';
-import { type NativeGcm, nativeGcm } from './native-gcm.ts';
+import { type NativeGcm, type NativeOpener, nativeGcm } from './native-gcm.ts';
 
 export const gcmTagBytes = 16;
 export const dataKeyBytes = 32;
@@ -249,6 +249,33 @@ export function openChunk(
     throw new CryptoError('TAMPERED', `encrypted chunk ${chunkIndex} failed authentication`);
   }
   return plaintext;
+}
+
+/**
+ * Opens one sealed chunk over itself with the native addon (the decryption workers' ring slots):
+ * returns the plaintext length, the plaintext in `sealed`'s first bytes. A chunk that fails
+ * authentication is TAMPERED and its bytes are zeroed, so none of it can be read.
+ */
+export function openChunkInPlace(
+  opener: NativeOpener,
+  parameters: ChunkParameters,
+  sealed: Uint8Array,
+  chunkIndex: number,
+  isFinal: boolean,
+): number {
+  const tagOffset = sealed.length - gcmTagBytes;
+  if (tagOffset < 0)
+    throw new CryptoError('TAMPERED', `encrypted chunk ${chunkIndex} is shorter than its tag`);
+  const ciphertext = sealed.subarray(0, tagOffset);
+  const authentic = opener.openInto(
+    chunkNonce(parameters.noncePrefix, chunkIndex),
+    chunkAad(chunkIndex, isFinal),
+    ciphertext,
+    sealed.subarray(tagOffset),
+    ciphertext,
+  );
+  if (!authentic) throw new CryptoError('TAMPERED', `encrypted chunk ${chunkIndex} failed authentication`);
+  return tagOffset;
 }
 
 /**

