@@ -100,10 +100,13 @@ export interface ManifestPartsPage {
   nextPartNumberMarker?: number;
 }
 
+/** Part records read at once by listManifestParts: a page of 1000 parts costs 1000 stats. */
+const partStatsInFlight = 16;
+
 /**
  * The manifest's parts after `partNumberMarker`, at most `maxParts`, each with the checksum its part
- * record was stored with. One stat per part listed, one at a time: `maxParts` (1000 at most, as
- * ListParts) bounds the work of a request.
+ * record was stored with. One stat per part listed, `partStatsInFlight` at a time: `maxParts` (1000
+ * at most, as ListParts) bounds the work of a request.
  */
 export async function listManifestParts(
   store: ErasureSetContract,
@@ -113,13 +116,20 @@ export async function listManifestParts(
 ): Promise<ManifestPartsPage> {
   const following = manifest.parts.filter((part) => part.partNumber > partNumberMarker);
   const page = following.slice(0, maxParts);
-  const parts: ManifestPartDetails[] = [];
-  for (const part of page) {
-    const stored = await store.statVersion(part.address);
-    const entry = stored === null ? null : fromMetadata(stored.metadata);
-    const checksum = entry?.kind === 'part' ? entry.record.checksum : null;
-    parts.push({ partNumber: part.partNumber, sizeBytes: part.sizeBytes, checksum });
-  }
+  const parts: ManifestPartDetails[] = new Array(page.length);
+  let next = 0;
+  const statNext = async (): Promise<void> => {
+    while (next < page.length) {
+      const index = next;
+      next += 1;
+      const part = page[index];
+      const stored = await store.statVersion(part.address);
+      const entry = stored === null ? null : fromMetadata(stored.metadata);
+      const checksum = entry?.kind === 'part' ? entry.record.checksum : null;
+      parts[index] = { partNumber: part.partNumber, sizeBytes: part.sizeBytes, checksum };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(partStatsInFlight, page.length) }, statNext));
   const isTruncated = following.length > page.length;
   return isTruncated
     ? { parts, isTruncated, nextPartNumberMarker: page.at(-1)?.partNumber }
