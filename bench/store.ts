@@ -6,11 +6,14 @@
 // is the time the checkpoint pass then takes to write them into their record files (durably), and
 // "sustained" counts it in: what a write load of that shape gets once the journals are full.
 // fsync runs on libuv's pool: the agent starts with UV_THREADPOOL_SIZE=8 (agent/main.ts); run
-// `UV_THREADPOOL_SIZE=8 npm run bench store` for the agent's figures.
+// `UV_THREADPOOL_SIZE=8 npm run bench store` for the agent's figures. Last, the part page of
+// GetObjectAttributes: 1000 part records read one at a time, then as listManifestParts reads them.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeKernels } from '../agent/erasure/index.ts';
+import { listManifestParts, type ManifestPart } from '../agent/objects/manifest.ts';
+import { toMetadata } from '../agent/objects/records.ts';
 import { type ErasureSet, openErasureSet } from '../agent/shards/index.ts';
 
 const scale = Number(process.env.BENCH_STORE_SCALE ?? 1);
@@ -72,6 +75,37 @@ async function writeAndRead(
   return { writeSeconds, readSeconds, bytes: sizeBytes * count };
 }
 
+/**
+ * GetObjectAttributes' ObjectParts page: the part records of 1000 parts (small versions), read one
+ * at a time and as listManifestParts reads them (16 at a time).
+ */
+async function measurePartPage(set: ErasureSet): Promise<void> {
+  const partCount = 1000;
+  const parts: ManifestPart[] = [];
+  for (let partNumber = 1; partNumber <= partCount; partNumber += 1) {
+    const address = { bucket: 'bench', key: `parts/${partNumber}`, versionId: 'v' };
+    const record = { checksum: { algorithm: 'CRC32', value: 'AAAAAA==', type: 'FULL_OBJECT' } };
+    await set.writeVersion(address, chunks(filledBuffer(100, partNumber)), {
+      newAddress: true,
+      finalize: () => toMetadata({ kind: 'part', record } as never),
+    });
+    parts.push({ partNumber, address, sizeBytes: 100, etag: 'etag' });
+  }
+  await set.checkpoint();
+  for (let round = 0; round < 3; round += 1) {
+    const oneAtATime = await timed(async () => {
+      for (const part of parts) await set.statVersion(part.address);
+    });
+    const listed = await timed(async () => {
+      await listManifestParts(set, { parts }, 0, partCount);
+    });
+    console.log(
+      `part page of ${partCount} (GetObjectAttributes ObjectParts): one at a time ${(oneAtATime * 1000).toFixed(0)} ms, ` +
+        `listManifestParts ${(listed * 1000).toFixed(0)} ms`,
+    );
+  }
+}
+
 export async function run(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'coffre-bench-store-'));
   try {
@@ -109,6 +143,7 @@ export async function run(): Promise<void> {
           `drain ${drainSeconds.toFixed(2)} s, sustained ${(count / (result.writeSeconds + drainSeconds)).toFixed(0).padStart(5)} objects/s`,
       );
     }
+    await measurePartPage(set);
     await set.close();
   } finally {
     await rm(root, { recursive: true, force: true });
