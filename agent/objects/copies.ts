@@ -3,6 +3,7 @@
 // x-amz-metadata-directive and x-amz-tagging-directive headers say.
 
 import assert from 'node:assert/strict';
+import { releasePiece } from '../crypto/chunk-workers.ts';
 import type { CustomerKey } from '../crypto/customer-key.ts';
 import { digestWhileStreaming, digestWorkers } from '../digest/digest-workers.ts';
 import { ObjectError } from './errors.ts';
@@ -77,12 +78,14 @@ export class Copies {
       ...input.source,
       versionId: source.versionId,
       customerKey: input.sourceCustomerKey,
+      lendPieces: true,
     });
-    const hashed = hashedWhileStreaming(body, source.sizeBytes);
+    const hashed = hashedWhileStreaming(givenBackOnceUsed(body), source.sizeBytes);
     const version = await this.#objects.commit({
       bucket: input.bucket,
       key: input.key,
       body: hashed.body,
+      declaredSizeBytes: source.sizeBytes,
       bodyMd5Hex: hashed.md5Hex,
       signal: input.signal,
       ifMatch: input.ifMatch,
@@ -128,8 +131,10 @@ export class Copies {
       ...input.source,
       range: input.range,
       customerKey: input.sourceCustomerKey,
+      lendPieces: true,
     });
-    const hashed = hashedWhileStreaming(body, range?.lengthBytes ?? version.sizeBytes, checksumAlgorithm);
+    const sizeBytes = range?.lengthBytes ?? version.sizeBytes;
+    const hashed = hashedWhileStreaming(givenBackOnceUsed(body), sizeBytes, checksumAlgorithm);
     // The layer reads `checksum` after `verify`, once the copied bytes have all gone by.
     const partInput = {
       bucket: input.bucket,
@@ -137,6 +142,7 @@ export class Copies {
       uploadId: input.uploadId,
       partNumber: input.partNumber,
       body: hashed.body,
+      declaredSizeBytes: sizeBytes,
       bodyMd5Hex: hashed.md5Hex,
       signal: input.signal,
       customerKey: input.customerKey,
@@ -154,9 +160,27 @@ export class Copies {
 }
 
 /**
+ * The source's pieces, each given back to its read (`releasePiece`) once the copy asks for the next
+ * one or ends. The source is read with `lendPieces`, so a large one is decrypted by the decryption
+ * workers into their rings rather than on the event loop. Giving a piece back when the next is asked
+ * for is safe because everything downstream uses each piece before asking for the next: the digest
+ * worker's ring copy, the encryption's reused buffer, and the store's stripe copy (see
+ * ErasureSetContract.writeVersion).
+ */
+async function* givenBackOnceUsed(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  for await (const piece of body) {
+    try {
+      yield piece;
+    } finally {
+      releasePiece(piece);
+    }
+  }
+}
+
+/**
  * A copy's bytes with their MD5 (the source of the new ETag, which etagOfBody seals under SSE-C),
  * and the additional checksum when one is asked for, computed as they stream by: in a digest worker
- * when the copy is large, so the event loop only decrypts, re-encrypts, codes and writes.
+ * when the copy is large, so the event loop only re-encrypts, codes and writes.
  */
 function hashedWhileStreaming(
   body: AsyncIterable<Uint8Array>,
