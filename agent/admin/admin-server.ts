@@ -5,7 +5,7 @@
 
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listen, type RequestContext, type RunningServer } from '../http/server.ts';
+import { acceptRequestBody, listen, type RequestContext, type RunningServer } from '../http/server.ts';
 import {
   type AdminAnswer,
   type AdminDependencies,
@@ -74,6 +74,7 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
     throw new AdminRequestError(413, 'BodyTooLarge', 'the body is too large');
   const chunks: Buffer[] = [];
   let total = 0;
+  acceptRequestBody(request);
   for await (const chunk of request) {
     total += (chunk as Buffer).length;
     if (total > maximumAdminBodyBytes)

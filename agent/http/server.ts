@@ -101,6 +101,87 @@ function nodeClientErrorAnswer(code: string | undefined): string {
   return `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`;
 }
 
+/**
+ * Requests whose client sent `Expect: 100-continue` and waits for "100 Continue" before it sends
+ * its body. The handler runs first; the 100 goes out only when it starts reading the body
+ * (acceptRequestBody). A request refused from its headers (a bad signature, no such bucket, a
+ * refused checksum) is answered before the client has sent a byte of a body it need not send, as
+ * S3 does: without this, Node answered 100 at once and the client sent the whole body for nothing.
+ */
+const withheldBodies = new WeakMap<http.IncomingMessage, http.ServerResponse>();
+
+/** Asks for the body of a request that waits for 100 Continue; does nothing for any other. */
+export function acceptRequestBody(request: http.IncomingMessage): void {
+  const response = withheldBodies.get(request);
+  if (response === undefined) return;
+  withheldBodies.delete(request);
+  if (!response.headersSent && !response.writableEnded) response.writeContinue();
+}
+
+/** Whether the request's client still waits for 100 Continue: no byte of its body was sent. */
+export function isRequestBodyWithheld(request: http.IncomingMessage): boolean {
+  return withheldBodies.has(request);
+}
+
+/** An unread body this small is read and dropped before an early answer (see settleUnreadBody). */
+const drainedBodyBytes = 8 * 1024 * 1024;
+/** ...if it arrives within this time. */
+const drainMs = 2_000;
+
+/**
+ * Before an answer to a request whose body was not (all) read: either makes the connection close
+ * after the answer, or reads the rest of a small body first, so that the connection stays usable.
+ *
+ * Closing a socket with unread bytes makes the kernel reset the connection, and a client that is
+ * still sending its body may then lose the answer before it reads it (it sees ECONNRESET, not the
+ * error). So a body that was never asked for (the client waits for 100 Continue) is not read and
+ * the connection closes cleanly. A rest of at most 8 MiB (by Content-Length) that arrives within
+ * 2 s is read and dropped first. A larger or slower body closes the connection, as S3 does, since
+ * reading it would cost more than the answer is worth.
+ */
+export async function settleUnreadBody(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<void> {
+  if (request.complete) return;
+  const closeAfterAnswer = (): void => {
+    response.setHeader('Connection', 'close');
+    response.once('finish', () => request.destroy());
+  };
+  const declared = Number(request.headers['content-length']);
+  if (
+    isRequestBodyWithheld(request) ||
+    request.destroyed ||
+    !Number.isSafeInteger(declared) ||
+    declared > drainedBodyBytes
+  ) {
+    closeAfterAnswer();
+    return;
+  }
+  const ended = await new Promise<boolean>((resolve) => {
+    let readBytes = 0;
+    const settle = (value: boolean): void => {
+      clearTimeout(timer);
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('close', onClose);
+      resolve(value);
+    };
+    const onData = (chunk: Buffer): void => {
+      readBytes += chunk.length;
+      if (readBytes > drainedBodyBytes) settle(false);
+    };
+    const onEnd = (): void => settle(true);
+    const onClose = (): void => settle(request.complete);
+    const timer = setTimeout(() => settle(false), drainMs);
+    request.on('data', onData);
+    request.once('end', onEnd);
+    request.once('close', onClose);
+    request.resume();
+  });
+  if (!ended) closeAfterAnswer();
+}
+
 export async function listen(handler: RequestHandler, options: ListenOptions): Promise<RunningServer> {
   const serverOptions: http.ServerOptions = {
     maxHeaderSize: maximumHeaderBytes,
@@ -136,6 +217,11 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
   }
   let inFlight = 0;
   let idle: (() => void) | null = null;
+  // With a listener, Node no longer answers 100 Continue by itself: acceptRequestBody does.
+  server.on('checkContinue', (request: http.IncomingMessage, response: http.ServerResponse) => {
+    withheldBodies.set(request, response);
+    server.emit('request', request, response);
+  });
   server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
     inFlight += 1;
     response.on('close', () => {

@@ -2,7 +2,7 @@
 // authorise the caller for it (its key's role), find the bucket it names in the caller's own
 // namespace, dispatch to its handler, and turn anything thrown into the S3 error AWS would send.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestContext, RequestHandler } from '../http/server.ts';
+import { type RequestContext, type RequestHandler, settleUnreadBody } from '../http/server.ts';
 import type { AgentMetrics } from '../metrics/agent-metrics.ts';
 import type { AuditLog } from '../objects/audit/audit-log.ts';
 import { callerScope } from '../objects/caller-scope.ts';
@@ -234,12 +234,9 @@ export function createS3Handler(options: S3HandlerOptions): RequestHandler {
       const error = toS3Error(thrown);
       facts.errorCode = error.code;
       options.onError?.(error, operationName);
-      if (!request.complete) {
-        // The body was not read: the connection cannot carry another request, so it closes after
-        // the error, as S3 does, instead of parsing the rest of the body as a new request.
-        response.setHeader('Connection', 'close');
-        response.once('finish', () => request.destroy());
-      }
+      // The body was not (all) read: a small rest is read first so the client gets this answer,
+      // otherwise the connection closes after it, as S3 does (see settleUnreadBody).
+      await settleUnreadBody(request, response);
       sendError(response, error, {
         requestId: requestContext.requestId,
         resource: rawPath,

@@ -8,6 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { DigestAlgorithm } from '../digest/algorithms.ts';
 import { type DigestWorkers, digestWhileStreaming, digestWorkers } from '../digest/digest-workers.ts';
+import { acceptRequestBody } from '../http/server.ts';
 import { AwsChunkedDecoder, parseAnnouncedTrailers, parseDecodedContentLength } from './aws-chunked.ts';
 import {
   type BodyChecksumExpectations,
@@ -126,6 +127,7 @@ function declaredContentLength(request: IncomingMessage): number | undefined {
 
 /** The raw bytes as Node's parser delivers them; a client that goes away mid-body is IncompleteBody. */
 async function* rawBytes(request: IncomingMessage): AsyncGenerator<Uint8Array> {
+  acceptRequestBody(request);
   try {
     for await (const piece of request) yield piece as Buffer;
   } catch (error) {
@@ -226,6 +228,7 @@ function digestPlan(
 
 /** Drains a body the operation does not use, so the connection can be reused. */
 export async function discardRequestBody(request: IncomingMessage): Promise<void> {
+  acceptRequestBody(request);
   for await (const _ of request) {
     // Reading is what lets the next pipelined request through.
   }

@@ -1,0 +1,200 @@
+// Requests refused before their body is read, against the real agent over raw sockets and with the
+// AWS SDK: a client that sent `Expect: 100-continue` gets the answer without having to send its
+// body (the agent says "100 Continue" only once it reads the body); a client that sent a small body
+// anyway gets the whole answer and keeps its connection, since the agent reads the rest before it
+// answers instead of closing a socket with unread bytes (which resets it, and the client may lose
+// the answer: agent/http/server.ts, settleUnreadBody).
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { NoSuchBucket, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import anyTest, { type TestFn } from 'ava';
+import { type AgentProcess, startAgent } from '../support/agent-process.ts';
+import { errorCode, type RawRequestInput, rawRequest, signHeaders } from './raw-http.ts';
+
+const test = anyTest as TestFn<{ agent: AgentProcess }>;
+const bucket = 'early';
+const mebibyte = 1024 * 1024;
+
+type Request = Omit<RawRequestInput, 'endpoint' | 'accessKeyId' | 'secretAccessKey'>;
+
+function signed(agent: AgentProcess, request: Request): Promise<Record<string, string>> {
+  return signHeaders({
+    endpoint: agent.endpoint,
+    accessKeyId: agent.accessKeyId,
+    secretAccessKey: agent.secretAccessKey,
+    ...request,
+  });
+}
+
+/** The request line and headers of a keep-alive request, as a client writes them. */
+function head(method: string, path: string, headers: Record<string, string>): Buffer {
+  const lines = [`${method} ${path} HTTP/1.1`, ...Object.entries(headers).map(([n, v]) => `${n}: ${v}`)];
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+}
+
+/** A connection whose received bytes, reset and close can be awaited. */
+async function connect(agent: AgentProcess) {
+  const url = new URL(agent.endpoint);
+  const socket = net.connect(Number(url.port), url.hostname);
+  let received = Buffer.alloc(0);
+  let error: NodeJS.ErrnoException | undefined;
+  let closed = false;
+  socket.on('data', (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+  });
+  socket.on('error', (thrown) => {
+    error = thrown;
+  });
+  socket.on('close', () => {
+    closed = true;
+  });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const until = async (condition: () => boolean, what: string): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while (!condition()) {
+      if (Date.now() > deadline)
+        throw new Error(`waited 10 s for ${what}; received ${received.toString('latin1')}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  return {
+    socket,
+    text: () => received.toString('latin1'),
+    error: () => error,
+    closed: () => closed,
+    until,
+    /** The answers completely received so far (status line, headers and Content-Length body each). */
+    answers(): { status: number; headers: Record<string, string>; body: string }[] {
+      const found = [];
+      let rest = received;
+      for (;;) {
+        const end = rest.indexOf('\r\n\r\n');
+        if (end === -1) break;
+        const [statusLine, ...lines] = rest.subarray(0, end).toString('latin1').split('\r\n');
+        const headers: Record<string, string> = {};
+        for (const line of lines) {
+          const colon = line.indexOf(':');
+          headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+        }
+        const length = Number(headers['content-length'] ?? 0);
+        if (rest.length < end + 4 + length) break;
+        found.push({
+          status: Number(statusLine.split(' ')[1]),
+          headers,
+          body: rest.subarray(end + 4, end + 4 + length).toString('utf8'),
+        });
+        rest = rest.subarray(end + 4 + length);
+      }
+      return found;
+    },
+  };
+}
+
+test.before(async (t) => {
+  const agent = await startAgent();
+  t.context = { agent };
+  const created = await rawRequest({ ...agent, method: 'PUT', path: `/${bucket}` });
+  if (created?.status !== 200) throw new Error(`CreateBucket answered ${created?.status}`);
+});
+
+test.after.always(async (t) => {
+  await t.context.agent?.destroy();
+});
+
+test('Expect: 100-continue, refused from its headers: the answer comes without 100 and before any body byte, then the connection closes cleanly', async (t) => {
+  const { agent } = t.context;
+  const body = randomBytes(5 * mebibyte);
+  const path = '/no-such-bucket/key';
+  const headers = await signed(agent, {
+    method: 'PUT',
+    path,
+    body,
+    unsignedHeaders: { expect: '100-continue' },
+  });
+  const connection = await connect(agent);
+  connection.socket.write(head('PUT', path, headers));
+  await connection.until(() => connection.closed(), 'the connection to close');
+  t.is(connection.error(), undefined, 'the connection was reset');
+  t.false(connection.text().includes('100 Continue'));
+  const [answer, ...more] = connection.answers();
+  t.is(answer.status, 404);
+  t.regex(answer.body, /<Code>NoSuchBucket<\/Code>/);
+  t.is(answer.headers.connection, 'close');
+  t.deepEqual(more, []);
+});
+
+test('Expect: 100-continue, accepted: 100 Continue once the agent reads the body, then 200, and the object is the body', async (t) => {
+  const { agent } = t.context;
+  const body = randomBytes(3 * mebibyte + 17);
+  const path = `/${bucket}/accepted`;
+  const headers = await signed(agent, {
+    method: 'PUT',
+    path,
+    body,
+    unsignedHeaders: { expect: '100-continue' },
+  });
+  const connection = await connect(agent);
+  connection.socket.write(head('PUT', path, headers));
+  await connection.until(() => connection.text().includes('\r\n\r\n'), 'an interim answer');
+  t.true(connection.text().startsWith('HTTP/1.1 100 Continue\r\n\r\n'), connection.text());
+  connection.socket.write(body);
+  await connection.until(() => connection.text().includes('HTTP/1.1 200'), 'the final answer');
+  connection.socket.destroy();
+  const read = await rawRequest({ ...agent, method: 'GET', path });
+  t.is(read?.status, 200);
+  t.true(read?.body.equals(body));
+});
+
+test('no Expect, a 5 MiB body refused from its headers: the agent reads it, answers in full, and the connection serves the next request', async (t) => {
+  const { agent } = t.context;
+  const body = randomBytes(5 * mebibyte);
+  const refusedPath = '/no-such-bucket/key';
+  const refused = await signed(agent, { method: 'PUT', path: refusedPath, body });
+  const nextPath = `/${bucket}/after-refusal`;
+  const next = await signed(agent, { method: 'PUT', path: nextPath, body: 'next' });
+  const connection = await connect(agent);
+  connection.socket.write(Buffer.concat([head('PUT', refusedPath, refused), body]));
+  await connection.until(() => connection.answers().length === 1, 'the refusal');
+  connection.socket.write(Buffer.concat([head('PUT', nextPath, next), Buffer.from('next')]));
+  await connection.until(() => connection.answers().length === 2, 'the next answer');
+  const [first, second] = connection.answers();
+  t.is(first.status, 404);
+  t.regex(first.body, /<Code>NoSuchBucket<\/Code>/);
+  t.not(first.headers.connection, 'close');
+  t.is(second.status, 200);
+  t.is(connection.error(), undefined);
+  connection.socket.destroy();
+  const read = await rawRequest({ ...agent, method: 'GET', path: nextPath });
+  t.is(read?.body.toString(), 'next');
+  t.is(errorCode(await rawRequest({ ...agent, method: 'GET', path: `/${bucket}/key` })), 'NoSuchKey');
+});
+
+test('AWS SDK (it sends Expect: 100-continue): a refused 6 MiB PutObject is the S3 error, not a network failure', async (t) => {
+  const { agent } = t.context;
+  const client = (secretAccessKey: string) =>
+    new S3Client({
+      endpoint: agent.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: agent.accessKeyId, secretAccessKey },
+    });
+  const body = randomBytes(6 * mebibyte);
+  const right = client(agent.secretAccessKey);
+  const wrong = client(`${agent.secretAccessKey}x`);
+  t.teardown(() => {
+    right.destroy();
+    wrong.destroy();
+  });
+  const noBucket = await t.throwsAsync(
+    right.send(new PutObjectCommand({ Bucket: 'no-such-bucket', Key: 'k', Body: body })),
+  );
+  t.true(noBucket instanceof NoSuchBucket, String(noBucket));
+  const badSignature = await t.throwsAsync(
+    wrong.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: body })),
+  );
+  t.true(badSignature instanceof S3ServiceException, String(badSignature));
+  t.is((badSignature as S3ServiceException).name, 'SignatureDoesNotMatch');
+  const stored = await right.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk', Body: body }));
+  t.truthy(stored.ETag);
+});
