@@ -45,7 +45,7 @@ export async function run(): Promise<void> {
       const pool = new PayloadPool();
       try {
         await client.request({ method: 'PUT', path: '/bench' });
-        if (mode === 'get')
+        if (mode === 'get' || mode === 'copy')
           await client.request({ method: 'PUT', path: '/bench/object', body: pool.body(sizeBytes, 1) });
         const before = threadCpuSeconds(server.pid);
         const clientBefore = process.cpuUsage();
@@ -57,6 +57,13 @@ export async function run(): Promise<void> {
               path: `/bench/object${index % 2}`,
               body: pool.body(sizeBytes, index),
             });
+          } else if (mode === 'copy') {
+            const response = await client.request({
+              method: 'PUT',
+              path: `/bench/copy${index % 2}`,
+              headers: { 'x-amz-copy-source': '/bench/object' },
+            });
+            if (response.status !== 200) throw new Error(`CopyObject answered ${response.status}`);
           } else {
             const response = await client.request({ method: 'GET', path: '/bench/object' });
             if (response.bodyBytes !== sizeBytes) throw new Error(`GET returned ${response.bodyBytes} bytes`);
