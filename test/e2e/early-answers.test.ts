@@ -145,6 +145,29 @@ test('Expect: 100-continue, accepted: 100 Continue once the agent reads the body
   t.true(read?.body.equals(body));
 });
 
+test('Expect: 100-continue on a request answered without reading its body: no 100, and the connection closes after the answer', async (t) => {
+  const { agent } = t.context;
+  // Veeam's SOSAPI system.xml is answered from the headers alone (a GET, here with a body). Node
+  // itself closes a connection whose 100 Continue was never sent, after the final answer.
+  const path = `/${bucket}/.system-d26a9498-cb7c-4a87-a44a-8ae204f5ba6c/system.xml`;
+  const headers = await signed(agent, {
+    method: 'GET',
+    path,
+    body: 'hello',
+    unsignedHeaders: { expect: '100-continue' },
+  });
+  const connection = await connect(agent);
+  connection.socket.write(head('GET', path, headers));
+  await connection.until(() => connection.closed(), 'the connection to close');
+  t.is(connection.error(), undefined, 'the connection was reset');
+  t.false(connection.text().includes('100 Continue'));
+  const [answer, ...more] = connection.answers();
+  t.is(answer.status, 200);
+  t.regex(answer.body, /SystemInfo/);
+  t.is(answer.headers.connection, 'close');
+  t.deepEqual(more, []);
+});
+
 test('no Expect, a 5 MiB body refused from its headers: the agent reads it, answers in full, and the connection serves the next request', async (t) => {
   const { agent } = t.context;
   const body = randomBytes(5 * mebibyte);
