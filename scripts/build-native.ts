@@ -54,6 +54,8 @@ interface Addon {
   /** Include directories besides N-API's, or a reason to skip the build. */
   includes(): string[] | { skip: string };
   libraries: string[];
+  /** Files besides the source that a built addon must be newer than (else it is built again). */
+  builtAgainst(): string[];
 }
 
 const isalAddon: Addon = {
@@ -68,6 +70,8 @@ const isalAddon: Addon = {
     return [];
   },
   libraries: ['-lisal'],
+  // N-API is stable across Node releases, and ISA-L is linked dynamically.
+  builtAgainst: () => [],
 };
 
 /** include/node of the Node.js running this script: its OpenSSL headers match its OpenSSL. */
@@ -88,6 +92,8 @@ const gcmAddon: Addon = {
   },
   // The EVP functions resolve against the node binary, which exports the OpenSSL it links.
   libraries: [],
+  // A newer Node may ship another OpenSSL: the addon is built again against its headers.
+  builtAgainst: () => [realpathSync(process.execPath)],
 };
 
 /** Builds the ISA-L erasure addon. */
@@ -139,7 +145,7 @@ function build(
     return 'skipped';
   }
   const outputPath = options.outputPath ?? addon.outputPath;
-  if (isUpToDate(addon.sourcePath, outputPath)) {
+  if (isUpToDate([addon.sourcePath, ...addon.builtAgainst()], outputPath)) {
     say(`up to date, ${outputPath}`);
     return 'up-to-date';
   }
@@ -174,7 +180,8 @@ function build(
   return 'built';
 }
 
-function isUpToDate(sourcePath: string, outputPath: string): boolean {
+function isUpToDate(inputs: string[], outputPath: string): boolean {
   if (!existsSync(outputPath)) return false;
-  return statSync(outputPath).mtimeMs >= statSync(sourcePath).mtimeMs;
+  const builtMs = statSync(outputPath).mtimeMs;
+  return inputs.every((input) => builtMs >= statSync(input).mtimeMs);
 }

@@ -4,7 +4,7 @@
 // of its plaintext behind, and refusing every malformed call instead of touching memory it was
 // not given.
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -198,4 +198,8 @@ test('build: a fresh build at another path loads and passes its self-test agains
   const fresh = loadNativeGcm(outputPath);
   t.truthy(fresh);
   t.is(fresh?.path, outputPath);
+  t.is(await buildNativeCipher({ quiet: true, outputPath }), 'up-to-date');
+  // Older than the running node binary (a Node upgrade, perhaps another OpenSSL): built again.
+  utimesSync(outputPath, new Date(0), new Date(0));
+  t.is(await buildNativeCipher({ quiet: true, outputPath }), 'built');
 });
