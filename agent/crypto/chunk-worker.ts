@@ -48,6 +48,16 @@ function openSlot(
   return plaintext.length;
 }
 
+/** The native addon's opener for `dataKey`; null (Node's cipher) without the addon or if it fails. */
+function nativeOpener(dataKey: Uint8Array): NativeOpener | null {
+  try {
+    return nativeGcm()?.createOpener(dataKey) ?? null;
+  } catch {
+    // A malformed key fails each chunk through openChunk, as before, not this whole worker.
+    return null;
+  }
+}
+
 parentPort!.on('message', (request: ChunkRequest) => {
   if (request.kind === 'open') {
     sessions.set(request.sessionId, {
@@ -58,7 +68,7 @@ parentPort!.on('message', (request: ChunkRequest) => {
         noncePrefix: request.noncePrefix,
         chunkSizeBytes: request.chunkSizeBytes,
       },
-      opener: nativeGcm()?.createOpener(request.dataKey) ?? null,
+      opener: nativeOpener(request.dataKey),
     });
     return;
   }

@@ -188,7 +188,8 @@ function nodeSealing(parameters: ChunkParameters): ChunkSealing {
  */
 function nativeSealing(gcm: NativeGcm, parameters: ChunkParameters, scratchBytes: number): ChunkSealing {
   const sealer = gcm.createSealer(parameters.dataKey);
-  const scratch = Buffer.allocUnsafe(scratchBytes);
+  // Allocated on first use: a chunk gathered by encryptGathered is sealed over itself.
+  let scratch: Buffer | undefined;
   const tag = Buffer.allocUnsafe(gcmTagBytes);
   return {
     maximumPieceBytes: scratchBytes,
@@ -196,6 +197,7 @@ function nativeSealing(gcm: NativeGcm, parameters: ChunkParameters, scratchBytes
       sealer.begin(chunkNonce(parameters.noncePrefix, chunkIndex), chunkAad(chunkIndex, isFinal));
     },
     seal(plaintext, overwrite) {
+      scratch ??= Buffer.allocUnsafe(scratchBytes);
       const output = overwrite ? plaintext : scratch.subarray(0, plaintext.length);
       sealer.sealInto(plaintext, output);
       return output;

@@ -110,6 +110,14 @@ function nodeClientErrorAnswer(code: string | undefined): string {
  */
 const withheldBodies = new WeakMap<http.IncomingMessage, http.ServerResponse>();
 
+/** Whether the request announces a body: chunked, or a Content-Length other than 0. */
+function hasBody(request: http.IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  return (
+    request.headers['transfer-encoding'] !== undefined || (length !== undefined && length.trim() !== '0')
+  );
+}
+
 /** Asks for the body of a request that waits for 100 Continue; does nothing for any other. */
 export function acceptRequestBody(request: http.IncomingMessage): void {
   const response = withheldBodies.get(request);
@@ -149,12 +157,10 @@ export async function settleUnreadBody(
     response.once('finish', () => request.destroy());
   };
   const declared = Number(request.headers['content-length']);
-  if (
-    isRequestBodyWithheld(request) ||
-    request.destroyed ||
-    !Number.isSafeInteger(declared) ||
-    declared > drainedBodyBytes
-  ) {
+  // A client that waited for 100 Continue and got none has sent nothing, unless it stopped waiting
+  // (SDKs send the body after ~1 s): then bytes have arrived and the body is read like any other.
+  const nothingSent = isRequestBodyWithheld(request) && request.readableLength === 0;
+  if (nothingSent || request.destroyed || !Number.isSafeInteger(declared) || declared > drainedBodyBytes) {
     closeAfterAnswer();
     return;
   }
@@ -219,7 +225,9 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
   let idle: (() => void) | null = null;
   // With a listener, Node no longer answers 100 Continue by itself: acceptRequestBody does.
   server.on('checkContinue', (request: http.IncomingMessage, response: http.ServerResponse) => {
-    withheldBodies.set(request, response);
+    // No body to wait for: 100 at once, or Node would close the connection after the answer.
+    if (hasBody(request)) withheldBodies.set(request, response);
+    else response.writeContinue();
     server.emit('request', request, response);
   });
   server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {

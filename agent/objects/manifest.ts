@@ -118,12 +118,17 @@ export async function listManifestParts(
   const page = following.slice(0, maxParts);
   const parts: ManifestPartDetails[] = new Array(page.length);
   let next = 0;
+  let failed = false;
   const statNext = async (): Promise<void> => {
-    while (next < page.length) {
+    // After one read fails the page fails: the other readers stop taking parts.
+    while (next < page.length && !failed) {
       const index = next;
       next += 1;
       const part = page[index];
-      const stored = await store.statVersion(part.address);
+      const stored = await store.statVersion(part.address).catch((error: unknown) => {
+        failed = true;
+        throw error;
+      });
       const entry = stored === null ? null : fromMetadata(stored.metadata);
       const checksum = entry?.kind === 'part' ? entry.record.checksum : null;
       parts[index] = { partNumber: part.partNumber, sizeBytes: part.sizeBytes, checksum };

@@ -168,6 +168,58 @@ test('Expect: 100-continue on a request answered without reading its body: no 10
   t.deepEqual(more, []);
 });
 
+test('Expect: 100-continue with an empty body (a CopyObject): 100 at once, the answer, and the connection stays open', async (t) => {
+  const { agent } = t.context;
+  const source = await rawRequest({
+    ...agent,
+    method: 'PUT',
+    path: `/${bucket}/copy-source`,
+    body: 'copied',
+  });
+  t.is(source?.status, 200);
+  const path = `/${bucket}/copy-target`;
+  const headers = await signed(agent, {
+    method: 'PUT',
+    path,
+    headers: { 'x-amz-copy-source': `/${bucket}/copy-source` },
+    unsignedHeaders: { expect: '100-continue' },
+  });
+  const nextPath = `/${bucket}/copy-source`;
+  const next = await signed(agent, { method: 'GET', path: nextPath });
+  const connection = await connect(agent);
+  connection.socket.write(head('PUT', path, headers));
+  await connection.until(() => connection.text().includes('HTTP/1.1 200'), 'the copy');
+  connection.socket.write(head('GET', nextPath, next));
+  await connection.until(() => connection.answers().length === 3, 'the next answer');
+  const [interim, copied, read] = connection.answers();
+  t.is(interim.status, 100);
+  t.is(copied.status, 200);
+  t.not(copied.headers.connection, 'close');
+  t.is(read.status, 200);
+  t.is(read.body, 'copied');
+  t.is(connection.error(), undefined);
+  connection.socket.destroy();
+});
+
+test('Expect: 100-continue, but the body sent without waiting and refused: it is read, and the answer arrives before a clean close', async (t) => {
+  const { agent } = t.context;
+  const body = randomBytes(5 * mebibyte);
+  const path = '/no-such-bucket/eager';
+  const headers = await signed(agent, {
+    method: 'PUT',
+    path,
+    body,
+    unsignedHeaders: { expect: '100-continue' },
+  });
+  const connection = await connect(agent);
+  connection.socket.write(Buffer.concat([head('PUT', path, headers), body]));
+  await connection.until(() => connection.closed(), 'the connection to close');
+  t.is(connection.error(), undefined, 'the connection was reset');
+  const [answer] = connection.answers().filter((each) => each.status !== 100);
+  t.is(answer.status, 404);
+  t.regex(answer.body, /<Code>NoSuchBucket<\/Code>/);
+});
+
 test('no Expect, a 5 MiB body refused from its headers: the agent reads it, answers in full, and the connection serves the next request', async (t) => {
   const { agent } = t.context;
   const body = randomBytes(5 * mebibyte);

@@ -66,4 +66,9 @@ test('claimPort: a claim held by a live process is refused, one whose process is
   t.is(readFileSync(path.join(directory, String(held)), 'utf8'), String(process.ppid));
   t.true(claimPort(abandoned));
   t.is(readFileSync(path.join(directory, String(abandoned)), 'utf8'), String(process.pid));
+  // A claim with no PID in it (not one claimPort writes) is left alone rather than taken over.
+  const unreadable = held + 2000;
+  writeFileSync(path.join(directory, String(unreadable)), '');
+  t.teardown(() => rmSync(path.join(directory, String(unreadable)), { force: true }));
+  t.false(claimPort(unreadable));
 });

@@ -70,3 +70,18 @@ test('the last page is not truncated, and a part whose record is gone has no che
   t.is(page.nextPartNumberMarker, undefined);
   t.deepEqual(await listManifestParts(store, manifest, 100, 1000), { parts: [], isTruncated: false });
 });
+
+test('a part record that cannot be read fails the page, and the other readers stop taking parts', async (t) => {
+  let calls = 0;
+  const failing = {
+    async statVersion(address: VersionAddress): Promise<StoredVersion | null> {
+      calls += 1;
+      await delay(2);
+      if (address.key.endsWith('/3')) throw new Error('drive gone');
+      return null;
+    },
+  } as unknown as ErasureSetContract;
+  await t.throwsAsync(listManifestParts(failing, manifest, 0, 100), { message: 'drive gone' });
+  await delay(50);
+  t.true(calls < 40, `${calls} part records read for a page that had failed`);
+});

@@ -9,7 +9,8 @@
 //   when this process exits or once that PID is gone.
 // Whatever else might still bind it first, the callers that start a server retry with a new port
 // when it reports "address already in use" (isAddressInUse).
-import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,8 +70,10 @@ function randomPortIn(runs: [number, number][]): number {
 
 /** Whether a claim file was left by a process that is gone, or is older than any test run. */
 function isStale(file: string): boolean {
+  if (Date.now() - statSync(file).mtimeMs >= staleClaimMs) return true;
   const pid = Number(readFileSync(file, 'utf8'));
-  if (Date.now() - statSync(file).mtimeMs >= staleClaimMs || !Number.isInteger(pid) || pid <= 0) return true;
+  // Claims are linked into place whole (claimPort), so a claim without a PID is not one of ours.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return false;
@@ -79,26 +82,36 @@ function isStale(file: string): boolean {
   }
 }
 
-/** Claims `port` for this process; false when a live claim of another process holds it. */
+/**
+ * Claims `port` for this process; false when a live claim of another process holds it. The claim
+ * is written to a file of this process's own, then linked into place: link() fails if the name
+ * exists, so two workers cannot both create it, and nobody ever reads a claim not yet written.
+ */
 export function claimPort(port: number): boolean {
   mkdirSync(claimsDirectory, { recursive: true });
   const file = path.join(claimsDirectory, String(port));
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
-      claimedHere.add(file);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  const draft = path.join(claimsDirectory, `.${port}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  writeFileSync(draft, String(process.pid));
+  try {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
       try {
-        if (!isStale(file)) return false;
-        unlinkSync(file);
-      } catch {
-        // Released meanwhile: try again.
+        linkSync(draft, file);
+        claimedHere.add(file);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        try {
+          if (!isStale(file)) return false;
+          unlinkSync(file);
+        } catch {
+          // Released meanwhile: try again.
+        }
       }
     }
+    return false;
+  } finally {
+    unlinkSync(draft);
   }
-  return false;
 }
 
 function canBind(port: number): Promise<boolean> {
