@@ -45,10 +45,12 @@ export interface RequestBodyOptions {
   /** Where large bodies are hashed (default: the agent's digest workers). */
   digests?: DigestWorkers;
   /**
-   * The additional checksum to compute when the request declares none: S3 computes the checksum of
-   * a part of a FULL_OBJECT multipart upload sent without one.
+   * The additional checksum to compute, given the one the request declares (from its headers, before
+   * any byte of the body); it may throw to refuse the request. UploadPart uses it: a part must
+   * declare its upload's algorithm, and S3 computes the checksum of a part of a FULL_OBJECT upload
+   * sent without one. Default: the declared one.
    */
-  undeclaredChecksumAlgorithm?: ChecksumAlgorithm;
+  checksumAlgorithm?: (declared: ChecksumAlgorithm | undefined) => ChecksumAlgorithm | undefined;
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {
@@ -152,7 +154,7 @@ export function openRequestBody(
   }
   const trailers = parseAnnouncedTrailers(header(request, 'x-amz-trailer'));
   const expectations = checksumExpectations(request, trailers);
-  expectations.algorithm ??= options.undeclaredChecksumAlgorithm;
+  if (options.checksumAlgorithm) expectations.algorithm = options.checksumAlgorithm(expectations.algorithm);
   const checksums = new BodyChecksums({ ...expectations, alwaysMd5: options.alwaysMd5 });
   const declaredLengthBytes = streaming
     ? parseDecodedContentLength(header(request, 'x-amz-decoded-content-length'))

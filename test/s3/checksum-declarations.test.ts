@@ -104,7 +104,7 @@ test('request body: an undeclared checksum is computed for a body that declares 
     });
     const opened = openRequestBody(request as unknown as IncomingMessage, identity, {
       maximumBytes: 100,
-      undeclaredChecksumAlgorithm: 'CRC64NVME',
+      checksumAlgorithm: (declared) => declared ?? 'CRC64NVME',
     });
     for await (const _ of opened.bytes) {
       // Draining the body is what hashes it.

@@ -14,7 +14,7 @@ import {
 } from '../checksums.ts';
 import { S3Error } from '../errors.ts';
 import { type OperationHandler, s3BucketName } from '../operation-context.ts';
-import { declaredChecksumAlgorithm, discardRequestBody, openRequestBody } from '../request-body.ts';
+import { discardRequestBody, openRequestBody } from '../request-body.ts';
 import { sendEmpty, sendXml } from '../responses.ts';
 import { xmlDocument } from '../xml.ts';
 import { resolveCopySource } from './copy-source.ts';
@@ -120,15 +120,14 @@ export const handleCreateMultipartUpload: OperationHandler<'CreateMultipartUploa
 
 export const handleUploadPart: OperationHandler<'UploadPart'> = async (context, endpoint) => {
   const address = { bucket: endpoint.bucket, key: endpoint.key, uploadId: endpoint.uploadId };
-  // The checksum headers are refused first, then the upload is looked up: both before the body.
-  const declared = declaredChecksumAlgorithm(context.request);
-  const computed = partChecksumAlgorithm(context.layer.multipart.getUpload(address), declared);
   const body = openRequestBody(context.request, context.identity, {
     maximumBytes: maximumPartSizeBytes,
     // The part's ETag is its MD5 (sealed under SSE-C by the layer): hashed once, with the body's
     // other digests (in a worker when large).
     alwaysMd5: true,
-    undeclaredChecksumAlgorithm: computed,
+    // The checksum headers are refused first, then the upload is looked up: both before the body.
+    checksumAlgorithm: (declared) =>
+      partChecksumAlgorithm(context.layer.multipart.getUpload(address), declared),
   });
   // The layer reads `checksum` from this input after `verify`: the value computed while the body
   // streamed is recorded with the part.
