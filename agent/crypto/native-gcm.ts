@@ -22,19 +22,22 @@ export interface NativeSealer {
   release(): void;
 }
 
+/** What opening one chunk takes: its nonce, additional data, ciphertext, tag, and where to write. */
+type OpenArguments = [
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  ciphertext: Uint8Array,
+  tag: Uint8Array,
+  output: Uint8Array,
+];
+
 /** A cipher context holding one data key, opening whole chunks. */
 export interface NativeOpener {
   /**
    * Decrypts `ciphertext` into `output` (at least as long; it may be `ciphertext` itself) and
    * checks `tag`. False when the tag does not match: `output` is then zeroed.
    */
-  openInto(
-    nonce: Uint8Array,
-    aad: Uint8Array,
-    ciphertext: Uint8Array,
-    tag: Uint8Array,
-    output: Uint8Array,
-  ): boolean;
+  openInto(...args: OpenArguments): boolean;
   release(): void;
 }
 
@@ -52,14 +55,7 @@ interface GcmAddon {
   endChunk(sealer: object, tag: Uint8Array): void;
   releaseSealer(sealer: object): void;
   createOpener(key: Uint8Array): object;
-  openInto(
-    opener: object,
-    nonce: Uint8Array,
-    aad: Uint8Array,
-    ciphertext: Uint8Array,
-    tag: Uint8Array,
-    output: Uint8Array,
-  ): boolean;
+  openInto(opener: object, ...args: OpenArguments): boolean;
 }
 
 export const nativeCipherPath = fileURLToPath(new URL('../../build/coffre_gcm.node', import.meta.url));
@@ -96,8 +92,7 @@ export function loadNativeGcm(addonPath: string = nativeCipherPath): NativeGcm |
     createOpener(key) {
       const handle = addon.createOpener(key);
       return {
-        openInto: (nonce, aad, ciphertext, tag, output) =>
-          addon.openInto(handle, nonce, aad, ciphertext, tag, output),
+        openInto: (...args) => addon.openInto(handle, ...args),
         release: () => addon.releaseSealer(handle),
       };
     },

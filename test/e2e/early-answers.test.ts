@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { NoSuchBucket, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import anyTest, { type TestFn } from 'ava';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
 import { errorCode, type RawRequestInput, rawRequest, signHeaders } from './raw-http.ts';
 
@@ -24,6 +24,11 @@ function signed(agent: AgentProcess, request: Request): Promise<Record<string, s
     secretAccessKey: agent.secretAccessKey,
     ...request,
   });
+}
+
+/** A request that asks for 100 Continue; Expect is left unsigned, as the SDKs send it. */
+function signedExpecting(agent: AgentProcess, request: Request): Promise<Record<string, string>> {
+  return signed(agent, { ...request, unsignedHeaders: { expect: '100-continue' } });
 }
 
 /** The request line and headers of a keep-alive request, as a client writes them. */
@@ -63,6 +68,11 @@ async function connect(agent: AgentProcess) {
     error: () => error,
     closed: () => closed,
     until,
+    /** Waits for the agent to close the connection, and asserts it was closed, not reset. */
+    async closedCleanly(t: { is: (actual: unknown, expected: unknown, message?: string) => void }) {
+      await until(() => closed, 'the connection to close');
+      t.is(error, undefined, 'the connection was reset');
+    },
     /** The answers completely received so far (status line, headers and Content-Length body each). */
     answers(): { status: number; headers: Record<string, string>; body: string }[] {
       const found = [];
@@ -101,20 +111,30 @@ test.after.always(async (t) => {
   await t.context.agent?.destroy();
 });
 
-test('Expect: 100-continue, refused from its headers: the answer comes without 100 and before any body byte, then the connection closes cleanly', async (t) => {
+/**
+ * A 5 MiB PUT to a bucket that does not exist, asking for 100 Continue, with or without its body
+ * written right after the headers; returns the connection once the agent has closed it (asserted
+ * clean, not reset).
+ */
+async function refusedExpecting(
+  t: ExecutionContext<{ agent: AgentProcess }>,
+  key: string,
+  sendBodyAtOnce: boolean,
+) {
   const { agent } = t.context;
   const body = randomBytes(5 * mebibyte);
-  const path = '/no-such-bucket/key';
-  const headers = await signed(agent, {
-    method: 'PUT',
-    path,
-    body,
-    unsignedHeaders: { expect: '100-continue' },
-  });
+  const path = `/no-such-bucket/${key}`;
+  const headers = await signedExpecting(agent, { method: 'PUT', path, body });
   const connection = await connect(agent);
-  connection.socket.write(head('PUT', path, headers));
-  await connection.until(() => connection.closed(), 'the connection to close');
-  t.is(connection.error(), undefined, 'the connection was reset');
+  connection.socket.write(
+    sendBodyAtOnce ? Buffer.concat([head('PUT', path, headers), body]) : head('PUT', path, headers),
+  );
+  await connection.closedCleanly(t);
+  return connection;
+}
+
+test('Expect: 100-continue, refused from its headers: the answer comes without 100 and before any body byte, then the connection closes cleanly', async (t) => {
+  const connection = await refusedExpecting(t, 'key', false);
   t.false(connection.text().includes('100 Continue'));
   const [answer, ...more] = connection.answers();
   t.is(answer.status, 404);
@@ -127,11 +147,10 @@ test('Expect: 100-continue, accepted: 100 Continue once the agent reads the body
   const { agent } = t.context;
   const body = randomBytes(3 * mebibyte + 17);
   const path = `/${bucket}/accepted`;
-  const headers = await signed(agent, {
+  const headers = await signedExpecting(agent, {
     method: 'PUT',
     path,
     body,
-    unsignedHeaders: { expect: '100-continue' },
   });
   const connection = await connect(agent);
   connection.socket.write(head('PUT', path, headers));
@@ -150,16 +169,14 @@ test('Expect: 100-continue on a request answered without reading its body: no 10
   // Veeam's SOSAPI system.xml is answered from the headers alone (a GET, here with a body). Node
   // itself closes a connection whose 100 Continue was never sent, after the final answer.
   const path = `/${bucket}/.system-d26a9498-cb7c-4a87-a44a-8ae204f5ba6c/system.xml`;
-  const headers = await signed(agent, {
+  const headers = await signedExpecting(agent, {
     method: 'GET',
     path,
     body: 'hello',
-    unsignedHeaders: { expect: '100-continue' },
   });
   const connection = await connect(agent);
   connection.socket.write(head('GET', path, headers));
-  await connection.until(() => connection.closed(), 'the connection to close');
-  t.is(connection.error(), undefined, 'the connection was reset');
+  await connection.closedCleanly(t);
   t.false(connection.text().includes('100 Continue'));
   const [answer, ...more] = connection.answers();
   t.is(answer.status, 200);
@@ -178,11 +195,10 @@ test('Expect: 100-continue with an empty body (a CopyObject): 100 at once, the a
   });
   t.is(source?.status, 200);
   const path = `/${bucket}/copy-target`;
-  const headers = await signed(agent, {
+  const headers = await signedExpecting(agent, {
     method: 'PUT',
     path,
     headers: { 'x-amz-copy-source': `/${bucket}/copy-source` },
-    unsignedHeaders: { expect: '100-continue' },
   });
   const nextPath = `/${bucket}/copy-source`;
   const next = await signed(agent, { method: 'GET', path: nextPath });
@@ -202,19 +218,7 @@ test('Expect: 100-continue with an empty body (a CopyObject): 100 at once, the a
 });
 
 test('Expect: 100-continue, but the body sent without waiting and refused: it is read, and the answer arrives before a clean close', async (t) => {
-  const { agent } = t.context;
-  const body = randomBytes(5 * mebibyte);
-  const path = '/no-such-bucket/eager';
-  const headers = await signed(agent, {
-    method: 'PUT',
-    path,
-    body,
-    unsignedHeaders: { expect: '100-continue' },
-  });
-  const connection = await connect(agent);
-  connection.socket.write(Buffer.concat([head('PUT', path, headers), body]));
-  await connection.until(() => connection.closed(), 'the connection to close');
-  t.is(connection.error(), undefined, 'the connection was reset');
+  const connection = await refusedExpecting(t, 'eager', true);
   const [answer] = connection.answers().filter((each) => each.status !== 100);
   t.is(answer.status, 404);
   t.regex(answer.body, /<Code>NoSuchBucket<\/Code>/);

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define KEY_BYTES 32
@@ -68,28 +69,39 @@ static sealer *sealer_of(napi_env env, napi_value value) {
   return s != NULL && s->ctx != NULL ? s : NULL;
 }
 
-// createSealer(key: Uint8Array(32)): external
-static napi_value create_sealer(napi_env env, napi_callback_info info) {
+// A context for AES-256-GCM under `key` (argument 0): encrypt 1 for a sealer, 0 for an opener.
+static napi_value create_context(napi_env env, napi_callback_info info, int encrypt) {
+  const char *name = encrypt ? "createSealer" : "createOpener";
+  char message[96];
   napi_value argv[1];
   uint8_t *key;
   size_t key_length;
-  if (!arguments(env, info, 1, argv) || !uint8_array(env, argv[0], &key, &key_length) || key_length != KEY_BYTES)
-    return fail(env, "createSealer(key): key must be a Uint8Array of 32 bytes");
+  if (!arguments(env, info, 1, argv) || !uint8_array(env, argv[0], &key, &key_length) || key_length != KEY_BYTES) {
+    snprintf(message, sizeof message, "%s(key): key must be a Uint8Array of 32 bytes", name);
+    return fail(env, message);
+  }
   sealer *s = (sealer *)calloc(1, sizeof(sealer));
-  if (s == NULL) return fail(env, "createSealer: out of memory");
+  if (s == NULL) return fail(env, "out of memory for a cipher context");
   s->ctx = EVP_CIPHER_CTX_new();
-  if (s->ctx == NULL || EVP_EncryptInit_ex(s->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+  if (s->ctx == NULL || EVP_CipherInit_ex(s->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, encrypt) != 1 ||
       EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_BYTES, NULL) != 1 ||
-      EVP_EncryptInit_ex(s->ctx, NULL, NULL, key, NULL) != 1) {
+      EVP_CipherInit_ex(s->ctx, NULL, NULL, key, NULL, encrypt) != 1) {
     finalize_sealer(env, s, NULL);
-    return fail(env, "createSealer: OpenSSL could not set up AES-256-GCM");
+    snprintf(message, sizeof message, "%s: OpenSSL could not set up AES-256-GCM", name);
+    return fail(env, message);
   }
   napi_value external;
   if (napi_create_external(env, s, finalize_sealer, NULL, &external) != napi_ok) {
     finalize_sealer(env, s, NULL);
-    return fail(env, "createSealer: could not wrap the cipher context");
+    snprintf(message, sizeof message, "%s: could not wrap the cipher context", name);
+    return fail(env, message);
   }
   return external;
+}
+
+// createSealer(key: Uint8Array(32)): external
+static napi_value create_sealer(napi_env env, napi_callback_info info) {
+  return create_context(env, info, 1);
 }
 
 // beginChunk(sealer, nonce: Uint8Array(12), aad: Uint8Array): undefined
@@ -176,26 +188,7 @@ static napi_value release_sealer(napi_env env, napi_callback_info info) {
 
 // createOpener(key: Uint8Array(32)): external. An opener decrypts whole chunks.
 static napi_value create_opener(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  uint8_t *key;
-  size_t key_length;
-  if (!arguments(env, info, 1, argv) || !uint8_array(env, argv[0], &key, &key_length) || key_length != KEY_BYTES)
-    return fail(env, "createOpener(key): key must be a Uint8Array of 32 bytes");
-  sealer *s = (sealer *)calloc(1, sizeof(sealer));
-  if (s == NULL) return fail(env, "createOpener: out of memory");
-  s->ctx = EVP_CIPHER_CTX_new();
-  if (s->ctx == NULL || EVP_DecryptInit_ex(s->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-      EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_BYTES, NULL) != 1 ||
-      EVP_DecryptInit_ex(s->ctx, NULL, NULL, key, NULL) != 1) {
-    finalize_sealer(env, s, NULL);
-    return fail(env, "createOpener: OpenSSL could not set up AES-256-GCM");
-  }
-  napi_value external;
-  if (napi_create_external(env, s, finalize_sealer, NULL, &external) != napi_ok) {
-    finalize_sealer(env, s, NULL);
-    return fail(env, "createOpener: could not wrap the cipher context");
-  }
-  return external;
+  return create_context(env, info, 0);
 }
 
 // openInto(opener, nonce(12), aad, ciphertext, tag(16), output): boolean
