@@ -4,7 +4,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { claimPort, ephemeralRange, isAddressInUse, portsOutside, reservePort } from '../support/ports.ts';
+import {
+  claimPort,
+  ephemeralRange,
+  isAddressInUse,
+  portsOutside,
+  reservePort,
+  sweepDeadClaims,
+} from '../support/ports.ts';
 
 test('ephemeralRange reads the kernel file, and falls back to Linux default on nonsense', (t) => {
   t.deepEqual(ephemeralRange('32768\t60999\n'), [32_768, 60_999]);
@@ -71,4 +78,20 @@ test('claimPort: a claim held by a live process is refused, one whose process is
   writeFileSync(path.join(directory, String(unreadable)), '');
   t.teardown(() => rmSync(path.join(directory, String(unreadable)), { force: true }));
   t.false(claimPort(unreadable));
+});
+
+test('sweepDeadClaims (run by the first reservePort of each process) removes the claims of processes that are gone', (t) => {
+  // Port numbers above 65535 are never reserved, so these claims meet no other worker's.
+  const directory = path.join(os.tmpdir(), 'coffre-test-ports');
+  mkdirSync(directory, { recursive: true });
+  const deadPid = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) + 1;
+  const leftover = path.join(directory, String(75_001 + (process.pid % 1000)));
+  writeFileSync(leftover, String(deadPid));
+  sweepDeadClaims();
+  t.false(existsSync(leftover), 'the claim of a dead process is still there');
+  const live = path.join(directory, String(76_001 + (process.pid % 1000)));
+  writeFileSync(live, String(process.ppid));
+  t.teardown(() => rmSync(live, { force: true }));
+  sweepDeadClaims();
+  t.true(existsSync(live), 'the claim of a live process was swept');
 });

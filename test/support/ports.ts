@@ -6,11 +6,11 @@
 //   is chosen outside that range (read from /proc, since machines set it differently);
 // - another test worker choosing the same number: every port handed out is claimed with a file
 //   created exclusively in a directory all workers share (holding the claimer's PID), and released
-//   when this process exits or once that PID is gone.
+//   when this process exits or once that PID is gone (each process sweeps such claims once).
 // Whatever else might still bind it first, the callers that start a server retry with a new port
 // when it reports "address already in use" (isAddressInUse).
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,6 +68,29 @@ function randomPortIn(runs: [number, number][]): number {
   throw new Error('unreachable: index within the runs');
 }
 
+/**
+ * Removes the claims of processes that are gone (a worker stopped by a signal runs no exit handler)
+ * and drafts older than a minute, so repeated runs do not pile files up. Once per process.
+ */
+export function sweepDeadClaims(): void {
+  let names: string[];
+  try {
+    names = readdirSync(claimsDirectory);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const file = path.join(claimsDirectory, name);
+    try {
+      const abandoned = name.startsWith('.') ? Date.now() - statSync(file).mtimeMs > 60_000 : isStale(file);
+      if (abandoned) unlinkSync(file);
+    } catch {
+      // Gone meanwhile, or taken by another worker's sweep.
+    }
+  }
+}
+let swept = false;
+
 /** Whether a claim file was left by a process that is gone, or is older than any test run. */
 function isStale(file: string): boolean {
   if (Date.now() - statSync(file).mtimeMs >= staleClaimMs) return true;
@@ -124,6 +147,10 @@ function canBind(port: number): Promise<boolean> {
 
 /** A port on 127.0.0.1 that is free now, outside the ephemeral range, and handed to no other test worker. */
 export async function reservePort(): Promise<number> {
+  if (!swept) {
+    swept = true;
+    sweepDeadClaims();
+  }
   let runs = portsOutside(ephemeralRange());
   // A kernel that lends every port to outgoing connections: the retries on "in use" must do.
   if (runs.length === 0) runs = [[20_000, 32_000]];
