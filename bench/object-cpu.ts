@@ -1,8 +1,7 @@
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { PayloadPool } from './s3-load/payload.ts';
 import { readMemory, threadCpuSeconds } from './s3-load/process-stats.ts';
-import { withAgent } from './s3-load/servers.ts';
+import { suiteArguments, withAgent } from './s3-load/servers.ts';
 import { SignedS3Client } from './s3-load/signed-client.ts';
 
 const mebibyte = 1024 * 1024;
@@ -23,72 +22,58 @@ function cpuByThreadKind(pid: number, before: Map<string, number>, after: Map<st
 }
 
 export async function run(): Promise<void> {
-  const { values } = parseArgs({
-    args: process.argv.slice(2).filter((argument) => argument.startsWith('--')),
-    strict: false,
-    options: {
-      mode: { type: 'string' },
-      count: { type: 'string' },
-      'size-mib': { type: 'string' },
-      'agent-commit': { type: 'string' },
-      'agent-node-args': { type: 'string' },
-    },
-  });
+  const { values, agent } = suiteArguments(['mode', 'count', 'size-mib']);
   const mode = String(values.mode ?? 'put');
   const count = Number(values.count ?? 6);
   const sizeBytes = Number(values['size-mib'] ?? 64) * mebibyte;
-  await withAgent(
-    'object-cpu',
-    { agentCommit: values['agent-commit'], agentNodeArgs: values['agent-node-args'] },
-    async (server) => {
-      const client = new SignedS3Client(server.target, 2);
-      const pool = new PayloadPool();
-      try {
-        await client.request({ method: 'PUT', path: '/bench' });
-        if (mode === 'get' || mode === 'copy')
-          await client.request({ method: 'PUT', path: '/bench/object', body: pool.body(sizeBytes, 1) });
-        const before = threadCpuSeconds(server.pid);
-        const clientBefore = process.cpuUsage();
-        const startMs = performance.now();
-        for (let index = 0; index < count; index += 1) {
-          if (mode === 'put') {
-            await client.request({
-              method: 'PUT',
-              path: `/bench/object${index % 2}`,
-              body: pool.body(sizeBytes, index),
-            });
-          } else if (mode === 'copy') {
-            const response = await client.request({
-              method: 'PUT',
-              path: `/bench/copy${index % 2}`,
-              headers: { 'x-amz-copy-source': '/bench/object' },
-            });
-            if (response.status !== 200) throw new Error(`CopyObject answered ${response.status}`);
-          } else {
-            const response = await client.request({ method: 'GET', path: '/bench/object' });
-            if (response.bodyBytes !== sizeBytes) throw new Error(`GET returned ${response.bodyBytes} bytes`);
-          }
+  await withAgent('object-cpu', agent, async (server) => {
+    const client = new SignedS3Client(server.target, 2);
+    const pool = new PayloadPool();
+    try {
+      await client.request({ method: 'PUT', path: '/bench' });
+      if (mode === 'get' || mode === 'copy')
+        await client.request({ method: 'PUT', path: '/bench/object', body: pool.body(sizeBytes, 1) });
+      const before = threadCpuSeconds(server.pid);
+      const clientBefore = process.cpuUsage();
+      const startMs = performance.now();
+      for (let index = 0; index < count; index += 1) {
+        if (mode === 'put') {
+          await client.request({
+            method: 'PUT',
+            path: `/bench/object${index % 2}`,
+            body: pool.body(sizeBytes, index),
+          });
+        } else if (mode === 'copy') {
+          const response = await client.request({
+            method: 'PUT',
+            path: `/bench/copy${index % 2}`,
+            headers: { 'x-amz-copy-source': '/bench/object' },
+          });
+          if (response.status !== 200) throw new Error(`CopyObject answered ${response.status}`);
+        } else {
+          const response = await client.request({ method: 'GET', path: '/bench/object' });
+          if (response.bodyBytes !== sizeBytes) throw new Error(`GET returned ${response.bodyBytes} bytes`);
         }
-        const elapsedMs = performance.now() - startMs;
-        const byKind = cpuByThreadKind(server.pid, before, threadCpuSeconds(server.pid));
-        const clientCpu = process.cpuUsage(clientBefore);
-        const perObject = [...byKind]
-          .filter(([, milliseconds]) => milliseconds > 0)
-          .sort((left, right) => right[1] - left[1])
-          .map(([kind, milliseconds]) => `${kind} ${formatMilliseconds(milliseconds / count)}`)
-          .join(', ');
-        console.log(
-          `${mode.toUpperCase()} ${count} x ${sizeBytes / mebibyte} MiB, one at a time: ${((count * sizeBytes) / elapsedMs / 1000).toFixed(0)} MB/s; load average ${os
-            .loadavg()
-            .map((value) => value.toFixed(2))
-            .join(' ')}`,
-        );
-        console.log(
-          `agent CPU ms per object, by thread: ${perObject}; client (this process) ${formatMilliseconds((clientCpu.user + clientCpu.system) / 1000 / count)}; agent peak RSS ${Math.round(readMemory(server.pid).peakRssBytes / mebibyte)} MiB`,
-        );
-      } finally {
-        client.close();
       }
-    },
-  );
+      const elapsedMs = performance.now() - startMs;
+      const byKind = cpuByThreadKind(server.pid, before, threadCpuSeconds(server.pid));
+      const clientCpu = process.cpuUsage(clientBefore);
+      const perObject = [...byKind]
+        .filter(([, milliseconds]) => milliseconds > 0)
+        .sort((left, right) => right[1] - left[1])
+        .map(([kind, milliseconds]) => `${kind} ${formatMilliseconds(milliseconds / count)}`)
+        .join(', ');
+      console.log(
+        `${mode.toUpperCase()} ${count} x ${sizeBytes / mebibyte} MiB, one at a time: ${((count * sizeBytes) / elapsedMs / 1000).toFixed(0)} MB/s; load average ${os
+          .loadavg()
+          .map((value) => value.toFixed(2))
+          .join(' ')}`,
+      );
+      console.log(
+        `agent CPU ms per object, by thread: ${perObject}; client (this process) ${formatMilliseconds((clientCpu.user + clientCpu.system) / 1000 / count)}; agent peak RSS ${Math.round(readMemory(server.pid).peakRssBytes / mebibyte)} MiB`,
+      );
+    } finally {
+      client.close();
+    }
+  });
 }

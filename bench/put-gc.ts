@@ -4,12 +4,9 @@
 // each run on a fresh agent (V8's heuristics settle differently from one process to the next).
 // Printed per run: MB/s, and the mark-compacts and scavenges the agent reported during the PUTs.
 // Compare with V8's defaults: --agent-node-args=--max-semi-space-size=0,--min-semi-space-size=0,--initial-old-space-size=0
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { PayloadPool } from './s3-load/payload.ts';
-import { agentEntry, startCoffre } from './s3-load/servers.ts';
+import { agentNodeArguments, suiteArguments, withAgent } from './s3-load/servers.ts';
 import { SignedS3Client } from './s3-load/signed-client.ts';
 
 const mebibyte = 1024 * 1024;
@@ -33,37 +30,19 @@ class GcCounter {
 }
 
 export async function run(): Promise<void> {
-  const { values } = parseArgs({
-    args: process.argv.slice(2).filter((argument) => argument.startsWith('--')),
-    strict: false,
-    options: {
-      count: { type: 'string' },
-      'size-mib': { type: 'string' },
-      runs: { type: 'string' },
-      'agent-commit': { type: 'string' },
-      'agent-node-args': { type: 'string' },
-    },
-  });
+  const { values, agent } = suiteArguments(['count', 'size-mib', 'runs']);
   const count = Number(values.count ?? 16);
   const sizeBytes = Number(values['size-mib'] ?? 64) * mebibyte;
   const runs = Number(values.runs ?? 3);
-  const extra = String(values['agent-node-args'] ?? '')
-    .split(',')
-    .filter(Boolean);
-  console.log(`agent node arguments after its own: ${extra.join(' ') || '(none)'}`);
+  console.log(`agent node arguments after its own: ${agentNodeArguments(agent).join(' ') || '(none)'}`);
   for (let runIndex = 1; runIndex <= runs; runIndex += 1) {
-    const root = await mkdtemp(path.join(os.tmpdir(), 'coffre-bench-put-gc-'));
-    try {
-      const agentMain = await agentEntry(
-        values['agent-commit'] ? String(values['agent-commit']) : null,
-        root,
-      );
-      const data = path.join(root, 'data');
-      await mkdir(data);
-      const counter = new GcCounter();
-      const server = await startCoffre(agentMain, data, ['--trace-gc', ...extra], (text) =>
-        counter.take(text),
-      );
+    const counter = new GcCounter();
+    const traced = {
+      ...agent,
+      nodeArguments: ['--trace-gc'],
+      onOutput: (text: string) => counter.take(text),
+    };
+    await withAgent('put-gc', traced, async (server) => {
       const client = new SignedS3Client(server.target, 2);
       try {
         const pool = new PayloadPool();
@@ -84,10 +63,7 @@ export async function run(): Promise<void> {
         );
       } finally {
         client.close();
-        await server.stop();
       }
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
+    });
   }
 }

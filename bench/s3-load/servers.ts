@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { agentNodeFlags } from '../../agent/node-flags.ts';
 import type { S3Target } from './signed-client.ts';
 
@@ -224,6 +225,32 @@ export async function agentEntry(commit: string | null, root: string): Promise<s
 export interface AgentOptions {
   agentCommit?: unknown;
   agentNodeArgs?: unknown;
+  /** Node arguments of the suite itself, before `--agent-node-args` (which win). */
+  nodeArguments?: string[];
+  /** Everything the agent prints, as it prints it. */
+  onOutput?: (text: string) => void;
+}
+
+/** The `--agent-node-args=A,B` of a suite, as a list. */
+export function agentNodeArguments(options: AgentOptions): string[] {
+  return String(options.agentNodeArgs ?? '')
+    .split(',')
+    .filter(Boolean);
+}
+
+/**
+ * A suite's `--name=value` flags (`npm run bench SUITE -- --flags`), with `--agent-commit` and
+ * `--agent-node-args` besides its own, and the AgentOptions withAgent takes.
+ */
+export function suiteArguments(names: string[]): { values: Record<string, unknown>; agent: AgentOptions } {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((argument) => argument.startsWith('--')),
+    strict: false,
+    options: Object.fromEntries(
+      [...names, 'agent-commit', 'agent-node-args'].map((name) => [name, { type: 'string' as const }]),
+    ),
+  });
+  return { values, agent: { agentCommit: values['agent-commit'], agentNodeArgs: values['agent-node-args'] } };
 }
 
 /**
@@ -235,15 +262,13 @@ export async function withAgent<T>(
   options: AgentOptions,
   work: (server: BenchServer) => Promise<T>,
 ): Promise<T> {
-  const nodeArguments = String(options.agentNodeArgs ?? '')
-    .split(',')
-    .filter(Boolean);
+  const nodeArguments = [...(options.nodeArguments ?? []), ...agentNodeArguments(options)];
   const root = await mkdtemp(path.join(os.tmpdir(), `coffre-bench-${label}-`));
   try {
     const agentMain = await agentEntry(options.agentCommit ? String(options.agentCommit) : null, root);
     const data = path.join(root, 'data');
     await mkdir(data);
-    const server = await startCoffre(agentMain, data, nodeArguments);
+    const server = await startCoffre(agentMain, data, nodeArguments, options.onOutput);
     try {
       return await work(server);
     } finally {
