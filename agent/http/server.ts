@@ -152,10 +152,7 @@ export async function settleUnreadBody(
   response: http.ServerResponse,
 ): Promise<void> {
   if (request.complete) return;
-  const closeAfterAnswer = (): void => {
-    response.setHeader('Connection', 'close');
-    response.once('finish', () => request.destroy());
-  };
+  const closeAfterAnswer = (): void => lingerAfterAnswer(request, response);
   const declared = Number(request.headers['content-length']);
   // A client that waited for 100 Continue and got none has sent nothing, unless it stopped waiting
   // (SDKs send the body after ~1 s): then bytes have arrived and the body is read like any other.
@@ -186,6 +183,30 @@ export async function settleUnreadBody(
     request.resume();
   });
   if (!ended) closeAfterAnswer();
+}
+
+/** How long a connection closed after an early answer reads (and drops) what its client still sends. */
+const lingerMs = 2_000;
+
+/**
+ * Closes the connection after this answer without resetting it: a lingering close, as Apache and
+ * nginx make. Node ends a connection whose answer says `Connection: close` with
+ * `socket.destroySoon()`: the answer, a FIN, and the socket closed as soon as that is written. With
+ * bytes of the body still unread, or still arriving, that close resets the connection, and a client
+ * still sending loses the answer it has not read yet (it sees ECONNRESET). Here the socket sends its
+ * FIN after the answer, then reads and drops the rest of the body, and closes once the client has
+ * closed its side (it does on reading the answer), or after 2 s at most.
+ */
+function lingerAfterAnswer(request: http.IncomingMessage, response: http.ServerResponse): void {
+  response.setHeader('Connection', 'close');
+  const socket = request.socket;
+  // An own destroySoon is what Node calls instead of net.Socket's (_http_server.js, resOnFinish).
+  socket.destroySoon = () => {
+    request.resume();
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), lingerMs).unref();
+    socket.once('close', () => clearTimeout(timer));
+  };
 }
 
 export async function listen(handler: RequestHandler, options: ListenOptions): Promise<RunningServer> {

@@ -127,11 +127,16 @@ function declaredContentLength(request: IncomingMessage): number | undefined {
   return Number(value.trim());
 }
 
-/** The raw bytes as Node's parser delivers them; a client that goes away mid-body is IncompleteBody. */
+/**
+ * The raw bytes as Node's parser delivers them; a client that goes away mid-body is IncompleteBody.
+ * A reader that stops early (a chunk signature that does not match, a failed write) leaves the
+ * request open, not destroyed with its socket, so that the error can still be answered
+ * (settleUnreadBody reads or drops the rest).
+ */
 async function* rawBytes(request: IncomingMessage): AsyncGenerator<Uint8Array> {
   acceptRequestBody(request);
   try {
-    for await (const piece of request) yield piece as Buffer;
+    for await (const piece of request.iterator({ destroyOnReturn: false })) yield piece as Buffer;
   } catch (error) {
     throw new S3Error('IncompleteBody', { cause: error });
   }

@@ -3,13 +3,15 @@
 // body (the agent says "100 Continue" only once it reads the body); a client that sent a small body
 // anyway gets the whole answer and keeps its connection, since the agent reads the rest before it
 // answers instead of closing a socket with unread bytes (which resets it, and the client may lose
-// the answer: agent/http/server.ts, settleUnreadBody).
+// the answer: agent/http/server.ts, settleUnreadBody). A body refused midway (a chunk signature that
+// does not match) is answered too, not cut: small, its rest is read and the connection kept; large,
+// the connection closes after the answer without a reset (a lingering close).
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { NoSuchBucket, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { type AgentProcess, startAgent } from '../support/agent-process.ts';
-import { errorCode, type RawRequestInput, rawRequest, signHeaders } from './raw-http.ts';
+import { errorCode, type RawRequestInput, rawRequest, signedChunkedPut, signHeaders } from './raw-http.ts';
 
 const test = anyTest as TestFn<{ agent: AgentProcess }>;
 const bucket = 'early';
@@ -38,12 +40,16 @@ function head(method: string, path: string, headers: Record<string, string>): Bu
 }
 
 /** A connection whose received bytes, reset and close can be awaited. */
-async function connect(agent: AgentProcess) {
+async function connect(agent: AgentProcess, options: { allowHalfOpen?: boolean } = {}) {
   const url = new URL(agent.endpoint);
-  const socket = net.connect(Number(url.port), url.hostname);
+  const socket = net.connect({ port: Number(url.port), host: url.hostname, ...options });
   let received = Buffer.alloc(0);
   let error: NodeJS.ErrnoException | undefined;
   let closed = false;
+  let ended = false;
+  socket.on('end', () => {
+    ended = true;
+  });
   socket.on('data', (chunk: Buffer) => {
     received = Buffer.concat([received, chunk]);
   });
@@ -67,6 +73,8 @@ async function connect(agent: AgentProcess) {
     text: () => received.toString('latin1'),
     error: () => error,
     closed: () => closed,
+    /** Whether the agent closed its side with a FIN (a reset alone does not). */
+    ended: () => ended,
     until,
     /** Waits for the agent to close the connection, and asserts it was closed, not reset. */
     async closedCleanly(t: { is: (actual: unknown, expected: unknown, message?: string) => void }) {
@@ -246,6 +254,79 @@ test('no Expect, a 5 MiB body refused from its headers: the agent reads it, answ
   const read = await rawRequest({ ...agent, method: 'GET', path: nextPath });
   t.is(read?.body.toString(), 'next');
   t.is(errorCode(await rawRequest({ ...agent, method: 'GET', path: `/${bucket}/key` })), 'NoSuchKey');
+});
+
+/** `count` chunks of 64 KiB of random bytes. */
+function chunksOf(count: number): Buffer[] {
+  return Array.from({ length: count }, () => randomBytes(64 * 1024));
+}
+
+test('a chunk signature that does not match, in a 192 KiB body: 403 SignatureDoesNotMatch, nothing stored, and the connection serves the next request', async (t) => {
+  const { agent } = t.context;
+  const path = `/${bucket}/forged-small`;
+  const forged = await signedChunkedPut({ ...agent, path }, chunksOf(3), 1);
+  const nextPath = `/${bucket}/after-forged`;
+  const next = await signed(agent, { method: 'PUT', path: nextPath, body: 'next' });
+  const connection = await connect(agent);
+  connection.socket.write(Buffer.concat([head('PUT', path, forged.headers), forged.body]));
+  await connection.until(() => connection.answers().length === 1, 'the refusal');
+  connection.socket.write(Buffer.concat([head('PUT', nextPath, next), Buffer.from('next')]));
+  await connection.until(() => connection.answers().length === 2, 'the next answer');
+  const [refusal, stored] = connection.answers();
+  t.is(refusal.status, 403);
+  t.regex(refusal.body, /<Code>SignatureDoesNotMatch<\/Code>/);
+  t.not(refusal.headers.connection, 'close');
+  t.is(stored.status, 200);
+  t.is(connection.error(), undefined);
+  connection.socket.destroy();
+  t.is(errorCode(await rawRequest({ ...agent, method: 'GET', path })), 'NoSuchKey');
+});
+
+test('a chunk signature that does not match, early in a 24 MiB body sent at once: the whole answer, then a clean close, and nothing stored', async (t) => {
+  const { agent } = t.context;
+  const path = `/${bucket}/forged-large`;
+  const forged = await signedChunkedPut({ ...agent, path }, chunksOf(384), 2);
+  const connection = await connect(agent);
+  connection.socket.write(Buffer.concat([head('PUT', path, forged.headers), forged.body]));
+  await connection.closedCleanly(t);
+  const [refusal, ...more] = connection.answers();
+  t.is(refusal.status, 403);
+  t.regex(refusal.body, /<Code>SignatureDoesNotMatch<\/Code>/);
+  t.is(refusal.headers.connection, 'close');
+  t.deepEqual(more, []);
+  t.is(errorCode(await rawRequest({ ...agent, method: 'GET', path })), 'NoSuchKey');
+});
+
+test('a chunk signature that does not match, in a body the client goes on sending after the answer: the agent closes the connection itself', async (t) => {
+  const { agent } = t.context;
+  const path = `/${bucket}/forged-endless`;
+  const forged = await signedChunkedPut({ ...agent, path }, chunksOf(1024), 1);
+  // A client that neither closes on the agent's FIN nor reads answers before its upload is done:
+  // the first 1 MiB, then 256 KiB every 100 ms while the connection lasts. The agent drops what
+  // comes for 2 s after its answer, then closes.
+  const connection = await connect(agent, { allowHalfOpen: true });
+  connection.socket.write(
+    Buffer.concat([head('PUT', path, forged.headers), forged.body.subarray(0, mebibyte)]),
+  );
+  let offset = mebibyte;
+  const feeder = setInterval(() => {
+    if (connection.closed() || offset >= forged.body.length) return;
+    connection.socket.write(forged.body.subarray(offset, offset + 256 * 1024));
+    offset += 256 * 1024;
+  }, 100);
+  try {
+    await connection.until(() => connection.closed(), 'the agent to close the connection');
+  } finally {
+    clearInterval(feeder);
+  }
+  const [refusal, ...more] = connection.answers();
+  t.is(refusal.status, 403);
+  t.regex(refusal.body, /<Code>SignatureDoesNotMatch<\/Code>/);
+  t.is(refusal.headers.connection, 'close');
+  t.deepEqual(more, []);
+  t.true(connection.ended(), 'the agent sent its FIN after the answer');
+  t.true(offset < forged.body.length, 'the client was still sending when the connection closed');
+  t.is(errorCode(await rawRequest({ ...agent, method: 'GET', path })), 'NoSuchKey');
 });
 
 test('AWS SDK (it sends Expect: 100-continue): a refused 6 MiB PutObject is the S3 error, not a network failure', async (t) => {

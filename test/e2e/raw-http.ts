@@ -68,6 +68,82 @@ export function awsChunked(data: Buffer, trailer: string): Buffer {
   ]);
 }
 
+/**
+ * A PUT streamed as STREAMING-AWS4-HMAC-SHA256-PAYLOAD: the signed headers, and the aws-chunked body
+ * whose every chunk signature chains from the header's signature. `forgedChunk` (an index) gets the
+ * signature of other bytes, as a body changed in transit would carry.
+ */
+export async function signedChunkedPut(
+  input: Omit<RawRequestInput, 'method' | 'body' | 'payloadHash' | 'omitContentLength'>,
+  chunks: readonly Uint8Array[],
+  forgedChunk?: number,
+): Promise<{ headers: Record<string, string>; body: Buffer }> {
+  const framedLength = [...chunks, new Uint8Array(0)].reduce(
+    (total, chunk) =>
+      total +
+      `${chunk.length.toString(16)};chunk-signature=`.length +
+      64 +
+      2 +
+      (chunk.length > 0 ? chunk.length + 2 : 0),
+    2,
+  );
+  const decodedLength = chunks.reduce((total, chunk) => total + chunk.length, 0);
+  const headers = await signHeaders({
+    ...input,
+    method: 'PUT',
+    payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+    omitContentLength: true,
+    headers: {
+      ...input.headers,
+      'content-length': String(framedLength),
+      'content-encoding': 'aws-chunked',
+      'x-amz-decoded-content-length': String(decodedLength),
+    },
+  });
+  const seedSignature = /Signature=([0-9a-f]{64})/.exec(headers.authorization)?.[1];
+  const amzDate = headers['x-amz-date'];
+  if (seedSignature === undefined || amzDate === undefined) throw new Error('no seed signature');
+  const signingDate = new Date(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13)}`,
+  );
+  const scope = `${amzDate.slice(0, 8)}/${signingRegion}/s3/aws4_request`;
+  const signer = signerFor(input);
+  const parts: Buffer[] = [];
+  let previous = seedSignature;
+  for (const [index, chunk] of [...chunks, new Uint8Array(0)].entries()) {
+    const signedBytes = index === forgedChunk ? Buffer.concat([chunk, Buffer.from('x')]) : chunk;
+    const toSign = [
+      'AWS4-HMAC-SHA256-PAYLOAD',
+      amzDate,
+      scope,
+      previous,
+      sha256Hex(''),
+      sha256Hex(signedBytes),
+    ];
+    const signature = await signer.sign(toSign.join('\n'), { signingDate });
+    parts.push(Buffer.from(`${chunk.length.toString(16)};chunk-signature=${signature}\r\n`));
+    if (chunk.length > 0) parts.push(Buffer.from(chunk), Buffer.from('\r\n'));
+    previous = signature;
+  }
+  parts.push(Buffer.from('\r\n'));
+  const body = Buffer.concat(parts);
+  if (body.length !== framedLength) throw new Error(`framed ${body.length} bytes, declared ${framedLength}`);
+  return { headers, body };
+}
+
+/** The region every raw request signs for. */
+const signingRegion = 'fr-par';
+
+function signerFor(input: Pick<RawRequestInput, 'accessKeyId' | 'secretAccessKey'>): SignatureV4 {
+  return new SignatureV4({
+    service: 's3',
+    region: signingRegion,
+    credentials: { accessKeyId: input.accessKeyId, secretAccessKey: input.secretAccessKey },
+    sha256: Sha256,
+    uriEscapePath: false,
+  });
+}
+
 export async function signHeaders(input: RawRequestInput): Promise<Record<string, string>> {
   const url = new URL(input.endpoint);
   const body = input.body ?? '';
@@ -77,14 +153,7 @@ export async function signHeaders(input: RawRequestInput): Promise<Record<string
     ...input.headers,
   };
   if (!input.omitContentLength) headers['content-length'] = String(Buffer.byteLength(body));
-  const signer = new SignatureV4({
-    service: 's3',
-    region: 'fr-par',
-    credentials: { accessKeyId: input.accessKeyId, secretAccessKey: input.secretAccessKey },
-    sha256: Sha256,
-    uriEscapePath: false,
-  });
-  const signed = await signer.sign(
+  const signed = await signerFor(input).sign(
     new HttpRequest({
       method: input.method,
       protocol: url.protocol,
