@@ -112,8 +112,13 @@ export interface Drive {
    * both names are fsynced afterwards, so the rename survives a power loss.
    */
   rename(from: string, to: string, options?: { sync?: boolean }): Promise<void>;
-  /** Removes a file or a whole directory tree; a missing path is not an error. */
-  remove(path: string): Promise<void>;
+  /**
+   * Removes a file or a whole directory tree; a missing path is not an error. `entries`: the names
+   * the caller expects in the directory (a faster removal, two trips to the thread pool instead of
+   * six for one file: each unlinked, then the directory; anything else found there falls back to
+   * the whole-tree removal).
+   */
+  remove(path: string, options?: { entries?: readonly string[] }): Promise<void>;
   /** Names of the entries of a directory, sorted. NOT_FOUND when it does not exist. */
   list(path: string): Promise<string[]>;
   /** fsyncs a directory, making the creations, renames and removals in it durable. */

@@ -213,9 +213,9 @@ export class FaultyDrive implements Drive {
     await this.inner.rename(from, to, options);
   }
 
-  async remove(path: string): Promise<void> {
+  async remove(path: string, options?: { entries?: readonly string[] }): Promise<void> {
     this.#failIfAsked('remove', path);
-    await this.inner.remove(path);
+    await this.inner.remove(path, options);
   }
 
   async list(path: string): Promise<string[]> {

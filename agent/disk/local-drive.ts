@@ -332,10 +332,25 @@ export class LocalDrive implements Drive {
     });
   }
 
-  remove(path: string): Promise<void> {
+  remove(path: string, options?: { entries?: readonly string[] }): Promise<void> {
     const absolute = this.#resolve(path);
     assert.notEqual(absolute, this.#root, 'refusing to remove a drive root');
-    return this.#call(() => rm(absolute, { recursive: true, force: true }));
+    const entries = options?.entries;
+    for (const name of entries ?? []) {
+      assert.ok(name !== '' && !name.includes(sep) && name !== '.' && name !== '..', 'an entry is one name');
+    }
+    return this.#call(async () => {
+      if (entries !== undefined) {
+        try {
+          await Promise.all(entries.map((name) => unlink(join(absolute, name)).catch(ignoreMissing)));
+          await rmdir(absolute).catch(ignoreMissing);
+          return;
+        } catch {
+          // Something else is there (or an entry is a directory): the whole-tree removal below.
+        }
+      }
+      await rm(absolute, { recursive: true, force: true });
+    });
   }
 
   list(path: string): Promise<string[]> {
@@ -568,6 +583,11 @@ async function writeAndSync(
     throw error;
   }
   await handle.close();
+}
+
+/** For removals: a name that is already gone is what was wanted. */
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error;
 }
 
 async function syncDirectoryAt(absolute: string): Promise<void> {

@@ -109,11 +109,14 @@ export async function commitOnDrive(
   if (withShardFile) {
     // The staging directory now holds only the staged record of a committed version: nothing
     // reads it, and if this removal never happens the startup cleanup removes it. So the commit
-    // does not wait for it (a recursive removal is five or six trips to the thread pool, ~2.5 ms
-    // of a 1 MiB PUT at concurrency 1).
-    void drive.remove(staging).catch(() => {});
+    // does not wait for it, and names the one file in it (an unlink and an rmdir, where a
+    // recursive removal makes six trips to the thread pool).
+    void drive.remove(staging, { entries: [versionRecordFile] }).catch(() => {});
   }
-  if (withShardFile || previous !== null || options?.removeOtherShards) {
+  // An address the caller never wrote before (keepPrevious 'journaled') whose journal holds no
+  // previous version has no other write's shard file in its directory: no listing.
+  const newAddress = keepPrevious === 'journaled' && previous === null;
+  if ((withShardFile && !newAddress) || previous !== null || options?.removeOtherShards) {
     // Under the caller's lock on the address: another write to it may publish its shard file
     // in the same directory as soon as the lock is released.
     const keep = [record.dataId, ...(previous ? [previous.record.dataId] : [])];
@@ -121,6 +124,9 @@ export async function commitOnDrive(
   }
   return previous;
 }
+
+/** Drives whose tmp/ prepareStaging has made sure of (the directories under it are created with `recursive`). */
+const drivesWithTemporaryDirectory = new WeakSet<Drive>();
 
 /**
  * Creates a write's staging directory tmp/<name>/, then, without waiting, an empty record file in
@@ -133,7 +139,12 @@ export async function commitOnDrive(
 export async function prepareStaging(drive: Drive, name: string): Promise<{ durable: Promise<void> }> {
   const staging = temporaryPath(name);
   // tmp/ itself exists from the startup cleanup: if it was created now, make that durable first.
-  await drive.ensureDirectory(temporaryDirectory);
+  // Once per drive object: afterwards it is a trip to the thread pool before every write's first
+  // shard write that finds it there.
+  if (!drivesWithTemporaryDirectory.has(drive)) {
+    await drive.ensureDirectory(temporaryDirectory);
+    drivesWithTemporaryDirectory.add(drive);
+  }
   await drive.ensureDirectory(staging, { durable: false });
   const durable = (async () => {
     await drive.writeFile(`${staging}/${versionRecordFile}`, new Uint8Array(0), { sync: false });

@@ -112,6 +112,32 @@ test('local drive: rename, remove and list behave, and a missing file is NOT_FOU
   }
 });
 
+test("local drive: a removal that names the directory's entries unlinks them and the directory; anything else there is removed too", async (t) => {
+  const { drive, root } = await makeDrive(t);
+  await mkdir(join(root, 'staging'));
+  await writeFile(join(root, 'staging', 'meta'), 'record');
+  await drive.remove('staging', { entries: ['meta'] });
+  t.deepEqual(await readdir(root), []);
+  // More than was named (a shard file never published, a subdirectory): the whole tree goes.
+  await mkdir(join(root, 'fuller', 'deeper'), { recursive: true });
+  await writeFile(join(root, 'fuller', 'meta'), 'record');
+  await writeFile(join(root, 'fuller', 'shard'), 'bytes');
+  await writeFile(join(root, 'fuller', 'deeper', 'file'), 'bytes');
+  await drive.remove('fuller', { entries: ['meta'] });
+  t.deepEqual(await readdir(root), []);
+  // A named entry that is a directory is not unlinked, but goes with the tree.
+  await mkdir(join(root, 'nested', 'meta'), { recursive: true });
+  await drive.remove('nested', { entries: ['meta'] });
+  t.deepEqual(await readdir(root), []);
+  // Named entries already gone, or the directory itself: nothing to do, no error.
+  await mkdir(join(root, 'empty'));
+  await drive.remove('empty', { entries: ['meta'] });
+  await drive.remove('absent', { entries: ['meta'] });
+  t.deepEqual(await readdir(root), []);
+  t.throws(() => drive.remove('x', { entries: ['../escape'] }), { message: /one name/ });
+  t.throws(() => drive.remove('x', { entries: ['..'] }), { message: /one name/ });
+});
+
 test('local drive: when its directory is gone every call is DRIVE_OFFLINE and the directory is not recreated', async (t) => {
   const { drive, root } = await makeDrive(t);
   await drive.writeFileAtomic('f', Buffer.from('x'));

@@ -117,6 +117,28 @@ test('overwrite: writing the same address again replaces the version atomically 
   }
 });
 
+test('a new address (newAddress): one shard file per drive, and the staging directories go once committed', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const set = await openErasureSet({ drives, blockSizeBytes: 64 * kibibyte, inlineThresholdBytes: 1024 });
+  t.teardown(() => set.close());
+  const address = { bucket: 'b', key: 'fresh', versionId: 'v-new' };
+  const data = patternBytes(300_000, 'fresh');
+  await set.writeVersion(address, bodyOf(data), { finalize: () => ({ n: 1 }), newAddress: true });
+  t.true((await readAll((await set.readVersion(address)).body)).equals(data));
+  for (const drive of drives) {
+    const shards = (await filesUnder(drive)).filter((path) => path.includes('/shard.'));
+    t.is(shards.length, 1, drive);
+  }
+  // The commit does not wait for the removal of its staging directories (tmp/<name>/meta).
+  const deadline = Date.now() + 10_000;
+  const leftInTmp = async () =>
+    (await Promise.all(drives.map((drive) => readdir(join(drive, 'tmp'))))).flat();
+  while ((await leftInTmp()).length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  t.deepEqual(await leftInTmp(), []);
+});
+
 test('updateMetadata: rewrites only the record, bumps the revision, keeps the data', async (t) => {
   const drives = await makeDriveDirectories(t);
   let nowMs = 1_000;
