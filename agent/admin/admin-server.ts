@@ -5,7 +5,13 @@
 
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { acceptRequestBody, listen, type RequestContext, type RunningServer } from '../http/server.ts';
+import {
+  acceptRequestBody,
+  listen,
+  type RequestContext,
+  type RunningServer,
+  settleUnreadBody,
+} from '../http/server.ts';
 import {
   type AdminAnswer,
   type AdminDependencies,
@@ -75,7 +81,8 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   acceptRequestBody(request);
-  for await (const chunk of request) {
+  // Not destroyed when this stops early (too large): the refusal is answered (settleUnreadBody).
+  for await (const chunk of request.iterator({ destroyOnReturn: false })) {
     total += (chunk as Buffer).length;
     if (total > maximumAdminBodyBytes)
       throw new AdminRequestError(413, 'BodyTooLarge', 'the body is too large');
@@ -156,6 +163,9 @@ export function createAdminHandler(options: AdminServerOptions) {
       if (found.route.mutates) await auditAdminCall(options, found.route, call, answer.status);
       await send(response, answer);
     } catch (error) {
+      // A body left unread (refused from the headers, or too large): read a small rest, or close
+      // the connection after the answer without resetting it.
+      await settleUnreadBody(request, response);
       if (error instanceof AdminAuthError) {
         // A refused call to the operator's own API is a security event: kept like the tenants' ones.
         await options.audit

@@ -3,6 +3,7 @@
 
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -113,6 +114,47 @@ test.before(async () => {
 test.after.always(async () => {
   await agent?.destroy();
 });
+
+test.serial(
+  'admin API: a body over 1 MiB is 413 BodyTooLarge, chunked or declared, answered in full before a clean close',
+  async (t) => {
+    const url = new URL(adminEndpoint);
+    const target = '/v1/tenants/acme';
+    const oversized = Buffer.alloc(2 * 1024 * 1024, 0x20);
+    for (const framing of ['chunked', 'declared'] as const) {
+      const headers = signAdminRequest(adminKey, { method: 'PUT', target, body: oversized.toString() });
+      const lengthHeader =
+        framing === 'chunked' ? 'transfer-encoding: chunked' : `content-length: ${oversized.length}`;
+      const head = [`PUT ${target} HTTP/1.1`, `host: ${url.host}`, lengthHeader];
+      for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
+      const body =
+        framing === 'chunked'
+          ? Buffer.concat([
+              Buffer.from(`${oversized.length.toString(16)}\r\n`),
+              oversized,
+              Buffer.from('\r\n0\r\n\r\n'),
+            ])
+          : oversized;
+      const answer = await new Promise<{ text: string; error?: Error }>((resolve) => {
+        const socket = net.connect(Number(url.port), url.hostname);
+        const received: Buffer[] = [];
+        let failure: Error | undefined;
+        socket.on('data', (chunk: Buffer) => received.push(chunk));
+        socket.on('error', (error) => {
+          failure = error;
+        });
+        socket.on('close', () =>
+          resolve({ text: Buffer.concat(received).toString('latin1'), error: failure }),
+        );
+        socket.write(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
+      });
+      t.is(answer.error, undefined, `${framing}: the connection was reset`);
+      t.regex(answer.text, /^HTTP\/1\.1 413 /, framing);
+      t.regex(answer.text, /"error": "BodyTooLarge"/, framing);
+    }
+    t.is((await admin<{ displayName: string }>('GET', target)).body.displayName, 'ACME SAS');
+  },
+);
 
 test.serial(
   'admin API: unsigned, wrong-key, replayed, stale and body-swapped requests are refused with 401; a signed one is answered',
