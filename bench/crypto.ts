@@ -5,9 +5,6 @@
 // and as Node opens them (a fresh plaintext buffer each). Prints GB/s (10^9 bytes per second) and,
 // for small objects, seals per second (one data key wrap each).
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   type ChunkParameters,
   decryptChunks,
@@ -23,6 +20,7 @@ import { nativeGcm } from '../agent/crypto/native-gcm.ts';
 import { ObjectEncryption } from '../agent/crypto/object-encryption.ts';
 import { TenantKeyring } from '../agent/crypto/tenant-keyring.ts';
 import { LocalDrive } from '../agent/disk/index.ts';
+import { removeScratch, scratchDirectory } from './scratch.ts';
 
 const totalBytes = 256 * 1024 * 1024;
 const pieceBytes = 1024 * 1024;
@@ -75,7 +73,7 @@ async function* replay(pieces: Uint8Array[]): AsyncIterable<Uint8Array> {
 }
 
 async function measureSeals(): Promise<void> {
-  const directory = await mkdtemp(join(tmpdir(), 'coffre-bench-crypto-'));
+  const directory = await scratchDirectory('coffre-bench-crypto-');
   try {
     const keyring = new TenantKeyring({
       provider: new LocalKeyProvider([randomBytes(32)]),
@@ -95,7 +93,7 @@ async function measureSeals(): Promise<void> {
       `${'seal + encrypt 4 KiB objects'.padEnd(44)} ${(count / seconds).toFixed(0).padStart(6)} objects/s`,
     );
   } finally {
-    await rm(directory, { recursive: true, force: true });
+    await removeScratch(directory);
   }
 }
 

@@ -10,8 +10,7 @@
 // BENCH_LOCK_BLOCKS (default 96) blocks per round, BENCH_LOCK_RETENTIONS (default 2000) calls,
 // BENCH_LOCK_CONCURRENCY (default 16) calls at a time.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { openObjectLayer } from '../agent/objects/object-layer.ts';
@@ -19,6 +18,7 @@ import { openProtection } from '../agent/protection.ts';
 import { openErasureSet } from '../agent/shards/index.ts';
 import { startAgent } from '../test/support/agent-process.ts';
 import { SignedS3Client } from './s3-load/signed-client.ts';
+import { removeScratch, scratchDirectory } from './scratch.ts';
 
 const blocksPerRound = Number(process.env.BENCH_LOCK_BLOCKS ?? 96);
 const retentionCalls = Number(process.env.BENCH_LOCK_RETENTIONS ?? 2000);
@@ -42,7 +42,7 @@ async function inParallel(count: number, concurrency: number, work: (index: numb
 
 /** PutObjectRetention in the object layer alone: encrypted store, six drive folders, 4+2. */
 async function layerRetentions(): Promise<void> {
-  const directory = await mkdtemp(join(tmpdir(), 'coffre-bench-lock-'));
+  const directory = await scratchDirectory('coffre-bench-lock-');
   const drives: string[] = [];
   for (let index = 0; index < 6; index += 1) {
     drives.push(join(directory, `drive-${index}`));
@@ -86,7 +86,7 @@ async function layerRetentions(): Promise<void> {
     layer.close();
     await store.close();
     await protection.close();
-    await rm(directory, { recursive: true, force: true });
+    await removeScratch(directory);
   }
 }
 

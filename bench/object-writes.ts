@@ -3,11 +3,11 @@
 // the SQLite intent and index transactions, each fsynced), on a 4+2 set of six directories in one
 // temp dir with fsync on. BENCH_OBJECT_WRITES sets the count (default 300); one write at a time,
 // then 16 at a time through the layer.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openObjectLayer } from '../agent/objects/object-layer.ts';
 import { openErasureSet } from '../agent/shards/index.ts';
+import { removeScratch, scratchDirectory } from './scratch.ts';
 
 const count = Number(process.env.BENCH_OBJECT_WRITES ?? 300);
 const body = Buffer.alloc(4096, 7);
@@ -17,7 +17,7 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 }
 
 export async function run(): Promise<void> {
-  const directory = await mkdtemp(join(tmpdir(), 'coffre-bench-object-writes-'));
+  const directory = await scratchDirectory('coffre-bench-object-writes-');
   try {
     const drives = [];
     for (let index = 0; index < 6; index += 1) {
@@ -63,6 +63,6 @@ export async function run(): Promise<void> {
     layer.close();
     await store.close();
   } finally {
-    await rm(directory, { recursive: true, force: true });
+    await removeScratch(directory);
   }
 }

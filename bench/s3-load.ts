@@ -12,8 +12,7 @@
 // `--name=value` form (bench/main.ts reads bare words as suite names); BENCH_S3_* variables too.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,6 +25,7 @@ import * as report from './s3-load/report.ts';
 import { runServerSteps, type ServerRunOptions } from './s3-load/server-steps.ts';
 import { agentEntry, type BenchServer, startCoffre, startMinio } from './s3-load/servers.ts';
 import { SignedS3Client } from './s3-load/signed-client.ts';
+import { removeScratch, scratchDirectory } from './scratch.ts';
 
 const repositoryRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const mebibyte = 1024 * 1024;
@@ -197,7 +197,7 @@ function printReports(reports: report.ServerReport[]): void {
 
 export async function run(): Promise<void> {
   const options = readOptions();
-  const root = await mkdtemp(path.join(os.tmpdir(), 'coffre-bench-s3-'));
+  const root = await scratchDirectory('coffre-bench-s3-');
   const notes: string[] = [];
   const reports: report.ServerReport[] = [];
   try {
@@ -242,6 +242,6 @@ export async function run(): Promise<void> {
       console.log(`\n### side by side\n\n${report.sideBySide(reports[0], reports[1])}`);
     }
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await removeScratch(root);
   }
 }

@@ -8,13 +8,14 @@
 // fsync runs on libuv's pool: the agent starts with UV_THREADPOOL_SIZE=8 (agent/main.ts); run
 // `UV_THREADPOOL_SIZE=8 npm run bench store` for the agent's figures. Last, the part page of
 // GetObjectAttributes: 1000 part records read one at a time, then as listManifestParts reads them.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { describeKernels } from '../agent/erasure/index.ts';
 import { listManifestParts, type ManifestPart } from '../agent/objects/manifest.ts';
 import { toMetadata } from '../agent/objects/records.ts';
 import { type ErasureSet, openErasureSet } from '../agent/shards/index.ts';
+import { removeScratch, scratchDirectory } from './scratch.ts';
 
 const scale = Number(process.env.BENCH_STORE_SCALE ?? 1);
 const mebibyte = 1024 * 1024;
@@ -107,7 +108,7 @@ async function measurePartPage(set: ErasureSet): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  const root = await mkdtemp(join(tmpdir(), 'coffre-bench-store-'));
+  const root = await scratchDirectory('coffre-bench-store-');
   try {
     const drives = Array.from({ length: 6 }, (_, index) => join(root, `drive-${index}`));
     for (const drive of drives) await mkdir(drive);
@@ -146,6 +147,6 @@ export async function run(): Promise<void> {
     await measurePartPage(set);
     await set.close();
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await removeScratch(root);
   }
 }

@@ -3,13 +3,12 @@
 // the CPU of SQLite and the triggers, not an fsync) into an index without the ledger and into one
 // with it (triggers + the end-of-transaction daily-peak fold); then the cost of the quota check's
 // read of a tenant's stored bytes. BENCH_USAGE_LEDGER sets the count (default 20000).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { markComplete, openIndexDatabase } from '../agent/objects/index-database.ts';
 import { ObjectIndex } from '../agent/objects/object-index.ts';
 import type { BucketRecord, ObjectVersionRecord } from '../agent/objects/records.ts';
 import { UsageLedger } from '../agent/objects/usage-ledger.ts';
+import { removeScratch, scratchDirectory } from './scratch.ts';
 
 const count = Number(process.env.BENCH_USAGE_LEDGER ?? 20_000);
 
@@ -60,7 +59,7 @@ function indexRange(index: ObjectIndex, first: number, length: number): number {
 const rounds = 4;
 
 export async function run(): Promise<void> {
-  const directory = await mkdtemp(join(tmpdir(), 'coffre-bench-usage-ledger-'));
+  const directory = await scratchDirectory('coffre-bench-usage-ledger-');
   try {
     const indexes = [false, true].map((withLedger) => {
       const opened = openIndexDatabase(join(directory, `index-${withLedger}.sqlite`));
@@ -94,6 +93,6 @@ export async function run(): Promise<void> {
     );
     console.log(`  quota read (tenant stored bytes): ${microseconds(quotaReadSeconds, count)} µs`);
   } finally {
-    await rm(directory, { recursive: true, force: true });
+    await removeScratch(directory);
   }
 }

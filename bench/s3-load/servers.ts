@@ -3,13 +3,13 @@
 // runs it, and MinIO (`minio server DIR/d{1...6}`) when bench/minio.ts could build it.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, symlink } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { agentNodeFlags } from '../../agent/node-flags.ts';
+import { ownChild, removeScratch, scratchDirectory } from '../scratch.ts';
 import type { S3Target } from './signed-client.ts';
 
 const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -72,6 +72,7 @@ export async function startCoffre(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  ownChild(child);
   const watched = watchProcess(child, onOutput);
   const deadline = Date.now() + 60_000;
   let endpoint: string | undefined;
@@ -180,6 +181,7 @@ export async function startMinio(binary: string, directory: string): Promise<Ben
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  ownChild(child);
   const watched = watchProcess(child);
   const endpoint = `http://127.0.0.1:${port}`;
   try {
@@ -263,7 +265,7 @@ export async function withAgent<T>(
   work: (server: BenchServer) => Promise<T>,
 ): Promise<T> {
   const nodeArguments = [...(options.nodeArguments ?? []), ...agentNodeArguments(options)];
-  const root = await mkdtemp(path.join(os.tmpdir(), `coffre-bench-${label}-`));
+  const root = await scratchDirectory(`coffre-bench-${label}-`);
   try {
     const agentMain = await agentEntry(options.agentCommit ? String(options.agentCommit) : null, root);
     const data = path.join(root, 'data');
@@ -275,6 +277,6 @@ export async function withAgent<T>(
       await server.stop();
     }
   } finally {
-    await rm(root, { recursive: true, force: true });
+    await removeScratch(root);
   }
 }
