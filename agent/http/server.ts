@@ -189,6 +189,13 @@ export async function settleUnreadBody(
 const lingerMs = 2_000;
 
 /**
+ * Connections that close after their current answer (lingerAfterAnswer): a request that arrives on
+ * one afterwards (pipelined behind a refused body) is not run, as HTTP/1.1 requires of a server
+ * that said `Connection: close` (RFC 9112, 9.6); it is never answered either.
+ */
+const closingSockets = new WeakSet<object>();
+
+/**
  * Closes the connection after this answer without resetting it: a lingering close, as Apache and
  * nginx make. Node ends a connection whose answer says `Connection: close` with
  * `socket.destroySoon()`: the answer, a FIN, and the socket closed as soon as that is written. With
@@ -200,6 +207,7 @@ const lingerMs = 2_000;
 function lingerAfterAnswer(request: http.IncomingMessage, response: http.ServerResponse): void {
   response.setHeader('Connection', 'close');
   const socket = request.socket;
+  closingSockets.add(socket);
   // An own destroySoon is what Node calls instead of net.Socket's (_http_server.js, resOnFinish).
   socket.destroySoon = () => {
     request.resume();
@@ -252,6 +260,11 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
     server.emit('request', request, response);
   });
   server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+    if (closingSockets.has(request.socket)) {
+      // Behind an answer that closes the connection: dropped unread, like the rest of the bytes.
+      request.resume();
+      return;
+    }
     inFlight += 1;
     response.on('close', () => {
       inFlight -= 1;

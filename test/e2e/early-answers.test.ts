@@ -282,10 +282,10 @@ test('a chunk signature that does not match, in a 192 KiB body: 403 SignatureDoe
   t.is(errorCode(await rawRequest({ ...agent, method: 'GET', path })), 'NoSuchKey');
 });
 
-test('a chunk signature that does not match, early in a 24 MiB body sent at once: the whole answer, then a clean close, and nothing stored', async (t) => {
+test('a chunk signature that does not match, early in a 10 MiB body sent at once: the whole answer, then a clean close, and nothing stored', async (t) => {
   const { agent } = t.context;
   const path = `/${bucket}/forged-large`;
-  const forged = await signedChunkedPut({ ...agent, path }, chunksOf(384), 2);
+  const forged = await signedChunkedPut({ ...agent, path }, chunksOf(160), 2);
   const connection = await connect(agent);
   connection.socket.write(Buffer.concat([head('PUT', path, forged.headers), forged.body]));
   await connection.closedCleanly(t);
@@ -294,6 +294,27 @@ test('a chunk signature that does not match, early in a 24 MiB body sent at once
   t.regex(refusal.body, /<Code>SignatureDoesNotMatch<\/Code>/);
   t.is(refusal.headers.connection, 'close');
   t.deepEqual(more, []);
+  t.is(errorCode(await rawRequest({ ...agent, method: 'GET', path })), 'NoSuchKey');
+});
+
+test('a request pipelined behind a refused 10 MiB body, on a connection the answer closes: not run, not answered', async (t) => {
+  const { agent } = t.context;
+  const kept = `/${bucket}/kept-after-close`;
+  t.is((await rawRequest({ ...agent, method: 'PUT', path: kept, body: 'kept' }))?.status, 200);
+  const path = `/${bucket}/forged-before-pipelined`;
+  const forged = await signedChunkedPut({ ...agent, path }, chunksOf(160), 1);
+  // A DELETE needs no body: it would run as soon as it is parsed.
+  const pipelined = await signed(agent, { method: 'DELETE', path: kept });
+  const connection = await connect(agent);
+  connection.socket.write(
+    Buffer.concat([head('PUT', path, forged.headers), forged.body, head('DELETE', kept, pipelined)]),
+  );
+  await connection.closedCleanly(t);
+  const [refusal, ...more] = connection.answers();
+  t.is(refusal.status, 403);
+  t.is(refusal.headers.connection, 'close');
+  t.deepEqual(more, [], 'nothing answered after the answer that closed the connection');
+  t.is((await rawRequest({ ...agent, method: 'GET', path: kept }))?.text, 'kept', 'the DELETE did not run');
   t.is(errorCode(await rawRequest({ ...agent, method: 'GET', path })), 'NoSuchKey');
 });
 

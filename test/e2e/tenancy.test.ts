@@ -116,7 +116,7 @@ test.after.always(async () => {
 });
 
 test.serial(
-  'admin API: a body over 1 MiB is 413 BodyTooLarge, chunked or declared, answered in full before a clean close',
+  'admin API: a body over 1 MiB is 413 BodyTooLarge: chunked, then a clean close; declared (2 MiB), read and the connection kept',
   async (t) => {
     const url = new URL(adminEndpoint);
     const target = '/v1/tenants/acme';
@@ -135,22 +135,36 @@ test.serial(
               Buffer.from('\r\n0\r\n\r\n'),
             ])
           : oversized;
-      const answer = await new Promise<{ text: string; error?: Error }>((resolve) => {
+      // Until the agent closes the connection (chunked), or until the whole JSON answer is in
+      // (declared: the connection stays open).
+      const answer = await new Promise<{ text: string; closed: boolean; error?: Error }>((resolve) => {
         const socket = net.connect(Number(url.port), url.hostname);
         const received: Buffer[] = [];
         let failure: Error | undefined;
-        socket.on('data', (chunk: Buffer) => received.push(chunk));
+        const text = () => Buffer.concat(received).toString('latin1');
+        socket.on('data', (chunk: Buffer) => {
+          received.push(chunk);
+          if (framing === 'declared' && text().trimEnd().endsWith('}')) {
+            resolve({ text: text(), closed: false });
+            socket.destroy();
+          }
+        });
         socket.on('error', (error) => {
           failure = error;
         });
-        socket.on('close', () =>
-          resolve({ text: Buffer.concat(received).toString('latin1'), error: failure }),
-        );
+        socket.on('close', () => resolve({ text: text(), closed: true, error: failure }));
         socket.write(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
       });
       t.is(answer.error, undefined, `${framing}: the connection was reset`);
       t.regex(answer.text, /^HTTP\/1\.1 413 /, framing);
       t.regex(answer.text, /"error": "BodyTooLarge"/, framing);
+      if (framing === 'chunked') {
+        t.true(answer.closed);
+        t.regex(answer.text, /\r\nconnection: close\r\n/i, 'a chunked body is not read on');
+      } else {
+        t.false(answer.closed);
+        t.notRegex(answer.text, /\r\nconnection: close\r\n/i, 'a declared 2 MiB body is read and dropped');
+      }
     }
     t.is((await admin<{ displayName: string }>('GET', target)).body.displayName, 'ACME SAS');
   },
