@@ -5,6 +5,7 @@
 // not given.
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -86,6 +87,32 @@ test('malformed calls throw and write nothing', (t) => {
   sealer.release();
   t.throws(() => sealer.begin(randomBytes(12), Buffer.alloc(0)), { message: /live sealer/ });
   t.notThrows(() => sealer.release(), 'releasing twice is harmless');
+});
+
+test('a sealer never opens and an opener never seals: the raw addon refuses the other kind of context', (t) => {
+  const gcm = addon();
+  // The addon's own exports, below the typed wrapper (which only offers each kind its own calls).
+  const raw = createRequire(import.meta.url)(gcm.path) as Record<string, (...args: unknown[]) => unknown>;
+  const key = randomBytes(32);
+  const sealer = raw.createSealer(key);
+  const opener = raw.createOpener(key);
+  const nonce = randomBytes(12);
+  const output = Buffer.alloc(8, 0x77);
+  t.throws(() => raw.openInto(sealer, nonce, Buffer.alloc(0), Buffer.alloc(8), Buffer.alloc(16), output), {
+    message: /not a live opener/,
+  });
+  t.true(
+    output.every((byte) => byte === 0x77),
+    'nothing written',
+  );
+  t.throws(() => raw.beginChunk(opener, nonce, Buffer.alloc(0)), { message: /not a live sealer/ });
+  t.throws(() => raw.sealInto(opener, Buffer.alloc(8), output), { message: /not a live sealer/ });
+  t.throws(() => raw.endChunk(opener, Buffer.alloc(16)), { message: /not a live sealer/ });
+  raw.releaseSealer(sealer);
+  raw.releaseSealer(opener);
+  t.throws(() => raw.openInto(opener, nonce, Buffer.alloc(0), Buffer.alloc(8), Buffer.alloc(16), output), {
+    message: /not a live opener/,
+  });
 });
 
 test('opening matches Node: a chunk opened over itself or into another buffer gives its plaintext back', (t) => {

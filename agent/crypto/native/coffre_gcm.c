@@ -25,8 +25,11 @@
 #define NONCE_BYTES 12
 #define TAG_BYTES 16
 
+// One AES-256-GCM context under one key: a sealer (encrypt 1) or an opener (encrypt 0). Each call
+// takes only the kind it is for, so a sealer can never decrypt nor an opener encrypt.
 typedef struct {
   EVP_CIPHER_CTX *ctx;
+  int encrypt;
   int in_chunk;
 } sealer;
 
@@ -60,13 +63,15 @@ static int arguments(napi_env env, napi_callback_info info, size_t expected, nap
   return argc == expected;
 }
 
-static sealer *sealer_of(napi_env env, napi_value value) {
+// The live context behind `value`: of the kind `encrypt` asks (1 sealer, 0 opener, -1 either).
+static sealer *sealer_of(napi_env env, napi_value value, int encrypt) {
   napi_valuetype type;
   void *data = NULL;
   if (napi_typeof(env, value, &type) != napi_ok || type != napi_external) return NULL;
   if (napi_get_value_external(env, value, &data) != napi_ok) return NULL;
   sealer *s = (sealer *)data;
-  return s != NULL && s->ctx != NULL ? s : NULL;
+  if (s == NULL || s->ctx == NULL) return NULL;
+  return encrypt < 0 || s->encrypt == encrypt ? s : NULL;
 }
 
 // A context for AES-256-GCM under `key` (argument 0): encrypt 1 for a sealer, 0 for an opener.
@@ -82,6 +87,7 @@ static napi_value create_context(napi_env env, napi_callback_info info, int encr
   }
   sealer *s = (sealer *)calloc(1, sizeof(sealer));
   if (s == NULL) return fail(env, "out of memory for a cipher context");
+  s->encrypt = encrypt;
   s->ctx = EVP_CIPHER_CTX_new();
   if (s->ctx == NULL || EVP_CipherInit_ex(s->ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, encrypt) != 1 ||
       EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE_BYTES, NULL) != 1 ||
@@ -110,7 +116,7 @@ static napi_value begin_chunk(napi_env env, napi_callback_info info) {
   uint8_t *nonce, *aad;
   size_t nonce_length, aad_length;
   if (!arguments(env, info, 3, argv)) return fail(env, "beginChunk(sealer, nonce, aad): three arguments");
-  sealer *s = sealer_of(env, argv[0]);
+  sealer *s = sealer_of(env, argv[0], 1);
   if (s == NULL) return fail(env, "beginChunk: not a live sealer");
   if (!uint8_array(env, argv[1], &nonce, &nonce_length) || nonce_length != NONCE_BYTES)
     return fail(env, "beginChunk: nonce must be a Uint8Array of 12 bytes");
@@ -132,7 +138,7 @@ static napi_value seal_into(napi_env env, napi_callback_info info) {
   uint8_t *input, *output;
   size_t input_length, output_length;
   if (!arguments(env, info, 3, argv)) return fail(env, "sealInto(sealer, plaintext, output): three arguments");
-  sealer *s = sealer_of(env, argv[0]);
+  sealer *s = sealer_of(env, argv[0], 1);
   if (s == NULL || !s->in_chunk) return fail(env, "sealInto: not a live sealer inside a chunk");
   if (!uint8_array(env, argv[1], &input, &input_length) || !uint8_array(env, argv[2], &output, &output_length))
     return fail(env, "sealInto: plaintext and output must be Uint8Arrays");
@@ -159,7 +165,7 @@ static napi_value end_chunk(napi_env env, napi_callback_info info) {
   uint8_t *tag;
   size_t tag_length;
   if (!arguments(env, info, 2, argv)) return fail(env, "endChunk(sealer, tag): two arguments");
-  sealer *s = sealer_of(env, argv[0]);
+  sealer *s = sealer_of(env, argv[0], 1);
   if (s == NULL || !s->in_chunk) return fail(env, "endChunk: not a live sealer inside a chunk");
   if (!uint8_array(env, argv[1], &tag, &tag_length) || tag_length != TAG_BYTES)
     return fail(env, "endChunk: tag must be a Uint8Array of 16 bytes");
@@ -173,12 +179,12 @@ static napi_value end_chunk(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// releaseSealer(sealer): undefined. Frees the context now (the key schedule with it) rather than
-// at the next garbage collection; the external stays, dead.
+// releaseSealer(sealer or opener): undefined. Frees the context now (the key schedule with it)
+// rather than at the next garbage collection; the external stays, dead.
 static napi_value release_sealer(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!arguments(env, info, 1, argv)) return fail(env, "releaseSealer(sealer): one argument");
-  sealer *s = sealer_of(env, argv[0]);
+  sealer *s = sealer_of(env, argv[0], -1);
   if (s == NULL) return NULL;
   EVP_CIPHER_CTX_free(s->ctx);
   s->ctx = NULL;
@@ -201,7 +207,7 @@ static napi_value open_into(napi_env env, napi_callback_info info) {
   size_t nonce_length, aad_length, input_length, tag_length, output_length;
   if (!arguments(env, info, 6, argv))
     return fail(env, "openInto(opener, nonce, aad, ciphertext, tag, output): six arguments");
-  sealer *s = sealer_of(env, argv[0]);
+  sealer *s = sealer_of(env, argv[0], 0);
   if (s == NULL) return fail(env, "openInto: not a live opener");
   if (!uint8_array(env, argv[1], &nonce, &nonce_length) || nonce_length != NONCE_BYTES)
     return fail(env, "openInto: nonce must be a Uint8Array of 12 bytes");
