@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** What every handler gets besides the request and the response. */
 export interface RequestContext {
@@ -145,20 +145,20 @@ const drainMs = 2_000;
  * error). So a body that was never asked for (the client waits for 100 Continue) is not read and
  * the connection closes cleanly. A rest of at most 8 MiB (by Content-Length) that arrives within
  * 2 s is read and dropped first. A larger or slower body closes the connection, as S3 does, since
- * reading it would cost more than the answer is worth.
+ * reading it would cost more than the answer is worth: with a lingering close (lingerAfterAnswer),
+ * so that the client still gets the answer.
  */
 export async function settleUnreadBody(
   request: http.IncomingMessage,
   response: http.ServerResponse,
 ): Promise<void> {
   if (request.complete) return;
-  const closeAfterAnswer = (): void => lingerAfterAnswer(request, response);
   const declared = Number(request.headers['content-length']);
   // A client that waited for 100 Continue and got none has sent nothing, unless it stopped waiting
   // (SDKs send the body after ~1 s): then bytes have arrived and the body is read like any other.
   const nothingSent = isRequestBodyWithheld(request) && request.readableLength === 0;
   if (nothingSent || request.destroyed || !Number.isSafeInteger(declared) || declared > drainedBodyBytes) {
-    closeAfterAnswer();
+    lingerAfterAnswer(request, response);
     return;
   }
   const ended = await new Promise<boolean>((resolve) => {
@@ -182,7 +182,7 @@ export async function settleUnreadBody(
     request.once('close', onClose);
     request.resume();
   });
-  if (!ended) closeAfterAnswer();
+  if (!ended) lingerAfterAnswer(request, response);
 }
 
 /** How long a connection closed after an early answer reads (and drops) what its client still sends. */
@@ -193,7 +193,7 @@ const lingerMs = 2_000;
  * one afterwards (pipelined behind a refused body) is not run, as HTTP/1.1 requires of a server
  * that said `Connection: close` (RFC 9112, 9.6); it is never answered either.
  */
-const closingSockets = new WeakSet<object>();
+const closingSockets = new WeakSet<Socket>();
 
 /**
  * Closes the connection after this answer without resetting it: a lingering close, as Apache and
