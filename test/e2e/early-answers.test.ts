@@ -232,25 +232,43 @@ test('Expect: 100-continue, but the body sent without waiting and refused: it is
   t.regex(answer.body, /<Code>NoSuchBucket<\/Code>/);
 });
 
+/**
+ * Writes a request the agent refuses (head and body), waits for its answer, then sends a PUT of
+ * "next" to `nextPath` on the same connection; returns both answers once the connection, never
+ * reset, is let go.
+ */
+async function refusalThenNextPut(
+  t: ExecutionContext<{ agent: AgentProcess }>,
+  refused: Buffer,
+  nextPath: string,
+) {
+  const { agent } = t.context;
+  const next = await signed(agent, { method: 'PUT', path: nextPath, body: 'next' });
+  const connection = await connect(agent);
+  connection.socket.write(refused);
+  await connection.until(() => connection.answers().length === 1, 'the refusal');
+  connection.socket.write(Buffer.concat([head('PUT', nextPath, next), Buffer.from('next')]));
+  await connection.until(() => connection.answers().length === 2, 'the next answer');
+  t.is(connection.error(), undefined);
+  connection.socket.destroy();
+  return connection.answers();
+}
+
 test('no Expect, a 5 MiB body refused from its headers: the agent reads it, answers in full, and the connection serves the next request', async (t) => {
   const { agent } = t.context;
   const body = randomBytes(5 * mebibyte);
   const refusedPath = '/no-such-bucket/key';
   const refused = await signed(agent, { method: 'PUT', path: refusedPath, body });
   const nextPath = `/${bucket}/after-refusal`;
-  const next = await signed(agent, { method: 'PUT', path: nextPath, body: 'next' });
-  const connection = await connect(agent);
-  connection.socket.write(Buffer.concat([head('PUT', refusedPath, refused), body]));
-  await connection.until(() => connection.answers().length === 1, 'the refusal');
-  connection.socket.write(Buffer.concat([head('PUT', nextPath, next), Buffer.from('next')]));
-  await connection.until(() => connection.answers().length === 2, 'the next answer');
-  const [first, second] = connection.answers();
+  const [first, second] = await refusalThenNextPut(
+    t,
+    Buffer.concat([head('PUT', refusedPath, refused), body]),
+    nextPath,
+  );
   t.is(first.status, 404);
   t.regex(first.body, /<Code>NoSuchBucket<\/Code>/);
   t.not(first.headers.connection, 'close');
   t.is(second.status, 200);
-  t.is(connection.error(), undefined);
-  connection.socket.destroy();
   const read = await rawRequest({ ...agent, method: 'GET', path: nextPath });
   t.is(read?.body.toString(), 'next');
   t.is(errorCode(await rawRequest({ ...agent, method: 'GET', path: `/${bucket}/key` })), 'NoSuchKey');
@@ -265,20 +283,15 @@ test('a chunk signature that does not match, in a 192 KiB body: 403 SignatureDoe
   const { agent } = t.context;
   const path = `/${bucket}/forged-small`;
   const forged = await signedChunkedPut({ ...agent, path }, chunksOf(3), 1);
-  const nextPath = `/${bucket}/after-forged`;
-  const next = await signed(agent, { method: 'PUT', path: nextPath, body: 'next' });
-  const connection = await connect(agent);
-  connection.socket.write(Buffer.concat([head('PUT', path, forged.headers), forged.body]));
-  await connection.until(() => connection.answers().length === 1, 'the refusal');
-  connection.socket.write(Buffer.concat([head('PUT', nextPath, next), Buffer.from('next')]));
-  await connection.until(() => connection.answers().length === 2, 'the next answer');
-  const [refusal, stored] = connection.answers();
+  const [refusal, stored] = await refusalThenNextPut(
+    t,
+    Buffer.concat([head('PUT', path, forged.headers), forged.body]),
+    `/${bucket}/after-forged`,
+  );
   t.is(refusal.status, 403);
   t.regex(refusal.body, /<Code>SignatureDoesNotMatch<\/Code>/);
   t.not(refusal.headers.connection, 'close');
   t.is(stored.status, 200);
-  t.is(connection.error(), undefined);
-  connection.socket.destroy();
   t.is(errorCode(await rawRequest({ ...agent, method: 'GET', path })), 'NoSuchKey');
 });
 
