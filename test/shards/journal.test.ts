@@ -345,3 +345,84 @@ test('backpressure: past maxJournaledBytes a change first waits for a checkpoint
   for (const { address, data } of versions)
     t.true((await readAll((await set.readVersion(address)).body)).equals(data));
 });
+
+/** A local drive whose deletions of renamed-away version directories wait until `release` is called. */
+class HeldTrashDrive extends LocalDrive {
+  readonly held: string[] = [];
+  #release!: () => void;
+  readonly #gate = new Promise<void>((resolve) => {
+    this.#release = resolve;
+  });
+  #firstHeld!: () => void;
+  /** Resolves when the first deletion is held. */
+  readonly firstHeld = new Promise<void>((resolve) => {
+    this.#firstHeld = resolve;
+  });
+
+  release(): void {
+    this.#release();
+  }
+
+  override async remove(path: string, options?: { entries?: readonly string[] }): Promise<void> {
+    if (path.startsWith('journal/staging/')) {
+      this.held.push(path);
+      this.#firstHeld();
+      await this.#gate;
+    }
+    return super.remove(path, options);
+  }
+}
+
+test('checkpoint removals: a write of a key is not held while the pass deletes the files of its removed versions', async (t) => {
+  const roots = await makeDriveDirectories(t);
+  const drives = roots.map((root) => new HeldTrashDrive(root));
+  const set = await openErasureSet({ drives, journal: checkpointHeldOff });
+  t.teardown(() => set.close());
+  // Large enough for shard files in a version directory (not inline in the record).
+  const version = (versionId: string) => ({
+    address: { bucket: 'r', key: 'same key', versionId },
+    data: patternBytes(300 * 1024, versionId),
+  });
+  const removed = [version('v1'), version('v2')];
+  for (const { address, data } of removed) await set.writeVersion(address, bodyOf(data), noMetadata);
+  const kept = version('v3');
+  await set.writeVersion(kept.address, bodyOf(kept.data), noMetadata);
+  for (const { address } of removed) await set.deleteVersion(address);
+  const events: string[] = [];
+  const pass = set.checkpoint();
+  // A drive's removed directories are out of the key's directory, their deletion held.
+  await Promise.race(drives.map((drive) => drive.firstHeld));
+  const next = version('v4');
+  const written = set.writeVersion(next.address, bodyOf(next.data), noMetadata).then(() => {
+    events.push('written');
+  });
+  // Before the change, the pass held the key's lock through the deletions: the write waited for
+  // them. The timer only keeps a regression from hanging the test; the order is the assertion.
+  let fallbackTimer: NodeJS.Timeout | undefined;
+  const fallback = new Promise<void>((resolve) => {
+    fallbackTimer = setTimeout(resolve, 20_000);
+  });
+  await Promise.race([written, fallback]);
+  clearTimeout(fallbackTimer);
+  events.push('deletions released');
+  for (const drive of drives) drive.release();
+  await Promise.all([pass, written]);
+  t.deepEqual(events, ['written', 'deletions released']);
+  for (const drive of drives) t.is(drive.held.length, 2, 'both removed versions of the key, on every drive');
+  for (const { address } of removed) t.is(await set.statVersion(address), null);
+  for (const { address, data } of [kept, next])
+    t.true((await readAll((await set.readVersion(address)).body)).equals(data));
+  for (const root of roots) {
+    t.deepEqual(
+      await readdir(join(root, 'journal', 'staging')),
+      [],
+      'the renamed-away directories are deleted',
+    );
+    const shardDirectories = (await filesUnder(root)).filter((path) => path.startsWith('objects/'));
+    for (const { address } of removed)
+      t.false(
+        shardDirectories.some((path) => path.startsWith(versionDirectory(address))),
+        `${address.versionId} has no files left`,
+      );
+  }
+});
