@@ -131,6 +131,74 @@ export function isRequestBodyWithheld(request: http.IncomingMessage): boolean {
   return withheldBodies.has(request);
 }
 
+/**
+ * What one body may take from its connection in one turn of the event loop while other bodies are
+ * being read too (see readBodyPieces).
+ */
+export const bodyBytesPerTurn = 64 * 1024;
+/**
+ * ...once it has taken this much: a small body (a 1 MiB PUT) is never held back, which cost 1 MiB
+ * PUTs at 16 in flight 10-12 % of their throughput.
+ */
+export const bodyBytesBeforeTurns = 1024 * 1024;
+/** Bodies being read through readBodyPieces now. */
+let bodiesBeingRead = 0;
+/** Turns of the event loop, counted by a setImmediate scheduled while bodies are read. */
+let turnNumber = 0;
+let turnEndScheduled = false;
+
+function currentTurn(): number {
+  if (!turnEndScheduled) {
+    turnEndScheduled = true;
+    setImmediate(() => {
+      turnNumber += 1;
+      turnEndScheduled = false;
+    });
+  }
+  return turnNumber;
+}
+
+/**
+ * A request's body, piece by piece as Node's parser hands it over, read fairly with the other
+ * bodies being read at the same time; asks for the body of a request that waits for 100 Continue.
+ * A reader that stops early (a refused chunk signature, a failed write) leaves the request open,
+ * not destroyed with its socket, so that the error can still be answered (settleUnreadBody reads
+ * or drops the rest). Throws what the request's stream throws (the client went away).
+ *
+ * Why the fairness. libuv reads a socket up to 32 times (64 KiB each) in one turn of the event
+ * loop as long as its stream keeps reading, and a body whose consumer takes each piece at once (in
+ * microtasks, as the PUT path does until its writes or digests push back) keeps it reading. So a
+ * connection whose kernel receive buffer had grown (TCP autotuning) gave its body up to 2 MiB per
+ * turn, while one whose buffer had stayed small gave ~95 KB, which kept it small: at 64 concurrent
+ * 64 MiB PUTs, some took 0.9 s and others 29.7 s (BENCHMARKS.md, run 14). While another body is
+ * being read, a body that has taken bodyBytesPerTurn in this turn waits for the next one, and every
+ * connection with bytes waiting gets its turn. A body read alone is never held back.
+ */
+export async function* readBodyPieces(request: http.IncomingMessage): AsyncGenerator<Buffer> {
+  acceptRequestBody(request);
+  bodiesBeingRead += 1;
+  try {
+    let turn = -1;
+    let takenBytes = 0;
+    let bodyBytes = 0;
+    for await (const piece of request.iterator({ destroyOnReturn: false })) {
+      const now = currentTurn();
+      if (now !== turn) {
+        turn = now;
+        takenBytes = 0;
+      }
+      takenBytes += (piece as Buffer).byteLength;
+      bodyBytes += (piece as Buffer).byteLength;
+      yield piece as Buffer;
+      if (takenBytes >= bodyBytesPerTurn && bodyBytes > bodyBytesBeforeTurns && bodiesBeingRead > 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  } finally {
+    bodiesBeingRead -= 1;
+  }
+}
+
 /** An unread body this small is read and dropped before an early answer (see settleUnreadBody). */
 const drainedBodyBytes = 8 * 1024 * 1024;
 /** ...if it arrives within this time. */

@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { DigestAlgorithm } from '../digest/algorithms.ts';
 import { type DigestWorkers, digestWhileStreaming, digestWorkers } from '../digest/digest-workers.ts';
-import { acceptRequestBody } from '../http/server.ts';
+import { acceptRequestBody, readBodyPieces } from '../http/server.ts';
 import { AwsChunkedDecoder, parseAnnouncedTrailers, parseDecodedContentLength } from './aws-chunked.ts';
 import {
   type BodyChecksumExpectations,
@@ -128,15 +128,12 @@ function declaredContentLength(request: IncomingMessage): number | undefined {
 }
 
 /**
- * The raw bytes as Node's parser delivers them; a client that goes away mid-body is IncompleteBody.
- * A reader that stops early (a chunk signature that does not match, a failed write) leaves the
- * request open, not destroyed with its socket, so that the error can still be answered
- * (settleUnreadBody reads or drops the rest).
+ * The raw bytes as Node's parser delivers them, read fairly with the other bodies (readBodyPieces);
+ * a client that goes away mid-body is IncompleteBody.
  */
 async function* rawBytes(request: IncomingMessage): AsyncGenerator<Uint8Array> {
-  acceptRequestBody(request);
   try {
-    for await (const piece of request.iterator({ destroyOnReturn: false })) yield piece as Buffer;
+    yield* readBodyPieces(request);
   } catch (error) {
     throw new S3Error('IncompleteBody', { cause: error });
   }
