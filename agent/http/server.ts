@@ -141,11 +141,21 @@ export const bodyBytesPerTurn = 64 * 1024;
  * PUTs at 16 in flight 10-12 % of their throughput.
  */
 export const bodyBytesBeforeTurns = 1024 * 1024;
-/** Bodies being read through readBodyPieces now. */
-let bodiesBeingRead = 0;
+/**
+ * Requests whose bodies are being read through readBodyPieces now. A request leaves when its reader
+ * ends or when the request closes, whichever comes first: a reader dropped without being ended
+ * holds back the bodies read beside it until its request ends (at the latest, Node destroys it at
+ * its request timeout), not for the life of the process.
+ */
+const bodiesBeingRead = new Set<http.IncomingMessage>();
 /** Turns of the event loop, counted by a setImmediate scheduled while bodies are read. */
 let turnNumber = 0;
 let turnEndScheduled = false;
+
+/** Bodies being read through readBodyPieces now (for tests and metrics). */
+export function bodiesInReading(): number {
+  return bodiesBeingRead.size;
+}
 
 function currentTurn(): number {
   if (!turnEndScheduled) {
@@ -176,7 +186,9 @@ function currentTurn(): number {
  */
 export async function* readBodyPieces(request: http.IncomingMessage): AsyncGenerator<Buffer> {
   acceptRequestBody(request);
-  bodiesBeingRead += 1;
+  bodiesBeingRead.add(request);
+  const leave = () => bodiesBeingRead.delete(request);
+  request.once('close', leave);
   try {
     let turn = -1;
     let takenBytes = 0;
@@ -190,12 +202,13 @@ export async function* readBodyPieces(request: http.IncomingMessage): AsyncGener
       takenBytes += (piece as Buffer).byteLength;
       bodyBytes += (piece as Buffer).byteLength;
       yield piece as Buffer;
-      if (takenBytes >= bodyBytesPerTurn && bodyBytes > bodyBytesBeforeTurns && bodiesBeingRead > 1) {
+      if (takenBytes >= bodyBytesPerTurn && bodyBytes > bodyBytesBeforeTurns && bodiesBeingRead.size > 1) {
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
   } finally {
-    bodiesBeingRead -= 1;
+    leave();
+    request.off('close', leave);
   }
 }
 
