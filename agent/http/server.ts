@@ -181,8 +181,9 @@ function currentTurn(): number {
  * connection whose kernel receive buffer had grown (TCP autotuning) gave its body up to 2 MiB per
  * turn, while one whose buffer had stayed small gave ~95 KB, which kept it small: at 64 concurrent
  * 64 MiB PUTs, some took 0.9 s and others 29.7 s (BENCHMARKS.md, run 14). While another body is
- * being read, a body that has taken bodyBytesPerTurn in this turn waits for the next one, and every
- * connection with bytes waiting gets its turn. A body read alone is never held back.
+ * being read, a body past its first bodyBytesBeforeTurns that has taken bodyBytesPerTurn in this
+ * turn waits for the next one, and every connection with bytes waiting gets its turn. A body read
+ * alone is never held back.
  */
 export async function* readBodyPieces(request: http.IncomingMessage): AsyncGenerator<Buffer> {
   acceptRequestBody(request);
