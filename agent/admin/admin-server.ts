@@ -6,10 +6,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  acceptRequestBody,
   listen,
   type RequestContext,
   type RunningServer,
+  readBodyPieces,
   settleUnreadBody,
 } from '../http/server.ts';
 import {
@@ -80,13 +80,13 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
     throw new AdminRequestError(413, 'BodyTooLarge', 'the body is too large');
   const chunks: Buffer[] = [];
   let total = 0;
-  acceptRequestBody(request);
-  // Not destroyed when this stops early (too large): the refusal is answered (settleUnreadBody).
-  for await (const chunk of request.iterator({ destroyOnReturn: false })) {
-    total += (chunk as Buffer).length;
+  // The S3 bodies' reader: the request stays open when this stops early (too large), and the
+  // refusal is answered (settleUnreadBody).
+  for await (const chunk of readBodyPieces(request)) {
+    total += chunk.length;
     if (total > maximumAdminBodyBytes)
       throw new AdminRequestError(413, 'BodyTooLarge', 'the body is too large');
-    chunks.push(chunk as Buffer);
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks);
 }
