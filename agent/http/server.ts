@@ -152,7 +152,7 @@ const bodiesBeingRead = new Set<http.IncomingMessage>();
 let turnNumber = 0;
 let turnEndScheduled = false;
 
-/** Bodies being read through readBodyPieces now (for tests and metrics). */
+/** Bodies being read through readBodyPieces now (for tests). */
 export function bodiesInReading(): number {
   return bodiesBeingRead.size;
 }

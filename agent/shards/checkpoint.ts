@@ -34,7 +34,7 @@ export interface CheckpointOptions {
   intervalMs: number;
   /** A pass starts at once when a drive's journal index holds this many bytes. */
   indexedBytesTrigger: number;
-  /** Named bound on the version directories removed at once per drive. */
+  /** Named bound on the keys whose removed directories are renamed away at once per drive. */
   maxConcurrentApplies: number;
   /** Named bound on the records written to a drive's record database in one transaction. */
   maxRecordsPerBatch: number;

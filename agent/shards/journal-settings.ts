@@ -20,7 +20,11 @@ export interface JournalSettings {
    * checkpoint pass first; default 64 MiB.
    */
   maxJournaledBytes: number;
-  /** Named bound on version directories removed at once per drive by a checkpoint; default 32. */
+  /**
+   * Named bound on the keys whose removed version directories a checkpoint renames away at once per
+   * drive (each under its key's lock); default 32. Their files are then deleted two directories at a
+   * time per drive, outside the locks (checkpoint.ts).
+   */
   maxConcurrentApplies: number;
   /** Named bound on records written to a drive's record database in one transaction by a checkpoint; default 256. */
   maxRecordsPerBatch: number;
