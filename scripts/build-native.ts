@@ -9,6 +9,9 @@
 //   needs the OpenSSL headers that ship with the running Node.js (include/node/openssl beside its
 //   binary): the addon calls that binary's own OpenSSL, so it is built against its headers.
 //
+// - build/coffre_md5.node, MD5 of up to sixteen bodies at once (agent/digest/native/coffre_md5.c);
+//   like the cipher, built against the OpenSSL headers of the running Node.js, whose MD5 it calls.
+//
 // It never fails an install: without a compiler or a library it says so, and the agent uses its
 // portable code (the WebAssembly and JavaScript erasure kernels, Node's cipher API).
 import { spawnSync } from 'node:child_process';
@@ -22,6 +25,9 @@ const napiHeadersPath = `${projectRoot}node_modules/node-api-headers/include`;
 export const nativeKernelPath = `${projectRoot}build/coffre_isal.node`;
 /** Where agent/crypto/native-gcm.ts loads the cipher addon from. */
 export const nativeCipherPath = `${projectRoot}build/coffre_gcm.node`;
+
+/** Where agent/digest/native-md5.ts loads the MD5 addon from. */
+export const nativeMd5Path = `${projectRoot}build/coffre_md5.node`;
 
 /** Where ISA-L's header is looked for; CPATH-style overrides go through CFLAGS. */
 const isalHeaderCandidates = [
@@ -79,20 +85,34 @@ export function runningNodeIncludePath(): string {
   return join(dirname(realpathSync(process.execPath)), '..', 'include', 'node');
 }
 
+/** The include directory of the running Node's OpenSSL headers, or why there is none. */
+function nodeOpensslIncludes(header: string): string[] | { skip: string } {
+  const include = runningNodeIncludePath();
+  if (!existsSync(join(include, 'openssl', header)))
+    return { skip: `this Node.js ships no OpenSSL headers (${include}/openssl)` };
+  return [include];
+}
+
 const gcmAddon: Addon = {
   label: 'native AES-GCM',
   fallback: "Node's cipher API will be used",
   sourcePath: `${projectRoot}agent/crypto/native/coffre_gcm.c`,
   outputPath: nativeCipherPath,
-  includes() {
-    const include = runningNodeIncludePath();
-    if (!existsSync(join(include, 'openssl', 'evp.h')))
-      return { skip: `this Node.js ships no OpenSSL headers (${include}/openssl)` };
-    return [include];
-  },
+  includes: () => nodeOpensslIncludes('evp.h'),
   // The EVP functions resolve against the node binary, which exports the OpenSSL it links.
   libraries: [],
   // A newer Node may ship another OpenSSL: the addon is built again against its headers.
+  builtAgainst: () => [realpathSync(process.execPath)],
+};
+
+const md5Addon: Addon = {
+  label: 'native multi-stream MD5',
+  fallback: "Node's hash API will be used, one body at a time",
+  sourcePath: `${projectRoot}agent/digest/native/coffre_md5.c`,
+  outputPath: nativeMd5Path,
+  includes: () => nodeOpensslIncludes('md5.h'),
+  // MD5_Init, MD5_Update and MD5_Final resolve against the node binary, as the cipher's EVP does.
+  libraries: [],
   builtAgainst: () => [realpathSync(process.execPath)],
 };
 
@@ -106,10 +126,16 @@ export function buildNativeCipher(options: NativeBuildOptions): Promise<NativeBu
   return buildAddon(gcmAddon, options);
 }
 
+/** Builds the multi-stream MD5 addon. */
+export function buildNativeMd5(options: NativeBuildOptions): Promise<NativeBuildOutcome> {
+  return buildAddon(md5Addon, options);
+}
+
 /** Builds every addon; each is optional, so this never rejects. */
 export async function buildNativeAddons(options: { quiet: boolean }): Promise<void> {
   await buildNativeKernel(options);
   await buildNativeCipher(options);
+  await buildNativeMd5(options);
 }
 
 async function buildAddon(addon: Addon, options: NativeBuildOptions): Promise<NativeBuildOutcome> {

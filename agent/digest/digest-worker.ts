@@ -2,42 +2,137 @@
 // its parent opens, reading each from the session's shared ring as the parent announces new bytes,
 // and acknowledges what it has hashed so the parent may reuse that part of the ring. Messages of one
 // session arrive in order; sessions of several requests interleave.
+//
+// A message only records what was announced; the hashing waits until the messages already queued
+// have all been read (setImmediate), then takes every session with bytes to hash at once: their MD5s
+// go through the multi-stream addon together (native-md5.ts: sixteen bodies per AVX-512 pass), the
+// other digests body by body. The busier the worker, the more bodies each pass finds.
 import { parentPort } from 'node:worker_threads';
-import { createDigest, type StreamingDigest } from './algorithms.ts';
+import { createDigest, type DigestAlgorithm, type StreamingDigest } from './algorithms.ts';
 import type { DigestRequest, DigestResponse } from './digest-workers.ts';
+import { type Md5Context, nativeMd5 } from './native-md5.ts';
 
 interface Session {
+  id: number;
   ring: Uint8Array;
-  digests: StreamingDigest[];
+  algorithms: DigestAlgorithm[];
+  /** The digests hashed here one body at a time, by algorithm; MD5 is not among them when `md5` is set. */
+  digests: Map<DigestAlgorithm, StreamingDigest>;
+  /** The body's MD5 through the addon, when asked for and the addon is there. */
+  md5?: Md5Context;
   /** Bytes of the body hashed so far. */
   hashedBytes: number;
+  /** Bytes of the body the parent has announced. */
+  announcedBytes: number;
+  /** The parent asked for the digests: they are sent once every announced byte is hashed. */
+  finishing: boolean;
 }
 
 const sessions = new Map<number, Session>();
+let passScheduled = false;
 
 function reply(response: DigestResponse): void {
   parentPort!.postMessage(response);
 }
 
-/** Hashes the ring from what was hashed up to `endBytes` of the body (the ring wraps around). */
-function hashUpTo(session: Session, endBytes: number): void {
+function openSession(sessionId: number, algorithms: DigestAlgorithm[], ring: SharedArrayBuffer): Session {
+  const md5 = algorithms.includes('MD5') ? nativeMd5() : null;
+  const digests = new Map<DigestAlgorithm, StreamingDigest>();
+  for (const algorithm of algorithms)
+    if (algorithm !== 'MD5' || md5 === null) digests.set(algorithm, createDigest(algorithm));
+  return {
+    id: sessionId,
+    ring: new Uint8Array(ring),
+    algorithms,
+    digests,
+    md5: md5?.create(),
+    hashedBytes: 0,
+    announcedBytes: 0,
+    finishing: false,
+  };
+}
+
+/** The unhashed announced bytes of a session: one or two views of its ring (it wraps around). */
+function unhashedPieces(session: Session): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
   const ringBytes = session.ring.byteLength;
-  while (session.hashedBytes < endBytes) {
-    const position = session.hashedBytes % ringBytes;
-    const length = Math.min(endBytes - session.hashedBytes, ringBytes - position);
-    const piece = session.ring.subarray(position, position + length);
-    for (const digest of session.digests) digest.update(piece);
-    session.hashedBytes += length;
+  let from = session.hashedBytes;
+  while (from < session.announcedBytes) {
+    const position = from % ringBytes;
+    const length = Math.min(session.announcedBytes - from, ringBytes - position);
+    pieces.push(session.ring.subarray(position, position + length));
+    from += length;
   }
+  return pieces;
+}
+
+/** Hashes every announced byte of `due`: the MD5s together, piece by piece, the rest body by body. */
+function hashAnnounced(due: Session[]): void {
+  const piecesOf = due.map(unhashedPieces);
+  const md5 = nativeMd5();
+  for (let round = 0; md5 !== null && round < 2; round += 1) {
+    const together = due.flatMap((session, index) =>
+      session.md5 !== undefined && piecesOf[index][round] !== undefined
+        ? [{ context: session.md5, piece: piecesOf[index][round] }]
+        : [],
+    );
+    md5.update(
+      together.map((entry) => entry.context),
+      together.map((entry) => entry.piece),
+    );
+  }
+  for (const [index, session] of due.entries()) {
+    for (const piece of piecesOf[index]) for (const digest of session.digests.values()) digest.update(piece);
+    session.hashedBytes = session.announcedBytes;
+  }
+}
+
+/** One pass over the sessions with work: hash, acknowledge, and answer those that finished. */
+function pass(): void {
+  passScheduled = false;
+  const due = [...sessions.values()].filter(
+    (session) => session.hashedBytes < session.announcedBytes || session.finishing,
+  );
+  try {
+    hashAnnounced(due);
+  } catch (error) {
+    for (const session of due) fail(session, error);
+    return;
+  }
+  for (const session of due) {
+    if (!session.finishing) {
+      reply({ kind: 'hashed', sessionId: session.id, endBytes: session.hashedBytes });
+      continue;
+    }
+    sessions.delete(session.id);
+    try {
+      const md5 = nativeMd5();
+      const digests = session.algorithms.map((algorithm) =>
+        algorithm === 'MD5' && session.md5 !== undefined && md5 !== null
+          ? md5.digest(session.md5)
+          : session.digests.get(algorithm)!.digest(),
+      );
+      reply({ kind: 'digests', sessionId: session.id, digests });
+    } catch (error) {
+      fail(session, error);
+    }
+  }
+}
+
+function fail(session: Session, error: unknown): void {
+  sessions.delete(session.id);
+  reply({ kind: 'failed', sessionId: session.id, message: String((error as Error)?.message ?? error) });
+}
+
+function schedulePass(): void {
+  if (passScheduled) return;
+  passScheduled = true;
+  setImmediate(pass);
 }
 
 function handle(request: DigestRequest): void {
   if (request.kind === 'open') {
-    sessions.set(request.sessionId, {
-      ring: new Uint8Array(request.ring),
-      digests: request.algorithms.map(createDigest),
-      hashedBytes: 0,
-    });
+    sessions.set(request.sessionId, openSession(request.sessionId, request.algorithms, request.ring));
     return;
   }
   const session = sessions.get(request.sessionId);
@@ -45,11 +140,11 @@ function handle(request: DigestRequest): void {
   if (request.kind === 'abandon') {
     sessions.delete(request.sessionId);
   } else if (request.kind === 'data') {
-    hashUpTo(session, request.endBytes);
-    reply({ kind: 'hashed', sessionId: request.sessionId, endBytes: session.hashedBytes });
+    session.announcedBytes = Math.max(session.announcedBytes, request.endBytes);
+    schedulePass();
   } else {
-    sessions.delete(request.sessionId);
-    reply({ kind: 'digests', sessionId: request.sessionId, digests: session.digests.map((d) => d.digest()) });
+    session.finishing = true;
+    schedulePass();
   }
 }
 

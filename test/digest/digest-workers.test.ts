@@ -63,6 +63,38 @@ test('digest worker: several bodies at once on two workers each get their own di
   }
 });
 
+test('digest worker: twenty bodies at once on one worker, MD5 hashed together, each get their own digests', async (t) => {
+  // One worker takes every body, so its passes find many at once and their MD5s go through the
+  // multi-stream addon together; the bodies differ in length (some beyond their ring), in piece
+  // sizes and in the digests asked for (MD5 first, last or alone), and one is abandoned midway.
+  const workers = new DigestWorkers({ workerCount: 1 });
+  try {
+    const sets: DigestAlgorithm[][] = [
+      ['MD5'],
+      ['MD5', 'CRC32'],
+      ['SHA256', 'MD5'],
+      ['CRC64NVME', 'MD5', 'SHA1'],
+    ];
+    const bodies = Array.from({ length: 20 }, (_, index) =>
+      randomBytes(offloadThresholdBytes + ((index * 1_234_567) % (2 * ringBytes + 99))),
+    );
+    const abandoned = workers.open(['MD5'], 3 * offloadThresholdBytes);
+    await abandoned.update(randomBytes(offloadThresholdBytes + 5));
+    const results = Promise.all(
+      bodies.map((body, index) => feed(workers, sets[index % sets.length], body, 40_000 + index * 997)),
+    );
+    abandoned.abandon();
+    t.deepEqual(
+      await results,
+      bodies.map((body, index) => sets[index % sets.length].map((algorithm) => inPlace(algorithm, body))),
+    );
+    t.is(workers.runningWorkers, 1);
+    t.is(workers.ringsInUse, 0);
+  } finally {
+    await workers.close();
+  }
+});
+
 test('digest worker: a body under the threshold is hashed in place, no worker started', async (t) => {
   const workers = new DigestWorkers({ workerCount: 1 });
   const body = randomBytes(4096);
