@@ -2,10 +2,13 @@
 // request body arrives. Prints MB/s (10^6 bytes per second).
 // - each body checksum; the "AWS pure JS" row is @aws-sdk/crc64-nvme, the reason agent/digest/crc64nvme.ts
 //   exists: compare it with the CRC64NVME row;
+// - MD5 of 1, 2, 4, 8 and 16 bodies at once through the multi-stream addon
+//   (agent/digest/native-md5.ts), all bodies together, against one body through OpenSSL;
 // - the aws-chunked decoder with 64 KiB chunks (the AWS SDKs' size), signed (every chunk's HMAC and
 //   sha256 checked) and unsigned with a trailer.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { Crc64Nvme as AwsCrc64Nvme } from '@aws-sdk/crc64-nvme';
+import { nativeMd5 } from '../agent/digest/native-md5.ts';
 import { AwsChunkedDecoder, type AwsChunkedMode } from '../agent/s3/aws-chunked.ts';
 import { createHasher, type StreamingHasher } from '../agent/s3/checksums.ts';
 import type { ChunkSigningContext } from '../agent/s3/sigv4.ts';
@@ -59,6 +62,21 @@ function chunkedBody(mode: AwsChunkedMode): { body: Buffer; context: ChunkSignin
   return { body: Buffer.concat(parts), context };
 }
 
+/** `bodies` MD5s at once, each of `totalBytes` in 1 MiB pieces of its own (the digest worker's case). */
+function measureMd5Lanes(bodies: number): void {
+  const md5 = nativeMd5();
+  if (md5 === null) {
+    console.log(`MD5, ${bodies} bodies at once: no addon (build/coffre_md5.node), not measured`);
+    return;
+  }
+  const data = Array.from({ length: bodies }, () => randomBytes(pieceBytes));
+  const contexts = data.map(() => md5.create());
+  const started = performance.now();
+  for (let done = 0; done < totalBytes; done += pieceBytes) md5.update(contexts, data);
+  for (const context of contexts) md5.digest(context);
+  report(`MD5, ${bodies} bodies at once (${md5.lanes} lanes), all`, started, bodies * totalBytes);
+}
+
 async function measureDecoder(name: string, mode: AwsChunkedMode): Promise<void> {
   const { body, context } = chunkedBody(mode);
   async function* pieces() {
@@ -83,6 +101,7 @@ export async function run(): Promise<void> {
     await measure(algorithm, createHasher(algorithm), data);
   }
   await measure('CRC64NVME (AWS pure JS)', new AwsCrc64Nvme(), data);
+  for (const bodies of [1, 2, 4, 8, 16]) measureMd5Lanes(bodies);
   await measureDecoder('aws-chunked, signed 64 KiB chunks', 'signed');
   await measureDecoder('aws-chunked, unsigned 64 KiB chunks', 'unsigned-trailer');
 }

@@ -22,12 +22,14 @@ function cpuByThreadKind(pid: number, before: Map<string, number>, after: Map<st
 }
 
 export async function run(): Promise<void> {
-  const { values, agent } = suiteArguments(['mode', 'count', 'size-mib']);
+  const { values, agent } = suiteArguments(['mode', 'count', 'size-mib', 'concurrency']);
   const mode = String(values.mode ?? 'put');
   const count = Number(values.count ?? 6);
+  // Requests in flight at once (PUT only): each worker writes its own two keys in turn.
+  const concurrency = mode === 'put' ? Math.max(1, Number(values.concurrency ?? 1)) : 1;
   const sizeBytes = Number(values['size-mib'] ?? 64) * mebibyte;
   await withAgent('object-cpu', agent, async (server) => {
-    const client = new SignedS3Client(server.target, 2);
+    const client = new SignedS3Client(server.target, Math.max(2, concurrency));
     const pool = new PayloadPool();
     try {
       await client.request({ method: 'PUT', path: '/bench' });
@@ -36,14 +38,23 @@ export async function run(): Promise<void> {
       const before = threadCpuSeconds(server.pid);
       const clientBefore = process.cpuUsage();
       const startMs = performance.now();
-      for (let index = 0; index < count; index += 1) {
-        if (mode === 'put') {
-          await client.request({
-            method: 'PUT',
-            path: `/bench/object${index % 2}`,
-            body: pool.body(sizeBytes, index),
-          });
-        } else if (mode === 'copy') {
+      if (mode === 'put') {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: concurrency }, async (_, worker) => {
+            for (let index = next++; index < count; index = next++) {
+              const response = await client.request({
+                method: 'PUT',
+                path: `/bench/object${worker}-${index % 2}`,
+                body: pool.body(sizeBytes, index),
+              });
+              if (response.status !== 200) throw new Error(`PutObject answered ${response.status}`);
+            }
+          }),
+        );
+      }
+      for (let index = 0; mode !== 'put' && index < count; index += 1) {
+        if (mode === 'copy') {
           const response = await client.request({
             method: 'PUT',
             path: `/bench/copy${index % 2}`,
@@ -64,7 +75,7 @@ export async function run(): Promise<void> {
         .map(([kind, milliseconds]) => `${kind} ${formatMilliseconds(milliseconds / count)}`)
         .join(', ');
       console.log(
-        `${mode.toUpperCase()} ${count} x ${sizeBytes / mebibyte} MiB, one at a time: ${((count * sizeBytes) / elapsedMs / 1000).toFixed(0)} MB/s; load average ${os
+        `${mode.toUpperCase()} ${count} x ${sizeBytes / mebibyte} MiB, ${concurrency === 1 ? 'one at a time' : `${concurrency} at a time`}: ${((count * sizeBytes) / elapsedMs / 1000).toFixed(0)} MB/s; load average ${os
           .loadavg()
           .map((value) => value.toFixed(2))
           .join(' ')}`,
