@@ -74,7 +74,7 @@ function measureMd5Lanes(bodies: number): void {
   const started = performance.now();
   for (let done = 0; done < totalBytes; done += pieceBytes) md5.update(contexts, data);
   for (const context of contexts) md5.digest(context);
-  report(`MD5, ${bodies} bodies at once (${md5.lanes} lanes), all`, started, bodies * totalBytes);
+  report(`MD5, ${bodies} ${bodies === 1 ? 'body' : 'bodies'} at once (${md5.lanes} lanes), all`, started, bodies * totalBytes);
 }
 
 async function measureDecoder(name: string, mode: AwsChunkedMode): Promise<void> {
