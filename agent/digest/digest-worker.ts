@@ -19,8 +19,12 @@ interface Session {
   id: number;
   ring: Uint8Array;
   algorithms: DigestAlgorithm[];
-  /** The digests hashed here one body at a time, by algorithm; MD5 is not among them when `md5` is set. */
-  digests: Map<DigestAlgorithm, StreamingDigest>;
+  /**
+   * The digests hashed here one body at a time, in the order of `algorithms` (an algorithm may be
+   * asked twice: x-amz-content-sha256 and x-amz-checksum-sha256); undefined at MD5's place when
+   * `md5` is set.
+   */
+  digests: (StreamingDigest | undefined)[];
   /** The body's MD5 through the addon, when asked for and the addon is there. */
   md5?: Md5Context;
   /** Bytes of the body hashed so far. */
@@ -40,15 +44,15 @@ function reply(response: DigestResponse): void {
 
 function openSession(sessionId: number, algorithms: DigestAlgorithm[], ring: SharedArrayBuffer): Session {
   const md5 = algorithms.includes('MD5') ? nativeMd5() : null;
-  const digests = new Map<DigestAlgorithm, StreamingDigest>();
-  for (const algorithm of algorithms)
-    if (algorithm !== 'MD5' || md5 === null) digests.set(algorithm, createDigest(algorithm));
+  const native = md5?.create();
   return {
     id: sessionId,
     ring: new Uint8Array(ring),
     algorithms,
-    digests,
-    md5: md5?.create(),
+    digests: algorithms.map((algorithm) =>
+      algorithm === 'MD5' && native !== undefined ? undefined : createDigest(algorithm),
+    ),
+    md5: native,
     hashedBytes: 0,
     announcedBytes: 0,
     finishing: false,
@@ -85,7 +89,7 @@ function hashAnnounced(due: Session[]): void {
     );
   }
   for (const [index, session] of due.entries()) {
-    for (const piece of piecesOf[index]) for (const digest of session.digests.values()) digest.update(piece);
+    for (const piece of piecesOf[index]) for (const digest of session.digests) digest?.update(piece);
     session.hashedBytes = session.announcedBytes;
   }
 }
@@ -125,12 +129,9 @@ function pass(): void {
     }
     sessions.delete(session.id);
     try {
-      const md5 = nativeMd5();
-      const digests = session.algorithms.map((algorithm) =>
-        algorithm === 'MD5' && session.md5 !== undefined && md5 !== null
-          ? md5.digest(session.md5)
-          : session.digests.get(algorithm)!.digest(),
-      );
+      // Ended once, even if MD5 was asked twice.
+      const md5Digest = session.md5 === undefined ? undefined : nativeMd5()!.digest(session.md5);
+      const digests = session.digests.map((digest) => digest?.digest() ?? md5Digest!);
       reply({ kind: 'digests', sessionId: session.id, digests });
     } catch (error) {
       fail(session, error);

@@ -95,6 +95,21 @@ test('digest worker: twenty bodies at once on one worker, MD5 hashed together, e
   }
 });
 
+test('digest worker: an algorithm asked twice (x-amz-content-sha256 and x-amz-checksum-sha256) gets its digest at each place', async (t) => {
+  const workers = new DigestWorkers({ workerCount: 1 });
+  try {
+    const algorithms: DigestAlgorithm[] = ['MD5', 'SHA256', 'SHA256', 'MD5', 'CRC32'];
+    const bodies = [randomBytes(offloadThresholdBytes + 3), randomBytes(3 * ringBytes + 1)];
+    const results = await Promise.all(bodies.map((body) => feed(workers, algorithms, body, 65_536)));
+    t.deepEqual(
+      results,
+      bodies.map((body) => algorithms.map((algorithm) => inPlace(algorithm, body))),
+    );
+  } finally {
+    await workers.close();
+  }
+});
+
 test('digest worker: a body under the threshold is hashed in place, no worker started', async (t) => {
   const workers = new DigestWorkers({ workerCount: 1 });
   const body = randomBytes(4096);
