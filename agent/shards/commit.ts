@@ -62,11 +62,6 @@ export async function commitOnDrive(
      * has to write the record's bytes, and waits for this before publishing the shard file.
      */
     stagingDurable?: Promise<void>;
-    /**
-     * Set when the shard file's fsync was started by the writer (VersionWriter.end) and may still
-     * run: the file is published only once it has settled, and the commit fails if it failed.
-     */
-    shardDurable?: Promise<void>;
   },
 ): Promise<PreviousVersion | null> {
   const drive = ctx.drives[driveIndex];
@@ -81,14 +76,11 @@ export async function commitOnDrive(
   const staged: VersionRecord = previous === null ? record : { ...record, previous };
   const recordBytes = encodeVersionRecord(staged, inlinePayload);
   if (withShardFile) {
-    // Staging the record, creating the version directory and the shard file's own fsync are
-    // independent: all at once. The staged record must be durable before the shard file is
-    // published: it is what tells the startup cleanup which orphan to remove if we crash before the
-    // journal append. The shard file must be durable before it is published, as before.
+    // Staging the record and creating the version directory are independent: both at once.
+    // The staged record must be durable before the shard file is published: it is what tells the
+    // startup cleanup which orphan to remove if we crash before the journal append.
     const stagingDurable = options?.stagingDurable;
-    // Every step settles before the commit goes on or fails: none is left running on the staging
-    // directory that a failed write's discard removes.
-    const steps = await Promise.allSettled([
+    await Promise.all([
       stagingDurable === undefined
         ? (async () => {
             await drive.writeFile(`${staging}/${versionRecordFile}`, recordBytes);
@@ -102,10 +94,7 @@ export async function commitOnDrive(
             stagingDurable,
           ]),
       drive.ensureDirectory(directory),
-      options?.shardDurable,
     ]);
-    const failed = steps.find((step) => step.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
     await drive.rename(`${staging}/${temporaryShardFile}`, `${directory}/${shardFileName(record.dataId)}`, {
       sync: false,
     });

@@ -63,11 +63,6 @@ interface ShardOutput {
   inlinePayload: Uint8Array;
   /** Spilled versions: settles when the staging directory's names are durable (prepareStaging). */
   stagingDurable?: Promise<void>;
-  /**
-   * Spilled versions, from end() on: settles when the shard file is fsynced and closed, rejects if
-   * that failed (the drive is then out of the write). The commit waits for it before publishing.
-   */
-  shardDurable?: Promise<void>;
   /** Set once this drive committed: its commit removed the staging directory, discard skips it. */
   committed?: boolean;
 }
@@ -202,12 +197,7 @@ export class VersionWriter {
     }
   }
 
-  /**
-   * Codes the last block, writes what is left and starts each shard file's fsync. The fsyncs run
-   * while the caller concludes the body (its digests, the record, the key's lock): commit() waits
-   * for each drive's before publishing its shard file there, where end() used to wait for all of
-   * them first (one flush round less in series per PUT).
-   */
+  /** Codes the last block and makes every shard file durable. */
   async end(): Promise<void> {
     if (!this.#spilled && this.#sizeBytes < this.#ctx.inlineThresholdBytes) {
       if (this.#blockFilledBytes > 0) this.#encodeInline();
@@ -230,14 +220,8 @@ export class VersionWriter {
     await Promise.all(
       this.#live().map(async (output) => {
         await output.tail;
-        if (output.error !== undefined || output.writer === undefined) return;
-        const durable = output.writer.finish().catch((error) => {
-          this.#fail(output, error);
-          throw error;
-        });
-        // Awaited by commit() or discard(); never an unhandled rejection meanwhile.
-        durable.catch(() => {});
-        output.shardDurable = durable;
+        if (output.error === undefined)
+          await output.writer?.finish().catch((error) => this.#fail(output, error));
       }),
     );
     this.#checkQuorum();
@@ -254,11 +238,7 @@ export class VersionWriter {
           record,
           output.inlinePayload,
           this.#spilled,
-          {
-            keepPrevious: this.#newAddress ? 'journaled' : true,
-            stagingDurable: output.stagingDurable,
-            shardDurable: output.shardDurable,
-          },
+          { keepPrevious: this.#newAddress ? 'journaled' : true, stagingDurable: output.stagingDurable },
         ).then((previous) => ({ driveIndex: output.driveIndex, previous })),
       ),
     );
@@ -268,8 +248,7 @@ export class VersionWriter {
       if (result.status === 'fulfilled') {
         committed.push(result.value);
         this.#outputs[result.value.driveIndex].committed = true;
-        // A drive whose fsync failed is already among the failures (#fail).
-      } else if (!failures.includes(result.reason)) failures.push(result.reason);
+      } else failures.push(result.reason);
     }
     return { committed, failures };
   }
@@ -290,8 +269,6 @@ export class VersionWriter {
         // aborting its writer would only repeat an unlink and a removal (six trips per PUT).
         if (output.committed) return;
         await output.tail.catch(() => {});
-        // Its fsync may still run on the file: closing it under that would race.
-        await output.shardDurable?.catch(() => {});
         // The staging directory may still be gaining its record file: removing it first would leave it.
         await output.stagingDurable?.catch(() => {});
         await output.writer?.abort();
