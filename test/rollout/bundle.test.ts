@@ -10,6 +10,7 @@ import {
   dependencyClosure,
   NATIVE_CIPHER_PATH,
   NATIVE_KERNEL_PATH,
+  NATIVE_MD5_PATH,
   packageNameOf,
 } from '../../operator/bundle/files.ts';
 import { repositoryRoot } from '../support/agent-process.ts';
@@ -57,7 +58,9 @@ test('bundle: no tests, benches, stacks, policies, operator, dev tools or Node h
   // build/ holds the optional native addons this machine could compile, and nothing else.
   t.deepEqual(
     [...entries.keys()].filter((entry) => entry.startsWith('build/')).sort(),
-    [NATIVE_CIPHER_PATH, NATIVE_KERNEL_PATH].filter((addon) => existsSync(path.join(repositoryRoot, addon))),
+    [NATIVE_CIPHER_PATH, NATIVE_KERNEL_PATH, NATIVE_MD5_PATH].filter((addon) =>
+      existsSync(path.join(repositoryRoot, addon)),
+    ),
   );
   t.deepEqual([...topLevel].filter((entry) => entry !== 'build').sort(), [
     'agent',
