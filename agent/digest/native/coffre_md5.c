@@ -8,8 +8,9 @@
 //
 // Each stream's state is an OpenSSL MD5_CTX in memory the caller owns (a Uint8Array of
 // `contextBytes`), so one stream can go through OpenSSL's MD5_Update (one stream alone, partial
-// blocks, CPUs without AVX-512) and through the sixteen-lane kernel (full blocks) in any order:
-// the kernel reads and writes A..D and adds to the bit count exactly as MD5_Update would, and
+// blocks, CPUs without AVX2) and through the sixteen-lane kernel (full blocks) in any order
+// (CPUs with AVX2 but not AVX-512 get an eight-lane kernel, about half as fast): the kernels read
+// and write A..D and add to the bit count exactly as MD5_Update would, and
 // MD5_Final pads and ends as usual. The OpenSSL functions resolve against the running node binary,
 // which exports the OpenSSL it links (the addon is built against that binary's own headers).
 //
@@ -146,25 +147,96 @@ __attribute__((target("avx512f"))) static void md5_lanes_blocks(uint32_t *state,
   _mm512_storeu_si512(state + 32, c);
   _mm512_storeu_si512(state + 48, d);
 }
+
+// The same on eight lanes with AVX2 (CPUs without AVX-512): each round function takes two or three
+// instructions and each rotation three, so it gives about half the AVX-512 kernel's rate.
+#define STEP8(fn, a, b, c, d, m, k, s)                                                          \
+  do {                                                                                        \
+    a = _mm256_add_epi32(a, _mm256_add_epi32(fn(b, c, d), _mm256_add_epi32(m, _mm256_set1_epi32(k)))); \
+    a = _mm256_add_epi32(b, _mm256_or_si256(_mm256_slli_epi32(a, s), _mm256_srli_epi32(a, 32 - s)));   \
+  } while (0)
+#define F8(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
+#define G8(b, c, d) _mm256_xor_si256(c, _mm256_and_si256(d, _mm256_xor_si256(b, c)))
+#define H8(b, c, d) _mm256_xor_si256(b, _mm256_xor_si256(c, d))
+#define I8(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, _mm256_set1_epi32(-1))))
+#define ROUND8(fn, i, g0, g1, g2, g3, s0, s1, s2, s3) \
+  STEP8(fn, a, b, c, d, m[g0], K[i], s0);              \
+  STEP8(fn, d, a, b, c, m[g1], K[i + 1], s1);          \
+  STEP8(fn, c, d, a, b, m[g2], K[i + 2], s2);          \
+  STEP8(fn, b, c, d, a, m[g3], K[i + 3], s3);
+
+// As md5_lanes_blocks, on lanes 0..7 of the same state layout (state[w * 16 + lane]).
+__attribute__((target("avx2"))) static void md5_lanes8_blocks(uint32_t *state, const uint8_t *const *data,
+                                                              size_t blocks, uint8_t active) {
+  __m256i a = _mm256_loadu_si256((const __m256i *)state), b = _mm256_loadu_si256((const __m256i *)(state + 16));
+  __m256i c = _mm256_loadu_si256((const __m256i *)(state + 32)), d = _mm256_loadu_si256((const __m256i *)(state + 48));
+  __m256i low_lanes = _mm256_loadu_si256((const __m256i *)data);
+  __m256i high_lanes = _mm256_loadu_si256((const __m256i *)(data + 4));
+  int32_t mask_words[8];
+  for (int lane = 0; lane < 8; lane++) mask_words[lane] = (active >> lane) & 1 ? -1 : 0;
+  const __m256i lane_mask = _mm256_loadu_si256((const __m256i *)mask_words);
+  const __m128i low_mask = _mm256_castsi256_si128(lane_mask), high_mask = _mm256_extracti128_si256(lane_mask, 1);
+  const __m256i next_block = _mm256_set1_epi64x(BLOCK_BYTES);
+  for (size_t n = 0; n < blocks; n++) {
+    __m256i m[16];
+    for (int word = 0; word < 16; word++) {
+      // Word `word` of each lane's block; a lane outside `active` is not loaded.
+      __m128i low = _mm256_mask_i64gather_epi32(_mm_setzero_si128(), (const int *)(uintptr_t)(4 * word), low_lanes,
+                                                low_mask, 1);
+      __m128i high = _mm256_mask_i64gather_epi32(_mm_setzero_si128(), (const int *)(uintptr_t)(4 * word),
+                                                 high_lanes, high_mask, 1);
+      m[word] = _mm256_set_m128i(high, low);
+    }
+    const __m256i a0 = a, b0 = b, c0 = c, d0 = d;
+    ROUND8(F8, 0, 0, 1, 2, 3, 7, 12, 17, 22)
+    ROUND8(F8, 4, 4, 5, 6, 7, 7, 12, 17, 22)
+    ROUND8(F8, 8, 8, 9, 10, 11, 7, 12, 17, 22)
+    ROUND8(F8, 12, 12, 13, 14, 15, 7, 12, 17, 22)
+    ROUND8(G8, 16, 1, 6, 11, 0, 5, 9, 14, 20)
+    ROUND8(G8, 20, 5, 10, 15, 4, 5, 9, 14, 20)
+    ROUND8(G8, 24, 9, 14, 3, 8, 5, 9, 14, 20)
+    ROUND8(G8, 28, 13, 2, 7, 12, 5, 9, 14, 20)
+    ROUND8(H8, 32, 5, 8, 11, 14, 4, 11, 16, 23)
+    ROUND8(H8, 36, 1, 4, 7, 10, 4, 11, 16, 23)
+    ROUND8(H8, 40, 13, 0, 3, 6, 4, 11, 16, 23)
+    ROUND8(H8, 44, 9, 12, 15, 2, 4, 11, 16, 23)
+    ROUND8(I8, 48, 0, 7, 14, 5, 6, 10, 15, 21)
+    ROUND8(I8, 52, 12, 3, 10, 1, 6, 10, 15, 21)
+    ROUND8(I8, 56, 8, 15, 6, 13, 6, 10, 15, 21)
+    ROUND8(I8, 60, 4, 11, 2, 9, 6, 10, 15, 21)
+    // Inactive lanes keep their state.
+    a = _mm256_blendv_epi8(a0, _mm256_add_epi32(a, a0), lane_mask);
+    b = _mm256_blendv_epi8(b0, _mm256_add_epi32(b, b0), lane_mask);
+    c = _mm256_blendv_epi8(c0, _mm256_add_epi32(c, c0), lane_mask);
+    d = _mm256_blendv_epi8(d0, _mm256_add_epi32(d, d0), lane_mask);
+    low_lanes = _mm256_add_epi64(low_lanes, next_block);
+    high_lanes = _mm256_add_epi64(high_lanes, next_block);
+  }
+  _mm256_storeu_si256((__m256i *)state, a);
+  _mm256_storeu_si256((__m256i *)(state + 16), b);
+  _mm256_storeu_si256((__m256i *)(state + 32), c);
+  _mm256_storeu_si256((__m256i *)(state + 48), d);
+}
 #endif
 
-static int lanes_supported(void) {
+// The widest kernel this CPU runs: 16 (AVX-512), 8 (AVX2) or 1 (none: OpenSSL, one stream at a time).
+static int widest_lanes(void) {
 #if HAVE_LANES
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f");
-#else
-  return 0;
+  if (__builtin_cpu_supports("avx512f")) return 16;
+  if (__builtin_cpu_supports("avx2")) return 8;
 #endif
+  return 1;
 }
 
-// Hashes data[i] into contexts[i] for `count` streams (at most LANES). With the lanes, each stream
-// first completes its partial block through MD5_Update, then the full blocks of all streams go
-// through the kernel together, for as long as two or more have some left (one alone is faster
-// through OpenSSL), and what is left of each, its last full blocks and its tail, goes through
-// MD5_Update.
-static void update_streams(MD5_CTX **contexts, const uint8_t **data, size_t *lengths, size_t count, int lanes) {
+// Hashes data[i] into contexts[i] for `count` streams (at most `width`, the kernel's lanes: 16 or
+// 8; 1 for none). With a kernel, each stream first completes its partial block through MD5_Update,
+// then the full blocks of all streams go through the kernel together, for as long as two or more
+// have some left (one alone is faster through OpenSSL), and what is left of each, its last full
+// blocks and its tail, goes through MD5_Update.
+static void update_group(MD5_CTX **contexts, const uint8_t **data, size_t *lengths, size_t count, int width) {
 #if HAVE_LANES
-  if (lanes && count >= 2) {
+  if (width > 1 && count >= 2) {
     size_t blocks[LANES];
     for (size_t i = 0; i < count; i++) {
       if (contexts[i]->num != 0 && lengths[i] > 0) {
@@ -179,6 +251,7 @@ static void update_streams(MD5_CTX **contexts, const uint8_t **data, size_t *len
     }
     uint32_t state[4 * LANES];
     const uint8_t *pointers[LANES];
+    memset(state, 0, sizeof state);
     memset(pointers, 0, sizeof pointers);
     for (size_t i = 0; i < count; i++) {
       state[i] = contexts[i]->A;
@@ -189,18 +262,21 @@ static void update_streams(MD5_CTX **contexts, const uint8_t **data, size_t *len
     }
     size_t done = 0;
     for (;;) {
-      __mmask16 active = 0;
+      uint32_t active = 0;
       size_t least = SIZE_MAX;
       int streams = 0;
       for (size_t i = 0; i < count; i++) {
         if (blocks[i] > done) {
-          active |= (__mmask16)(1u << i);
+          active |= 1u << i;
           streams += 1;
           if (blocks[i] - done < least) least = blocks[i] - done;
         }
       }
       if (streams < 2) break;
-      md5_lanes_blocks(state, pointers, least, active);
+      if (width == 16)
+        md5_lanes_blocks(state, pointers, least, (__mmask16)active);
+      else
+        md5_lanes8_blocks(state, pointers, least, (uint8_t)active);
       for (size_t i = 0; i < count; i++)
         if (active & (1u << i)) pointers[i] += least * BLOCK_BYTES;
       done += least;
@@ -221,13 +297,22 @@ static void update_streams(MD5_CTX **contexts, const uint8_t **data, size_t *len
     }
   }
 #else
-  (void)lanes;
+  (void)width;
 #endif
   for (size_t i = 0; i < count; i++)
     if (lengths[i] > 0) MD5_Update(contexts[i], data[i], lengths[i]);
 }
 
-static int lanes_available = 0;
+// Up to LANES streams, in groups as wide as the kernel.
+static void update_streams(MD5_CTX **contexts, const uint8_t **data, size_t *lengths, size_t count, int width) {
+  size_t group = width > 1 ? (size_t)width : LANES;
+  for (size_t start = 0; start < count; start += group) {
+    size_t size = count - start < group ? count - start : group;
+    update_group(contexts + start, data + start, lengths + start, size, width);
+  }
+}
+
+static int lanes_available = 1;
 
 // init(context): a new MD5.
 static napi_value init_context(napi_env env, napi_callback_info info) {
@@ -253,10 +338,11 @@ static napi_value final_context(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// update(contexts, pieces, useLanes): pieces[i] into contexts[i], for up to 16 streams at once.
+// update(contexts, pieces, lanes): pieces[i] into contexts[i], for up to 16 streams at once, through
+// the kernel of `lanes` (16 or 8; at most the widest this CPU runs) or one at a time (1).
 static napi_value update_many(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  if (!arguments(env, info, 3, argv)) return fail(env, "update(contexts, pieces, useLanes)");
+  if (!arguments(env, info, 3, argv)) return fail(env, "update(contexts, pieces, lanes)");
   uint32_t count, pieces_count;
   bool is_array;
   if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
@@ -266,8 +352,10 @@ static napi_value update_many(napi_env env, napi_callback_info info) {
       napi_get_array_length(env, argv[1], &pieces_count) != napi_ok || pieces_count != count)
     return fail(env, "update: pieces is not an array as long as contexts");
   if (count > LANES) return fail(env, "update: more than 16 streams");
-  bool use_lanes;
-  if (napi_get_value_bool(env, argv[2], &use_lanes) != napi_ok) return fail(env, "update: useLanes is not a boolean");
+  uint32_t width;
+  if (napi_get_value_uint32(env, argv[2], &width) != napi_ok || (width != 1 && width != 8 && width != 16))
+    return fail(env, "update: lanes is not 1, 8 or 16");
+  if ((int)width > lanes_available) return fail(env, "update: this CPU has no kernel that wide");
   MD5_CTX *contexts[LANES];
   const uint8_t *data[LANES];
   size_t lengths[LANES];
@@ -283,12 +371,12 @@ static napi_value update_many(napi_env env, napi_callback_info info) {
     if (!uint8_array(env, piece, &bytes, &lengths[i])) return fail(env, "update: a piece is not a Uint8Array");
     data[i] = bytes;
   }
-  update_streams(contexts, data, lengths, count, use_lanes && lanes_available);
+  update_streams(contexts, data, lengths, count, (int)width);
   return NULL;
 }
 
 NAPI_MODULE_INIT() {
-  lanes_available = lanes_supported();
+  lanes_available = widest_lanes();
   napi_property_descriptor properties[] = {
       {"init", NULL, init_context, NULL, NULL, NULL, napi_enumerable, NULL},
       {"update", NULL, update_many, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -299,7 +387,7 @@ NAPI_MODULE_INIT() {
   if (napi_create_uint32(env, (uint32_t)sizeof(MD5_CTX), &context_bytes) != napi_ok ||
       napi_set_named_property(env, exports, "contextBytes", context_bytes) != napi_ok)
     return NULL;
-  if (napi_create_uint32(env, lanes_available ? LANES : 1, &lanes) != napi_ok ||
+  if (napi_create_uint32(env, (uint32_t)lanes_available, &lanes) != napi_ok ||
       napi_set_named_property(env, exports, "lanes", lanes) != napi_ok)
     return NULL;
   return exports;
