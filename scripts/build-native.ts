@@ -26,6 +26,8 @@ export const nativeKernelPath = `${projectRoot}build/coffre_isal.node`;
 /** Where agent/crypto/native-gcm.ts loads the cipher addon from. */
 export const nativeCipherPath = `${projectRoot}build/coffre_gcm.node`;
 
+/** C helpers the OpenSSL addons include: a change to them builds those addons again. */
+const sharedHeaderPath = `${projectRoot}agent/native/coffre_napi.h`;
 /** Where agent/digest/native-md5.ts loads the MD5 addon from. */
 export const nativeMd5Path = `${projectRoot}build/coffre_md5.node`;
 
@@ -102,7 +104,7 @@ const gcmAddon: Addon = {
   // The EVP functions resolve against the node binary, which exports the OpenSSL it links.
   libraries: [],
   // A newer Node may ship another OpenSSL: the addon is built again against its headers.
-  builtAgainst: () => [realpathSync(process.execPath)],
+  builtAgainst: () => [realpathSync(process.execPath), sharedHeaderPath],
 };
 
 const md5Addon: Addon = {
@@ -113,7 +115,7 @@ const md5Addon: Addon = {
   includes: () => nodeOpensslIncludes('md5.h'),
   // MD5_Init, MD5_Update and MD5_Final resolve against the node binary, as the cipher's EVP does.
   libraries: [],
-  builtAgainst: () => [realpathSync(process.execPath)],
+  builtAgainst: () => [realpathSync(process.execPath), sharedHeaderPath],
 };
 
 /** Builds the ISA-L erasure addon. */

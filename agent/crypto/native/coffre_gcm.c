@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "../../native/coffre_napi.h"
 
 #define KEY_BYTES 32
 #define NONCE_BYTES 12
@@ -46,22 +47,6 @@ static void finalize_sealer(napi_env env, void *data, void *hint) {
   free(s);
 }
 
-static int uint8_array(napi_env env, napi_value value, uint8_t **data, size_t *length) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, value, &type, length, (void **)data, &buffer, &offset) != napi_ok) return 0;
-  if (type != napi_uint8_array) return 0;
-  // A zero-length view may have no backing memory; OpenSSL is never handed its pointer.
-  if (*length == 0) *data = NULL;
-  return 1;
-}
-
-static int arguments(napi_env env, napi_callback_info info, size_t expected, napi_value *argv) {
-  size_t argc = expected;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
-  return argc == expected;
-}
 
 // The live context behind `value`: of the kind `encrypt` asks (1 sealer, 0 opener, -1 either).
 static sealer *sealer_of(napi_env env, napi_value value, int encrypt) {

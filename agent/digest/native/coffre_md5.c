@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "../../native/coffre_napi.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -37,16 +38,6 @@ static napi_value fail(napi_env env, const char *message) {
   return NULL;
 }
 
-static int uint8_array(napi_env env, napi_value value, uint8_t **data, size_t *length) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, value, &type, length, (void **)data, &buffer, &offset) != napi_ok) return 0;
-  if (type != napi_uint8_array) return 0;
-  if (*length == 0) *data = NULL;
-  return 1;
-}
-
 // An MD5_CTX in a Uint8Array of exactly its size, aligned for its words.
 static MD5_CTX *context_of(napi_env env, napi_value value) {
   uint8_t *data;
@@ -54,12 +45,6 @@ static MD5_CTX *context_of(napi_env env, napi_value value) {
   if (!uint8_array(env, value, &data, &length) || length != sizeof(MD5_CTX)) return NULL;
   if (((uintptr_t)data) % _Alignof(MD5_CTX) != 0) return NULL;
   return (MD5_CTX *)data;
-}
-
-static int arguments(napi_env env, napi_callback_info info, size_t expected, napi_value *argv) {
-  size_t argc = expected;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
-  return argc == expected;
 }
 
 // Adds `bytes` to the context's bit count, as MD5_Update does (Nl low 32 bits, Nh high).
