@@ -13,7 +13,7 @@
 //   like the cipher, built against the OpenSSL headers of the running Node.js, whose MD5 it calls.
 //
 // It never fails an install: without a compiler or a library it says so, and the agent uses its
-// portable code (the WebAssembly and JavaScript erasure kernels, Node's cipher API).
+// portable code (the WebAssembly and JavaScript erasure kernels, Node's cipher and hash APIs).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';

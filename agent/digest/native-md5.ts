@@ -6,8 +6,9 @@
 // of them per call: their full blocks go through one AVX-512 kernel together, sixteen states side
 // by side, about ten times OpenSSL's one-stream rate in all on this machine (`npm run bench
 // checksums`); CPUs with AVX2 but not AVX-512 get an eight-lane kernel. One stream alone, partial
-// blocks and CPUs without AVX2 go through OpenSSL's MD5_Update. Without the addon (no C compiler, a Node without its headers) or if it hashes wrongly
-// on a known input, the digest workers use Node's hash API, one body at a time.
+// blocks and CPUs without AVX2 go through OpenSSL's MD5_Update. Without the addon (no C compiler,
+// a Node without its headers) or if it hashes wrongly on a known input, the digest workers use
+// Node's hash API, one body at a time.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';

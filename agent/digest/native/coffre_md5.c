@@ -1,18 +1,18 @@
 // MD5 of many bodies at once, for agent/digest/native-md5.ts (the digest workers).
 //
 // MD5 cannot be split: each 64-byte block needs the state the block before left, so one stream
-// hashes at one core's speed (~0.62 GB/s here, OpenSSL's assembly). But sixteen streams can share
-// one core: an AVX-512 register holds one 32-bit word of each of sixteen states, and every step of
-// the compression function runs on all sixteen at once (~7 GB/s in all here). When several PUT
-// bodies are being hashed by one digest worker, their blocks go through that kernel together.
+// hashes at one core's speed (~0.62 GB/s here, OpenSSL's assembly). But several streams can share
+// one core: a vector register holds one 32-bit word of each stream's state, and every step of the
+// compression function runs on all of them at once. Sixteen lanes with AVX-512 (~6-7 GB/s in all
+// here), eight with AVX2 (~2.6 GB/s). When several PUT bodies are being hashed by one digest
+// worker, their blocks go through a kernel together.
 //
 // Each stream's state is an OpenSSL MD5_CTX in memory the caller owns (a Uint8Array of
-// `contextBytes`), so one stream can go through OpenSSL's MD5_Update (one stream alone, partial
-// blocks, CPUs without AVX2) and through the sixteen-lane kernel (full blocks) in any order
-// (CPUs with AVX2 but not AVX-512 get an eight-lane kernel, about half as fast): the kernels read
-// and write A..D and add to the bit count exactly as MD5_Update would, and
-// MD5_Final pads and ends as usual. The OpenSSL functions resolve against the running node binary,
-// which exports the OpenSSL it links (the addon is built against that binary's own headers).
+// `contextBytes`). A stream goes through OpenSSL's MD5_Update when it is alone, for its partial
+// blocks, and on CPUs without AVX2; through a kernel for its full blocks; in any order: the kernels
+// read and write A..D and add to the bit count exactly as MD5_Update would, and MD5_Final pads and
+// ends as usual. The OpenSSL functions resolve against the running node binary, which exports the
+// OpenSSL it links (the addon is built against that binary's own headers).
 //
 // Every argument is checked and a bad one throws: nothing is read or written out of bounds.
 #define OPENSSL_SUPPRESS_DEPRECATED 1
@@ -81,6 +81,26 @@ static const uint32_t K[64] = {
   STEP(f, c, d, a, b, m[g2], K[i + 2], s2);          \
   STEP(f, b, c, d, a, m[g3], K[i + 3], s3);
 
+// RFC 1321's 64 steps, four at a time: the round function (one of F, G, H, I as the kernel writes
+// them), the first constant's index, the message words and the rotations. Both kernels expand it.
+#define MD5_SCHEDULE(R, F, G, H, I)           \
+  R(F, 0, 0, 1, 2, 3, 7, 12, 17, 22)          \
+  R(F, 4, 4, 5, 6, 7, 7, 12, 17, 22)          \
+  R(F, 8, 8, 9, 10, 11, 7, 12, 17, 22)        \
+  R(F, 12, 12, 13, 14, 15, 7, 12, 17, 22)     \
+  R(G, 16, 1, 6, 11, 0, 5, 9, 14, 20)         \
+  R(G, 20, 5, 10, 15, 4, 5, 9, 14, 20)        \
+  R(G, 24, 9, 14, 3, 8, 5, 9, 14, 20)         \
+  R(G, 28, 13, 2, 7, 12, 5, 9, 14, 20)        \
+  R(H, 32, 5, 8, 11, 14, 4, 11, 16, 23)       \
+  R(H, 36, 1, 4, 7, 10, 4, 11, 16, 23)        \
+  R(H, 40, 13, 0, 3, 6, 4, 11, 16, 23)        \
+  R(H, 44, 9, 12, 15, 2, 4, 11, 16, 23)       \
+  R(I, 48, 0, 7, 14, 5, 6, 10, 15, 21)        \
+  R(I, 52, 12, 3, 10, 1, 6, 10, 15, 21)       \
+  R(I, 56, 8, 15, 6, 13, 6, 10, 15, 21)       \
+  R(I, 60, 4, 11, 2, 9, 6, 10, 15, 21)
+
 // `blocks` blocks of every lane in `active`, from `data[lane]` on; state[w * 16 + lane] is word w
 // (A, B, C, D) of each lane. Lanes outside `active` are neither read nor changed.
 __attribute__((target("avx512f"))) static void md5_lanes_blocks(uint32_t *state, const uint8_t *const *data,
@@ -103,22 +123,7 @@ __attribute__((target("avx512f"))) static void md5_lanes_blocks(uint32_t *state,
       m[word] = _mm512_inserti64x4(_mm512_castsi256_si512(low), high, 1);
     }
     const __m512i a0 = a, b0 = b, c0 = c, d0 = d;
-    ROUND(0xCA, 0, 0, 1, 2, 3, 7, 12, 17, 22)
-    ROUND(0xCA, 4, 4, 5, 6, 7, 7, 12, 17, 22)
-    ROUND(0xCA, 8, 8, 9, 10, 11, 7, 12, 17, 22)
-    ROUND(0xCA, 12, 12, 13, 14, 15, 7, 12, 17, 22)
-    ROUND(0xE4, 16, 1, 6, 11, 0, 5, 9, 14, 20)
-    ROUND(0xE4, 20, 5, 10, 15, 4, 5, 9, 14, 20)
-    ROUND(0xE4, 24, 9, 14, 3, 8, 5, 9, 14, 20)
-    ROUND(0xE4, 28, 13, 2, 7, 12, 5, 9, 14, 20)
-    ROUND(0x96, 32, 5, 8, 11, 14, 4, 11, 16, 23)
-    ROUND(0x96, 36, 1, 4, 7, 10, 4, 11, 16, 23)
-    ROUND(0x96, 40, 13, 0, 3, 6, 4, 11, 16, 23)
-    ROUND(0x96, 44, 9, 12, 15, 2, 4, 11, 16, 23)
-    ROUND(0x39, 48, 0, 7, 14, 5, 6, 10, 15, 21)
-    ROUND(0x39, 52, 12, 3, 10, 1, 6, 10, 15, 21)
-    ROUND(0x39, 56, 8, 15, 6, 13, 6, 10, 15, 21)
-    ROUND(0x39, 60, 4, 11, 2, 9, 6, 10, 15, 21)
+    MD5_SCHEDULE(ROUND, 0xCA, 0xE4, 0x96, 0x39)
     // Inactive lanes keep their state.
     a = _mm512_mask_add_epi32(a0, active, a, a0);
     b = _mm512_mask_add_epi32(b0, active, b, b0);
@@ -173,22 +178,7 @@ __attribute__((target("avx2"))) static void md5_lanes8_blocks(uint32_t *state, c
       m[word] = _mm256_set_m128i(high, low);
     }
     const __m256i a0 = a, b0 = b, c0 = c, d0 = d;
-    ROUND8(F8, 0, 0, 1, 2, 3, 7, 12, 17, 22)
-    ROUND8(F8, 4, 4, 5, 6, 7, 7, 12, 17, 22)
-    ROUND8(F8, 8, 8, 9, 10, 11, 7, 12, 17, 22)
-    ROUND8(F8, 12, 12, 13, 14, 15, 7, 12, 17, 22)
-    ROUND8(G8, 16, 1, 6, 11, 0, 5, 9, 14, 20)
-    ROUND8(G8, 20, 5, 10, 15, 4, 5, 9, 14, 20)
-    ROUND8(G8, 24, 9, 14, 3, 8, 5, 9, 14, 20)
-    ROUND8(G8, 28, 13, 2, 7, 12, 5, 9, 14, 20)
-    ROUND8(H8, 32, 5, 8, 11, 14, 4, 11, 16, 23)
-    ROUND8(H8, 36, 1, 4, 7, 10, 4, 11, 16, 23)
-    ROUND8(H8, 40, 13, 0, 3, 6, 4, 11, 16, 23)
-    ROUND8(H8, 44, 9, 12, 15, 2, 4, 11, 16, 23)
-    ROUND8(I8, 48, 0, 7, 14, 5, 6, 10, 15, 21)
-    ROUND8(I8, 52, 12, 3, 10, 1, 6, 10, 15, 21)
-    ROUND8(I8, 56, 8, 15, 6, 13, 6, 10, 15, 21)
-    ROUND8(I8, 60, 4, 11, 2, 9, 6, 10, 15, 21)
+    MD5_SCHEDULE(ROUND8, F8, G8, H8, I8)
     // Inactive lanes keep their state.
     a = _mm256_blendv_epi8(a0, _mm256_add_epi32(a, a0), lane_mask);
     b = _mm256_blendv_epi8(b0, _mm256_add_epi32(b, b0), lane_mask);
