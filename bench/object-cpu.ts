@@ -26,7 +26,10 @@ export async function run(): Promise<void> {
   const mode = String(values.mode ?? 'put');
   const count = Number(values.count ?? 6);
   // Requests in flight at once (PUT only): each worker writes its own two keys in turn.
-  const concurrency = mode === 'put' ? Math.max(1, Number(values.concurrency ?? 1)) : 1;
+  const concurrency = Number(values.concurrency ?? 1);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new Error('--concurrency must be a whole number >= 1');
+  if (concurrency > 1 && mode !== 'put') throw new Error('--concurrency applies to --mode=put only');
   const sizeBytes = Number(values['size-mib'] ?? 64) * mebibyte;
   await withAgent('object-cpu', agent, async (server) => {
     const client = new SignedS3Client(server.target, Math.max(2, concurrency));
@@ -52,18 +55,19 @@ export async function run(): Promise<void> {
             }
           }),
         );
-      }
-      for (let index = 0; mode !== 'put' && index < count; index += 1) {
-        if (mode === 'copy') {
-          const response = await client.request({
-            method: 'PUT',
-            path: `/bench/copy${index % 2}`,
-            headers: { 'x-amz-copy-source': '/bench/object' },
-          });
-          if (response.status !== 200) throw new Error(`CopyObject answered ${response.status}`);
-        } else {
-          const response = await client.request({ method: 'GET', path: '/bench/object' });
-          if (response.bodyBytes !== sizeBytes) throw new Error(`GET returned ${response.bodyBytes} bytes`);
+      } else {
+        for (let index = 0; index < count; index += 1) {
+          if (mode === 'copy') {
+            const response = await client.request({
+              method: 'PUT',
+              path: `/bench/copy${index % 2}`,
+              headers: { 'x-amz-copy-source': '/bench/object' },
+            });
+            if (response.status !== 200) throw new Error(`CopyObject answered ${response.status}`);
+          } else {
+            const response = await client.request({ method: 'GET', path: '/bench/object' });
+            if (response.bodyBytes !== sizeBytes) throw new Error(`GET returned ${response.bodyBytes} bytes`);
+          }
         }
       }
       const elapsedMs = performance.now() - startMs;
