@@ -11,9 +11,12 @@
 //
 // - build/coffre_md5.node, MD5 of up to sixteen bodies at once (agent/digest/native/coffre_md5.c);
 //   like the cipher, built against the OpenSSL headers of the running Node.js, whose MD5 it calls.
+// - build/coffre_aligned.node, memory aligned for O_DIRECT writes (agent/disk/native/coffre_aligned.c);
+//   needs only N-API and libc.
 //
 // It never fails an install: without a compiler or a library it says so, and the agent uses its
-// portable code (the WebAssembly and JavaScript erasure kernels, Node's cipher and hash APIs).
+// portable code (the WebAssembly and JavaScript erasure kernels, Node's cipher and hash APIs, writes
+// through the page cache).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,10 +29,12 @@ export const nativeKernelPath = `${projectRoot}build/coffre_isal.node`;
 /** Where agent/crypto/native-gcm.ts loads the cipher addon from. */
 export const nativeCipherPath = `${projectRoot}build/coffre_gcm.node`;
 
-/** C helpers the OpenSSL addons include: a change to them builds those addons again. */
+/** C helpers the addons include: a change to them builds those addons again. */
 const sharedHeaderPath = `${projectRoot}agent/native/coffre_napi.h`;
 /** Where agent/digest/native-md5.ts loads the MD5 addon from. */
 export const nativeMd5Path = `${projectRoot}build/coffre_md5.node`;
+/** Where agent/disk/aligned-memory.ts loads the aligned memory addon from. */
+export const nativeAlignedPath = `${projectRoot}build/coffre_aligned.node`;
 
 /** Where ISA-L's header is looked for; CPATH-style overrides go through CFLAGS. */
 const isalHeaderCandidates = [
@@ -118,6 +123,17 @@ const md5Addon: Addon = {
   builtAgainst: () => [realpathSync(process.execPath), sharedHeaderPath],
 };
 
+const alignedAddon: Addon = {
+  label: 'aligned memory for direct I/O',
+  fallback: 'shard files are written through the page cache',
+  sourcePath: `${projectRoot}agent/disk/native/coffre_aligned.c`,
+  outputPath: nativeAlignedPath,
+  includes: () => [],
+  // posix_memalign and free come from libc; N-API is stable across Node releases.
+  libraries: [],
+  builtAgainst: () => [sharedHeaderPath],
+};
+
 /** Builds the ISA-L erasure addon. */
 export function buildNativeKernel(options: NativeBuildOptions): Promise<NativeBuildOutcome> {
   return buildAddon(isalAddon, options);
@@ -133,11 +149,17 @@ export function buildNativeMd5(options: NativeBuildOptions): Promise<NativeBuild
   return buildAddon(md5Addon, options);
 }
 
+/** Builds the aligned memory addon. */
+export function buildNativeAligned(options: NativeBuildOptions): Promise<NativeBuildOutcome> {
+  return buildAddon(alignedAddon, options);
+}
+
 /** Builds every addon; each is optional, so this never rejects. */
 export async function buildNativeAddons(options: { quiet: boolean }): Promise<void> {
   await buildNativeKernel(options);
   await buildNativeCipher(options);
   await buildNativeMd5(options);
+  await buildNativeAligned(options);
 }
 
 async function buildAddon(addon: Addon, options: NativeBuildOptions): Promise<NativeBuildOutcome> {

@@ -92,8 +92,12 @@ export interface Drive {
   writeFile(path: string, data: Uint8Array, options?: { replace?: boolean; sync?: boolean }): Promise<void>;
   /** Replaces the file atomically and durably: temp file, write, fsync, rename, fsync the directory. */
   writeFileAtomic(path: string, data: Uint8Array): Promise<void>;
-  /** Opens a new file (it must not exist) for streaming writes. */
-  createFileWriter(path: string): Promise<FileWriter>;
+  /**
+   * Opens a new file (it must not exist) for streaming writes. `direct`: the caller gives only
+   * chunks whose address and length are multiples of 4096, and the drive may write them with
+   * O_DIRECT (straight from that memory to the disk); a drive that cannot writes them as usual.
+   */
+  createFileWriter(path: string, options?: { direct?: boolean }): Promise<FileWriter>;
   /**
    * Creates a new file (it must not exist) to append to; its name is not made durable. With
    * `durableAppends`, each append resolves only once its bytes and the file's size are on stable

@@ -146,9 +146,9 @@ export class FaultyDrive implements Drive {
     await this.inner.writeFileAtomic(path, corrupt ? this.#flipBit(data) : data);
   }
 
-  async createFileWriter(path: string): Promise<FileWriter> {
+  async createFileWriter(path: string, options?: { direct?: boolean }): Promise<FileWriter> {
     this.#failIfAsked('createFileWriter', path);
-    const writer = await this.inner.createFileWriter(path);
+    const writer = await this.inner.createFileWriter(path, options);
     return {
       write: async (chunks) => {
         const corrupt = this.#failIfAsked('write', path);

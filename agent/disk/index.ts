@@ -1,4 +1,12 @@
 // One drive: durable files, ranged reads, free space, typed errors; and its fault-injecting twin.
+// Memory aligned for O_DIRECT, when the addon is built.
+export {
+  type AlignedMemory,
+  alignedMemory,
+  alignedMemoryPath,
+  directIoAlignment,
+  loadAlignedMemory,
+} from './aligned-memory.ts';
 export type {
   AppendLog,
   Drive,

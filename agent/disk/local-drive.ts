@@ -150,6 +150,13 @@ export class LocalDrive implements Drive {
   readonly writebackBytes: number;
   /** Early writebacks started on this drive, and in flight (one at a time): see LocalFileWriter. */
   readonly writebacks = { started: 0, inFlight: 0 };
+  /**
+   * Files createFileWriter opened with O_DIRECT, and those asked for direct writes that went through
+   * the page cache instead (a file system that refuses O_DIRECT, or a write it refused).
+   */
+  readonly directWrites = { files: 0, refused: 0 };
+  /** False once this drive's file system refused to open a file with O_DIRECT (ramfs does, and tmpfs before Linux 6.6). */
+  #directOpens = constants.O_DIRECT !== undefined;
 
   constructor(root: string, options?: { writebackBytes?: number }) {
     this.#root = resolve(root);
@@ -259,9 +266,26 @@ export class LocalDrive implements Drive {
     });
   }
 
-  createFileWriter(path: string): Promise<FileWriter> {
+  createFileWriter(path: string, options?: { direct?: boolean }): Promise<FileWriter> {
     const absolute = this.#resolve(path);
-    return this.#call(async () => new LocalFileWriter(await open(absolute, 'wx'), absolute, this));
+    return this.#call(async () => {
+      if (options?.direct && this.#directOpens) {
+        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT;
+        try {
+          const handle = await open(absolute, flags);
+          this.directWrites.files += 1;
+          return new LocalFileWriter(handle, absolute, this, true);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+          // The file system has no direct I/O (open(2): EINVAL). Linux checks after creating the
+          // file: it is there, empty, and ours (a new name in our staging directory).
+          this.#directOpens = false;
+          this.directWrites.refused += 1;
+          await unlink(absolute).catch(() => {});
+        }
+      } else if (options?.direct) this.directWrites.refused += 1;
+      return new LocalFileWriter(await open(absolute, 'wx'), absolute, this, false);
+    });
   }
 
   openAppendLog(path: string, options?: { durableAppends?: boolean }): Promise<AppendLog> {
@@ -416,33 +440,61 @@ export class LocalDrive implements Drive {
 }
 
 class LocalFileWriter implements FileWriter {
-  readonly #handle: FileHandle;
+  #handle: FileHandle;
   readonly #path: string;
   readonly #drive: LocalDrive;
+  /** Opened with O_DIRECT: the bytes go from the caller's memory to the disk, not to the page cache. */
+  #direct: boolean;
+  /** Where the next write goes (explicit: a writer that leaves O_DIRECT reopens the file). */
+  #positionBytes = 0;
   #closed = false;
   /** Bytes written since the last early writeback began. */
   #unsyncedBytes = 0;
   /** The early writeback in flight: resolves to its error, if any (never rejects). */
   #writeback: Promise<unknown> | undefined;
 
-  constructor(handle: FileHandle, path: string, drive: LocalDrive) {
+  constructor(handle: FileHandle, path: string, drive: LocalDrive, direct: boolean) {
     this.#handle = handle;
     this.#path = path;
     this.#drive = drive;
+    this.#direct = direct;
   }
 
+  /**
+   * With O_DIRECT every chunk must start at an address, and be a length, that are multiples of the
+   * device's logical block (the caller's promise: `direct` is asked only with 4096-aligned chunks);
+   * one the kernel refuses (EINVAL, nothing written) sends this file through the page cache
+   * from then on: the file is reopened without O_DIRECT and the write retried at its position.
+   */
   async write(chunks: readonly Uint8Array[]): Promise<void> {
     try {
       let pending = chunks.filter((chunk) => chunk.byteLength > 0);
       while (pending.length > 0) {
-        const { bytesWritten } = await this.#handle.writev(pending);
+        let bytesWritten: number;
+        try {
+          ({ bytesWritten } = await this.#handle.writev(pending, this.#positionBytes));
+        } catch (error) {
+          if (!this.#direct || (error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+          await this.#leaveDirect();
+          continue;
+        }
         pending = skipBytes(pending, bytesWritten);
+        this.#positionBytes += bytesWritten;
         this.#unsyncedBytes += bytesWritten;
       }
     } catch (error) {
       throw await this.#drive.convert(error);
     }
-    if (this.#unsyncedBytes >= this.#drive.writebackBytes) this.#startWriteback();
+    // Direct writes leave nothing in the page cache for an early writeback to push.
+    if (!this.#direct && this.#unsyncedBytes >= this.#drive.writebackBytes) this.#startWriteback();
+  }
+
+  async #leaveDirect(): Promise<void> {
+    const buffered = await open(this.#path, constants.O_WRONLY);
+    await this.#handle.close().catch(() => {});
+    this.#handle = buffered;
+    this.#direct = false;
+    this.#drive.directWrites.refused += 1;
   }
 
   /**

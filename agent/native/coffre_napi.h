@@ -1,5 +1,5 @@
-// Argument helpers shared by the agent's N-API addons written against OpenSSL
-// (agent/crypto/native/coffre_gcm.c, agent/digest/native/coffre_md5.c): each reads its arguments
+// Argument helpers shared by the agent's N-API addons (agent/crypto/native/coffre_gcm.c,
+// agent/digest/native/coffre_md5.c, agent/disk/native/coffre_aligned.c): each reads its arguments
 // through these and throws on anything else, so no addon touches memory it was not given.
 #ifndef COFFRE_NAPI_H
 #define COFFRE_NAPI_H

@@ -75,6 +75,10 @@ export interface SetContext {
   readonly maxBlocksInFlight: number;
   /** Blocks a write hands to each drive in one writev (one thread-pool hand-off per drive). */
   readonly blocksPerWrite: number;
+  /** The shard file format version new versions are written in (formats.ts): 2, or 1 for tests. */
+  readonly shardFileVersion: number;
+  /** Format 2 files are written with O_DIRECT where possible (write.ts, "Direct writes"). */
+  readonly directWrites: boolean;
   readonly clock: () => number;
   readonly randomUUID: () => string;
   readonly metrics: StoreMetrics;

@@ -9,7 +9,7 @@ import { Checkpointer } from './checkpoint.ts';
 import { commitOnDrive, removeOrphanShard, removeVersionDirectory } from './commit.ts';
 import { emptyMetrics, lockName, type SetContext, type StoreMetrics, writeQuorumFor } from './context.ts';
 import { writeQuorumError } from './errors.ts';
-import type { VersionRecord } from './formats.ts';
+import { alignedShardFileVersion, type VersionRecord } from './formats.ts';
 import { type HealReport, healVersion, holdsCurrent } from './heal.ts';
 import { HealQueue } from './heal-queue.ts';
 import { DriveJournal } from './journal.ts';
@@ -47,6 +47,17 @@ export interface ErasureSetOptions {
    * maxBlocksInFlight x blocksPerWrite + 1 stripes of block + parity (13.5 MiB with the defaults).
    */
   blocksPerWrite?: number;
+  /**
+   * The shard file format new versions are written in (formats.ts): 2 (the default: aligned, written
+   * with O_DIRECT where the drive and build/coffre_aligned.node allow), or 1, as agents before 30
+   * Nov 2026 wrote them (tests and benchmarks compare them). Both are always read.
+   */
+  shardFileVersion?: 1 | 2;
+  /**
+   * Format 2 shard files are written with O_DIRECT where the drive takes it and the aligned memory
+   * addon is built (default true); false: through the page cache (tests compare both).
+   */
+  directWrites?: boolean;
   /** Bound on the background heal queue; default 10 000. */
   maxQueuedHeals?: number;
   /** Default: createCodec(dataShards, parityShards) from agent/erasure. */
@@ -158,6 +169,8 @@ export async function openErasureSet(options: ErasureSetOptions): Promise<Erasur
     inlineThresholdBytes,
     maxBlocksInFlight: options.maxBlocksInFlight ?? defaults.maxBlocksInFlight,
     blocksPerWrite: options.blocksPerWrite ?? defaults.blocksPerWrite,
+    shardFileVersion: options.shardFileVersion ?? alignedShardFileVersion,
+    directWrites: options.directWrites ?? true,
     clock: options.clock ?? Date.now,
     randomUUID: newId,
     metrics,
@@ -317,6 +330,7 @@ export class ErasureSet {
           blockSizeBytes: ctx.blockSizeBytes,
           distribution,
           checksumAlgorithm: 'crc32',
+          ...(writer.inline ? {} : { shardFileVersion: writer.shardFileVersion }),
         },
         metadata,
       };

@@ -8,15 +8,27 @@
 //   12 JSON length u32         16 inline payload length u32
 //   20 JSON (UTF-8, VersionRecord)   then the inline payload (this drive's shard blocks)
 //   last 4 bytes: CRC-32 of everything before them
-// Shard file ("shard.<dataId>", one per drive per non-inline version):
-//   0  magic "COFFRESH"        8  format version u16 (1)   10 shard index u8   11 reserved u8
-//   12 data shards u8          13 parity shards u8         14 reserved u16
+// Shard file ("shard.<dataId>", one per drive per non-inline version), format version 2 (aligned,
+// written since 30 Nov 2026; the record says which: erasure.shardFileVersion, absent for 1):
+//   0  magic "COFFRESH"        8  format version u16 (2)   10 shard index u8   11 reserved u8
+//   12 data shards u8          13 parity shards u8         14 blocks per checksum page u16 (16)
 //   16 block size u32          20 data id (16 bytes)       36 CRC-32 of bytes 0..35
-//   40 blocks: [CRC-32 of the shard block u32][shard block bytes], block after block
+//   40 zeros up to 4096 (the header page)
+//   then groups of 16 blocks (the last group may have fewer): each block's shard, zero-padded to
+//   a multiple of 4096 bytes, then the group's checksum page: 4096 bytes holding the CRC-32 of
+//   each of its blocks' shards (without the padding), in order, then zeros.
+//   Every block and page starts at a multiple of 4096 and is a multiple of 4096 long, so a drive
+//   can write the file with O_DIRECT straight from the stripe buffers (no copy into the page
+//   cache, no copy to put a checksum before each shard).
+// Format version 1 (written until 30 Nov 2026, still read, and rewritten as such by heal):
+//   the same first 36 bytes with version 1 and byte 14 reserved (0), the CRC-32 at 36, then from
+//   40: [CRC-32 of the shard block u32][shard block bytes], block after block.
+// A version's inline payload (in its record) is framed as a version 1 file's blocks, without the header.
 // Drive format file ("format", one per drive):
 //   0  magic "COFFREDF"        8  format version u16 (1)   10 reserved u16   12 JSON length u32
 //   16 JSON (DriveFormat)      last 4 bytes: CRC-32 of everything before them
 // All integers are big-endian. The drives' journal segments are described in journal-format.ts.
+import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import { StoreError } from './errors.ts';
 
@@ -25,8 +37,14 @@ export const shardFileMagic = 'COFFRESH';
 export const driveFormatMagic = 'COFFREDF';
 export const currentFormatVersion = 1;
 export const shardHeaderBytes = 40;
-/** Every shard block is preceded by its CRC-32. */
+/** Version 1 shard files and inline payloads: every shard block is preceded by its CRC-32. */
 export const blockChecksumBytes = 4;
+/** The shard file format version this agent writes (version 1 is still read and healed). */
+export const alignedShardFileVersion = 2;
+/** Version 2: the unit every block, checksum page and the header page are aligned to and padded to. */
+export const shardAlignmentBytes = 4096;
+/** Version 2: blocks per group, whose CRC-32s share the checksum page after them. */
+export const blocksPerChecksumPage = 16;
 
 export interface ErasureLayout {
   dataShards: number;
@@ -35,6 +53,8 @@ export interface ErasureLayout {
   /** distribution[driveIndex] = the shard index that drive holds (data 0..k-1, then parity). */
   distribution: number[];
   checksumAlgorithm: 'crc32';
+  /** The shard files' format version (see above); absent: 1 (and for inline versions). */
+  shardFileVersion?: number;
 }
 
 /** What every drive stores about one version (identical on all drives of a commit). */
@@ -86,13 +106,18 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-function checkMagic(bytes: Uint8Array, magic: string, what: string): DataView {
+function checkMagic(
+  bytes: Uint8Array,
+  magic: string,
+  what: string,
+  versions: readonly number[] = [currentFormatVersion],
+): DataView {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.byteLength < 16 || Buffer.from(bytes.subarray(0, 8)).toString('latin1') !== magic) {
     throw corrupt(`${what}: bad magic`);
   }
   const version = view.getUint16(8);
-  if (version !== currentFormatVersion) throw corrupt(`${what}: unsupported format version ${version}`);
+  if (!versions.includes(version)) throw corrupt(`${what}: unsupported format version ${version}`);
   return view;
 }
 
@@ -146,6 +171,8 @@ export function decodeVersionRecord(
 }
 
 export interface ShardHeader {
+  /** 1 or 2 (alignedShardFileVersion). */
+  formatVersion: number;
   shardIndex: number;
   dataShards: number;
   parityShards: number;
@@ -159,26 +186,42 @@ function dataIdBytes(dataId: string): Buffer {
   return bytes;
 }
 
-export function encodeShardHeader(header: ShardHeader): Uint8Array {
-  const bytes = Buffer.alloc(shardHeaderBytes);
+/**
+ * The header of a shard file: 40 bytes for version 1; for version 2 the whole header page, into
+ * `page` when given (4096 bytes, for a caller that needs it in aligned memory).
+ */
+export function encodeShardHeader(header: ShardHeader, page?: Uint8Array): Uint8Array {
+  const aligned = header.formatVersion === alignedShardFileVersion;
+  assert.ok(aligned || header.formatVersion === 1, `no shard file format version ${header.formatVersion}`);
+  const size = aligned ? shardAlignmentBytes : shardHeaderBytes;
+  const target = page ?? new Uint8Array(size);
+  assert.ok(target.byteLength >= size, 'header page too small');
+  const bytes = Buffer.from(target.buffer, target.byteOffset, size);
+  bytes.fill(0);
   bytes.write(shardFileMagic, 0, 'latin1');
-  bytes.writeUInt16BE(currentFormatVersion, 8);
+  bytes.writeUInt16BE(header.formatVersion, 8);
   bytes.writeUInt8(header.shardIndex, 10);
   bytes.writeUInt8(header.dataShards, 12);
   bytes.writeUInt8(header.parityShards, 13);
+  if (aligned) bytes.writeUInt16BE(blocksPerChecksumPage, 14);
   bytes.writeUInt32BE(header.blockSizeBytes, 16);
   dataIdBytes(header.dataId).copy(bytes, 20);
   bytes.writeUInt32BE(crc32(bytes.subarray(0, 36)), 36);
   return bytes;
 }
 
+/** Decodes the first 40 bytes of a shard file of either version. */
 export function decodeShardHeader(bytes: Uint8Array): ShardHeader {
-  const view = checkMagic(bytes, shardFileMagic, 'shard file');
+  const view = checkMagic(bytes, shardFileMagic, 'shard file', [1, alignedShardFileVersion]);
   if (bytes.byteLength < shardHeaderBytes) throw corrupt('shard file: truncated header');
   if (crc32(bytes.subarray(0, 36)) !== view.getUint32(36))
     throw corrupt('shard file: header checksum mismatch');
+  const formatVersion = view.getUint16(8);
+  if (formatVersion === alignedShardFileVersion && view.getUint16(14) !== blocksPerChecksumPage)
+    throw corrupt(`shard file: ${view.getUint16(14)} blocks per checksum page`);
   const hex = Buffer.from(bytes.subarray(20, 36)).toString('hex');
   return {
+    formatVersion,
     shardIndex: view.getUint8(10),
     dataShards: view.getUint8(12),
     parityShards: view.getUint8(13),

@@ -6,7 +6,14 @@ import { commitOnDrive, removeUnreferencedShards, removeVersionDirectory } from 
 import { lockName, type SetContext } from './context.ts';
 import { StoreError } from './errors.ts';
 import { decodeShardHeader, shardHeaderBytes, type VersionRecord } from './formats.ts';
-import { driveFormatFile, Geometry, shardFileName, type VersionAddress, versionDirectory } from './layout.ts';
+import {
+  driveFormatFile,
+  Geometry,
+  ShardFileLayout,
+  shardFileName,
+  type VersionAddress,
+  versionDirectory,
+} from './layout.ts';
 import { shardSources } from './read.ts';
 import { rebuildShards } from './rebuild.ts';
 import { type RecordCopy, type Resolution, readRecordCopies, resolveCopies } from './records.ts';
@@ -178,14 +185,15 @@ async function verifyShards(
   return damaged;
 }
 
-/** Holders whose shard file is missing, of the wrong size or with a bad header. */
+/** Holders whose shard file is missing, of the wrong size or format version, or with a bad header. */
 async function checkShardFiles(
   ctx: SetContext,
   resolution: Extract<Resolution, { kind: 'found' }>,
 ): Promise<Set<number>> {
   const { record } = resolution;
   const damaged = new Set<number>();
-  const geometry = new Geometry(record.sizeBytes, record.erasure.blockSizeBytes, record.erasure.dataShards);
+  const layout = ShardFileLayout.of(record);
+  const { geometry } = layout;
   const path = `${versionDirectory(record)}/${shardFileName(record.dataId)}`;
   await Promise.all(
     resolution.holders.map(async (driveIndex) => {
@@ -199,7 +207,11 @@ async function checkShardFiles(
         const { sizeBytes } = await drive.stat(path);
         const header = decodeShardHeader(await drive.readRange(path, 0, shardHeaderBytes));
         const expectedIndex = record.erasure.distribution[driveIndex];
-        if (sizeBytes === shardHeaderBytes + geometry.payloadBytes() && header.shardIndex === expectedIndex)
+        if (
+          sizeBytes === layout.fileBytes() &&
+          header.shardIndex === expectedIndex &&
+          header.formatVersion === layout.formatVersion
+        )
           return;
       } catch {
         // Missing or unreadable: rebuilt below (an offline drive fails its rewrite too and is skipped).

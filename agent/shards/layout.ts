@@ -8,7 +8,14 @@
 // size of one directory.
 // Writes happen in tmp/<uuid>/ on the same drive and are published by rename.
 import { createHash } from 'node:crypto';
-import { blockChecksumBytes, shardHeaderBytes } from './formats.ts';
+import {
+  alignedShardFileVersion,
+  blockChecksumBytes,
+  blocksPerChecksumPage,
+  shardAlignmentBytes,
+  shardHeaderBytes,
+  type VersionRecord,
+} from './formats.ts';
 
 export interface VersionAddress {
   bucket: string;
@@ -90,20 +97,103 @@ export class Geometry {
     return Math.ceil(this.blockDataBytes(index) / this.dataShards);
   }
 
-  /** Offset of block `index`'s checksum in a shard payload (the shard file minus its header). */
+  /** Offset of block `index`'s checksum in an inline payload (framed as a version 1 file's blocks). */
   payloadOffset(index: number): number {
     return index * (blockChecksumBytes + this.fullShardBytes);
   }
 
-  /** Offset of block `index` in a shard file. */
-  fileOffset(index: number): number {
-    return shardHeaderBytes + this.payloadOffset(index);
-  }
-
-  /** Bytes of a whole shard payload (all blocks with their checksums). */
+  /** Bytes of a whole inline payload (all blocks, each after its checksum). */
   payloadBytes(): number {
     if (this.blockCount === 0) return 0;
     const last = this.blockCount - 1;
     return this.payloadOffset(last) + blockChecksumBytes + this.shardBytes(last);
+  }
+}
+
+/** `bytes` rounded up to a multiple of the aligned format's unit. */
+export function alignUp(bytes: number): number {
+  return Math.ceil(bytes / shardAlignmentBytes) * shardAlignmentBytes;
+}
+
+/** Where each block of a version's shard file is, in the file's format version (formats.ts). */
+export class ShardFileLayout {
+  readonly geometry: Geometry;
+  readonly formatVersion: number;
+  readonly #aligned: boolean;
+  /** Version 2: bytes of a full block's shard with its padding, and of a whole group with its page. */
+  readonly #storedFullShardBytes: number;
+  readonly #groupBytes: number;
+
+  constructor(geometry: Geometry, formatVersion: number) {
+    this.geometry = geometry;
+    this.formatVersion = formatVersion;
+    this.#aligned = formatVersion === alignedShardFileVersion;
+    this.#storedFullShardBytes = alignUp(geometry.fullShardBytes);
+    this.#groupBytes = blocksPerChecksumPage * this.#storedFullShardBytes + shardAlignmentBytes;
+  }
+
+  static of(record: VersionRecord): ShardFileLayout {
+    const { sizeBytes, erasure } = record;
+    return new ShardFileLayout(
+      new Geometry(sizeBytes, erasure.blockSizeBytes, erasure.dataShards),
+      erasure.shardFileVersion ?? 1,
+    );
+  }
+
+  get aligned(): boolean {
+    return this.#aligned;
+  }
+
+  /** Bytes of the file before its first block. */
+  get headerBytes(): number {
+    return this.#aligned ? shardAlignmentBytes : shardHeaderBytes;
+  }
+
+  /** Bytes block `index` takes in the file: version 1 its checksum and shard, 2 its padded shard. */
+  storedBlockBytes(index: number): number {
+    const shardBytes = this.geometry.shardBytes(index);
+    return this.#aligned ? alignUp(shardBytes) : blockChecksumBytes + shardBytes;
+  }
+
+  /** A buffer this big holds any one block's read (version 2: with its group's checksum page). */
+  get readBufferBytes(): number {
+    return this.#aligned
+      ? this.#storedFullShardBytes + shardAlignmentBytes
+      : blockChecksumBytes + this.geometry.fullShardBytes;
+  }
+
+  /** Offset of block `index` in the file (version 1: of its checksum). */
+  blockOffset(index: number): number {
+    if (!this.#aligned) return shardHeaderBytes + this.geometry.payloadOffset(index);
+    const group = Math.floor(index / blocksPerChecksumPage);
+    return (
+      shardAlignmentBytes +
+      group * this.#groupBytes +
+      (index % blocksPerChecksumPage) * this.#storedFullShardBytes
+    );
+  }
+
+  /** Version 2: the group block `index` belongs to. */
+  groupOf(index: number): number {
+    return Math.floor(index / blocksPerChecksumPage);
+  }
+
+  /** Version 2: the last block of group `group`. */
+  lastBlockOf(group: number): number {
+    return Math.min(this.geometry.blockCount - 1, (group + 1) * blocksPerChecksumPage - 1);
+  }
+
+  /** Version 2: offset of group `group`'s checksum page (right after the group's last block). */
+  checksumPageOffset(group: number): number {
+    const last = this.lastBlockOf(group);
+    return this.blockOffset(last) + this.storedBlockBytes(last);
+  }
+
+  /** Bytes of the whole file. */
+  fileBytes(): number {
+    const { blockCount } = this.geometry;
+    if (!this.#aligned) return shardHeaderBytes + this.geometry.payloadBytes();
+    if (blockCount === 0) return shardAlignmentBytes;
+    return this.checksumPageOffset(this.groupOf(blockCount - 1)) + shardAlignmentBytes;
   }
 }

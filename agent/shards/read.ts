@@ -2,32 +2,52 @@
 // from the k data shards first and from parity only when a data shard is missing, short or fails
 // its checksum. Missing data shards are rebuilt by the codec; the caller never notices, but the
 // damage is counted and a background heal is requested.
+// Shard files of either format version are read (formats.ts): in version 2 a block's CRC-32 is in
+// its group's checksum page, read with the group's last block (one read: the page follows it) or
+// on its own, once per group and source, for the other blocks.
 import { crc32 } from '../digest/crc32.ts';
 import { isDriveError, type RangeReader } from '../disk/index.ts';
 import type { SetContext } from './context.ts';
 import { StoreError } from './errors.ts';
-import { blockChecksumBytes, type VersionRecord } from './formats.ts';
-import { Geometry, shardFileName, versionDirectory } from './layout.ts';
+import {
+  blockChecksumBytes,
+  blocksPerChecksumPage,
+  shardAlignmentBytes,
+  type VersionRecord,
+} from './formats.ts';
+import { type Geometry, ShardFileLayout, shardFileName, versionDirectory } from './layout.ts';
 import type { Resolution } from './records.ts';
 
 /** Reads and verifies one shard block from one drive. */
 export interface ShardSource {
   readonly driveIndex: number;
-  /** `into`: a buffer of at least the block's checksum and shard bytes to read into (reused). */
+  /** `into`: a buffer of at least ShardFileLayout.readBufferBytes to read into (reused). */
   read(blockIndex: number, into?: Uint8Array): Promise<Uint8Array>;
   /** Closes the shard file when the source keeps it open (`keepFilesOpen`). Never throws. */
   close?(): Promise<void>;
 }
 
-function verifyBlock(bytes: Uint8Array, expectedShardBytes: number, where: string): Uint8Array {
-  if (bytes.byteLength !== blockChecksumBytes + expectedShardBytes) {
-    throw new StoreError('CORRUPT', `${where}: truncated shard block`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const shard = bytes.subarray(blockChecksumBytes);
-  if (crc32(shard) !== view.getUint32(0))
-    throw new StoreError('CORRUPT', `${where}: shard checksum mismatch`);
+function checkLength(bytes: Uint8Array, expectedBytes: number, where: string, what: string): void {
+  if (bytes.byteLength !== expectedBytes) throw new StoreError('CORRUPT', `${where}: truncated ${what}`);
+}
+
+function checkShard(shard: Uint8Array, expectedChecksum: number, where: string): Uint8Array {
+  if (crc32(shard) !== expectedChecksum) throw new StoreError('CORRUPT', `${where}: shard checksum mismatch`);
   return shard;
+}
+
+/** A block framed as in version 1 files and inline payloads: its CRC-32, then its shard. */
+function verifyFramedBlock(bytes: Uint8Array, expectedShardBytes: number, where: string): Uint8Array {
+  checkLength(bytes, blockChecksumBytes + expectedShardBytes, where, 'shard block');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return checkShard(bytes.subarray(blockChecksumBytes), view.getUint32(0), where);
+}
+
+/** The CRC-32 of block `blockIndex` in its group's checksum page. */
+function checksumIn(page: Uint8Array, blockIndex: number): number {
+  return new DataView(page.buffer, page.byteOffset, page.byteLength).getUint32(
+    (blockIndex % blocksPerChecksumPage) * 4,
+  );
 }
 
 /** Sources indexed by shard index; null where no usable copy is known. */
@@ -45,7 +65,8 @@ export function shardSources(
   },
 ): (ShardSource | null)[] {
   const { record } = resolution;
-  const geometry = new Geometry(record.sizeBytes, record.erasure.blockSizeBytes, record.erasure.dataShards);
+  const layout = ShardFileLayout.of(record);
+  const { geometry } = layout;
   const sources: (ShardSource | null)[] = new Array(ctx.driveCount).fill(null);
   const path = `${versionDirectory(record)}/${shardFileName(record.dataId)}`;
   for (const driveIndex of resolution.holders) {
@@ -63,22 +84,65 @@ export function shardSources(
           return (await opened).read(offsetBytes, lengthBytes, into);
         }
       : (offsetBytes: number, lengthBytes: number) => drive.readRange(path, offsetBytes, lengthBytes);
+    const readCounted = async (offsetBytes: number, lengthBytes: number, into?: Uint8Array) => {
+      const bytes = await readStored(offsetBytes, lengthBytes, into);
+      onBytesRead?.(bytes.byteLength);
+      return bytes;
+    };
+    // Version 2: the checksum page of the group last asked for (reads go forward, a group at a time).
+    let cachedPage: { group: number; page: Promise<Uint8Array> } | undefined;
+    const checksumPage = (group: number): Promise<Uint8Array> => {
+      if (cachedPage?.group !== group) {
+        const page = readCounted(layout.checksumPageOffset(group), shardAlignmentBytes).then((bytes) => {
+          checkLength(bytes, shardAlignmentBytes, where, 'checksum page');
+          return bytes;
+        });
+        page.catch(() => {});
+        cachedPage = { group, page };
+      }
+      return cachedPage.page;
+    };
+    const readAligned = async (blockIndex: number, into?: Uint8Array): Promise<Uint8Array> => {
+      const shardBytes = geometry.shardBytes(blockIndex);
+      const storedBytes = layout.storedBlockBytes(blockIndex);
+      const offset = layout.blockOffset(blockIndex);
+      const group = layout.groupOf(blockIndex);
+      if (blockIndex === layout.lastBlockOf(group)) {
+        // The group's page follows its last block: one read for both.
+        const bytes = await readCounted(offset, storedBytes + shardAlignmentBytes, into);
+        checkLength(bytes, storedBytes + shardAlignmentBytes, where, 'shard block');
+        return checkShard(
+          bytes.subarray(0, shardBytes),
+          checksumIn(bytes.subarray(storedBytes), blockIndex),
+          where,
+        );
+      }
+      const page = checksumPage(group);
+      // The block's read settles first: a failed page must not free `into` while it is read into.
+      const bytes = await readCounted(offset, storedBytes, into);
+      checkLength(bytes, storedBytes, where, 'shard block');
+      return checkShard(bytes.subarray(0, shardBytes), checksumIn(await page, blockIndex), where);
+    };
     const read = record.inline
       ? async (blockIndex: number) => {
           const offset = geometry.payloadOffset(blockIndex);
           const length = blockChecksumBytes + geometry.shardBytes(blockIndex);
-          return inlinePayload.subarray(offset, offset + length);
+          return verifyFramedBlock(
+            inlinePayload.subarray(offset, offset + length),
+            geometry.shardBytes(blockIndex),
+            where,
+          );
         }
-      : async (blockIndex: number, into?: Uint8Array) => {
-          const length = blockChecksumBytes + geometry.shardBytes(blockIndex);
-          const bytes = await readStored(geometry.fileOffset(blockIndex), length, into);
-          onBytesRead?.(bytes.byteLength);
-          return bytes;
-        };
+      : layout.aligned
+        ? readAligned
+        : async (blockIndex: number, into?: Uint8Array) => {
+            const length = layout.storedBlockBytes(blockIndex);
+            const bytes = await readCounted(layout.blockOffset(blockIndex), length, into);
+            return verifyFramedBlock(bytes, geometry.shardBytes(blockIndex), where);
+          };
     sources[shardIndex] = {
       driveIndex,
-      read: async (blockIndex, into) =>
-        verifyBlock(await read(blockIndex, into), geometry.shardBytes(blockIndex), where),
+      read,
       close: async () => {
         if (opened !== undefined)
           await opened.then(
@@ -91,16 +155,16 @@ export function shardSources(
   return sources;
 }
 
-/** Shard read buffers kept for reuse, all reads together, per size (256 of 256 KiB: 64 MiB). */
+/** Shard read buffers kept for reuse, all reads together, per size (256 of 260 KiB: 65 MiB). */
 const maxPooledBuffers = 256;
-/** Free shard read buffers of every read, by shard size. */
+/** Free shard read buffers of every read, by size (ShardFileLayout.readBufferBytes). */
 const freeReadBuffers = new Map<number, Uint8Array[]>();
 
-function pooledBuffers(fullShardBytes: number): Uint8Array[] {
-  let free = freeReadBuffers.get(fullShardBytes);
+function pooledBuffers(bufferBytes: number): Uint8Array[] {
+  let free = freeReadBuffers.get(bufferBytes);
   if (free === undefined) {
     free = [];
-    freeReadBuffers.set(fullShardBytes, free);
+    freeReadBuffers.set(bufferBytes, free);
   }
   return free;
 }
@@ -109,7 +173,7 @@ function pooledBuffers(fullShardBytes: number): Uint8Array[] {
 export class BlockReader {
   readonly #ctx: SetContext;
   readonly #sources: (ShardSource | null)[];
-  readonly #geometry: Geometry;
+  readonly #layout: ShardFileLayout;
   /** Shard indexes found bad during this read; they are not asked again. */
   readonly failedShards = new Set<number>();
   #offlineFailures = 0;
@@ -132,15 +196,14 @@ export class BlockReader {
   ) {
     this.#ctx = ctx;
     this.#sources = sources;
-    this.#geometry = new Geometry(record.sizeBytes, record.erasure.blockSizeBytes, record.erasure.dataShards);
+    this.#layout = ShardFileLayout.of(record);
     this.#freeBuffers =
-      options?.reuseBuffers && !record.inline ? pooledBuffers(this.#geometry.fullShardBytes) : null;
+      options?.reuseBuffers && !record.inline ? pooledBuffers(this.#layout.readBufferBytes) : null;
   }
 
   #takeBuffer(taken: Uint8Array[]): Uint8Array | undefined {
     if (this.#freeBuffers === null) return undefined;
-    const buffer =
-      this.#freeBuffers.pop() ?? Buffer.allocUnsafeSlow(blockChecksumBytes + this.#geometry.fullShardBytes);
+    const buffer = this.#freeBuffers.pop() ?? Buffer.allocUnsafeSlow(this.#layout.readBufferBytes);
     taken.push(buffer);
     return buffer;
   }
@@ -223,7 +286,7 @@ export class BlockReader {
   }
 
   get geometry(): Geometry {
-    return this.#geometry;
+    return this.#layout.geometry;
   }
 
   /** Closes the shard files the sources keep open (after the reads in flight). Never throws. */

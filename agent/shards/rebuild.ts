@@ -1,20 +1,22 @@
 // Rewriting the shards of chosen drives from k intact ones, block by block (bounded memory: one
-// block of k+m shards at a time), then committing them like a write.
+// block of k+m shards at a time), then committing them like a write. A shard file is rewritten in
+// the format version its record names (the record is the same on every drive), through the page
+// cache: the rebuilt shards are not in aligned memory.
 import type { FileWriter } from '../disk/index.ts';
 import { commitOnDrive, temporaryPath, temporaryShardFile } from './commit.ts';
 import type { SetContext } from './context.ts';
-import { encodeShardHeader } from './formats.ts';
 import type { HealReport } from './heal.ts';
 import { Geometry } from './layout.ts';
 import { BlockReader, shardSources } from './read.ts';
 import type { Resolution } from './records.ts';
-import { blockChecksum } from './write.ts';
+import { blockChecksum, ShardFileEncoder } from './shard-file.ts';
 
 interface Target {
   driveIndex: number;
   shardIndex: number;
   temporaryName: string;
   writer?: FileWriter;
+  encoder: ShardFileEncoder;
   inlineChunks: Uint8Array[];
   failed: boolean;
   /** Set once the rebuilt shard is committed on its drive (its staging directory is gone). */
@@ -38,6 +40,7 @@ export async function rebuildShards(
     driveIndex,
     shardIndex: record.erasure.distribution[driveIndex],
     temporaryName: ctx.randomUUID(),
+    encoder: new ShardFileEncoder(record.erasure.shardFileVersion ?? 1),
     inlineChunks: [],
     failed: false,
     committed: false,
@@ -55,7 +58,9 @@ export async function rebuildShards(
           const shard = shards[target.shardIndex]!;
           if (record.inline) target.inlineChunks.push(blockChecksum(shard), shard);
           else if (!target.failed)
-            await target.writer!.write([blockChecksum(shard), shard]).catch(() => fail(target));
+            await target
+              .writer!.write(target.encoder.block(shard, shard.byteLength))
+              .catch(() => fail(target));
         }),
       );
     }
@@ -87,7 +92,7 @@ async function openTarget(
   try {
     await drive.ensureDirectory(staging);
     target.writer = await drive.createFileWriter(`${staging}/${temporaryShardFile}`);
-    const header = encodeShardHeader({
+    const header = target.encoder.header({
       shardIndex: target.shardIndex,
       dataShards: record.erasure.dataShards,
       parityShards: record.erasure.parityShards,
@@ -109,6 +114,7 @@ async function commitTarget(
   const { record } = resolution;
   try {
     if (target.failed) throw new Error('write failed');
+    await target.writer?.write(target.encoder.finish());
     await target.writer?.finish();
     const payload = record.inline ? Buffer.concat(target.inlineChunks) : new Uint8Array(0);
     await commitOnDrive(ctx, target.driveIndex, target.temporaryName, record, payload, !record.inline);

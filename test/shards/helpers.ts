@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { ExecutionContext } from 'ava';
-import { distributionFor, versionDirectory } from '../../agent/shards/layout.ts';
+import { distributionFor, Geometry, ShardFileLayout, versionDirectory } from '../../agent/shards/layout.ts';
 
 /** Creates `count` empty drive directories under a fresh temp dir, removed after the test. */
 export async function makeDriveDirectories(t: ExecutionContext, count = 6): Promise<string[]> {
@@ -122,6 +122,18 @@ export async function versionFiles(drive: string): Promise<string[]> {
  * Where shard `shardIndex` of a version lives: its shard file, or for an inline version (whose
  * shard is inside its record, a row of the drive's record database) the version's directory.
  */
+/** Where a version's blocks are in its shard files (format version 2 unless said otherwise). */
+export function shardFileLayout(
+  version: { sizeBytes: number; erasure: { blockSizeBytes: number; dataShards: number } },
+  formatVersion = 2,
+): ShardFileLayout {
+  const { sizeBytes, erasure } = version;
+  return new ShardFileLayout(
+    new Geometry(sizeBytes, erasure.blockSizeBytes, erasure.dataShards),
+    formatVersion,
+  );
+}
+
 export function shardFilePath(
   drives: string[],
   version: { address: { bucket: string; key: string; versionId: string }; dataId: string; inline: boolean },
