@@ -5,10 +5,15 @@
 // - MD5 of 1, 2, 4, 8 and 16 bodies at once through the multi-stream addon
 //   (agent/digest/native-md5.ts), all bodies together, against one body through OpenSSL, then 8
 //   and 16 bodies through its eight-lane AVX2 kernel;
+// - the shard store's CRC-32 over 256 KiB shards through each implementation agent/digest/crc32.ts
+//   can pick (ISA-L, @node-rs/crc32, zlib);
 // - the aws-chunked decoder with 64 KiB chunks (the AWS SDKs' size), signed (every chunk's HMAC and
 //   sha256 checked) and unsigned with a trailer.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { Crc64Nvme as AwsCrc64Nvme } from '@aws-sdk/crc64-nvme';
+import { type Crc32, loadIsalCrc32 } from '../agent/digest/crc32.ts';
 import { nativeMd5 } from '../agent/digest/native-md5.ts';
 import { AwsChunkedDecoder, type AwsChunkedMode } from '../agent/s3/aws-chunked.ts';
 import { createHasher, type StreamingHasher } from '../agent/s3/checksums.ts';
@@ -21,6 +26,15 @@ const chunkBytes = 64 * 1024;
 function report(name: string, started: number, bytes: number): void {
   const seconds = (performance.now() - started) / 1000;
   console.log(`${name.padEnd(40)} ${(bytes / 1e6 / seconds).toFixed(0).padStart(6)} MB/s`);
+}
+
+function measureCrc32(name: string, crc32: Crc32, shard: Uint8Array): void {
+  const started = performance.now();
+  let value = 0;
+  for (let done = 0; done < totalBytes; done += shard.byteLength) value ^= crc32(shard);
+  // The values are used, so no call can be skipped.
+  if (value === 0x1234_5678) console.log('(unlikely value)');
+  report(name, started, totalBytes);
 }
 
 async function measure(name: string, hasher: StreamingHasher, data: Uint8Array): Promise<void> {
@@ -108,6 +122,15 @@ export async function run(): Promise<void> {
     await measure(algorithm, createHasher(algorithm), data);
   }
   await measure('CRC64NVME (AWS pure JS)', new AwsCrc64Nvme(), data);
+  // The shard store's CRC-32 (agent/digest/crc32.ts) over 256 KiB shards, by implementation.
+  const shard = data.subarray(0, 256 * 1024);
+  const isal = loadIsalCrc32();
+  if (isal === undefined)
+    console.log('CRC32 of 256 KiB shards, ISA-L: no addon (build/coffre_isal.node), not measured');
+  else measureCrc32('CRC32 of 256 KiB shards, ISA-L', isal, shard);
+  const nodeRs = createRequire(import.meta.url)('@node-rs/crc32') as { crc32: Crc32 };
+  measureCrc32('CRC32 of 256 KiB shards, @node-rs/crc32', nodeRs.crc32, shard);
+  measureCrc32('CRC32 of 256 KiB shards, zlib', (bytes, initial) => zlibCrc32(bytes, initial), shard);
   for (const bodies of [1, 2, 4, 8, 16]) measureMd5Lanes(bodies);
   // The AVX2 kernel, which CPUs without AVX-512 use.
   for (const bodies of [8, 16]) measureMd5Lanes(bodies, 8);

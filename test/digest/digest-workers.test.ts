@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import test from 'ava';
 import { createDigest, type DigestAlgorithm } from '../../agent/digest/algorithms.ts';
-import { crc32 } from '../../agent/digest/crc32.ts';
 import {
   DigestWorkers,
   digestWhileStreaming,
@@ -146,14 +145,6 @@ test('digest worker: closing the workers fails a body still being hashed', async
   await digests.update(randomBytes(100_000));
   await workers.close();
   await t.throwsAsync(digests.digest(), { message: /stopped/ });
-});
-
-test('crc32: continues across pieces and matches zlib for known values', (t) => {
-  const body = Buffer.from('123456789');
-  // The CRC-32 check value of "123456789" (ISO-HDLC / zlib).
-  t.is(crc32(body), 0xcbf43926);
-  t.is(crc32(body.subarray(4), crc32(body.subarray(0, 4))), 0xcbf43926);
-  t.is(crc32(new Uint8Array(0)), 0);
 });
 
 test('digest while streaming: the session opens when the body is first read, so a body never read holds no ring', async (t) => {

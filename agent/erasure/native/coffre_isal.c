@@ -7,12 +7,17 @@
  *     the expanded tables of a rows x cols row-major matrix of GF(2^8) constants;
  *   multiply(tables, rows, cols, inputs: Uint8Array[cols], outputs: Uint8Array[rows], length)
  *     outputs[r][i] = XOR over c of coefficient(r, c) * inputs[c][i], for i < length.
+ * and, since ISA-L is here anyway, its CRC-32 (agent/digest/crc32.ts):
+ *   crc32(bytes: Uint8Array, initial: uint32) -> uint32
+ *     the zlib / gzip CRC-32 of bytes, continuing from initial (ISA-L's crc32_gzip_refl, which
+ *     folds with carry-less multiplication, on 512-bit registers where the CPU has VPCLMULQDQ).
  *
  * The TypeScript side validates everything first, but a native function given a short buffer
  * would corrupt memory, so every argument is checked again here and refused with a JavaScript
  * exception rather than trusted. Built without node-gyp by scripts/build-native.ts: the napi_*
  * symbols stay undefined in the shared object and resolve against the node binary at load.
  */
+#include <isa-l/crc.h>
 #include <isa-l/erasure_code.h>
 #include <limits.h>
 #include <node_api.h>
@@ -130,8 +135,28 @@ static napi_value multiply(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value crc32(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint8_t *bytes = NULL;
+  size_t length = 0;
+  uint32_t initial = 0;
+  napi_valuetype type;
+  CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 2) REFUSE(env, "crc32(bytes, initial)");
+  if (!uint8_array(env, argv[0], &bytes, &length)) REFUSE(env, "bytes must be a Uint8Array");
+  if (napi_typeof(env, argv[1], &type) != napi_ok || type != napi_number ||
+      napi_get_value_uint32(env, argv[1], &initial) != napi_ok)
+    REFUSE(env, "initial must be a number");
+  napi_value result;
+  CHECK_NAPI(env, napi_create_uint32(env, length == 0 ? initial : crc32_gzip_refl(initial, bytes, length), &result));
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value function;
+  CHECK_NAPI(env, napi_create_function(env, "crc32", NAPI_AUTO_LENGTH, crc32, NULL, &function));
+  CHECK_NAPI(env, napi_set_named_property(env, exports, "crc32", function));
   CHECK_NAPI(env, napi_create_function(env, "initTables", NAPI_AUTO_LENGTH, init_tables, NULL, &function));
   CHECK_NAPI(env, napi_set_named_property(env, exports, "initTables", function));
   CHECK_NAPI(env, napi_create_function(env, "multiply", NAPI_AUTO_LENGTH, multiply, NULL, &function));
