@@ -148,8 +148,12 @@ interface ChunkSealing {
   /** The most plaintext one seal() call takes when it may not overwrite it. */
   readonly maximumPieceBytes: number;
   begin(chunkIndex: number, isFinal: boolean): void;
-  /** The ciphertext of `plaintext`; with `overwrite`, it may be written over `plaintext` itself. */
-  seal(plaintext: Uint8Array, overwrite: boolean): Uint8Array;
+  /**
+   * The ciphertext of `plaintext`; with `overwrite`, it may be written over `plaintext` itself;
+   * with `into` (at least as long), it is written there when the sealer writes into memory it is
+   * given (the native one does; Node's cipher returns its own buffer).
+   */
+  seal(plaintext: Uint8Array, overwrite: boolean, into?: Uint8Array): Uint8Array;
   /** The chunk's tag. */
   end(): Uint8Array;
   release(): void;
@@ -196,9 +200,14 @@ function nativeSealing(gcm: NativeGcm, parameters: ChunkParameters, scratchBytes
     begin(chunkIndex, isFinal) {
       sealer.begin(chunkNonce(parameters.noncePrefix, chunkIndex), chunkAad(chunkIndex, isFinal));
     },
-    seal(plaintext, overwrite) {
-      scratch ??= Buffer.allocUnsafe(scratchBytes);
-      const output = overwrite ? plaintext : scratch.subarray(0, plaintext.length);
+    seal(plaintext, overwrite, into) {
+      let output: Uint8Array;
+      if (into !== undefined) output = into.subarray(0, plaintext.length);
+      else if (overwrite) output = plaintext;
+      else {
+        scratch ??= Buffer.allocUnsafe(scratchBytes);
+        output = scratch.subarray(0, plaintext.length);
+      }
       sealer.sealInto(plaintext, output);
       return output;
     },
@@ -208,6 +217,17 @@ function nativeSealing(gcm: NativeGcm, parameters: ChunkParameters, scratchBytes
     },
     release: () => sealer.release(),
   };
+}
+
+/**
+ * Where the consumer of encryptChunks wants the next ciphertext bytes (the shard store: the stripe
+ * it codes, so its copy of each piece is saved, ~6 ms of event loop per 64 MiB PUT). `writable` is
+ * set by the consumer once it can take bytes; each call gives a view of its own memory, 1 to
+ * `maxBytes` long, where the next ciphertext bytes go; the piece then yielded is that very view
+ * (or its beginning), which the consumer recognizes and keeps in place.
+ */
+export interface CiphertextDestination {
+  writable?: (maxBytes: number) => Uint8Array;
 }
 
 /** Lent ciphertext pieces from the native sealer are at most this long (its reused buffer). */
@@ -301,6 +321,7 @@ export async function* encryptChunks(
   parameters: ChunkParameters,
   plaintextSizeBytes?: number,
   gcm: NativeGcm | null = nativeGcm(),
+  destination?: CiphertextDestination,
 ): AsyncIterable<Uint8Array> {
   assertChunkParameters(parameters);
   if (plaintextSizeBytes !== undefined)
@@ -311,7 +332,7 @@ export async function* encryptChunks(
   const sealing = chunkSealing(parameters, gcm, plaintextSizeBytes);
   try {
     if (plaintextSizeBytes !== undefined)
-      yield* encryptDeclared(body, parameters, plaintextSizeBytes, sealing);
+      yield* encryptDeclared(body, parameters, plaintextSizeBytes, sealing, destination);
     else yield* encryptGathered(body, parameters, sealing);
   } finally {
     sealing.release();
@@ -357,6 +378,7 @@ async function* encryptDeclared(
   parameters: ChunkParameters,
   plaintextSizeBytes: number,
   sealing: ChunkSealing,
+  destination: CiphertextDestination | undefined,
 ): AsyncIterable<Uint8Array> {
   const { chunkSizeBytes } = parameters;
   const lastChunkIndex = chunkCountFor(plaintextSizeBytes, chunkSizeBytes) - 1;
@@ -376,13 +398,12 @@ async function* encryptDeclared(
         chunkFilledBytes = 0;
         sealing.begin(chunkIndex, chunkIndex === lastChunkIndex);
       }
-      const takeBytes = Math.min(
-        chunkSizeBytes - chunkFilledBytes,
-        piece.length - offsetBytes,
-        sealing.maximumPieceBytes,
-      );
-      // The body's pieces are not this function's to overwrite.
-      yield sealing.seal(piece.subarray(offsetBytes, offsetBytes + takeBytes), false);
+      let takeBytes = Math.min(chunkSizeBytes - chunkFilledBytes, piece.length - offsetBytes);
+      // Straight into the consumer's memory when it offers some (as much as its view holds), else
+      // into the sealer's scratch. The body's pieces are not this function's to overwrite.
+      const into = destination?.writable?.(takeBytes);
+      takeBytes = Math.min(takeBytes, into?.length ?? sealing.maximumPieceBytes);
+      yield sealing.seal(piece.subarray(offsetBytes, offsetBytes + takeBytes), false, into);
       chunkFilledBytes += takeBytes;
       offsetBytes += takeBytes;
     }

@@ -5,6 +5,7 @@ export { ChunkWorkers, chunkWorkers, releasePiece } from './chunk-workers.ts';
 export {
   type ByteRange,
   type ChunkParameters,
+  type CiphertextDestination,
   type CiphertextRangePlan,
   chunkCountFor,
   ciphertextSizeFor,

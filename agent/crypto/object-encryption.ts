@@ -7,6 +7,7 @@ import { chunkWorkers } from './chunk-workers.ts';
 import {
   type ByteRange,
   type ChunkParameters,
+  type CiphertextDestination,
   type CiphertextRangePlan,
   ciphertextSizeFor,
   dataKeyBytes,
@@ -56,7 +57,11 @@ export interface SealedVersion {
    * The ciphertext of `plaintext`, streamed (one chunk of memory). With `plaintextSizeBytes` (a
    * length the caller guarantees), each piece is encrypted as it arrives: see encryptChunks.
    */
-  encrypt(plaintext: AsyncIterable<Uint8Array>, plaintextSizeBytes?: number): AsyncIterable<Uint8Array>;
+  encrypt(
+    plaintext: AsyncIterable<Uint8Array>,
+    plaintextSizeBytes?: number,
+    destination?: CiphertextDestination,
+  ): AsyncIterable<Uint8Array>;
 }
 
 export interface OpenedVersion {
@@ -126,7 +131,8 @@ export class ObjectEncryption {
     const parameters = parametersOf(envelope, dataKey);
     return {
       envelope,
-      encrypt: (plaintext, plaintextSizeBytes) => encryptChunks(plaintext, parameters, plaintextSizeBytes),
+      encrypt: (plaintext, plaintextSizeBytes, destination) =>
+        encryptChunks(plaintext, parameters, plaintextSizeBytes, undefined, destination),
     };
   }
 

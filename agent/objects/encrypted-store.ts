@@ -9,7 +9,7 @@
 // metadata updates, so the layer never sees or loses it. Sizes handed up are plaintext sizes.
 // Ranged reads fetch only the whole chunks that cover the range.
 
-import { ciphertextSizeFor, plaintextSizeFor } from '../crypto/chunked-aead.ts';
+import { type CiphertextDestination, ciphertextSizeFor, plaintextSizeFor } from '../crypto/chunked-aead.ts';
 import { CryptoError } from '../crypto/errors.ts';
 import {
   type EncryptionEnvelope,
@@ -70,10 +70,13 @@ export class EncryptedStore implements ErasureSetContract {
     const sealed = await this.#encryption.seal(options.keySource ?? this.#keySourceOf(address));
     const counter = { plaintextBytes: 0 };
     const { declaredSizeBytes } = options;
-    const ciphertext = sealed.encrypt(counting(body, counter), declaredSizeBytes);
+    // The shard store offers its stripes, and each piece is sealed straight into them.
+    const destination: CiphertextDestination = {};
+    const ciphertext = sealed.encrypt(counting(body, counter), declaredSizeBytes, destination);
     const stored = await this.#inner.writeVersion(address, ciphertext, {
       signal: options.signal,
       newAddress: options.newAddress,
+      bodyDestination: destination,
       sizeHintBytes:
         declaredSizeBytes === undefined
           ? undefined

@@ -41,6 +41,11 @@ export interface WriteVersionOptions {
   /** The body's length when known in advance: see the shard store's WriteOptions.sizeHintBytes. */
   sizeHintBytes?: number;
   /**
+   * Set by a body's producer that can write its bytes where the store wants them (EncryptedStore's
+   * encryption): the store fills in `writable` (see the shard store's WriteOptions.bodyDestination).
+   */
+  bodyDestination?: { writable?: (maxBytes: number) => Uint8Array };
+  /**
    * The body's exact length, when the request declared it (Content-Length, or
    * x-amz-decoded-content-length for aws-chunked bodies; the S3 layer refuses a body of any other
    * length as IncompleteBody). Encryption (EncryptedStore) then seals each piece as it arrives; a

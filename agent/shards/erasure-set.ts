@@ -97,6 +97,14 @@ export interface WriteOptions {
    * hint, not a promise: a body of another length is still written whole.
    */
   sizeHintBytes?: number;
+  /**
+   * A body whose producer can write its bytes into the writer's memory (the object layer's
+   * encryption seals each piece into it): while the body is read, `writable(maxBytes)` gives a view
+   * of the stripe being filled, 1 to maxBytes long, where the next bytes of the body go; a piece
+   * the body then yields that is that view (or its beginning) is kept where it is instead of being
+   * copied. Unset again once the body has been read.
+   */
+  bodyDestination?: { writable?: (maxBytes: number) => Uint8Array };
 }
 
 export interface ByteRange {
@@ -304,6 +312,7 @@ export class ErasureSet {
       options.newAddress === true,
       options.sizeHintBytes,
     );
+    if (options.bodyDestination) options.bodyDestination.writable = (maxBytes) => writer.writable(maxBytes);
     try {
       for await (const chunk of body) {
         options.signal?.throwIfAborted();
@@ -336,6 +345,8 @@ export class ErasureSet {
       };
       return await ctx.lock.run(lockName(address), () => this.#commit(writer, record));
     } finally {
+      // The stripes go back to the pool: nothing may write into them through this any more.
+      if (options.bodyDestination) options.bodyDestination.writable = undefined;
       await writer.discard();
     }
   }

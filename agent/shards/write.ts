@@ -238,7 +238,32 @@ export class VersionWriter {
     return this.#outputs.filter((output) => output.error !== undefined).map((output) => output.error);
   }
 
+  /**
+   * A view of the stripe being filled where the next bytes of the body go, 1 to `maxBytes` long
+   * (up to the end of the block, the stripe grown first if it is small); push() of that view, or of
+   * its beginning, then keeps the bytes in place instead of copying them (see
+   * WriteOptions.bodyDestination).
+   */
+  writable(maxBytes: number): Uint8Array {
+    const room = Math.max(1, Math.min(maxBytes, this.#ctx.blockSizeBytes - this.#blockFilledBytes));
+    if (this.#blockFilledBytes + room > this.#stripe.block.byteLength)
+      this.#growStripe(this.#blockFilledBytes + room);
+    return this.#stripe.block.subarray(this.#blockFilledBytes, this.#blockFilledBytes + room);
+  }
+
   async push(chunk: Uint8Array): Promise<void> {
+    const { block } = this.#stripe;
+    if (
+      chunk.buffer === block.buffer &&
+      chunk.byteOffset === block.byteOffset + this.#blockFilledBytes &&
+      this.#blockFilledBytes + chunk.byteLength <= this.#ctx.blockSizeBytes
+    ) {
+      // Written in place through writable(): nothing to copy.
+      this.#blockFilledBytes += chunk.byteLength;
+      this.#sizeBytes += chunk.byteLength;
+      if (this.#blockFilledBytes === this.#ctx.blockSizeBytes) await this.#flushBlock();
+      return;
+    }
     let offset = 0;
     while (offset < chunk.byteLength) {
       const room = this.#ctx.blockSizeBytes - this.#blockFilledBytes;

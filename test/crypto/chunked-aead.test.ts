@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import {
   type ChunkParameters,
+  type CiphertextDestination,
   ciphertextSizeFor,
   decryptChunks,
   encryptChunks,
@@ -10,6 +11,7 @@ import {
   planCiphertextRange,
 } from '../../agent/crypto/chunked-aead.ts';
 import { isCryptoError } from '../../agent/crypto/errors.ts';
+import { nativeGcm } from '../../agent/crypto/native-gcm.ts';
 import { collect, collectUntilError, piecesOf } from './helpers.ts';
 
 const chunkSizeBytes = 64;
@@ -62,6 +64,43 @@ test('declared length: each piece sealed as it arrives gives the same ciphertext
       t.deepEqual(streamed, gathered, `${sizeBytes} bytes in pieces of ${pieceBytes}`);
     }
     t.deepEqual(await decryptWhole(gathered, chunk, sizeBytes), plaintext);
+  }
+});
+
+test('declared length with a destination: each piece is sealed into the view the consumer offers and yielded as that view; the same ciphertext', async (t) => {
+  const gcm = nativeGcm();
+  if (gcm === null) throw new Error('build/coffre_gcm.node is not built (see the build test)');
+  const chunk = parameters();
+  for (const sizeBytes of [1, chunkSizeBytes, 10 * chunkSizeBytes + 17]) {
+    const plaintext = randomBytes(sizeBytes);
+    const gathered = await encrypt(plaintext, chunk);
+    // The consumer's memory, handed out in views of 1, 3 or 200 bytes at most, as a writer's
+    // stripe is (up to the end of its block).
+    for (const viewBytes of [1, 3, 200]) {
+      const memory = Buffer.alloc(2 * gathered.length);
+      let filled = 0;
+      let offered: Uint8Array | undefined;
+      const destination: CiphertextDestination = {
+        writable: (maxBytes) => {
+          offered = memory.subarray(filled, filled + Math.min(maxBytes, viewBytes));
+          return offered;
+        },
+      };
+      const pieces: Buffer[] = [];
+      let inPlace = 0;
+      for await (const piece of encryptChunks(piecesOf(plaintext, 7), chunk, sizeBytes, gcm, destination)) {
+        if (piece.buffer === memory.buffer && piece.byteOffset === memory.byteOffset + filled) {
+          t.true(piece.byteLength <= (offered?.byteLength ?? 0), 'within the view offered');
+          inPlace += piece.byteLength;
+        } else memory.set(piece, filled);
+        pieces.push(Buffer.from(piece));
+        filled += piece.byteLength;
+      }
+      t.deepEqual(Buffer.concat(pieces), gathered, `${sizeBytes} bytes, views of ${viewBytes}`);
+      t.deepEqual(memory.subarray(0, filled), gathered);
+      // Everything but the tags (yielded from the sealer's own buffer) was sealed in place.
+      t.is(inPlace, sizeBytes, `${sizeBytes} bytes, views of ${viewBytes}`);
+    }
   }
 });
 
