@@ -8,6 +8,7 @@
 // size of one directory.
 // Writes happen in tmp/<uuid>/ on the same drive and are published by rename.
 import { createHash } from 'node:crypto';
+import { StoreError } from './errors.ts';
 import {
   alignedShardFileVersion,
   blockChecksumBytes,
@@ -132,11 +133,22 @@ export class ShardFileLayout {
     this.#groupBytes = blocksPerChecksumPage * this.#storedFullShardBytes + shardAlignmentBytes;
   }
 
+  /**
+   * The layout of a version's shard files, from its record. A format this agent does not know (a
+   * record written by a newer agent) is CORRUPT here, before any file is read: read as another
+   * format, every block would fail its checksum and look like damage to heal.
+   */
   static of(record: VersionRecord): ShardFileLayout {
     const { sizeBytes, erasure } = record;
+    const formatVersion = erasure.shardFileVersion ?? 1;
+    if (formatVersion !== 1 && formatVersion !== alignedShardFileVersion)
+      throw new StoreError(
+        'CORRUPT',
+        `shard files in format version ${formatVersion}, unknown to this agent`,
+      );
     return new ShardFileLayout(
       new Geometry(sizeBytes, erasure.blockSizeBytes, erasure.dataShards),
-      erasure.shardFileVersion ?? 1,
+      formatVersion,
     );
   }
 

@@ -4,14 +4,21 @@
 import { readFile, unlink } from 'node:fs/promises';
 import test from 'ava';
 import { LocalDrive } from '../../agent/disk/index.ts';
-import { decodeShardHeader, shardHeaderBytes } from '../../agent/shards/formats.ts';
-import { openErasureSet } from '../../agent/shards/index.ts';
+import {
+  decodeShardHeader,
+  decodeVersionRecord,
+  encodeVersionRecord,
+  shardHeaderBytes,
+} from '../../agent/shards/formats.ts';
+import { openErasureSet, StoreError } from '../../agent/shards/index.ts';
+import { versionDirectory } from '../../agent/shards/layout.ts';
 import {
   bodyOf,
   makeDriveDirectories,
   noMetadata,
   patternBytes,
   readAll,
+  rewriteDatabaseRecord,
   shardFileLayout,
   shardFilePath,
 } from './helpers.ts';
@@ -112,4 +119,38 @@ test('format 1: a set asked for it writes it (no O_DIRECT); a set writing format
   t.is(report.outcome, 'healed');
   t.true((await readFile(path)).equals(original), 'rewritten in format 1, as its record says');
   t.true((await readAll((await set.readVersion(old)).body)).equals(oldData));
+});
+
+test('a record naming a shard file format this agent does not know is CORRUPT at once: nothing is read as another format, and heal rewrites nothing', async (t) => {
+  const roots = await makeDriveDirectories(t);
+  const address = { bucket: 'b', key: 'from a newer agent', versionId: 'v' };
+  const data = patternBytes(3 * blockSizeBytes + 9, 'newer');
+  const writer = await openErasureSet({ drives: roots, blockSizeBytes });
+  const version = await writer.writeVersion(address, bodyOf(data), noMetadata);
+  await writer.close();
+  // As a newer agent would have written it: the same record, another shard file format.
+  for (const root of roots)
+    rewriteDatabaseRecord(root, versionDirectory(address), (bytes) => {
+      const { record, inlinePayload } = decodeVersionRecord(bytes);
+      return Buffer.from(
+        encodeVersionRecord(
+          { ...record, erasure: { ...record.erasure, shardFileVersion: 3 } },
+          inlinePayload,
+        ),
+      );
+    });
+  const files = await Promise.all(
+    [0, 1, 2, 3, 4, 5].map((index) => readFile(shardFilePath(roots, version, index).path)),
+  );
+  const set = await openErasureSet({ drives: roots, blockSizeBytes });
+  t.teardown(() => set.close());
+  await t.throwsAsync(set.readVersion(address), { instanceOf: StoreError, message: /format version 3/ });
+  await t.throwsAsync(set.heal(address), { message: /format version 3/ });
+  await set.settle();
+  t.is(set.metrics.shardsHealed, 0);
+  for (const [index, bytes] of files.entries())
+    t.true(
+      (await readFile(shardFilePath(roots, version, index).path)).equals(bytes),
+      `shard ${index} untouched`,
+    );
 });
