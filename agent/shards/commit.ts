@@ -1,7 +1,8 @@
 // Publishing a version on one drive, removing one, and cleaning up after a crash.
 //
 // A write first fills tmp/<uuid>/ on each drive with its shard file (fsynced). The commit on a
-// drive is: stage the record in tmp/<uuid>/meta (durable), rename the shard file into the version
+// drive is: stage the record in tmp/<uuid>/meta (durable; a streaming write staged its intent
+// there while its body was written, see prepareStaging), rename the shard file into the version
 // directory under its unique name shard.<dataId> (durable), then append the record to the drive's
 // journal (journal.ts). The journal append is the commit point: readers follow the journal, then
 // "meta", so before it the new shard file is an invisible orphan and after it the version is
@@ -57,9 +58,9 @@ export async function commitOnDrive(
     keepPrevious?: boolean | 'journaled';
     removeOtherShards?: boolean;
     /**
-     * Set when the staging directory was prepared by prepareStaging (an empty record file and
-     * the directory entries, being made durable while the body is written): the commit then only
-     * has to write the record's bytes, and waits for this before publishing the shard file.
+     * Set when the staging directory was prepared by prepareStaging (the write's intent in its
+     * record file and the directory entries, being made durable while the body is written): the
+     * commit then writes no record file, and waits for this before publishing the shard file.
      */
     stagingDurable?: Promise<void>;
   },
@@ -86,13 +87,9 @@ export async function commitOnDrive(
             await drive.writeFile(`${staging}/${versionRecordFile}`, recordBytes);
             await drive.syncDirectory(staging);
           })()
-        : // The file's name is already durable (prepareStaging): fsyncing its bytes is enough.
-          // A crash before this returns leaves an empty or partial record, which the startup
-          // cleanup cannot decode and simply removes: nothing was published yet.
-          Promise.all([
-            drive.writeFile(`${staging}/${versionRecordFile}`, recordBytes, { replace: true }),
-            stagingDurable,
-          ]),
+        : // prepareStaging staged the write's intent (its address and data id, all the startup
+          // cleanup reads) while the body was written: waiting for it to be durable is enough.
+          stagingDurable,
       drive.ensureDirectory(directory),
     ]);
     await drive.rename(`${staging}/${temporaryShardFile}`, `${directory}/${shardFileName(record.dataId)}`, {
@@ -129,14 +126,21 @@ export async function commitOnDrive(
 const drivesWithTemporaryDirectory = new WeakSet<Drive>();
 
 /**
- * Creates a write's staging directory tmp/<name>/, then, without waiting, an empty record file in
- * it and the fsyncs of tmp/<name>/ and tmp/ that make both names durable. Returns once the
- * directory exists; `durable` settles when the names are on stable storage. The fsyncs then run
- * while the body is being written instead of in line before the first shard write and before the
- * publication (two of the six fsync rounds of a 1 MiB PUT on each drive). Pass `durable` to
- * commitOnDrive, and wait for it before removing the directory.
+ * Creates a write's staging directory tmp/<name>/, then, without waiting, its record file holding
+ * `intent` (fsynced) and the fsyncs of tmp/<name>/ and tmp/ that make both names durable. Returns
+ * once the directory exists; `durable` settles when all of it is on stable storage. The fsyncs
+ * then run while the body is being written instead of in line before the first shard write and
+ * before the publication (three of the six fsync rounds of a 1 MiB PUT on each drive). `intent` is
+ * a version record naming the write's address and data id (the rest of it is not read): all the
+ * startup cleanup needs to find the shard file a crash between publication and journal append
+ * would leave, so the commit has no record file to write. Pass `durable` to commitOnDrive, and
+ * wait for it before removing the directory.
  */
-export async function prepareStaging(drive: Drive, name: string): Promise<{ durable: Promise<void> }> {
+export async function prepareStaging(
+  drive: Drive,
+  name: string,
+  intent: Uint8Array,
+): Promise<{ durable: Promise<void> }> {
   const staging = temporaryPath(name);
   // tmp/ itself exists from the startup cleanup: if it was created now, make that durable first.
   // Once per drive object: afterwards it is a trip to the thread pool before every write's first
@@ -147,7 +151,9 @@ export async function prepareStaging(drive: Drive, name: string): Promise<{ dura
   }
   await drive.ensureDirectory(staging, { durable: false });
   const durable = (async () => {
-    await drive.writeFile(`${staging}/${versionRecordFile}`, new Uint8Array(0), { sync: false });
+    // A crash before this is durable leaves an empty or partial record, which the startup cleanup
+    // cannot decode and simply removes: nothing was published yet.
+    await drive.writeFile(`${staging}/${versionRecordFile}`, intent);
     await Promise.all([drive.syncDirectory(staging), drive.syncDirectory(temporaryDirectory)]);
   })();
   // Awaited by the commit; a write that fails before it must not leave an unhandled rejection.

@@ -306,6 +306,7 @@ export class ErasureSet {
     const distribution = distributionFor(address, ctx.driveCount);
     const writer = new VersionWriter(
       ctx,
+      address,
       dataId,
       ctx.randomUUID(),
       distribution,

@@ -17,11 +17,12 @@ import { writeQuorumError } from './errors.ts';
 import {
   alignedShardFileVersion,
   blockChecksumBytes,
+  encodeVersionRecord,
   type PreviousVersion,
   shardAlignmentBytes,
   type VersionRecord,
 } from './formats.ts';
-import { alignUp } from './layout.ts';
+import { alignUp, type VersionAddress } from './layout.ts';
 import { blockChecksum, ShardFileEncoder } from './shard-file.ts';
 
 export interface CommittedDrive {
@@ -103,6 +104,8 @@ interface ShardOutput {
 
 export class VersionWriter {
   readonly #ctx: SetContext;
+  readonly #address: VersionAddress;
+  readonly #distribution: number[];
   readonly #dataId: string;
   readonly #temporaryName: string;
   readonly #outputs: ShardOutput[];
@@ -128,6 +131,7 @@ export class VersionWriter {
 
   constructor(
     ctx: SetContext,
+    address: VersionAddress,
     dataId: string,
     temporaryName: string,
     distribution: number[],
@@ -135,6 +139,8 @@ export class VersionWriter {
     sizeHintBytes = 0,
   ) {
     this.#ctx = ctx;
+    this.#address = address;
+    this.#distribution = distribution;
     this.#newAddress = newAddress;
     this.#dataId = dataId;
     this.#temporaryName = temporaryName;
@@ -423,9 +429,40 @@ export class VersionWriter {
     }
   }
 
+  /**
+   * What a drive's staging directory says of this write until it commits: a record naming its
+   * address and data id, which is all the startup cleanup reads (commit.ts, prepareStaging). The
+   * rest is known only at the end (size, metadata) and left empty.
+   */
+  #intent(): Uint8Array {
+    const { dataShards, parityShards, blockSizeBytes } = this.#ctx;
+    return encodeVersionRecord(
+      {
+        ...this.#address,
+        sizeBytes: 0,
+        dataId: this.#dataId,
+        committedAtMs: 0,
+        metadataRevision: 0,
+        updatedAtMs: 0,
+        inline: false,
+        erasure: {
+          dataShards,
+          parityShards,
+          blockSizeBytes,
+          distribution: this.#distribution,
+          checksumAlgorithm: 'crc32',
+          shardFileVersion: this.shardFileVersion,
+        },
+        metadata: {},
+      },
+      new Uint8Array(0),
+    );
+  }
+
   /** Opens the shard files on first use: a version below the inline threshold never has any. */
   async #spill(): Promise<void> {
     this.#spilled = true;
+    const intent = this.#intent();
     const header = (output: ShardOutput) =>
       output.encoder.header({
         shardIndex: output.shardIndex,
@@ -439,7 +476,7 @@ export class VersionWriter {
         const drive = this.#ctx.drives[output.driveIndex];
         const staging = temporaryPath(this.#temporaryName);
         try {
-          output.stagingDurable = (await prepareStaging(drive, this.#temporaryName)).durable;
+          output.stagingDurable = (await prepareStaging(drive, this.#temporaryName, intent)).durable;
           output.writer = await drive.createFileWriter(`${staging}/${temporaryShardFile}`, {
             direct: this.#direct,
           });

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { decodeVersionRecord, encodeVersionRecord } from '../../agent/shards/formats.ts';
@@ -60,4 +60,56 @@ test('startup cleanup: a write that died between publishing its shard and its re
     );
   }
   t.true((await readAll((await set.readVersion(address)).body)).equals(data));
+});
+
+test('a streaming write stages its intent (address and data id) on every drive while its body is written: the commit writes no record file of its own', async (t) => {
+  const drives = await makeDriveDirectories(t);
+  const set = await openErasureSet({ drives, blockSizeBytes: 64 * 1024 });
+  t.teardown(() => set.close());
+  const data = patternBytes(300_000, 'staged intent');
+  let release: () => void = () => {};
+  const paused = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let reachedPause: () => void = () => {};
+  const atPause = new Promise<void>((resolve) => {
+    reachedPause = resolve;
+  });
+  async function* body(): AsyncIterable<Uint8Array> {
+    // Two full blocks: the version has spilled to shard files, and its staging is prepared.
+    yield data.subarray(0, 128 * 1024);
+    yield data.subarray(128 * 1024, 200 * 1024);
+    reachedPause();
+    await paused;
+    yield data.subarray(200 * 1024);
+  }
+  const writing = set.writeVersion(address, body(), noMetadata);
+  await atPause;
+  // The intent is written in the background while the body streams (prepareStaging): poll for it.
+  const intents = [];
+  for (const drive of drives) {
+    const [name] = await readdir(join(drive, 'tmp'));
+    for (let attempt = 0; attempt < 500; attempt += 1) {
+      const record = await readFile(join(drive, 'tmp', name, 'meta')).then(
+        (bytes) => decodeVersionRecord(bytes).record,
+        () => undefined,
+      );
+      if (record !== undefined) {
+        intents.push(record);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  t.is(intents.length, drives.length);
+  release();
+  const stored = await writing;
+  for (const intent of intents) {
+    t.deepEqual(
+      { bucket: intent.bucket, key: intent.key, versionId: intent.versionId, dataId: intent.dataId },
+      { ...address, dataId: stored.dataId },
+    );
+  }
+  t.deepEqual(await readAll((await set.readVersion(address)).body), data);
+  for (const drive of drives) t.deepEqual(await filesUnder(join(drive, 'tmp')), [], 'the staging is gone');
 });
