@@ -6,7 +6,7 @@
 // come several to a message and are answered in one. Messages of one read arrive in order; reads of
 // several requests interleave.
 import { parentPort } from 'node:worker_threads';
-import type { ChunkRequest, ChunkResponse, ChunkResult } from './chunk-workers.ts';
+import type { ChunkRequest, ChunkResponse, ChunkResult, SessionSetup } from './chunk-workers.ts';
 import { type ChunkParameters, openChunk, openChunkInPlace } from './chunked-aead.ts';
 import { isCryptoError } from './errors.ts';
 import { type NativeOpener, nativeGcm } from './native-gcm.ts';
@@ -58,26 +58,32 @@ function nativeOpener(dataKey: Uint8Array): NativeOpener | null {
   }
 }
 
+function openSession(sessionId: number, setup: SessionSetup): void {
+  sessions.set(sessionId, {
+    ring: Buffer.from(setup.ring),
+    slotBytes: setup.slotBytes,
+    parameters: {
+      dataKey: setup.dataKey,
+      noncePrefix: setup.noncePrefix,
+      chunkSizeBytes: setup.chunkSizeBytes,
+    },
+    opener: nativeOpener(setup.dataKey),
+  });
+}
+
+function closeSession(sessionId: number): void {
+  sessions.get(sessionId)?.opener?.release();
+  sessions.delete(sessionId);
+}
+
 parentPort!.on('message', (request: ChunkRequest) => {
-  if (request.kind === 'open') {
-    sessions.set(request.sessionId, {
-      ring: Buffer.from(request.ring),
-      slotBytes: request.slotBytes,
-      parameters: {
-        dataKey: request.dataKey,
-        noncePrefix: request.noncePrefix,
-        chunkSizeBytes: request.chunkSizeBytes,
-      },
-      opener: nativeOpener(request.dataKey),
-    });
-    return;
-  }
   if (request.kind === 'close') {
-    sessions.get(request.sessionId)?.opener?.release();
-    sessions.delete(request.sessionId);
+    closeSession(request.sessionId);
     return;
   }
   const { sessionId } = request;
+  // A read's first batch opens its session, its last closes it (after its chunks are answered).
+  if (request.open !== undefined) openSession(sessionId, request.open);
   const session = sessions.get(sessionId);
   const results: ChunkResult[] = request.tasks.map((task) => {
     try {
@@ -92,5 +98,6 @@ parentPort!.on('message', (request: ChunkRequest) => {
       };
     }
   });
+  if (request.close) closeSession(sessionId);
   reply({ kind: 'opened', sessionId, results });
 });

@@ -44,18 +44,29 @@ const maximumRings = 64;
 /** Memory of the rings kept for later reads, all together (the rest is left to the collector). */
 const idleRingBytes = 64 * 1024 * 1024;
 
+/** What the worker needs to open a read's chunks: its ring and its key. */
+export interface SessionSetup {
+  ring: SharedArrayBuffer;
+  slotBytes: number;
+  dataKey: Uint8Array;
+  noncePrefix: Uint8Array;
+  chunkSizeBytes: number;
+}
+
 export type ChunkRequest =
+  /**
+   * Open (decrypt) each task's chunk in its slot, in place, in order. The read's first batch
+   * carries its session (`open`), the batch with its last chunk `close` (the worker forgets the
+   * session once it answered): a 1 MiB read is one message (it was three: open, chunks, close).
+   * A read that ends otherwise (abandoned, failed) sends 'close' once it had sent a batch.
+   */
   | {
-      kind: 'open';
+      kind: 'open-chunks';
       sessionId: number;
-      ring: SharedArrayBuffer;
-      slotBytes: number;
-      dataKey: Uint8Array;
-      noncePrefix: Uint8Array;
-      chunkSizeBytes: number;
+      tasks: ChunkTask[];
+      open?: SessionSetup;
+      close?: boolean;
     }
-  /** Open (decrypt) each task's chunk in its slot, in place, in order. */
-  | { kind: 'open-chunks'; sessionId: number; tasks: ChunkTask[] }
   | { kind: 'close'; sessionId: number };
 
 export interface ChunkTask {
@@ -115,6 +126,10 @@ class OffloadedRead {
   /** Chunks submitted and not sent yet (see chunksPerMessage). */
   readonly #batch: ChunkTask[] = [];
   readonly #hooks: ReadHooks;
+  /** The session's setup, sent with the first batch (then null). */
+  #setup: SessionSetup | null;
+  /** The batch with the read's last chunk was sent, closing the session in the worker. */
+  #closed = false;
   #lentSlots = 0;
   #finished = false;
   #failure: unknown;
@@ -126,8 +141,10 @@ class OffloadedRead {
     ring: SharedArrayBuffer,
     slotBytes: number,
     hooks: ReadHooks,
+    setup: SessionSetup,
   ) {
     this.sessionId = sessionId;
+    this.#setup = setup;
     this.#lane = lane;
     this.ring = Buffer.from(ring);
     this.slotBytes = slotBytes;
@@ -139,20 +156,30 @@ class OffloadedRead {
    * Asks the worker to open the sealed chunk in `task.slot`, with the next message (a full batch
    * goes at once; flush() sends a partial one); resolves with its plaintext length.
    */
-  open(task: ChunkTask): Promise<number> {
+  open(task: ChunkTask, last: boolean): Promise<number> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const opened = new Promise<number>((resolve, reject) => {
       this.#opening.set(task.slot, { resolve, reject });
     });
     this.#batch.push(task);
-    if (this.#batch.length >= chunksPerMessage) this.flush();
+    // The read's last chunk goes at once, and closes the session.
+    if (last) this.flush(true);
+    else if (this.#batch.length >= chunksPerMessage) this.flush();
     return opened;
   }
 
   /** Sends the chunks not sent yet: called before the read waits on any of them. */
-  flush(): void {
+  flush(close = false): void {
     if (this.#batch.length === 0 || this.#failure !== undefined) return;
-    this.#lane.post({ kind: 'open-chunks', sessionId: this.sessionId, tasks: this.#batch.splice(0) });
+    this.#lane.post({
+      kind: 'open-chunks',
+      sessionId: this.sessionId,
+      tasks: this.#batch.splice(0),
+      ...(this.#setup === null ? {} : { open: this.#setup }),
+      ...(close ? { close: true } : {}),
+    });
+    this.#setup = null;
+    this.#closed ||= close;
   }
 
   receive(response: ChunkResponse): void {
@@ -209,7 +236,9 @@ class OffloadedRead {
       this.#opening.get(task.slot)?.reject(new Error('the read was abandoned'));
       this.#opening.delete(task.slot);
     }
-    if (this.#failure === undefined) this.#lane.post({ kind: 'close', sessionId: this.sessionId });
+    // A session the worker never heard of (no batch sent), or closed by its last batch, needs no word.
+    if (this.#failure === undefined && this.#setup === null && !this.#closed)
+      this.#lane.post({ kind: 'close', sessionId: this.sessionId });
     this.#quietCheck();
   }
 
@@ -332,29 +361,34 @@ export class ChunkWorkers {
     const lane = this.#lanes.quietest();
     this.#ringsInUse += 1;
     const sessionId = this.#nextSessionId++;
-    const read = new OffloadedRead(sessionId, lane, ring, slotBytes, {
-      finished: () => {
-        this.#ringsInUse -= 1;
-      },
-      quiet: () => {
-        // Idle rings, all sizes together, hold at most idleRingBytes; the others are collected.
-        if (this.#idleBytes + ringBytes > idleRingBytes) return;
-        this.#idleBytes += ringBytes;
-        const rings = this.#freeRings.get(ringBytes) ?? [];
-        rings.push(ring);
-        this.#freeRings.set(ringBytes, rings);
-      },
-    });
-    lane.attach(read);
-    lane.post({
-      kind: 'open',
-      sessionId,
+    const setup: SessionSetup = {
       ring,
       slotBytes,
       dataKey: parameters.dataKey,
       noncePrefix: parameters.noncePrefix,
       chunkSizeBytes: parameters.chunkSizeBytes,
-    });
+    };
+    const read = new OffloadedRead(
+      sessionId,
+      lane,
+      ring,
+      slotBytes,
+      {
+        finished: () => {
+          this.#ringsInUse -= 1;
+        },
+        quiet: () => {
+          // Idle rings, all sizes together, hold at most idleRingBytes; the others are collected.
+          if (this.#idleBytes + ringBytes > idleRingBytes) return;
+          this.#idleBytes += ringBytes;
+          const rings = this.#freeRings.get(ringBytes) ?? [];
+          rings.push(ring);
+          this.#freeRings.set(ringBytes, rings);
+        },
+      },
+      setup,
+    );
+    lane.attach(read);
     return read;
   }
 }
@@ -427,12 +461,15 @@ async function* openThrough(
       if (filledBytes < expectedBytes) continue;
       const chunk: InFlightChunk = {
         slot,
-        opened: read.open({
-          slot,
-          sealedBytes: expectedBytes,
-          chunkIndex,
-          isFinal: chunkIndex === plan.totalChunkCount - 1,
-        }),
+        opened: read.open(
+          {
+            slot,
+            sealedBytes: expectedBytes,
+            chunkIndex,
+            isFinal: chunkIndex === plan.totalChunkCount - 1,
+          },
+          chunkIndex === endChunkIndex - 1,
+        ),
         settled: false,
       };
       const settle = () => {
