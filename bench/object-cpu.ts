@@ -22,7 +22,7 @@ function cpuByThreadKind(pid: number, before: Map<string, number>, after: Map<st
 }
 
 export async function run(): Promise<void> {
-  const { values, agent } = suiteArguments(['mode', 'count', 'size-mib', 'concurrency']);
+  const { values, agent } = suiteArguments(['mode', 'count', 'size-mib', 'concurrency', 'keys']);
   const mode = String(values.mode ?? 'put');
   const count = Number(values.count ?? 6);
   // Requests in flight at once (PUT only): each worker writes its own two keys in turn.
@@ -30,6 +30,11 @@ export async function run(): Promise<void> {
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new Error('--concurrency must be a whole number >= 1');
   if (concurrency > 1 && mode !== 'put') throw new Error('--concurrency applies to --mode=put only');
+  // PUT keys: 'two' (each worker overwrites its two keys in turn, so the agent also deletes what
+  // each PUT replaced, as a long S3 cell does) or 'new' (a key per PUT: nothing is removed).
+  const keys = String(values.keys ?? 'two');
+  if (keys !== 'two' && keys !== 'new') throw new Error('--keys must be two or new');
+  if (values.keys !== undefined && mode !== 'put') throw new Error('--keys applies to --mode=put only');
   const sizeBytes = Number(values['size-mib'] ?? 64) * mebibyte;
   await withAgent('object-cpu', agent, async (server) => {
     const client = new SignedS3Client(server.target, Math.max(2, concurrency));
@@ -48,7 +53,7 @@ export async function run(): Promise<void> {
             for (let index = next++; index < count; index = next++) {
               const response = await client.request({
                 method: 'PUT',
-                path: `/bench/object${worker}-${index % 2}`,
+                path: `/bench/object${worker}-${keys === 'two' ? index % 2 : index}`,
                 body: pool.body(sizeBytes, index),
               });
               if (response.status !== 200) throw new Error(`PutObject answered ${response.status}`);
