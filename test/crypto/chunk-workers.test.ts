@@ -230,43 +230,48 @@ test('decryption workers: stopped while a read waits on them, the read fails ins
   });
 });
 
-test('decryption workers: a read of four chunks is one message to its worker (session, chunks and close together); a range too', async (t) => {
-  const workers = startWorkers(t);
-  const { chunk, plaintext, ciphertext, plan } = await sealedObject(4 * chunkSizeBytes);
-  // Started once first, so that the count below is the read's alone.
-  t.true(
-    (await readHolding(workers.decryptLent(piecesOf(ciphertext, 1000), chunk, plan), 0)).equals(plaintext),
-  );
-  const posted: unknown[] = [];
-  const original = Worker.prototype.postMessage;
-  Worker.prototype.postMessage = function (this: Worker, message: unknown, ...rest: unknown[]) {
-    posted.push(message);
-    return (original as (...args: unknown[]) => void).call(this, message, ...rest);
-  };
-  t.teardown(() => {
-    Worker.prototype.postMessage = original;
-  });
-  const read = await readHolding(workers.decryptLent(piecesOf(ciphertext, 1000), chunk, plan), 1);
-  t.true(read.equals(plaintext));
-  t.is(posted.length, 1);
-  t.like(posted[0], { kind: 'open-chunks', close: true });
-  t.is((posted[0] as { tasks: unknown[] }).tasks.length, 4);
-  // Bytes 1,500-2,600: chunks 1 and 2 only, still one message.
-  posted.length = 0;
-  const range = planCiphertextRange(
-    { offsetBytes: 1500, lengthBytes: 1100 },
-    plaintext.length,
-    chunkSizeBytes,
-  );
-  const skipped = range.ciphertext.offsetBytes;
-  const part = ciphertext.subarray(skipped, skipped + range.ciphertext.lengthBytes);
-  t.true(
-    (await readHolding(workers.decryptLent(piecesOf(part, 500), chunk, range), 0)).equals(
-      plaintext.subarray(1500, 2600),
-    ),
-  );
-  t.is(posted.length, 1);
-  t.like(posted[0], { kind: 'open-chunks', close: true });
-  // Closed sessions leave nothing attached.
-  t.true(await eventually(() => workers.attachedReads === 0));
-});
+// Serial: it counts every Worker#postMessage of the process while it runs, which the other tests
+// of this file, run concurrently, would add to.
+test.serial(
+  'decryption workers: a read of four chunks is one message to its worker (session, chunks and close together); a range too',
+  async (t) => {
+    const workers = startWorkers(t);
+    const { chunk, plaintext, ciphertext, plan } = await sealedObject(4 * chunkSizeBytes);
+    // Started once first, so that the count below is the read's alone.
+    t.true(
+      (await readHolding(workers.decryptLent(piecesOf(ciphertext, 1000), chunk, plan), 0)).equals(plaintext),
+    );
+    const posted: unknown[] = [];
+    const original = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (this: Worker, message: unknown, ...rest: unknown[]) {
+      posted.push(message);
+      return (original as (...args: unknown[]) => void).call(this, message, ...rest);
+    };
+    t.teardown(() => {
+      Worker.prototype.postMessage = original;
+    });
+    const read = await readHolding(workers.decryptLent(piecesOf(ciphertext, 1000), chunk, plan), 1);
+    t.true(read.equals(plaintext));
+    t.is(posted.length, 1);
+    t.like(posted[0], { kind: 'open-chunks', close: true });
+    t.is((posted[0] as { tasks: unknown[] }).tasks.length, 4);
+    // Bytes 1,500-2,600: chunks 1 and 2 only, still one message.
+    posted.length = 0;
+    const range = planCiphertextRange(
+      { offsetBytes: 1500, lengthBytes: 1100 },
+      plaintext.length,
+      chunkSizeBytes,
+    );
+    const skipped = range.ciphertext.offsetBytes;
+    const part = ciphertext.subarray(skipped, skipped + range.ciphertext.lengthBytes);
+    t.true(
+      (await readHolding(workers.decryptLent(piecesOf(part, 500), chunk, range), 0)).equals(
+        plaintext.subarray(1500, 2600),
+      ),
+    );
+    t.is(posted.length, 1);
+    t.like(posted[0], { kind: 'open-chunks', close: true });
+    // Closed sessions leave nothing attached.
+    t.true(await eventually(() => workers.attachedReads === 0));
+  },
+);
