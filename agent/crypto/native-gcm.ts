@@ -7,8 +7,8 @@
 // headers) or if its answer differs from Node's on a known input, chunked-aead.ts uses Node's
 // cipher API: the ciphertext is the same byte for byte either way.
 import { createCipheriv } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { requireAddon } from '../native/addon.ts';
 
 /** A cipher context holding one data key: chunks are begun, sealed in pieces and ended with a tag. */
 export interface NativeSealer {
@@ -62,13 +62,7 @@ export const nativeCipherPath = fileURLToPath(new URL('../../build/coffre_gcm.no
 
 /** The addon at `addonPath`, or undefined when it is not built, does not load, or seals wrongly. */
 export function loadNativeGcm(addonPath: string = nativeCipherPath): NativeGcm | undefined {
-  let addon: GcmAddon;
-  try {
-    addon = createRequire(import.meta.url)(addonPath) as GcmAddon;
-  } catch {
-    return undefined;
-  }
-  const names = [
+  const addon = requireAddon<GcmAddon>(addonPath, [
     'createSealer',
     'beginChunk',
     'sealInto',
@@ -76,8 +70,8 @@ export function loadNativeGcm(addonPath: string = nativeCipherPath): NativeGcm |
     'releaseSealer',
     'createOpener',
     'openInto',
-  ] as const;
-  if (!names.every((name) => typeof addon[name] === 'function')) return undefined;
+  ]);
+  if (addon === undefined) return undefined;
   const gcm: NativeGcm = {
     path: addonPath,
     createSealer(key) {

@@ -11,6 +11,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { crc32 as zlibCrc32 } from 'node:zlib';
+import { requireAddon } from '../native/addon.ts';
 
 /** The CRC-32 of `bytes`, continuing from `initial` (the CRC of the bytes before; 0 to start). */
 export type Crc32 = (bytes: Uint8Array, initial?: number) => number;
@@ -20,15 +21,9 @@ export const isalAddonPath = fileURLToPath(new URL('../../build/coffre_isal.node
 
 /** ISA-L's CRC-32 from the addon at `addonPath`, or undefined when it does not load or is wrong. */
 export function loadIsalCrc32(addonPath: string = isalAddonPath): Crc32 | undefined {
-  let addon: { crc32?: unknown };
-  try {
-    addon = createRequire(import.meta.url)(addonPath) as { crc32?: unknown };
-  } catch {
-    return undefined;
-  }
-  if (typeof addon.crc32 !== 'function') return undefined;
-  const native = addon.crc32 as (bytes: Uint8Array, initial: number) => number;
-  const crc32: Crc32 = (bytes, initial = 0) => native(bytes, initial);
+  const addon = requireAddon<{ crc32: (bytes: Uint8Array, initial: number) => number }>(addonPath, ['crc32']);
+  if (addon === undefined) return undefined;
+  const crc32: Crc32 = (bytes, initial = 0) => addon.crc32(bytes, initial);
   const sample = new Uint8Array(4099);
   for (let index = 0; index < sample.length; index += 1) sample[index] = (index * 131 + 7) & 0xff;
   const lengths = [...Array.from({ length: 65 }, (_, length) => length), 255, 1000, 4096, 4099];

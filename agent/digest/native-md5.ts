@@ -10,8 +10,8 @@
 // a Node without its headers) or if it hashes wrongly on a known input, the digest workers use
 // Node's hash API, one body at a time.
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { requireAddon } from '../native/addon.ts';
 
 /** One body's MD5 in progress: an OpenSSL MD5_CTX in memory of ours. */
 export interface Md5Context {
@@ -47,17 +47,8 @@ export const nativeMd5Path = fileURLToPath(new URL('../../build/coffre_md5.node'
 
 /** The addon at `addonPath`, or undefined when it is not built, does not load, or hashes wrongly. */
 export function loadNativeMd5(addonPath: string = nativeMd5Path): NativeMd5 | undefined {
-  let addon: Md5Addon;
-  try {
-    addon = createRequire(import.meta.url)(addonPath) as Md5Addon;
-  } catch {
-    return undefined;
-  }
-  if (
-    !['init', 'update', 'digest'].every((name) => typeof addon[name as keyof Md5Addon] === 'function') ||
-    !Number.isInteger(addon.contextBytes) ||
-    !Number.isInteger(addon.lanes)
-  )
+  const addon = requireAddon<Md5Addon>(addonPath, ['init', 'update', 'digest']);
+  if (addon === undefined || !Number.isInteger(addon.contextBytes) || !Number.isInteger(addon.lanes))
     return undefined;
   const md5: NativeMd5 = {
     path: addonPath,

@@ -12,8 +12,9 @@
 // to the disk. It is freed after the garbage collector has collected the Buffer's ArrayBuffer and
 // then the event loop has turned once (Node runs the addon's finalizer from an immediate), so a
 // synchronous loop that allocates holds every buffer until it ends: allocate once and reuse.
-import { createRequire } from 'node:module';
+
 import { fileURLToPath } from 'node:url';
+import { requireAddon } from '../native/addon.ts';
 
 /** The address, length and file offset alignment of a direct write: the logical block size of every drive we run on. */
 export const directIoAlignment = 4096;
@@ -36,13 +37,8 @@ export const alignedMemoryPath = fileURLToPath(new URL('../../build/coffre_align
 
 /** The addon at `addonPath`, or undefined when it is not built, does not load, or fails its check. */
 export function loadAlignedMemory(addonPath: string = alignedMemoryPath): AlignedMemory | undefined {
-  let addon: AlignedAddon;
-  try {
-    addon = createRequire(import.meta.url)(addonPath) as AlignedAddon;
-  } catch {
-    return undefined;
-  }
-  if (typeof addon.allocate !== 'function' || typeof addon.misalignment !== 'function') return undefined;
+  const addon = requireAddon<AlignedAddon>(addonPath, ['allocate', 'misalignment']);
+  if (addon === undefined) return undefined;
   const memory: AlignedMemory = {
     path: addonPath,
     allocate: (bytes) => Buffer.from(addon.allocate(bytes, directIoAlignment)),

@@ -2,8 +2,8 @@
 // scripts/build-native.ts into build/coffre_isal.node when a C compiler and ISA-L are present.
 // ISA-L is the reference implementation of this very code (its gf_gen_cauchy1_matrix is our
 // generator), and the fastest here by far (about 20 GB/s for 4+2 on one core with AVX2/GFNI).
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { requireAddon } from '../../native/addon.ts';
 import type { Kernel, MatrixMultiplier } from './kernel.ts';
 
 /** The addon's exports; it re-checks every argument and throws rather than trust them. */
@@ -23,13 +23,8 @@ export const nativeKernelPath = fileURLToPath(new URL('../../../build/coffre_isa
 
 /** The ISA-L kernel, or undefined when the addon is not built or does not load here. */
 export function loadIsalKernel(addonPath: string = nativeKernelPath): Kernel | undefined {
-  let addon: IsalAddon;
-  try {
-    addon = createRequire(import.meta.url)(addonPath) as IsalAddon;
-  } catch {
-    return undefined;
-  }
-  if (typeof addon.initTables !== 'function' || typeof addon.multiply !== 'function') return undefined;
+  const addon = requireAddon<IsalAddon>(addonPath, ['initTables', 'multiply']);
+  if (addon === undefined) return undefined;
   return {
     name: 'isa-l',
     description: `isa-l (native Intel ISA-L, ${addonPath})`,
